@@ -1,0 +1,8 @@
+//! # enforcer
+//!
+//! The data-loss-prevention core of isolator: it answers "what sensitive data
+//! does this content hold, where, and how sure are we?".
+//!
+//! This crate is synchronous and knows nothing of sessions, apps, users or
+//! async runtimes (see `docs/ARCHITECTURE.md`). Callers in the isolator wrap
+//! it in blocking tasks or worker processes.

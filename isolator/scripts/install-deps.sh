@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian packages isolator needs, only those that are missing.
+# Idempotent; safe to run on every `make run` / `make test`.
+# Needs root (or sudo) the first time, when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  chromium            # the isolated browser (and the test client browser)
+  fonts-dejavu-core   # a font for rendered pages and OCR fixtures
+  fonts-liberation    # metric-compatible fonts for test pages
+  tesseract-ocr       # OCR engine
+  tesseract-ocr-eng   # English model, shipped by Debian (no download at run time)
+  libtesseract-dev    # tesseract crate (bindgen)
+  libleptonica-dev    # tesseract crate (bindgen)
+  clang               # bindgen
+  libclang-dev        # bindgen
+  pkg-config          # finds tesseract/leptonica
+  poppler-utils       # pdftoppm: renders scanned PDF pages for OCR
+  ripgrep             # benchmark baseline for the DLP engine
+  sqlite3             # audit index inspection
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# An unprivileged system user runs the isolated Chromium (sandbox on).
+if ! id isolator-chromium >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO useradd --system --no-create-home --shell /usr/sbin/nologin isolator-chromium || true
+fi
+
+# Rust toolchain components used by `make test`.
+if command -v rustup >/dev/null 2>&1; then
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+echo "install-deps: all system packages present"

@@ -1,0 +1,2 @@
+//! The `isolator` command line.
+fn main() {}
