@@ -4,3 +4,5 @@
 //! remote headless Chromium (one BrowserContext per session), streams frames
 //! to the web client and forwards its input, and owns every side effect of
 //! enforcement and audit.
+
+pub mod cli;

@@ -1,2 +1,48 @@
-//! The `isolator` command line.
-fn main() {}
+//! The `isolator` command line: `serve`, `scan`, `policies`, `extract-worker`.
+//!
+//! Each subcommand lives in its own module under `cli/` and returns the
+//! process exit code; errors are printed with their full cause chain.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use isolator::cli;
+
+/// Remote browser isolation with a real-time DLP enforcer.
+#[derive(Debug, Parser)]
+#[command(name = "isolator", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web client and isolated browsing sessions.
+    Serve(cli::serve::Args),
+    /// Scan files or standard input for sensitive data.
+    Scan(cli::scan::Args),
+    /// Validate and explain policy documents.
+    #[command(subcommand)]
+    Policies(cli::policies::Command),
+    /// Internal: a sandboxed worker that extracts text from untrusted files.
+    #[command(hide = true)]
+    ExtractWorker(cli::extract_worker::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Scan(args) => cli::scan::run(args),
+        Command::Policies(cmd) => cli::policies::run(cmd),
+        Command::ExtractWorker(args) => cli::extract_worker::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("isolator: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

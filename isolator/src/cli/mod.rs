@@ -1,0 +1,6 @@
+//! Subcommands of the `isolator` binary, one module each.
+
+pub mod extract_worker;
+pub mod policies;
+pub mod scan;
+pub mod serve;
