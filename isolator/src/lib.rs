@@ -4,5 +4,20 @@
 //! remote headless Chromium (one BrowserContext per session), streams frames
 //! to the web client and forwards its input, and owns every side effect of
 //! enforcement and audit.
+//!
+//! Map of the crate:
+//! - [`config`]: the TOML configuration, validated with field names in errors;
+//! - [`server`]: routes, security headers, login, session creation, WebSocket upgrade;
+//! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
+//! - [`browser`]: the one shared Chromium process, restarted when it dies;
+//! - [`protocol`]: the client protocol (`docs/protocol.md`);
+//! - [`auth`]: the three authentication modes.
 
+pub mod auth;
+pub mod browser;
 pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod protocol;
+pub mod server;
+pub mod session;

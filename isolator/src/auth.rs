@@ -1,0 +1,403 @@
+//! Who is using the service.
+//!
+//! Three modes (config `auth.mode`): `none` (everyone is "anonymous", for a
+//! local demo), `static` (users with argon2 password hashes, a login page and
+//! an HttpOnly, SameSite=Strict login cookie) and `header` (a trusted SSO proxy
+//! authenticates and sets a header; only peers listed in
+//! `auth.trusted_proxies` may set it). Failed logins are rate limited per user
+//! name and per client address, with a lockout that doubles.
+//!
+//! Login tokens are random 256-bit values; the server keeps only their
+//! SHA-256, so a memory dump of the token table cannot be replayed.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::config::{AuthConfig, AuthMode};
+
+/// Name of the login cookie.
+pub const LOGIN_COOKIE: &str = "isolator_login";
+/// Failed attempts allowed before a lockout.
+const MAX_FAILURES: u32 = 5;
+/// First lockout; each further one doubles, up to [`MAX_LOCKOUT`].
+const BASE_LOCKOUT: Duration = Duration::from_secs(30);
+const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
+
+/// An authenticated user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// User name.
+    pub name: String,
+    /// Groups, for policy rules.
+    pub groups: Vec<String>,
+    /// May use the admin pages and API.
+    pub admin: bool,
+}
+
+impl User {
+    /// The user of `auth.mode = "none"`.
+    pub fn anonymous() -> User {
+        User {
+            name: "anonymous".into(),
+            groups: Vec::new(),
+            // A local demo without login has no one else to administer it.
+            admin: true,
+        }
+    }
+}
+
+/// Why a login was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// Wrong user or password (deliberately not saying which).
+    #[error("wrong user name or password")]
+    Wrong,
+    /// Too many failures.
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Locked(u64),
+    /// Logins are not used in this auth mode.
+    #[error("this server does not use password logins")]
+    NotStatic,
+}
+
+struct Login {
+    user: User,
+    expires: Instant,
+}
+
+#[derive(Default)]
+struct Failures {
+    count: u32,
+    lockouts: u32,
+    locked_until: Option<Instant>,
+}
+
+/// Authentication state.
+pub struct Auth {
+    config: AuthConfig,
+    logins: Mutex<HashMap<[u8; 32], Login>>,
+    failures: Mutex<HashMap<String, Failures>>,
+    /// A hash checked when the user does not exist, so timing does not tell.
+    dummy_hash: String,
+}
+
+impl Auth {
+    /// Auth for a validated config.
+    pub fn new(config: AuthConfig) -> Auth {
+        let dummy_hash = config
+            .users
+            .first()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_default();
+        Auth {
+            config,
+            logins: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            dummy_hash,
+        }
+    }
+
+    /// The configured mode.
+    pub fn mode(&self) -> AuthMode {
+        self.config.mode
+    }
+
+    /// Whether cookies get the `Secure` attribute.
+    pub fn secure_cookies(&self) -> bool {
+        self.config.secure_cookies
+    }
+
+    /// The user behind a request, if any.
+    pub fn identify(&self, headers: &HeaderMap, peer: SocketAddr) -> Option<User> {
+        match self.config.mode {
+            AuthMode::None => Some(User::anonymous()),
+            AuthMode::Static => {
+                let token = cookie(headers, LOGIN_COOKIE)?;
+                let key = token_key(token);
+                let mut logins = self.logins.lock().expect("logins lock");
+                match logins.get(&key) {
+                    Some(login) if login.expires > Instant::now() => Some(login.user.clone()),
+                    Some(_) => {
+                        logins.remove(&key);
+                        None
+                    }
+                    None => None,
+                }
+            }
+            AuthMode::Header => {
+                if !self.config.trusted_proxies.contains(&peer.ip()) {
+                    return None;
+                }
+                let name = headers
+                    .get(self.config.user_header.as_str())?
+                    .to_str()
+                    .ok()?
+                    .trim();
+                if name.is_empty() || name.len() > 256 {
+                    return None;
+                }
+                let groups = if self.config.groups_header.is_empty() {
+                    Vec::new()
+                } else {
+                    headers
+                        .get(self.config.groups_header.as_str())
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| {
+                            v.split(',')
+                                .map(str::trim)
+                                .filter(|g| !g.is_empty())
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let admin = groups.iter().any(|g| g == "admins");
+                Some(User {
+                    name: name.to_owned(),
+                    groups,
+                    admin,
+                })
+            }
+        }
+    }
+
+    /// Checks a password and, on success, returns a new login token for the cookie.
+    ///
+    /// The argon2 check is CPU-heavy: call it from a blocking task.
+    pub fn login(&self, name: &str, password: &str, peer: IpAddr) -> Result<String, LoginError> {
+        if self.config.mode != AuthMode::Static {
+            return Err(LoginError::NotStatic);
+        }
+        let keys = [format!("user:{name}"), format!("ip:{peer}")];
+        self.check_lockout(&keys)?;
+        let user = self.config.users.iter().find(|u| u.name == name);
+        let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let ok = verify_password(password, hash) && user.is_some();
+        if !ok {
+            self.record_failure(&keys);
+            tracing::warn!(user = %name, %peer, "failed login");
+            return Err(LoginError::Wrong);
+        }
+        let user = user.expect("checked above");
+        self.failures
+            .lock()
+            .expect("failures lock")
+            .retain(|k, _| !keys.contains(k));
+        let token = random_token();
+        let ttl = Duration::from_secs(self.config.login_ttl_hours * 3600);
+        let mut logins = self.logins.lock().expect("logins lock");
+        let now = Instant::now();
+        logins.retain(|_, l| l.expires > now);
+        logins.insert(
+            token_key(&token),
+            Login {
+                user: User {
+                    name: user.name.clone(),
+                    groups: user.groups.clone(),
+                    admin: user.admin,
+                },
+                expires: now + ttl,
+            },
+        );
+        tracing::info!(user = %name, %peer, "login");
+        Ok(token)
+    }
+
+    /// Forgets a login token.
+    pub fn logout(&self, headers: &HeaderMap) {
+        if let Some(token) = cookie(headers, LOGIN_COOKIE) {
+            self.logins
+                .lock()
+                .expect("logins lock")
+                .remove(&token_key(token));
+        }
+    }
+
+    /// Seconds a login lasts (for the cookie's Max-Age).
+    pub fn login_ttl_secs(&self) -> u64 {
+        self.config.login_ttl_hours * 3600
+    }
+
+    fn check_lockout(&self, keys: &[String]) -> Result<(), LoginError> {
+        let failures = self.failures.lock().expect("failures lock");
+        let now = Instant::now();
+        for k in keys {
+            if let Some(until) = failures.get(k).and_then(|f| f.locked_until) {
+                if until > now {
+                    return Err(LoginError::Locked((until - now).as_secs().max(1)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn record_failure(&self, keys: &[String]) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        if failures.len() > 100_000 {
+            // Bound memory under a spraying attack: forget entries not locked now.
+            let now = Instant::now();
+            failures.retain(|_, f| f.locked_until.is_some_and(|t| t > now));
+        }
+        for k in keys {
+            let f = failures.entry(k.clone()).or_default();
+            f.count += 1;
+            if f.count >= MAX_FAILURES {
+                let lockout = BASE_LOCKOUT
+                    .saturating_mul(1 << f.lockouts.min(10))
+                    .min(MAX_LOCKOUT);
+                f.locked_until = Some(Instant::now() + lockout);
+                f.lockouts += 1;
+                f.count = 0;
+            }
+        }
+    }
+}
+
+/// Verifies a password against an argon2 PHC string.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
+/// Hashes a password into an argon2id PHC string (for `isolator hash-password`).
+pub fn hash_password(password: &str) -> String {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt_bytes = [0u8; 16];
+    rand::fill(&mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes is a valid salt");
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters cannot fail on a valid salt")
+        .to_string()
+}
+
+/// A random 256-bit token, base64url without padding.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_key(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Constant-time equality of two byte strings of equal length.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StaticUser;
+
+    fn static_auth() -> Auth {
+        Auth::new(AuthConfig {
+            mode: AuthMode::Static,
+            users: vec![StaticUser {
+                name: "alice".into(),
+                password_hash: hash_password("correct horse"),
+                groups: vec!["finance".into()],
+                admin: false,
+            }],
+            ..AuthConfig::default()
+        })
+    }
+
+    fn with_cookie(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "cookie",
+            format!("other=1; {LOGIN_COOKIE}={token}").parse().unwrap(),
+        );
+        h
+    }
+
+    const PEER: &str = "10.0.0.9:5000";
+
+    #[test]
+    fn static_login_round_trip() {
+        let auth = static_auth();
+        let peer: SocketAddr = PEER.parse().unwrap();
+        assert_eq!(auth.identify(&HeaderMap::new(), peer), None);
+        let token = auth.login("alice", "correct horse", peer.ip()).unwrap();
+        let user = auth.identify(&with_cookie(&token), peer).unwrap();
+        assert_eq!(user.name, "alice");
+        assert_eq!(user.groups, ["finance"]);
+        assert_eq!(auth.identify(&with_cookie("forged"), peer), None);
+        auth.logout(&with_cookie(&token));
+        assert_eq!(auth.identify(&with_cookie(&token), peer), None);
+    }
+
+    #[test]
+    fn wrong_password_and_unknown_user_look_the_same() {
+        let auth = static_auth();
+        let ip = "10.0.0.1".parse().unwrap();
+        assert_eq!(auth.login("alice", "nope", ip), Err(LoginError::Wrong));
+        assert_eq!(auth.login("mallory", "x", ip), Err(LoginError::Wrong));
+    }
+
+    #[test]
+    fn lockout_after_repeated_failures() {
+        let auth = static_auth();
+        let ip = "10.0.0.2".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(auth.login("alice", "bad", ip), Err(LoginError::Wrong));
+        }
+        assert!(matches!(
+            auth.login("alice", "correct horse", ip),
+            Err(LoginError::Locked(_))
+        ));
+    }
+
+    #[test]
+    fn header_mode_trusts_only_listed_proxies() {
+        let auth = Auth::new(AuthConfig {
+            mode: AuthMode::Header,
+            ..AuthConfig::default()
+        });
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-user", "bob".parse().unwrap());
+        h.insert("x-forwarded-groups", "eng, admins".parse().unwrap());
+        let user = auth.identify(&h, "127.0.0.1:1".parse().unwrap()).unwrap();
+        assert_eq!(user.name, "bob");
+        assert_eq!(user.groups, ["eng", "admins"]);
+        assert!(user.admin);
+        assert_eq!(auth.identify(&h, "192.0.2.7:1".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn ct_eq_compares() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+    }
+}

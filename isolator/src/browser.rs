@@ -1,0 +1,261 @@
+//! The one shared Chromium process.
+//!
+//! Chromium is started on first need and shared by every session, each of
+//! which gets its own BrowserContext (separate cookies, storage and cache; its
+//! own renderer). The CDP endpoint listens on loopback on a random port that is
+//! never exposed. When the process dies, every session that lived in it is told
+//! through [`Running::died`] (they end with reason `browser_crashed`), and the
+//! next session start launches a fresh process.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use futures::StreamExt;
+use tokio::sync::{watch, Mutex};
+use tracing::{error, info, warn};
+
+use crate::config::ChromiumConfig;
+
+/// Why the browser could not be used; always the browser's fault or ours, never the client's.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserError {
+    /// Chromium did not start.
+    #[error("the isolated browser could not be started: {0}")]
+    Launch(String),
+    /// A CDP command failed.
+    #[error("the isolated browser failed: {0}")]
+    Cdp(#[from] chromiumoxide::error::CdpError),
+    /// A CDP command did not answer in time.
+    #[error("the isolated browser did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// A running Chromium process.
+pub struct Running {
+    /// The CDP client (commands take `&self`).
+    pub browser: Browser,
+    /// Increases with every launch; sessions remember the one they live in.
+    pub generation: u64,
+    pid: Option<u32>,
+    died: watch::Receiver<bool>,
+    profile_dir: PathBuf,
+}
+
+impl Running {
+    /// Resolves when this browser process has died (or was shut down).
+    pub async fn died(&self) {
+        let mut rx = self.died.clone();
+        // An error means the sender is gone, which also means the browser is gone.
+        let _ = rx.wait_for(|dead| *dead).await;
+    }
+
+    /// The process id, when known.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Whether the process is known to be gone.
+    pub fn is_dead(&self) -> bool {
+        *self.died.borrow()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
+    }
+}
+
+/// Starts, shares and restarts the Chromium process.
+pub struct BrowserManager {
+    config: ChromiumConfig,
+    data_dir: PathBuf,
+    extra_args: Vec<String>,
+    current: Mutex<Option<Arc<Running>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl BrowserManager {
+    /// A manager that launches nothing until [`BrowserManager::get`] is called.
+    pub fn new(config: ChromiumConfig, data_dir: PathBuf, extra_args: Vec<String>) -> Self {
+        Self {
+            config,
+            data_dir,
+            extra_args,
+            current: Mutex::new(None),
+            generation: 0.into(),
+        }
+    }
+
+    /// The live browser, launching one if there is none or the last one died.
+    pub async fn get(&self) -> Result<Arc<Running>, BrowserError> {
+        let mut current = self.current.lock().await;
+        if let Some(running) = current.as_ref() {
+            if !running.is_dead() {
+                return Ok(running.clone());
+            }
+            warn!(
+                generation = running.generation,
+                "isolated browser had died; relaunching"
+            );
+        }
+        let running = Arc::new(self.launch().await?);
+        *current = Some(running.clone());
+        Ok(running)
+    }
+
+    /// The live browser if one is running, without launching.
+    pub async fn peek(&self) -> Option<Arc<Running>> {
+        self.current
+            .lock()
+            .await
+            .as_ref()
+            .filter(|r| !r.is_dead())
+            .cloned()
+    }
+
+    /// The CDP command timeout.
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs(self.config.command_timeout_secs)
+    }
+
+    /// Kills the browser process (used at shutdown and by fault tests).
+    pub async fn kill(&self) {
+        if let Some(running) = self.current.lock().await.take() {
+            if let Some(pid) = running.pid() {
+                kill_pid(pid);
+            }
+        }
+    }
+
+    async fn launch(&self) -> Result<Running, BrowserError> {
+        let generation = self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let profile_dir = self.data_dir.join(format!(
+            "chromium-profile-{}-{generation}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&profile_dir);
+        std::fs::create_dir_all(&profile_dir).map_err(|e| {
+            BrowserError::Launch(format!("cannot create {}: {e}", profile_dir.display()))
+        })?;
+
+        let mut builder = BrowserConfig::builder()
+            .chrome_executable(&self.config.executable)
+            .user_data_dir(&profile_dir)
+            .viewport(None)
+            .respect_https_errors()
+            .launch_timeout(Duration::from_secs(self.config.launch_timeout_secs))
+            .request_timeout(Duration::from_secs(self.config.command_timeout_secs))
+            .args(chromium_args())
+            .args(self.extra_args.iter().cloned())
+            .args(self.config.extra_args.iter().cloned());
+        if self.config.no_sandbox {
+            warn!(
+                "SECURITY: the isolated Chromium runs WITHOUT its sandbox (chromium.no_sandbox = true); \
+                 a renderer exploit would run with this process's rights"
+            );
+            builder = builder.no_sandbox();
+        }
+        let config = builder.build().map_err(BrowserError::Launch)?;
+        let started = std::time::Instant::now();
+        let (mut browser, mut handler) = Browser::launch(config)
+            .await
+            .map_err(|e| BrowserError::Launch(e.to_string()))?;
+        let pid = browser.get_mut_child().and_then(|c| c.inner.id());
+
+        let (dead_tx, dead_rx) = watch::channel(false);
+        let dead_tx = Arc::new(dead_tx);
+        // The handler must be polled forever; an Err is one event that failed to
+        // parse (harmless), the end of the stream is the connection dropping.
+        let tx = dead_tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = handler.next().await {
+                if let Err(e) = event {
+                    tracing::trace!("cdp handler: {e}");
+                }
+            }
+            warn!(generation, "isolated browser connection closed");
+            let _ = tx.send(true);
+        });
+        // Watch the process itself too: a wedged connection must not hide a dead process.
+        if let Some(pid) = pid {
+            let tx = dead_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    if *tx.borrow() {
+                        break;
+                    }
+                    if !pid_alive(pid) {
+                        error!(generation, pid, "isolated browser process exited");
+                        let _ = tx.send(true);
+                        break;
+                    }
+                }
+            });
+        }
+        info!(
+            generation,
+            pid,
+            ms = started.elapsed().as_millis() as u64,
+            "isolated browser started"
+        );
+        // Dropping `Running` drops `Browser`, which reaps (or kills) the child.
+        Ok(Running {
+            browser,
+            generation,
+            pid,
+            died: dead_rx,
+            profile_dir,
+        })
+    }
+}
+
+/// Process-wide Chromium switches (without leading dashes: chromiumoxide adds them).
+pub fn chromium_args() -> Vec<String> {
+    [
+        "disable-gpu",
+        "no-first-run",
+        "no-default-browser-check",
+        "disable-background-networking",
+        "disable-component-update",
+        "disable-sync",
+        "disable-default-apps",
+        "disable-domain-reliability",
+        "disable-client-side-phishing-detection",
+        "disable-breakpad",
+        "disable-dev-shm-usage",
+        "disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,PreloadTopChromeWebUI,Translate,MediaRouter,OptimizationHints",
+        "password-store=basic",
+        "use-mock-keychain",
+        "font-render-hinting=none",
+        "force-color-profile=srgb",
+        "remote-allow-origins=http://127.0.0.1",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+fn pid_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // Field 3 is the state; Z (zombie) and X (dead) mean gone.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+fn kill_pid(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    info!(pid, "isolated browser killed");
+}

@@ -1,0 +1,443 @@
+//! Server configuration: a TOML document with a default for every field.
+//!
+//! Every field is documented here; `isolator/examples/isolator.toml` is the
+//! commented example that `make run` uses. Unknown fields are errors (a typo
+//! must not silently fall back to a default), and [`Config::validate`] checks
+//! values that parse but make no sense, naming the field.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration problem, naming the field and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown field or a value of the wrong type.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// toml's message, which names the line, column and field.
+        message: String,
+    },
+    /// A value parsed but is out of range or inconsistent.
+    #[error("{path}: `{field}`: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Dotted field name, e.g. `sessions.max`.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole server configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP/WebSocket server listens on.
+    pub listen: SocketAddr,
+    /// Directory holding the web client's static files.
+    pub web_root: PathBuf,
+    /// Directory for per-session state (downloads, uploads being scanned).
+    pub data_dir: PathBuf,
+    /// The isolated browser.
+    pub chromium: ChromiumConfig,
+    /// Session limits and timeouts.
+    pub sessions: SessionsConfig,
+    /// Frame streaming.
+    pub stream: StreamConfig,
+    /// Who may use the service.
+    pub auth: AuthConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid literal address"),
+            web_root: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web-client")),
+            data_dir: std::env::temp_dir().join("isolator"),
+            chromium: ChromiumConfig::default(),
+            sessions: SessionsConfig::default(),
+            stream: StreamConfig::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+/// The isolated Chromium process.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChromiumConfig {
+    /// The Chromium binary. Debian's wrapper `/usr/bin/chromium` adds flags of
+    /// its own, so the real binary is launched directly.
+    pub executable: PathBuf,
+    /// Run without Chromium's sandbox. Needed when running as root or in a
+    /// container that cannot create namespaces; logged loudly when on.
+    pub no_sandbox: bool,
+    /// Extra command-line switches, without leading dashes (`"lang=en-US"`).
+    pub extra_args: Vec<String>,
+    /// Seconds to wait for Chromium to start.
+    pub launch_timeout_secs: u64,
+    /// Seconds a single CDP command may take before it is abandoned.
+    pub command_timeout_secs: u64,
+}
+
+impl Default for ChromiumConfig {
+    fn default() -> Self {
+        Self {
+            executable: PathBuf::from("/usr/lib/chromium/chromium"),
+            // As root, Chromium refuses to start with its sandbox on.
+            no_sandbox: is_root(),
+            extra_args: Vec::new(),
+            launch_timeout_secs: 20,
+            command_timeout_secs: 10,
+        }
+    }
+}
+
+/// Session limits and timeouts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Server-wide cap on live sessions; further users get a clear "full" message.
+    pub max: usize,
+    /// Seconds without user input after which a session ends.
+    pub idle_timeout_secs: u64,
+    /// Seconds a session survives a dropped WebSocket, waiting for the client
+    /// to re-attach with the same page state.
+    pub reconnect_grace_secs: u64,
+    /// Most tabs (the main page plus popups) a session may have open.
+    pub max_tabs: usize,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            max: 20,
+            idle_timeout_secs: 15 * 60,
+            reconnect_grace_secs: 60,
+            max_tabs: 8,
+        }
+    }
+}
+
+/// Frame streaming from the isolated page to the client.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// JPEG quality, 1..=100.
+    pub jpeg_quality: u8,
+    /// Most frames per second sent to a client (60 fps costs Chromium ~1.5 cores
+    /// per actively changing session on a small machine).
+    pub max_fps: u32,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            jpeg_quality: 70,
+            max_fps: 30,
+        }
+    }
+}
+
+/// Authentication mode and its settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `none` (local demo: everyone is "anonymous"), `static` (the users below,
+    /// with a login page) or `header` (a trusted SSO proxy sets a header).
+    pub mode: AuthMode,
+    /// Static users (mode `static`).
+    pub users: Vec<StaticUser>,
+    /// Header carrying the user name (mode `header`).
+    pub user_header: String,
+    /// Header carrying comma-separated groups (mode `header`); empty for none.
+    pub groups_header: String,
+    /// Peers allowed to set the identity headers (mode `header`): exact IP addresses.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Hours a login stays valid.
+    pub login_ttl_hours: u64,
+    /// Mark cookies `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            mode: AuthMode::None,
+            users: Vec::new(),
+            user_header: "X-Forwarded-User".into(),
+            groups_header: "X-Forwarded-Groups".into(),
+            trusted_proxies: vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")],
+            login_ttl_hours: 12,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// How users are identified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// No login; every user is "anonymous". For local demos only.
+    #[default]
+    None,
+    /// Users listed in the config, with argon2 password hashes.
+    Static,
+    /// A trusted reverse proxy authenticates and sets a header.
+    Header,
+}
+
+impl AuthMode {
+    /// The mode's name as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::None => "none",
+            AuthMode::Static => "static",
+            AuthMode::Header => "header",
+        }
+    }
+}
+
+/// A user of `auth.mode = "static"`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaticUser {
+    /// Login name.
+    pub name: String,
+    /// Argon2 PHC string (`isolator hash-password` makes one).
+    pub password_hash: String,
+    /// Groups, for policy rules.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// May use the admin pages and API.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+impl std::fmt::Debug for StaticUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print password hashes.
+        f.debug_struct("StaticUser")
+            .field("name", &self.name)
+            .field("groups", &self.groups)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::parse(&text, &path.display().to_string())?;
+        // Relative paths in the file are relative to the file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.validate(&path.display().to_string())?;
+        Ok(config)
+    }
+
+    /// Parses config text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        for p in [&mut self.web_root, &mut self.data_dir] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// Checks values that parse but are out of range or inconsistent.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |field: &'static str, message: String| {
+            Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                field,
+                message,
+            })
+        };
+        if !self.web_root.join("index.html").is_file() {
+            return bad(
+                "web_root",
+                format!("{} holds no index.html", self.web_root.display()),
+            );
+        }
+        if self.sessions.max == 0 || self.sessions.max > 10_000 {
+            return bad("sessions.max", "must be between 1 and 10000".into());
+        }
+        if self.sessions.idle_timeout_secs < 10 {
+            return bad(
+                "sessions.idle_timeout_secs",
+                "must be at least 10 seconds".into(),
+            );
+        }
+        if self.sessions.max_tabs == 0 || self.sessions.max_tabs > 100 {
+            return bad("sessions.max_tabs", "must be between 1 and 100".into());
+        }
+        if !(1..=100).contains(&self.stream.jpeg_quality) {
+            return bad("stream.jpeg_quality", "must be between 1 and 100".into());
+        }
+        if !(1..=60).contains(&self.stream.max_fps) {
+            return bad("stream.max_fps", "must be between 1 and 60".into());
+        }
+        if self.chromium.launch_timeout_secs == 0 {
+            return bad("chromium.launch_timeout_secs", "must be positive".into());
+        }
+        if self.chromium.command_timeout_secs == 0 {
+            return bad("chromium.command_timeout_secs", "must be positive".into());
+        }
+        for (i, arg) in self.chromium.extra_args.iter().enumerate() {
+            if arg.starts_with('-') {
+                return bad(
+                    "chromium.extra_args",
+                    format!(
+                        "entry {i} ({arg:?}) must not start with '-': write the switch name only"
+                    ),
+                );
+            }
+        }
+        match self.auth.mode {
+            AuthMode::Static => {
+                if self.auth.users.is_empty() {
+                    return bad(
+                        "auth.users",
+                        "mode \"static\" needs at least one user".into(),
+                    );
+                }
+                let mut seen = std::collections::HashSet::new();
+                for u in &self.auth.users {
+                    if u.name.is_empty() || u.name.len() > 128 {
+                        return bad("auth.users.name", "must be 1 to 128 characters".into());
+                    }
+                    if !seen.insert(u.name.as_str()) {
+                        return bad(
+                            "auth.users.name",
+                            format!("user {:?} is listed twice", u.name),
+                        );
+                    }
+                    if argon2::PasswordHash::new(&u.password_hash).is_err() {
+                        return bad(
+                            "auth.users.password_hash",
+                            format!(
+                                "user {:?}: not an argon2 PHC string (make one with `isolator hash-password`)",
+                                u.name
+                            ),
+                        );
+                    }
+                }
+            }
+            AuthMode::Header => {
+                if self.auth.user_header.trim().is_empty() {
+                    return bad("auth.user_header", "must name a header".into());
+                }
+                if axum::http::HeaderName::try_from(self.auth.user_header.as_str()).is_err() {
+                    return bad("auth.user_header", "is not a valid header name".into());
+                }
+                if !self.auth.groups_header.is_empty()
+                    && axum::http::HeaderName::try_from(self.auth.groups_header.as_str()).is_err()
+                {
+                    return bad("auth.groups_header", "is not a valid header name".into());
+                }
+                if self.auth.trusted_proxies.is_empty() {
+                    return bad(
+                        "auth.trusted_proxies",
+                        "mode \"header\" needs at least one trusted proxy address".into(),
+                    );
+                }
+            }
+            AuthMode::None => {}
+        }
+        if self.auth.login_ttl_hours == 0 {
+            return bad("auth.login_ttl_hours", "must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
+    // SAFETY-free: geteuid has no preconditions; libc exposes it as safe via rustix-like wrappers
+    // only, so read it from /proc instead of calling libc (unsafe code is denied workspace-wide).
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|euid| euid == "0"))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate("defaults").unwrap();
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = Config::parse("[sessions]\nmaxx = 3\n", "t.toml").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("maxx"), "{msg}");
+        assert!(msg.contains("t.toml"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let err = Config::parse("[stream]\nmax_fps = \"fast\"\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("max_fps"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_is_named() {
+        let c = Config::parse("[stream]\njpeg_quality = 0\n", "t.toml").unwrap();
+        let err = c.validate("t.toml").unwrap_err();
+        assert!(err.to_string().contains("stream.jpeg_quality"), "{err}");
+    }
+
+    #[test]
+    fn static_mode_needs_users_and_real_hashes() {
+        let c = Config::parse("[auth]\nmode = \"static\"\n", "t.toml").unwrap();
+        assert!(c
+            .validate("t")
+            .unwrap_err()
+            .to_string()
+            .contains("auth.users"));
+        let c = Config::parse(
+            "[auth]\nmode = \"static\"\n[[auth.users]]\nname = \"a\"\npassword_hash = \"plain\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let err = c.validate("t").unwrap_err().to_string();
+        assert!(err.contains("password_hash"), "{err}");
+        assert!(
+            !err.contains("plain"),
+            "the value must not be echoed: {err}"
+        );
+    }
+}

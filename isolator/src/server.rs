@@ -1,0 +1,501 @@
+//! The HTTP and WebSocket server.
+//!
+//! `serve(listener, config, shutdown)` runs until `shutdown` turns true, then
+//! ends every session and drains with a bound. Every response carries strict
+//! security headers (CSP without inline scripts, no framing, no sniffing);
+//! state-changing requests need the `X-Isolator-Request` header, which a
+//! cross-site page cannot send without a preflight we never grant.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::services::ServeDir;
+
+use crate::auth::{Auth, LoginError, User, LOGIN_COOKIE};
+use crate::browser::BrowserManager;
+use crate::config::{AuthMode, Config};
+use crate::protocol::{EndReason, PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
+use crate::session::tab::Viewport;
+use crate::session::{socket, CreateError, SessionManager};
+
+/// Header every state-changing request must carry.
+pub const REQUEST_HEADER: &str = "x-isolator-request";
+/// Header carrying a session token on HTTP requests.
+pub const TOKEN_HEADER: &str = "x-isolator-token";
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Authentication.
+    pub auth: Arc<Auth>,
+    /// Sessions.
+    pub sessions: Arc<SessionManager>,
+}
+
+/// Runs the server on `listener` until `shutdown` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let state = build_state(config, shutdown.clone());
+    let app = router(state.clone());
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "isolator listening on http://{addr}/");
+    let sessions = state.sessions.clone();
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+    })
+    .await?;
+    sessions.drain(Duration::from_secs(5)).await;
+    sessions.browser().kill().await;
+    Ok(())
+}
+
+/// Builds the state for a config (also used by tests that need the managers).
+pub fn build_state(config: Config, shutdown: watch::Receiver<bool>) -> AppState {
+    let config = Arc::new(config);
+    let browser = Arc::new(BrowserManager::new(
+        config.chromium.clone(),
+        config.data_dir.clone(),
+        Vec::new(),
+    ));
+    AppState {
+        auth: Arc::new(Auth::new(config.auth.clone())),
+        sessions: Arc::new(SessionManager::new(config.clone(), browser, shutdown)),
+        config,
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    let web_root = state.config.web_root.clone();
+    Router::new()
+        .route("/", get(index))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/me", get(me))
+        .route("/api/sessions", post(create_session))
+        .route("/api/sessions/{id}", delete(close_session))
+        .route("/api/sessions/{id}/ws", get(session_ws))
+        .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// Security headers on every response; CSRF header on state-changing requests.
+async fn guard(State(_): State<AppState>, req: Request<axum::body::Body>, next: Next) -> Response {
+    let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    // The login form is a plain form post; it is protected by SameSite=Strict and
+    // by carrying no ambient authority (it creates a login, it does not use one).
+    let exempt = req.uri().path() == "/login";
+    if state_changing && !exempt && !req.headers().contains_key(REQUEST_HEADER) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "state-changing requests need the X-Isolator-Request header",
+        );
+    }
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    );
+    set(h, "x-frame-options", "DENY");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "cross-origin-resource-policy", "same-origin");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), usb=(), payment=()",
+    );
+    res
+}
+
+/// A JSON error body `{"error", "code"}`.
+pub fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(serde_json::json!({ "error": message, "code": code })),
+    )
+        .into_response()
+}
+
+fn user_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<User> {
+    state.auth.identify(headers, peer)
+}
+
+async fn static_file(state: &AppState, name: &str) -> Response {
+    match tokio::fs::read(state.config.web_root.join(name)).await {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(_) => api_error(StatusCode::NOT_FOUND, "not_found", "page not found"),
+    }
+}
+
+async fn index(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    if user_of(&state, &headers, peer).is_none() {
+        return match state.auth.mode() {
+            AuthMode::Static => {
+                let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let next =
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            _ => api_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in through your organisation's login first",
+            ),
+        };
+    }
+    static_file(&state, "index.html").await
+}
+
+async fn login_page(State(state): State<AppState>) -> Response {
+    if state.auth.mode() != AuthMode::Static {
+        return Redirect::to("/").into_response();
+    }
+    static_file(&state, "login.html").await
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    // Only same-site relative paths are followed after login (no open redirect).
+    let next = if form.next.starts_with('/')
+        && !form.next.starts_with("//")
+        && !form.next.contains('\\')
+    {
+        form.next.clone()
+    } else {
+        "/".to_owned()
+    };
+    let auth = state.auth.clone();
+    let (name, password) = (form.username, form.password);
+    let result = tokio::task::spawn_blocking(move || auth.login(&name, &password, peer.ip())).await;
+    let back = |error: &str| {
+        let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+        Redirect::to(&format!("/login?error={error}&next={next}")).into_response()
+    };
+    match result {
+        Ok(Ok(token)) => {
+            let secure = if state.auth.secure_cookies() {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                state.auth.login_ttl_secs()
+            );
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).expect("cookie is ASCII"),
+            );
+            res
+        }
+        Ok(Err(LoginError::Locked(_))) => back("locked"),
+        Ok(Err(LoginError::NotStatic)) => Redirect::to("/").into_response(),
+        Ok(Err(LoginError::Wrong)) | Err(_) => back("1"),
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.auth.logout(&headers);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("isolator_login=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
+async fn me(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match user_of(&state, &headers, peer) {
+        Some(u) => Json(serde_json::json!({
+            "user": u.name,
+            "groups": u.groups,
+            "admin": u.admin,
+            "auth": state.auth.mode().as_str(),
+        }))
+        .into_response(),
+        None => api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateSession {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default = "default_width")]
+    width: u32,
+    #[serde(default = "default_height")]
+    height: u32,
+    #[serde(default = "default_dpr")]
+    dpr: f64,
+}
+
+fn default_width() -> u32 {
+    1280
+}
+fn default_height() -> u32 {
+    720
+}
+fn default_dpr() -> f64 {
+    1.0
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<CreateSession>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Some(user) = user_of(&state, &headers, peer) else {
+        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
+    };
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
+    };
+    if !(100..=4096).contains(&req.width)
+        || !(100..=4096).contains(&req.height)
+        || !(req.dpr.is_finite() && (0.5..=4.0).contains(&req.dpr))
+    {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_viewport",
+            "width and height must be 100 to 4096 and dpr 0.5 to 4",
+        );
+    }
+    let viewport = Viewport {
+        width: req.width,
+        height: req.height,
+        dpr: req.dpr,
+    };
+    let url = req.url.as_deref().filter(|u| !u.trim().is_empty());
+    match state.sessions.create(user, url, viewport).await {
+        Ok((handle, token)) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({
+                "id": handle.id,
+                "token": token,
+                "user": handle.user.name,
+                "ws": format!("/api/sessions/{}/ws", handle.id),
+                "protocol": PROTOCOL_VERSION,
+            })),
+        )
+            .into_response(),
+        Err(CreateError::Full(_)) => api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "full",
+            &format!(
+                "All {} sessions of this server are in use. Try again in a minute.",
+                state.config.sessions.max
+            ),
+        ),
+        Err(CreateError::BadUrl(msg)) => api_error(StatusCode::BAD_REQUEST, "bad_url", &msg),
+        Err(CreateError::ShuttingDown) => api_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "The server is restarting. Try again in a moment.",
+        ),
+        Err(CreateError::Browser(e)) => {
+            tracing::error!("session start failed: {e}");
+            api_error(
+                StatusCode::BAD_GATEWAY,
+                "browser",
+                "The remote browser could not be started. Try again; if it keeps failing, tell your admin.",
+            )
+        }
+    }
+}
+
+async fn close_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(user) = user_of(&state, &headers, peer) else {
+        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
+    };
+    let token = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match state.sessions.get(&id) {
+        Some(h) if h.user.name == user.name && h.check_token(token) => {
+            state.sessions.end(&id, EndReason::Closed).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        _ => api_error(StatusCode::NOT_FOUND, "no_session", "no such session"),
+    }
+}
+
+/// Whether `Origin` names this server (the `Host` the request came to).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let (Some(origin), Some(host)) = (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) else {
+        return false;
+    };
+    match url::Url::parse(origin) {
+        Ok(o) if matches!(o.scheme(), "http" | "https") => {
+            let Some(ohost) = o.host_str() else {
+                return false;
+            };
+            let oport = o.port_or_known_default();
+            let authority = match (oport, o.scheme()) {
+                (Some(80), "http") | (Some(443), "https") | (None, _) => ohost.to_owned(),
+                (Some(p), _) => format!("{ohost}:{p}"),
+            };
+            authority.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
+}
+
+async fn session_ws(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        tracing::warn!(%peer, "cross-origin WebSocket refused");
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "origin",
+            "cross-origin WebSocket refused",
+        );
+    }
+    let Some(user) = user_of(&state, &headers, peer) else {
+        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
+    };
+    let protocols: Vec<String> = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|s| s.trim().to_owned())
+        .collect();
+    let token = protocols
+        .iter()
+        .find_map(|p| p.strip_prefix(TOKEN_SUBPROTOCOL_PREFIX))
+        .unwrap_or("");
+    if !protocols.iter().any(|p| p == SUBPROTOCOL) {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "protocol",
+            "the client must speak the isolator.v1 sub-protocol",
+        );
+    }
+    let Some(handle) = state.sessions.get(&id) else {
+        return api_error(
+            StatusCode::NOT_FOUND,
+            "no_session",
+            "this session has ended",
+        );
+    };
+    if !handle.check_token(token) || handle.user.name != user.name {
+        tracing::warn!(%peer, session = %id, "WebSocket with a wrong token refused");
+        return api_error(StatusCode::FORBIDDEN, "token", "wrong session token");
+    }
+    let resumed = handle.was_attached();
+    ws.protocols([SUBPROTOCOL])
+        .max_message_size(socket::MAX_WS_MESSAGE)
+        .max_frame_size(socket::MAX_WS_MESSAGE)
+        .on_upgrade(move |sock| socket::run(sock, handle, resumed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: &str, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ORIGIN, origin.parse().unwrap());
+        h.insert(header::HOST, host.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn origin_check() {
+        assert!(same_origin(&headers(
+            "http://127.0.0.1:8080",
+            "127.0.0.1:8080"
+        )));
+        assert!(same_origin(&headers(
+            "https://rbi.example.com",
+            "rbi.example.com"
+        )));
+        assert!(!same_origin(&headers(
+            "http://evil.example",
+            "127.0.0.1:8080"
+        )));
+        assert!(!same_origin(&headers(
+            "http://127.0.0.1:8081",
+            "127.0.0.1:8080"
+        )));
+        assert!(!same_origin(&headers("null", "127.0.0.1:8080")));
+        assert!(!same_origin(&HeaderMap::new()));
+    }
+}

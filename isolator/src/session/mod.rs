@@ -1,0 +1,338 @@
+//! Browsing sessions: creation, lookup, attachment of client sockets, teardown.
+//!
+//! Each session is an actor task ([`actor`]) that owns its BrowserContext and
+//! pages; everything else talks to it through a channel. The manager keeps the
+//! registry, enforces the server-wide cap with a semaphore (a permit lives as
+//! long as the session), and hands out an unguessable token per session that
+//! is bound to the user who created it.
+
+mod actor;
+pub mod input;
+pub mod socket;
+pub mod tab;
+pub mod url;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use crate::auth::{ct_eq, random_token, token_key, User};
+use crate::browser::{BrowserError, BrowserManager};
+use crate::config::Config;
+use crate::protocol::{ClientMsg, EndReason, ServerMsg};
+use tab::{with_timeout, Viewport};
+
+/// A frame ready to send: the newest one replaces any not yet sent.
+#[derive(Debug)]
+pub struct FrameData {
+    /// Tab it belongs to.
+    pub tab: u16,
+    /// First after attach or tab switch.
+    pub first: bool,
+    /// CSS px.
+    pub width: u16,
+    /// CSS px.
+    pub height: u16,
+    /// JPEG bytes.
+    pub jpeg: Vec<u8>,
+}
+
+/// A client socket attached to a session.
+pub struct Attachment {
+    /// Distinguishes sockets of the same session.
+    pub id: u64,
+    /// Text messages to the client.
+    pub out: mpsc::Sender<ServerMsg>,
+    /// The newest frame for the client (a slot, not a queue).
+    pub frames: watch::Sender<Option<Arc<FrameData>>>,
+    /// Whether this is a re-attach.
+    pub resumed: bool,
+}
+
+/// Commands to a session actor.
+pub enum SessionCmd {
+    /// A socket attached.
+    Attach(Attachment),
+    /// A client message from socket `.0`.
+    Client(u64, ClientMsg),
+    /// Socket `.0` went away.
+    Detached(u64),
+    /// End the session.
+    End(EndReason),
+}
+
+/// What the admin list shows about a live session.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionSummary {
+    /// Session id.
+    pub id: String,
+    /// User name.
+    pub user: String,
+    /// Start time, seconds since the Unix epoch.
+    pub started: u64,
+    /// Active tab URL.
+    pub url: String,
+    /// Active tab title.
+    pub title: String,
+    /// Number of tabs.
+    pub tabs: usize,
+    /// A client is attached.
+    pub attached: bool,
+}
+
+/// Live details the actor keeps current for listings.
+#[derive(Clone, Debug, Default)]
+pub struct LiveInfo {
+    /// Active tab URL.
+    pub url: String,
+    /// Active tab title.
+    pub title: String,
+    /// Number of tabs.
+    pub tabs: usize,
+    /// A client is attached.
+    pub attached: bool,
+}
+
+/// The registry's view of a session.
+pub struct SessionHandle {
+    /// Session id (public; the token is the secret).
+    pub id: String,
+    token_key: [u8; 32],
+    /// Who owns it.
+    pub user: User,
+    /// When it started.
+    pub started: SystemTime,
+    cmd: mpsc::Sender<SessionCmd>,
+    live: Mutex<LiveInfo>,
+    next_attach: AtomicU64,
+}
+
+impl SessionHandle {
+    /// Whether `token` is this session's token (constant time).
+    pub fn check_token(&self, token: &str) -> bool {
+        ct_eq(&token_key(token), &self.token_key)
+    }
+
+    /// A fresh socket id.
+    pub fn next_attach_id(&self) -> u64 {
+        self.next_attach.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether a client socket has attached before.
+    pub fn was_attached(&self) -> bool {
+        self.next_attach.load(Ordering::Relaxed) > 1
+    }
+
+    /// Sends a command to the actor; false when the session is gone.
+    pub async fn send(&self, cmd: SessionCmd) -> bool {
+        self.cmd.send(cmd).await.is_ok()
+    }
+
+    /// Whether the actor is still running.
+    pub fn is_live(&self) -> bool {
+        !self.cmd.is_closed()
+    }
+
+    fn summary(&self) -> SessionSummary {
+        let live = self.live.lock().expect("live lock").clone();
+        SessionSummary {
+            id: self.id.clone(),
+            user: self.user.name.clone(),
+            started: self
+                .started
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+            url: live.url,
+            title: live.title,
+            tabs: live.tabs,
+            attached: live.attached,
+        }
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The server-wide cap is reached.
+    #[error("all {0} sessions are in use; try again in a minute")]
+    Full(usize),
+    /// The start URL was refused.
+    #[error("{0}")]
+    BadUrl(String),
+    /// The browser failed.
+    #[error(transparent)]
+    Browser(#[from] BrowserError),
+    /// The server is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+}
+
+type Registry = Mutex<HashMap<String, Arc<SessionHandle>>>;
+
+/// All sessions of this server.
+pub struct SessionManager {
+    config: Arc<Config>,
+    browser: Arc<BrowserManager>,
+    sessions: Arc<Registry>,
+    permits: Arc<Semaphore>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl SessionManager {
+    /// A manager; `shutdown` turning true ends every session.
+    pub fn new(
+        config: Arc<Config>,
+        browser: Arc<BrowserManager>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let permits = Arc::new(Semaphore::new(config.sessions.max));
+        Self {
+            config,
+            browser,
+            sessions: Arc::default(),
+            permits,
+            shutdown,
+        }
+    }
+
+    /// The browser manager.
+    pub fn browser(&self) -> &Arc<BrowserManager> {
+        &self.browser
+    }
+
+    /// Starts a session for `user`; returns its handle and its secret token.
+    pub async fn create(
+        &self,
+        user: User,
+        start_url: Option<&str>,
+        viewport: Viewport,
+    ) -> Result<(Arc<SessionHandle>, String), CreateError> {
+        if *self.shutdown.borrow() {
+            return Err(CreateError::ShuttingDown);
+        }
+        let start_url = start_url
+            .map(url::parse_address_bar)
+            .transpose()
+            .map_err(|e| CreateError::BadUrl(e.to_string()))?;
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| CreateError::Full(self.config.sessions.max))?;
+        let started = Instant::now();
+        let running = self.browser.get().await?;
+        let timeout = self.browser.command_timeout();
+        let context_id = with_timeout(
+            timeout,
+            running
+                .browser
+                .create_browser_context(CreateBrowserContextParams::default()),
+        )
+        .await
+        .map_err(BrowserError::from)?;
+        let mut params = CreateTargetParams::new("about:blank");
+        params.browser_context_id = Some(context_id.clone());
+        let page = match with_timeout(timeout, running.browser.new_page(params)).await {
+            Ok(page) => page,
+            Err(e) => {
+                let _ = running.browser.dispose_browser_context(context_id).await;
+                return Err(BrowserError::from(e).into());
+            }
+        };
+
+        let token = random_token();
+        let (cmd_tx, cmd_rx) = mpsc::channel(1024);
+        let handle = Arc::new(SessionHandle {
+            id: random_token()[..22].to_owned(),
+            token_key: token_key(&token),
+            user,
+            started: SystemTime::now(),
+            cmd: cmd_tx,
+            live: Mutex::new(LiveInfo::default()),
+            next_attach: AtomicU64::new(1),
+        });
+        let actor = actor::Actor::start(actor::ActorInit {
+            handle: handle.clone(),
+            config: self.config.clone(),
+            running,
+            context_id,
+            page,
+            viewport,
+            start_url: start_url.map(|u| u.to_string()),
+            cmd_rx,
+            shutdown: self.shutdown.clone(),
+            registry: self.sessions.clone(),
+            permit,
+        })
+        .await;
+        if let Err(e) = actor {
+            return Err(e.into());
+        }
+        self.sessions
+            .lock()
+            .expect("registry lock")
+            .insert(handle.id.clone(), handle.clone());
+        tracing::info!(
+            session = %handle.id,
+            user = %handle.user.name,
+            ms = started.elapsed().as_millis() as u64,
+            "session started"
+        );
+        Ok((handle, token))
+    }
+
+    /// A live session by id.
+    pub fn get(&self, id: &str) -> Option<Arc<SessionHandle>> {
+        self.sessions
+            .lock()
+            .expect("registry lock")
+            .get(id)
+            .filter(|h| h.is_live())
+            .cloned()
+    }
+
+    /// Summaries of all live sessions.
+    pub fn list(&self) -> Vec<SessionSummary> {
+        let mut list: Vec<_> = self
+            .sessions
+            .lock()
+            .expect("registry lock")
+            .values()
+            .filter(|h| h.is_live())
+            .map(|h| h.summary())
+            .collect();
+        list.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Number of live sessions.
+    pub fn count(&self) -> usize {
+        self.config.sessions.max - self.permits.available_permits()
+    }
+
+    /// Ends a session; false when there is no such session.
+    pub async fn end(&self, id: &str, reason: EndReason) -> bool {
+        match self.get(id) {
+            Some(h) => h.send(SessionCmd::End(reason)).await,
+            None => false,
+        }
+    }
+
+    /// Waits (bounded) until every session has torn down.
+    pub async fn drain(&self, within: std::time::Duration) {
+        let deadline = Instant::now() + within;
+        while self.permits.available_permits() < self.config.sessions.max
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! One page (tab) of a session: its CDP set-up, the events it forwards to the
+//! session actor, and an ordered queue for its input commands.
+//!
+//! Input goes through a queue drained by one task per tab, so a page that is
+//! slow to process an event delays only its own later input, never the
+//! session actor (which keeps streaming frames and answering the client).
+
+use std::time::Duration;
+
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, EventFrameNavigated, EventFrameStartedLoading,
+    EventFrameStoppedLoading, EventJavascriptDialogClosed, EventJavascriptDialogOpening,
+    EventNavigatedWithinDocument, EventScreencastFrame, ScreencastFrameAckParams,
+    StartScreencastFormat, StartScreencastParams, StopScreencastParams,
+};
+use chromiumoxide::cdp::browser_protocol::target::TargetId;
+use chromiumoxide::cdp::js_protocol::runtime::{AddBindingParams, EventBindingCalled};
+use chromiumoxide::Page;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::input::InputCmd;
+
+/// Name of the isolated world our page scripts run in (invisible to the page).
+pub const WORLD: &str = "__isolator";
+/// Binding the page scripts report through.
+pub const BINDING: &str = "__isolatorReport";
+/// The script installed in every document of every tab.
+const PAGE_SCRIPT: &str = include_str!("page_script.js");
+
+/// An event from a tab, for the session actor.
+#[derive(Debug)]
+pub enum TabEvent {
+    /// A screencast frame (JPEG bytes).
+    Frame {
+        /// Decoded JPEG.
+        jpeg: Vec<u8>,
+        /// CSS px of the page area the frame shows.
+        width: f64,
+        /// CSS px.
+        height: f64,
+        /// Chromium's screencast session id, for the ack.
+        ack_id: i64,
+    },
+    /// The main frame navigated to a URL.
+    Navigated(String),
+    /// Loading started or stopped (main frame).
+    Loading(bool),
+    /// A JavaScript dialog opened.
+    DialogOpening {
+        /// alert, confirm, prompt, beforeunload.
+        kind: String,
+        /// Its text.
+        message: String,
+        /// Prompt default.
+        default: String,
+    },
+    /// The dialog closed.
+    DialogClosed,
+    /// The page script reported something (JSON payload).
+    Report(String),
+    /// The tab's event streams ended (target gone).
+    Gone,
+}
+
+/// A tab of a session.
+pub struct Tab {
+    /// Id shown to the client.
+    pub id: u16,
+    /// The CDP page.
+    pub page: Page,
+    /// The CDP target.
+    pub target_id: TargetId,
+    /// Current URL.
+    pub url: String,
+    /// Current title.
+    pub title: String,
+    /// Loading now.
+    pub loading: bool,
+    /// Screencast is running.
+    pub casting: bool,
+    input: mpsc::Sender<InputCmd>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Tab {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Viewport in CSS px and device pixel ratio.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viewport {
+    /// CSS px.
+    pub width: u32,
+    /// CSS px.
+    pub height: u32,
+    /// Device pixel ratio.
+    pub dpr: f64,
+}
+
+impl Tab {
+    /// Sets up a page as a tab: viewport, page script, event forwarding, input queue.
+    pub async fn open(
+        id: u16,
+        page: Page,
+        viewport: Viewport,
+        events: mpsc::Sender<(u16, TabEvent)>,
+        timeout: Duration,
+    ) -> Result<Tab, chromiumoxide::error::CdpError> {
+        let target_id = page.target_id().clone();
+        // Listeners first, so no event between set-up and listening is lost.
+        let mut tasks = Vec::new();
+        tasks.push(forward_events(id, &page, events.clone()).await?);
+
+        with_timeout(
+            timeout,
+            page.execute(AddBindingParams {
+                name: BINDING.into(),
+                execution_context_name: Some(WORLD.into()),
+            }),
+        )
+        .await?;
+        with_timeout(
+            timeout,
+            page.execute(AddScriptToEvaluateOnNewDocumentParams {
+                source: PAGE_SCRIPT.into(),
+                world_name: Some(WORLD.into()),
+                include_command_line_api: None,
+                run_immediately: Some(true),
+            }),
+        )
+        .await?;
+        set_viewport(&page, viewport, timeout).await?;
+
+        let (input_tx, input_rx) = mpsc::channel(512);
+        tasks.push(tokio::spawn(drain_input(page.clone(), input_rx, timeout)));
+        Ok(Tab {
+            id,
+            page,
+            target_id,
+            url: String::new(),
+            title: String::new(),
+            loading: false,
+            casting: false,
+            input: input_tx,
+            tasks,
+        })
+    }
+
+    /// Queues an input command; waits when the queue is full (keys must not be lost).
+    pub async fn input(&self, cmd: InputCmd) {
+        let _ = self.input.send(cmd).await;
+    }
+
+    /// Queues an input command unless the queue is full (pointer moves may be dropped).
+    pub fn input_lossy(&self, cmd: InputCmd) {
+        let _ = self.input.try_send(cmd);
+    }
+
+    /// Starts streaming frames.
+    pub async fn start_screencast(
+        &mut self,
+        viewport: Viewport,
+        quality: u8,
+        timeout: Duration,
+    ) -> Result<(), chromiumoxide::error::CdpError> {
+        let params = StartScreencastParams {
+            format: Some(StartScreencastFormat::Jpeg),
+            quality: Some(i64::from(quality)),
+            max_width: Some((f64::from(viewport.width) * viewport.dpr).round() as i64),
+            max_height: Some((f64::from(viewport.height) * viewport.dpr).round() as i64),
+            every_nth_frame: Some(1),
+        };
+        with_timeout(timeout, self.page.execute(params)).await?;
+        self.casting = true;
+        Ok(())
+    }
+
+    /// Stops streaming frames.
+    pub async fn stop_screencast(&mut self, timeout: Duration) {
+        if self.casting {
+            self.casting = false;
+            let _ = with_timeout(timeout, self.page.execute(StopScreencastParams::default())).await;
+        }
+    }
+}
+
+/// Applies the client's viewport to a page.
+pub async fn set_viewport(
+    page: &Page,
+    viewport: Viewport,
+    timeout: Duration,
+) -> Result<(), chromiumoxide::error::CdpError> {
+    let params = SetDeviceMetricsOverrideParams::new(
+        i64::from(viewport.width),
+        i64::from(viewport.height),
+        viewport.dpr,
+        false,
+    );
+    with_timeout(timeout, page.execute(params)).await?;
+    Ok(())
+}
+
+/// Acknowledges a screencast frame (Chromium sends the next one only then).
+pub async fn ack_frame(page: &Page, ack_id: i64) {
+    let _ = page.execute(ScreencastFrameAckParams::new(ack_id)).await;
+}
+
+/// Runs a CDP command with a timeout, mapping the timeout to a CDP error.
+pub async fn with_timeout<F, T>(
+    timeout: Duration,
+    fut: F,
+) -> Result<T, chromiumoxide::error::CdpError>
+where
+    F: std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
+{
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(chromiumoxide::error::CdpError::Timeout),
+    }
+}
+
+async fn drain_input(page: Page, mut rx: mpsc::Receiver<InputCmd>, timeout: Duration) {
+    while let Some(cmd) = rx.recv().await {
+        let result = match cmd {
+            InputCmd::Key(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
+            InputCmd::Mouse(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
+            InputCmd::Touch(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
+            InputCmd::Text(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
+        };
+        if let Err(e) = result {
+            tracing::debug!("input dropped: {e}");
+        }
+    }
+}
+
+/// Subscribes to the page's events and forwards them, tagged with the tab id.
+async fn forward_events(
+    id: u16,
+    page: &Page,
+    tx: mpsc::Sender<(u16, TabEvent)>,
+) -> Result<JoinHandle<()>, chromiumoxide::error::CdpError> {
+    let frames = page.event_listener::<EventScreencastFrame>().await?;
+    let navigated = page.event_listener::<EventFrameNavigated>().await?;
+    let in_doc = page
+        .event_listener::<EventNavigatedWithinDocument>()
+        .await?;
+    let started = page.event_listener::<EventFrameStartedLoading>().await?;
+    let stopped = page.event_listener::<EventFrameStoppedLoading>().await?;
+    let dialog_open = page
+        .event_listener::<EventJavascriptDialogOpening>()
+        .await?;
+    let dialog_closed = page.event_listener::<EventJavascriptDialogClosed>().await?;
+    let bindings = page.event_listener::<EventBindingCalled>().await?;
+    let main_frame = page.mainframe().await.ok().flatten();
+
+    use base64::Engine as _;
+    let frames = frames.filter_map(|ev| async move {
+        match base64::engine::general_purpose::STANDARD.decode(ev.data.as_ref() as &str) {
+            Ok(jpeg) => Some(TabEvent::Frame {
+                jpeg,
+                width: ev.metadata.device_width,
+                height: ev.metadata.device_height,
+                ack_id: ev.session_id,
+            }),
+            Err(_) => None,
+        }
+    });
+    let main = main_frame.clone();
+    let navigated = navigated.filter_map(move |ev| {
+        let main = main.clone();
+        async move {
+            let is_main =
+                ev.frame.parent_id.is_none() || main.as_ref().is_some_and(|m| *m == ev.frame.id);
+            is_main.then(|| TabEvent::Navigated(ev.frame.url.clone()))
+        }
+    });
+    let main = main_frame.clone();
+    let in_doc = in_doc.filter_map(move |ev| {
+        let main = main.clone();
+        async move {
+            (main.as_ref().is_none_or(|m| *m == ev.frame_id))
+                .then(|| TabEvent::Navigated(ev.url.clone()))
+        }
+    });
+    let main = main_frame.clone();
+    let started = started.filter_map(move |ev| {
+        let main = main.clone();
+        async move {
+            (main.as_ref().is_none_or(|m| *m == ev.frame_id)).then_some(TabEvent::Loading(true))
+        }
+    });
+    let main = main_frame;
+    let stopped = stopped.filter_map(move |ev| {
+        let main = main.clone();
+        async move {
+            (main.as_ref().is_none_or(|m| *m == ev.frame_id)).then_some(TabEvent::Loading(false))
+        }
+    });
+    let dialog_open = dialog_open.map(|ev| TabEvent::DialogOpening {
+        kind: ev.r#type.as_ref().to_ascii_lowercase(),
+        message: ev.message.clone(),
+        default: ev.default_prompt.clone().unwrap_or_default(),
+    });
+    let dialog_closed = dialog_closed.map(|_| TabEvent::DialogClosed);
+    let bindings = bindings.filter_map(|ev| async move {
+        (ev.name == BINDING).then(|| TabEvent::Report(ev.payload.clone()))
+    });
+
+    let mut all = futures::stream::select_all([
+        frames.boxed(),
+        navigated.boxed(),
+        in_doc.boxed(),
+        started.boxed(),
+        stopped.boxed(),
+        dialog_open.boxed(),
+        dialog_closed.boxed(),
+        bindings.boxed(),
+    ]);
+    Ok(tokio::spawn(async move {
+        while let Some(ev) = all.next().await {
+            if tx.send((id, ev)).await.is_err() {
+                return;
+            }
+        }
+        let _ = tx.send((id, TabEvent::Gone)).await;
+    }))
+}

@@ -1,0 +1,189 @@
+//! The session protocol over real HTTP and WebSocket, with a real Chromium:
+//! session creation, frames, token and Origin checks, malformed messages.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use isolator::config::Config;
+use isolator::protocol::FrameHeader;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+struct Server {
+    addr: SocketAddr,
+    _shutdown: tokio::sync::watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(mut config: Config) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("web");
+    std::fs::create_dir_all(&web).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html><title>t</title>").unwrap();
+    config.web_root = web;
+    config.data_dir = dir.path().join("data");
+    config.validate("test").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(isolator::server::serve(listener, config, rx));
+    Server {
+        addr,
+        _shutdown: tx,
+        _dir: dir,
+    }
+}
+
+async fn create(server: &Server, url: Option<&str>) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://{}/api/sessions", server.addr))
+        .header("x-isolator-request", "1")
+        .json(&serde_json::json!({ "url": url, "width": 800, "height": 600, "dpr": 1 }))
+        .send()
+        .await
+        .unwrap()
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(server: &Server, id: &str, token: &str, origin: &str) -> Result<Ws, String> {
+    let mut req = format!("ws://{}/api/sessions/{id}/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert("origin", origin.parse().unwrap());
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("isolator.v1, isolator.token.{token}")
+            .parse()
+            .unwrap(),
+    );
+    tokio_tungstenite::connect_async(req)
+        .await
+        .map(|(ws, _)| ws)
+        .map_err(|e| e.to_string())
+}
+
+async fn next_json(ws: &mut Ws, t: &str) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {t} message in time"))
+            .expect("socket open")
+            .expect("socket ok");
+        if let Message::Text(text) = msg {
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            if v["t"] == t {
+                return v;
+            }
+        }
+    }
+}
+
+async fn next_frame(ws: &mut Ws) -> (FrameHeader, Vec<u8>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("socket open")
+            .expect("socket ok");
+        if let Message::Binary(b) = msg {
+            let (h, jpeg) = FrameHeader::decode(&b).expect("valid frame header");
+            return (h, jpeg.to_vec());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_streams_frames_and_checks_its_callers() {
+    let server = start(Config::default()).await;
+    let origin = format!("http://{}", server.addr);
+
+    // Without the CSRF header, session creation is refused.
+    let res = reqwest::Client::new()
+        .post(format!("http://{}/api/sessions", server.addr))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let res = create(&server, Some("about:blank")).await;
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let (id, token) = (
+        body["id"].as_str().unwrap().to_owned(),
+        body["token"].as_str().unwrap().to_owned(),
+    );
+    assert!(token.len() >= 43, "token must carry 256 bits");
+
+    // Wrong token and foreign origin are refused at the upgrade.
+    let err = connect(&server, &id, "wrong", &origin).await.unwrap_err();
+    assert!(err.contains("403"), "{err}");
+    let err = connect(&server, &id, &token, "http://evil.example")
+        .await
+        .unwrap_err();
+    assert!(err.contains("403"), "{err}");
+
+    let mut ws = connect(&server, &id, &token, &origin).await.unwrap();
+    let ready = next_json(&mut ws, "ready").await;
+    assert_eq!(ready["session"], id.as_str());
+    assert_eq!(ready["user"], "anonymous");
+
+    let (h, jpeg) = next_frame(&mut ws).await;
+    assert_eq!(&jpeg[..2], &[0xff, 0xd8], "frames are JPEG");
+    assert_eq!((h.width, h.height), (800, 600));
+    ws.send(Message::Text(
+        format!(r#"{{"t":"frame_ack","seq":{}}}"#, h.seq).into(),
+    ))
+    .await
+    .unwrap();
+
+    // Malformed input is answered with an error, and the session goes on.
+    ws.send(Message::Text(r#"{"t":"explode"}"#.into()))
+        .await
+        .unwrap();
+    let err = next_json(&mut ws, "error").await;
+    assert!(
+        err["message"].as_str().unwrap().contains("unknown variant"),
+        "{err}"
+    );
+    ws.send(Message::Text(r#"{"t":"ping","id":9}"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws, "pong").await["id"], 9);
+
+    // A refused scheme is a notice, not a navigation.
+    ws.send(Message::Text(
+        r#"{"t":"navigate","url":"file:///etc/passwd"}"#.into(),
+    ))
+    .await
+    .unwrap();
+    let notice = next_json(&mut ws, "notice").await;
+    assert_eq!(notice["code"], "bad_url");
+
+    ws.send(Message::Text(r#"{"t":"close"}"#.into()))
+        .await
+        .unwrap();
+    let ended = next_json(&mut ws, "ended").await;
+    assert_eq!(ended["reason"], "closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_server_says_so() {
+    let mut config = Config::default();
+    config.sessions.max = 1;
+    let server = start(config).await;
+    assert_eq!(create(&server, None).await.status(), 201);
+    let res = create(&server, None).await;
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "full");
+    assert!(
+        body["error"].as_str().unwrap().contains("All 1 sessions"),
+        "{body}"
+    );
+}
