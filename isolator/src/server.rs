@@ -49,9 +49,18 @@ pub struct AppState {
 pub async fn serve(
     listener: TcpListener,
     config: Config,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let state = build_state(config, shutdown.clone());
+    serve_state(listener, state, shutdown).await
+}
+
+/// Runs the server with prepared state (tests keep a clone to reach the managers).
+pub async fn serve_state(
+    listener: TcpListener,
+    state: AppState,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let app = router(state.clone());
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "isolator listening on http://{addr}/");

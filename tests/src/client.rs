@@ -1,0 +1,269 @@
+//! A real headless Chromium playing the user's browser: it opens the web
+//! client and is driven with real (CDP-dispatched) keyboard and mouse events,
+//! which the web client's own handlers receive.
+
+use std::time::Duration;
+
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::input::{
+    DispatchKeyEventParams, DispatchKeyEventType, DispatchMouseEventParams, DispatchMouseEventType,
+    MouseButton,
+};
+use chromiumoxide::handler::viewport::Viewport;
+use chromiumoxide::Page;
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The client browser with one page on the web client.
+pub struct Client {
+    browser: Browser,
+    /// The page showing the web client.
+    pub page: Page,
+    _dir: tempfile::TempDir,
+    handler: tokio::task::JoinHandle<()>,
+}
+
+impl Client {
+    /// Launches a client browser and opens `url` (a web client URL).
+    pub async fn open(url: &str) -> Client {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = BrowserConfig::builder()
+            .chrome_executable("/usr/lib/chromium/chromium")
+            .user_data_dir(dir.path())
+            .viewport(Viewport {
+                width: 1280,
+                height: 800,
+                device_scale_factor: Some(1.0),
+                emulating_mobile: false,
+                is_landscape: true,
+                has_touch: false,
+            })
+            .window_size(1280, 800)
+            .args([
+                "disable-gpu",
+                "no-first-run",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-dev-shm-usage",
+            ]);
+        if isolator::config::is_root() {
+            builder = builder.no_sandbox();
+        }
+        let (browser, mut handler) = Browser::launch(builder.build().unwrap())
+            .await
+            .expect("client chromium launches");
+        let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        let page = browser.new_page(url).await.expect("client page opens");
+        Client {
+            browser,
+            page,
+            _dir: dir,
+            handler,
+        }
+    }
+
+    /// Evaluates a JS expression in the web client and deserializes its value.
+    pub async fn eval<T: DeserializeOwned>(&self, expr: &str) -> T {
+        self.page
+            .evaluate(expr)
+            .await
+            .unwrap_or_else(|e| panic!("evaluating {expr}: {e}"))
+            .into_value()
+            .unwrap_or_else(|e| panic!("value of {expr}: {e}"))
+    }
+
+    /// The web client's test-visible state (`window.__isolator.state`).
+    pub async fn state(&self) -> Value {
+        self.eval::<Option<Value>>(
+            "window.__isolator ? JSON.parse(JSON.stringify(window.__isolator.state)) : null",
+        )
+        .await
+        .unwrap_or(Value::Null)
+    }
+
+    /// Waits until `pred` holds for the client state.
+    pub async fn wait_state(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        crate::eventually(timeout, what, || async {
+            let s = self.state().await;
+            pred(&s).then_some(s)
+        })
+        .await
+    }
+
+    /// Waits until the client is connected and has drawn at least `frames` frames.
+    pub async fn wait_connected(&self) -> Value {
+        self.wait_state(
+            "connected with a frame drawn",
+            Duration::from_secs(30),
+            |s| s["connected"] == true && s["framesDrawn"].as_u64().unwrap_or(0) > 0,
+        )
+        .await
+    }
+
+    /// Types text with real key events (keyDown with text, keyUp).
+    pub async fn type_text(&self, text: &str) {
+        for ch in text.chars() {
+            let s = ch.to_string();
+            let code = if ch.is_ascii_alphabetic() {
+                format!("Key{}", ch.to_ascii_uppercase())
+            } else if ch.is_ascii_digit() {
+                format!("Digit{ch}")
+            } else if ch == ' ' {
+                "Space".into()
+            } else {
+                String::new()
+            };
+            let key_code = if ch.is_ascii_alphanumeric() {
+                i64::from(ch.to_ascii_uppercase() as u8)
+            } else if ch == ' ' {
+                32
+            } else {
+                0
+            };
+            let mut down = DispatchKeyEventParams::new(DispatchKeyEventType::KeyDown);
+            down.key = Some(s.clone());
+            down.text = Some(s.clone());
+            down.unmodified_text = Some(s.clone());
+            down.code = (!code.is_empty()).then(|| code.clone());
+            down.windows_virtual_key_code = (key_code != 0).then_some(key_code);
+            self.page.execute(down).await.unwrap();
+            let mut up = DispatchKeyEventParams::new(DispatchKeyEventType::KeyUp);
+            up.key = Some(s);
+            up.code = (!code.is_empty()).then_some(code);
+            up.windows_virtual_key_code = (key_code != 0).then_some(key_code);
+            self.page.execute(up).await.unwrap();
+        }
+    }
+
+    /// Presses a special key (`Enter`, `Backspace`, `Tab`, ...), with modifiers (CDP bits).
+    pub async fn press(&self, key: &str, modifiers: i64) {
+        let (code, vk, text) = match key {
+            "Enter" => ("Enter", 13, Some("\r")),
+            "Backspace" => ("Backspace", 8, None),
+            "Tab" => ("Tab", 9, None),
+            "Escape" => ("Escape", 27, None),
+            "ArrowLeft" => ("ArrowLeft", 37, None),
+            "ArrowRight" => ("ArrowRight", 39, None),
+            "PageDown" => ("PageDown", 34, None),
+            other if other.len() == 1 => {
+                ("", other.to_ascii_uppercase().as_bytes()[0] as i64, None)
+            }
+            other => panic!("unknown key {other}"),
+        };
+        let code = if code.is_empty() {
+            format!("Key{}", key.to_ascii_uppercase())
+        } else {
+            code.to_owned()
+        };
+        let kind = if text.is_some() {
+            DispatchKeyEventType::KeyDown
+        } else {
+            DispatchKeyEventType::RawKeyDown
+        };
+        let mut down = DispatchKeyEventParams::new(kind);
+        down.key = Some(key.to_owned());
+        down.code = Some(code.clone());
+        down.windows_virtual_key_code = Some(vk);
+        down.modifiers = Some(modifiers);
+        down.text = text.map(String::from);
+        self.page.execute(down).await.unwrap();
+        let mut up = DispatchKeyEventParams::new(DispatchKeyEventType::KeyUp);
+        up.key = Some(key.to_owned());
+        up.code = Some(code);
+        up.windows_virtual_key_code = Some(vk);
+        up.modifiers = Some(modifiers);
+        self.page.execute(up).await.unwrap();
+    }
+
+    /// The viewer canvas's position in the client page (CSS px).
+    pub async fn canvas_origin(&self) -> (f64, f64) {
+        let r: Value = self
+            .eval("(() => { const r = document.querySelector('canvas').getBoundingClientRect(); return {x: r.left, y: r.top}; })()")
+            .await;
+        (r["x"].as_f64().unwrap(), r["y"].as_f64().unwrap())
+    }
+
+    /// Clicks at (x, y) of the remote viewport, i.e. on the viewer canvas.
+    pub async fn click_viewer(&self, x: f64, y: f64) {
+        let (ox, oy) = self.canvas_origin().await;
+        let (x, y) = (ox + x, oy + y);
+        let mut mv = DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y);
+        mv.button = Some(MouseButton::None);
+        self.page.execute(mv).await.unwrap();
+        for kind in [
+            DispatchMouseEventType::MousePressed,
+            DispatchMouseEventType::MouseReleased,
+        ] {
+            let mut p = DispatchMouseEventParams::new(kind, x, y);
+            p.button = Some(MouseButton::Left);
+            p.buttons = Some(1);
+            p.click_count = Some(1);
+            self.page.execute(p).await.unwrap();
+        }
+    }
+
+    /// Scrolls the wheel over the viewer.
+    pub async fn wheel(&self, x: f64, y: f64, dy: f64) {
+        let (ox, oy) = self.canvas_origin().await;
+        let mut p =
+            DispatchMouseEventParams::new(DispatchMouseEventType::MouseWheel, ox + x, oy + y);
+        p.delta_x = Some(0.0);
+        p.delta_y = Some(dy);
+        self.page.execute(p).await.unwrap();
+    }
+
+    /// The RGB of the viewer canvas at (x, y) of the remote viewport.
+    pub async fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
+        let v: Vec<u8> = self
+            .eval(&format!(
+                "(() => {{ const c = document.querySelector('canvas'); const s = c.width / c.getBoundingClientRect().width;\
+                 const d = c.getContext('2d').getImageData(Math.floor({x} * s), Math.floor({y} * s), 1, 1).data; return [d[0], d[1], d[2]]; }})()"
+            ))
+            .await;
+        [v[0], v[1], v[2]]
+    }
+
+    /// Reloads the web client page (drops and re-opens its WebSocket).
+    pub async fn reload(&self) {
+        self.page.reload().await.unwrap();
+    }
+
+    /// Closes the client browser.
+    pub async fn close(mut self) {
+        let _ = self.browser.close().await;
+        let _ = self.browser.wait().await;
+        self.handler.abort();
+    }
+}
+
+impl Client {
+    /// Clicks the centre of the first element matching `selector` in the web client's own UI.
+    pub async fn click_ui(&self, selector: &str) {
+        let r: Value = self
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({sel}); if (!e) return null; const r = e.getBoundingClientRect();\
+                 return {{x: r.left + r.width / 2, y: r.top + r.height / 2}}; }})()",
+                sel = serde_json::to_string(selector).unwrap()
+            ))
+            .await;
+        assert!(!r.is_null(), "no element {selector} in the web client");
+        let (x, y) = (r["x"].as_f64().unwrap(), r["y"].as_f64().unwrap());
+        for kind in [
+            DispatchMouseEventType::MousePressed,
+            DispatchMouseEventType::MouseReleased,
+        ] {
+            let mut p = DispatchMouseEventParams::new(kind, x, y);
+            p.button = Some(MouseButton::Left);
+            p.buttons = Some(1);
+            p.click_count = Some(1);
+            self.page.execute(p).await.unwrap();
+        }
+    }
+}

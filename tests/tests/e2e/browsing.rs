@@ -1,0 +1,123 @@
+//! Browsing as a user does it: see, type, submit, click, go back and forward.
+
+use std::time::Duration;
+
+use crate::setup;
+
+const T: Duration = Duration::from_secs(30);
+
+fn title_is(t: &'static str) -> impl Fn(&serde_json::Value) -> bool {
+    move |s| s["title"] == t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_arrive_and_depict_the_page() {
+    let (_site, _iso, client) = setup("/color/e01010").await;
+    client.wait_connected().await;
+    // The remote page is solid red: so must the viewer be (JPEG allows some drift).
+    let px = isolator_e2e::eventually(T, "a red frame", || async {
+        let p = client.pixel(200, 200).await;
+        (p[0] > 180 && p[1] < 60 && p[2] < 60).then_some(p)
+    })
+    .await;
+    assert!(px[0] > 180, "{px:?}");
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_and_submitting_reaches_the_site_exactly() {
+    let (site, _iso, client) = setup("/").await;
+    client.wait_connected().await;
+    client
+        .wait_state("home page title", T, title_is("Test Home"))
+        .await;
+    client.click_viewer(200.0, 320.0).await;
+    let typed = "Hello isolated world 42";
+    client.type_text(typed).await;
+    client.press("Enter", 0).await;
+    client
+        .wait_state("the submit page", T, title_is("Submitted"))
+        .await;
+    let posts = site.posts_to("/submit");
+    assert_eq!(posts, vec![format!("q={}", typed.replace(' ', "+"))]);
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_navigate_and_history_works() {
+    let (site, _iso, client) = setup("/").await;
+    client.wait_connected().await;
+    client.wait_state("home", T, title_is("Test Home")).await;
+    client.click_viewer(100.0, 170.0).await;
+    let s = client.wait_state("page two", T, title_is("Page Two")).await;
+    assert_eq!(s["url"], site.url("/page2"));
+    client
+        .wait_state("back enabled", T, |s| s["canBack"] == true)
+        .await;
+
+    client.click_ui("[data-action=back]").await;
+    client
+        .wait_state("back to home", T, title_is("Test Home"))
+        .await;
+    client
+        .wait_state("forward enabled", T, |s| s["canForward"] == true)
+        .await;
+    client.click_ui("[data-action=forward]").await;
+    client
+        .wait_state("forward to page two", T, title_is("Page Two"))
+        .await;
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn address_bar_navigates() {
+    let (site, _iso, client) = setup("/").await;
+    client.wait_connected().await;
+    client.wait_state("home", T, title_is("Test Home")).await;
+    client.click_ui("[data-role=address]").await;
+    // Select all, then type the new address and Enter.
+    client.press("a", 2).await;
+    client.type_text(&site.url("/page2")).await;
+    client.press("Enter", 0).await;
+    client.wait_state("page two", T, title_is("Page Two")).await;
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn popups_open_as_tabs_in_the_session() {
+    let (site, _iso, client) = setup("/popup").await;
+    client.wait_connected().await;
+    client
+        .wait_state("popup opener", T, title_is("Popup opener"))
+        .await;
+    client.click_viewer(100.0, 170.0).await;
+    let s = client
+        .wait_state("a second tab", T, |s| {
+            s["tabs"].as_array().is_some_and(|t| t.len() == 2)
+        })
+        .await;
+    let tabs = s["tabs"].as_array().unwrap();
+    assert!(tabs.iter().any(|t| t["url"] == site.url("/page2")), "{s}");
+    client
+        .wait_state("the popup is shown", T, title_is("Page Two"))
+        .await;
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialogs_are_answered_from_the_client() {
+    let (_site, _iso, client) = setup("/dialog?kind=confirm").await;
+    client.wait_connected().await;
+    client
+        .wait_state("dialog page", T, title_is("Dialog"))
+        .await;
+    client.click_viewer(100.0, 170.0).await;
+    client
+        .wait_state("a dialog shown", T, |s| s["dialog"]["kind"] == "confirm")
+        .await;
+    client.click_ui("[data-action=dialog-ok]").await;
+    client
+        .wait_state("confirm answered true", T, title_is("answer=true"))
+        .await;
+    client.close().await;
+}
