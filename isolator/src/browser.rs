@@ -7,7 +7,7 @@
 //! through [`Running::died`] (they end with reason `browser_crashed`), and the
 //! next session start launches a fresh process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,13 +65,13 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.profile_dir);
+        let _ = std::fs::remove_file(self.profile_dir.with_extension("launch.sh"));
     }
 }
 
 /// Starts, shares and restarts the Chromium process.
 pub struct BrowserManager {
     config: ChromiumConfig,
-    data_dir: PathBuf,
     extra_args: Vec<String>,
     current: Mutex<Option<Arc<Running>>>,
     generation: std::sync::atomic::AtomicU64,
@@ -79,10 +79,9 @@ pub struct BrowserManager {
 
 impl BrowserManager {
     /// A manager that launches nothing until [`BrowserManager::get`] is called.
-    pub fn new(config: ChromiumConfig, data_dir: PathBuf, extra_args: Vec<String>) -> Self {
+    pub fn new(config: ChromiumConfig, extra_args: Vec<String>) -> Self {
         Self {
             config,
-            data_dir,
             extra_args,
             current: Mutex::new(None),
             generation: 0.into(),
@@ -130,22 +129,72 @@ impl BrowserManager {
         }
     }
 
+    /// The program to launch: Chromium itself, or, when the server runs as root,
+    /// a wrapper that drops to the unprivileged `run_as` user first so that
+    /// Chromium's sandbox can stay on.
+    fn launcher(&self, profile_dir: &Path) -> Result<PathBuf, BrowserError> {
+        let exe = &self.config.executable;
+        if !exe.is_file() {
+            return Err(BrowserError::Launch(format!(
+                "{} does not exist (install Debian's chromium package)",
+                exe.display()
+            )));
+        }
+        if !crate::config::is_root() || self.config.no_sandbox || self.config.run_as.is_empty() {
+            return Ok(exe.clone());
+        }
+        let (uid, gid) = lookup_user(&self.config.run_as).ok_or_else(|| {
+            BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
+        })?;
+        std::os::unix::fs::chown(profile_dir, Some(uid), Some(gid)).map_err(|e| {
+            BrowserError::Launch(format!(
+                "cannot hand {} to uid {uid}: {e}",
+                profile_dir.display()
+            ))
+        })?;
+        let wrapper = profile_dir.with_extension("launch.sh");
+        let script = format!(
+            "#!/bin/sh\n# Written by isolator: runs Chromium as an unprivileged user, sandbox on.\n\
+             export HOME={home}\nexec setpriv --reuid={uid} --regid={gid} --clear-groups --inh-caps=-all --pdeathsig KILL -- {exe} \"$@\"\n",
+            home = shell_quote(&profile_dir.display().to_string()),
+            exe = shell_quote(&exe.display().to_string()),
+        );
+        std::fs::write(&wrapper, script)
+            .and_then(|_| {
+                std::fs::set_permissions(
+                    &wrapper,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                )
+            })
+            .map_err(|e| {
+                BrowserError::Launch(format!("cannot write {}: {e}", wrapper.display()))
+            })?;
+        info!(user = %self.config.run_as, "isolated browser runs as an unprivileged user with its sandbox on");
+        Ok(wrapper)
+    }
+
     async fn launch(&self) -> Result<Running, BrowserError> {
         let generation = self
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
-        let profile_dir = self.data_dir.join(format!(
-            "chromium-profile-{}-{generation}",
+        // The profile lives outside data_dir so that an unprivileged Chromium user
+        // can reach it whatever data_dir's permissions are.
+        // Unique per process and launch, even with several managers in one process (tests).
+        static LAUNCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let launch_no = LAUNCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile_dir = std::env::temp_dir().join(format!(
+            "isolator-chromium-{}-{launch_no}",
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&profile_dir);
         std::fs::create_dir_all(&profile_dir).map_err(|e| {
             BrowserError::Launch(format!("cannot create {}: {e}", profile_dir.display()))
         })?;
+        let executable = self.launcher(&profile_dir)?;
 
         let mut builder = BrowserConfig::builder()
-            .chrome_executable(&self.config.executable)
+            .chrome_executable(&executable)
             .user_data_dir(&profile_dir)
             .viewport(None)
             .respect_https_errors()
@@ -258,4 +307,17 @@ fn kill_pid(pid: u32) {
         .args(["-KILL", &pid.to_string()])
         .status();
     info!(pid, "isolated browser killed");
+}
+
+/// The uid and gid of a user, from /etc/passwd.
+pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }

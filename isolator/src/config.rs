@@ -82,9 +82,13 @@ pub struct ChromiumConfig {
     /// The Chromium binary. Debian's wrapper `/usr/bin/chromium` adds flags of
     /// its own, so the real binary is launched directly.
     pub executable: PathBuf,
-    /// Run without Chromium's sandbox. Needed when running as root or in a
-    /// container that cannot create namespaces; logged loudly when on.
+    /// Run without Chromium's sandbox: an explicit opt-out for containers that
+    /// cannot create namespaces, logged loudly when on. Never needed otherwise:
+    /// as root, Chromium runs as `run_as` with its sandbox on.
     pub no_sandbox: bool,
+    /// The unprivileged user Chromium runs as when the server runs as root
+    /// (the install script creates it). Empty: run as the server's own user.
+    pub run_as: String,
     /// Extra command-line switches, without leading dashes (`"lang=en-US"`).
     pub extra_args: Vec<String>,
     /// Seconds to wait for Chromium to start.
@@ -97,8 +101,8 @@ impl Default for ChromiumConfig {
     fn default() -> Self {
         Self {
             executable: PathBuf::from("/usr/lib/chromium/chromium"),
-            // As root, Chromium refuses to start with its sandbox on.
-            no_sandbox: is_root(),
+            no_sandbox: false,
+            run_as: "isolator-chromium".into(),
             extra_args: Vec::new(),
             launch_timeout_secs: 20,
             command_timeout_secs: 10,
@@ -308,6 +312,25 @@ impl Config {
         if self.chromium.command_timeout_secs == 0 {
             return bad("chromium.command_timeout_secs", "must be positive".into());
         }
+        if is_root() && !self.chromium.no_sandbox {
+            if self.chromium.run_as.is_empty() {
+                return bad(
+                    "chromium.run_as",
+                    "the server runs as root, and Chromium's sandbox cannot run as root: name an unprivileged \
+                     user (the install script creates `isolator-chromium`) or set chromium.no_sandbox = true"
+                        .into(),
+                );
+            }
+            if crate::browser::lookup_user(&self.chromium.run_as).is_none() {
+                return bad(
+                    "chromium.run_as",
+                    format!(
+                        "user {:?} does not exist (run isolator/scripts/install-deps.sh, or name another user)",
+                        self.chromium.run_as
+                    ),
+                );
+            }
+        }
         for (i, arg) in self.chromium.extra_args.iter().enumerate() {
             if arg.starts_with('-') {
                 return bad(
@@ -394,9 +417,27 @@ pub fn is_root() -> bool {
 mod tests {
     use super::*;
 
+    /// A config whose web root exists (the unit tests do not depend on web-client/).
+    fn parse(text: &str) -> Config {
+        let mut c = Config::parse(text, "t.toml").unwrap();
+        c.web_root = web_root();
+        c
+    }
+
+    fn web_root() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("isolator-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "x").unwrap();
+        dir
+    }
+
     #[test]
     fn defaults_are_valid() {
-        Config::default().validate("defaults").unwrap();
+        let c = Config {
+            web_root: web_root(),
+            ..Config::default()
+        };
+        c.validate("defaults").unwrap();
     }
 
     #[test]
@@ -415,24 +456,22 @@ mod tests {
 
     #[test]
     fn out_of_range_is_named() {
-        let c = Config::parse("[stream]\njpeg_quality = 0\n", "t.toml").unwrap();
+        let c = parse("[stream]\njpeg_quality = 0\n");
         let err = c.validate("t.toml").unwrap_err();
         assert!(err.to_string().contains("stream.jpeg_quality"), "{err}");
     }
 
     #[test]
     fn static_mode_needs_users_and_real_hashes() {
-        let c = Config::parse("[auth]\nmode = \"static\"\n", "t.toml").unwrap();
+        let c = parse("[auth]\nmode = \"static\"\n");
         assert!(c
             .validate("t")
             .unwrap_err()
             .to_string()
             .contains("auth.users"));
-        let c = Config::parse(
+        let c = parse(
             "[auth]\nmode = \"static\"\n[[auth.users]]\nname = \"a\"\npassword_hash = \"plain\"\n",
-            "t.toml",
-        )
-        .unwrap();
+        );
         let err = c.validate("t").unwrap_err().to_string();
         assert!(err.contains("password_hash"), "{err}");
         assert!(

@@ -20,6 +20,8 @@ pub const FRAME_HEADER_LEN: usize = 16;
 
 /// A message from the client.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
+// Field-less messages are empty struct variants (`Back {}`) so that
+// `deny_unknown_fields` applies to them too.
 #[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// The viewport changed.
@@ -37,13 +39,13 @@ pub enum ClientMsg {
         url: String,
     },
     /// History back.
-    Back,
+    Back {},
     /// History forward.
-    Forward,
+    Forward {},
     /// Reload the page.
-    Reload,
+    Reload {},
     /// Stop loading.
-    Stop,
+    Stop {},
     /// A key went down or up.
     Key {
         /// `down` or `up`.
@@ -136,7 +138,7 @@ pub enum ClientMsg {
         id: u16,
     },
     /// End the session.
-    Close,
+    Close {},
     /// Keep-alive.
     Ping {
         /// Echoed back.

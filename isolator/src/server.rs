@@ -81,11 +81,7 @@ pub async fn serve_state(
 /// Builds the state for a config (also used by tests that need the managers).
 pub fn build_state(config: Config, shutdown: watch::Receiver<bool>) -> AppState {
     let config = Arc::new(config);
-    let browser = Arc::new(BrowserManager::new(
-        config.chromium.clone(),
-        config.data_dir.clone(),
-        Vec::new(),
-    ));
+    let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
     AppState {
         auth: Arc::new(Auth::new(config.auth.clone())),
         sessions: Arc::new(SessionManager::new(config.clone(), browser, shutdown)),
@@ -322,10 +318,11 @@ async fn create_session(
         Ok(b) => b,
         Err(e) => return api_error(StatusCode::BAD_REQUEST, "bad_request", &e.body_text()),
     };
-    if !(100..=4096).contains(&req.width)
-        || !(100..=4096).contains(&req.height)
-        || !(req.dpr.is_finite() && (0.5..=4.0).contains(&req.dpr))
-    {
+    let valid = (100..=4096).contains(&req.width)
+        && (100..=4096).contains(&req.height)
+        && req.dpr.is_finite()
+        && (0.5..=4.0).contains(&req.dpr);
+    if !valid {
         return api_error(
             StatusCode::BAD_REQUEST,
             "bad_viewport",

@@ -17,6 +17,10 @@ struct Server {
 }
 
 async fn start(mut config: Config) -> Server {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let dir = tempfile::tempdir().unwrap();
     let web = dir.path().join("web");
     std::fs::create_dir_all(&web).unwrap();

@@ -264,10 +264,18 @@ impl Actor {
     async fn start_cast(&mut self) {
         let (viewport, quality, timeout) =
             (self.viewport, self.config.stream.jpeg_quality, self.timeout);
-        if let Some(tab) = self.tab_mut(self.active) {
-            tab.casting = false;
-            if let Err(e) = tab.start_screencast(viewport, quality, timeout).await {
-                warn!("screencast did not start: {e}");
+        let active = self.active;
+        let Some(tab) = self.tab_mut(active) else {
+            return;
+        };
+        tab.casting = false;
+        // While a navigation swaps the page's renderer, Chromium answers "Not
+        // attached to an active page"; retry briefly, and `Navigated` retries too.
+        for attempt in 0..10 {
+            match tab.start_screencast(viewport, quality, timeout).await {
+                Ok(()) => return,
+                Err(e) if attempt == 9 => warn!("screencast did not start: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }
@@ -423,8 +431,8 @@ impl Actor {
                 Ok(u) => self.navigate_tab(self.active, u.to_string()),
                 Err(e) => self.notice(NoticeLevel::Warn, "bad_url", e.to_string()),
             },
-            ClientMsg::Back | ClientMsg::Forward => {
-                let back = matches!(msg, ClientMsg::Back);
+            ClientMsg::Back {} | ClientMsg::Forward {} => {
+                let back = matches!(msg, ClientMsg::Back {});
                 if let Some(t) = self.active_tab() {
                     let page = t.page.clone();
                     let timeout = self.timeout;
@@ -450,7 +458,7 @@ impl Actor {
                     });
                 }
             }
-            ClientMsg::Reload => {
+            ClientMsg::Reload {} => {
                 if let Some(t) = self.active_tab() {
                     let page = t.page.clone();
                     let timeout = self.timeout;
@@ -459,7 +467,7 @@ impl Actor {
                     });
                 }
             }
-            ClientMsg::Stop => {
+            ClientMsg::Stop {} => {
                 if let Some(t) = self.active_tab() {
                     let _ =
                         with_timeout(self.timeout, t.page.execute(StopLoadingParams::default()))
@@ -477,7 +485,7 @@ impl Actor {
             } => match input::key(kind, &key, &code, key_code, mods, repeat, location) {
                 KeyAction::Dispatch(cmd) => {
                     if let Some(t) = self.active_tab() {
-                        t.input(cmd).await;
+                        t.input(*cmd).await;
                     }
                 }
                 KeyAction::PasteShortcut => {}
@@ -546,7 +554,7 @@ impl Actor {
                     }
                 }
             },
-            ClientMsg::Close => return Some(EndReason::Closed),
+            ClientMsg::Close {} => return Some(EndReason::Closed),
             // Answered by the socket task itself.
             ClientMsg::FrameAck { .. } | ClientMsg::Ping { .. } => {}
         }
@@ -582,9 +590,7 @@ impl Actor {
                 height,
                 ack_id,
             } => {
-                let Some(t) = self.tab(tab_id) else {
-                    return None;
-                };
+                let t = self.tab(tab_id)?;
                 let page = t.page.clone();
                 // Pace Chromium: ack no sooner than one frame interval after the last ack.
                 let interval = Duration::from_secs_f64(1.0 / f64::from(self.config.stream.max_fps));
@@ -610,6 +616,10 @@ impl Actor {
             TabEvent::Navigated(url) => {
                 if let Some(t) = self.tab_mut(tab_id) {
                     t.url = url;
+                }
+                let casting = self.tab(tab_id).is_some_and(|t| t.casting);
+                if tab_id == self.active && self.attachment.is_some() && !casting {
+                    self.start_cast().await;
                 }
                 self.after_tab_change(tab_id);
             }
@@ -804,9 +814,7 @@ impl Actor {
     }
 
     async fn remove_tab(&mut self, id: u16) -> Option<EndReason> {
-        let Some(pos) = self.tabs.iter().position(|t| t.id == id) else {
-            return None;
-        };
+        let pos = self.tabs.iter().position(|t| t.id == id)?;
         self.tabs.remove(pos);
         let closed: Vec<u64> = self
             .dialogs

@@ -43,7 +43,7 @@ pub enum InputCmd {
 #[derive(Debug)]
 pub enum KeyAction {
     /// Send this to the page.
-    Dispatch(InputCmd),
+    Dispatch(Box<InputCmd>),
     /// A paste shortcut: dropped (the client sends the clipboard as `paste`).
     PasteShortcut,
 }
@@ -101,7 +101,7 @@ pub fn key(
         location: (location != 0).then_some(i64::from(location)),
         commands: None,
     };
-    KeyAction::Dispatch(InputCmd::Key(params))
+    KeyAction::Dispatch(Box::new(InputCmd::Key(params)))
 }
 
 /// Windows virtual key codes for keys whose DOM `keyCode` the client did not send.
@@ -234,7 +234,10 @@ mod tests {
 
     fn key_params(action: KeyAction) -> DispatchKeyEventParams {
         match action {
-            KeyAction::Dispatch(InputCmd::Key(p)) => p,
+            KeyAction::Dispatch(cmd) => match *cmd {
+                InputCmd::Key(p) => p,
+                other => panic!("expected a key event, got {other:?}"),
+            },
             other => panic!("expected a key event, got {other:?}"),
         }
     }
