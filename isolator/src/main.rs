@@ -25,6 +25,8 @@ enum Command {
     /// Validate and explain policy documents.
     #[command(subcommand)]
     Policies(cli::policies::Command),
+    /// Hash a password (read from standard input) for `[[auth.users]]`.
+    HashPassword(cli::hash_password::Args),
     /// Internal: a sandboxed worker that extracts text from untrusted files.
     #[command(hide = true)]
     ExtractWorker(cli::extract_worker::Args),
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cli::scan::run(args),
         Command::Policies(cmd) => cli::policies::run(cmd),
         Command::ExtractWorker(args) => cli::extract_worker::run(args),
+        Command::HashPassword(args) => cli::hash_password::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! Subcommands of the `isolator` binary, one module each.
 
 pub mod extract_worker;
+pub mod hash_password;
 pub mod policies;
 pub mod scan;
 pub mod serve;
