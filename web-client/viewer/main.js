@@ -184,7 +184,7 @@ class Viewer {
   }
 
   createFailed(err, url) {
-    const retry = { label: 'Try again', primary: true, onClick: () => this.create(url) };
+    const retry = { label: 'Try again', action: 'retry', primary: true, onClick: () => this.create(url) };
     if (err instanceof ApiError) {
       update({ connection: 'error', lastError: { code: err.code, message: err.message } });
       if (err.status === 401) {
@@ -209,6 +209,7 @@ class Viewer {
           actions: [
             {
               label: 'Open the start page instead',
+              action: 'start-page',
               primary: true,
               onClick: () => {
                 history.replaceState(null, '', location.pathname);
@@ -239,7 +240,10 @@ class Viewer {
     this.pendingNavigate = navigateTo;
     update({ sessionId: session.id, ended: null });
     this.conn = new Connection(session, {
-      onFrame: (buf) => this.renderer.push(buf),
+      onFrame: (buf) => {
+        state.framesReceived += 1;
+        this.renderer.push(buf);
+      },
       onMessage: (msg) => this.onMessage(msg),
       onStatus: (status, detail) => this.onStatus(status, detail),
       onGone: (why) => this.onGone(why),
@@ -283,8 +287,8 @@ class Viewer {
         spinner: true,
         dim: true,
         actions: [
-          { label: 'Retry now', primary: true, onClick: () => this.conn?.retryNow() },
-          { label: 'End session', onClick: () => this.endSession() },
+          { label: 'Retry now', action: 'retry-now', primary: true, onClick: () => this.conn?.retryNow() },
+          { label: 'End session', action: 'end-session', onClick: () => this.endSession() },
         ],
       });
     }
@@ -375,12 +379,13 @@ class Viewer {
     this.input.setEnabled(false);
     this.dialogs.reset();
     this.canvas.style.cursor = 'default';
-    update({ connection: 'ended', ended: { reason, message }, loading: false });
     const [title, text] = ENDED_TEXT[reason] || ENDED_TEXT.error;
+    update({ connection: 'ended', ended: { reason, message: text, serverMessage: message }, loading: false });
     const actions = [];
     if (reason === 'replaced' && session) {
       actions.push({
         label: 'Use it here',
+        action: 'use-here',
         primary: true,
         onClick: () => {
           storeSession(session);
@@ -388,7 +393,7 @@ class Viewer {
         },
       });
     }
-    actions.push({ label: 'Start a new session', primary: actions.length === 0, onClick: () => this.create('') });
+    actions.push({ label: 'Start a new session', action: 'new-session', primary: actions.length === 0, onClick: () => this.create('') });
     this.overlay.show({
       kind: 'ended',
       title,
@@ -435,6 +440,7 @@ class Viewer {
     this.notices.clear();
     this.canvas.style.cursor = 'default';
     state.framesDrawn = 0;
+    state.framesReceived = 0;
     state.lastFrameSeq = null;
     update({
       sessionId: null,

@@ -21,7 +21,8 @@ export class Overlay {
    * @param {string} [o.detail] secondary text (server wording, attempt count)
    * @param {boolean} [o.spinner]
    * @param {boolean} [o.dim] translucent: the last picture stays visible below
-   * @param {{label: string, primary?: boolean, onClick: Function}[]} [o.actions]
+   * @param {{label: string, action: string, primary?: boolean, onClick: Function}[]} [o.actions]
+   *   `action` becomes the button's `data-action` (stable hook for tests and styling)
    */
   show({ kind, title, message = '', detail = '', spinner = false, dim = false, actions = [] }) {
     this.el.dataset.kind = kind;
@@ -38,6 +39,7 @@ export class Overlay {
         b.type = 'button';
         b.className = a.primary ? 'btn btn-primary' : 'btn';
         b.textContent = a.label;
+        b.dataset.action = a.action;
         b.addEventListener('click', () => a.onClick());
         return b;
       }),

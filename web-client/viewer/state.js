@@ -26,6 +26,8 @@ export const state = {
   tabs: [],
   activeTab: null,
   framesDrawn: 0,
+  /** Binary messages received (drawn, dropped or undecodable). */
+  framesReceived: 0,
   lastFrameSeq: null,
   decodeErrors: 0,
   cursor: 'default',
