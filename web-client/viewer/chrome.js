@@ -222,9 +222,14 @@ export class BrowserChrome {
         if (focused) this.address.select();
       }
     }
-    this.secure.dataset.scheme = schemeOf(state.url);
-    this.secure.title =
-      this.secure.dataset.scheme === 'https' ? 'Secure connection (HTTPS)' : this.secure.dataset.scheme === 'http' ? 'Not secure (HTTP)' : '';
+    const scheme = schemeOf(state.url);
+    if (this.secure.dataset.scheme !== scheme) {
+      this.secure.dataset.scheme = scheme;
+      const label = scheme === 'https' ? 'Secure connection (HTTPS)' : scheme === 'http' ? 'Not secure (HTTP)' : '';
+      this.secure.title = label;
+      this.secure.setAttribute('aria-label', label);
+      this.secure.setAttribute('role', label ? 'img' : 'presentation');
+    }
 
     const title = state.title && state.title.trim() ? state.title.trim() : state.url || 'isolator';
     if (document.title !== title) document.title = title;

@@ -462,4 +462,9 @@ function str(v) {
 }
 
 const viewer = new Viewer();
+// Test hook: drops the socket as a network failure would (the viewer then re-attaches).
+window.__isolator = Object.freeze({
+  ...window.__isolator,
+  dropConnection: () => viewer.conn?.ws?.close(4001, 'dropped by test hook'),
+});
 viewer.start();
