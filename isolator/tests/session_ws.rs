@@ -191,3 +191,36 @@ async fn full_server_says_so() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn navigation_reports_url_and_title() {
+    let server = start(Config::default()).await;
+    let origin = format!("http://{}", server.addr);
+    // data: URLs are refused as start URLs; serve the page from the isolator's own static files.
+    let target = format!("http://{}/titled.html", server.addr);
+    std::fs::write(
+        server._dir.path().join("web/titled.html"),
+        "<!doctype html><title>Hello Title</title><p>hi</p>",
+    )
+    .unwrap();
+    let body: serde_json::Value = create(&server, Some(&target)).await.json().await.unwrap();
+    let mut ws = connect(
+        &server,
+        body["id"].as_str().unwrap(),
+        body["token"].as_str().unwrap(),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = next_json(&mut ws, "state").await;
+        if state["title"] == "Hello Title" && state["url"] == target.as_str() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no state with the title; last {state}"
+        );
+    }
+}

@@ -316,25 +316,22 @@ impl Actor {
 
     fn send_state(&self) {
         if let Some(tab) = self.active_tab() {
-            // History flags are fetched asynchronously; see `refresh_history`.
             self.send(ServerMsg::State {
                 tab: tab.id,
                 url: tab.url.clone(),
                 title: tab.title.clone(),
                 loading: tab.loading,
-                can_back: false,
-                can_forward: false,
+                can_back: tab.can_back,
+                can_forward: tab.can_forward,
             });
-            self.refresh_history(tab);
         }
     }
 
-    /// Asks the tab for its history and sends a state message with the flags.
-    fn refresh_history(&self, tab: &Tab) {
-        let Some(a) = &self.attachment else { return };
-        let out = a.out.clone();
+    /// Asks a tab for its history; the answer comes back as `TabEvent::History`.
+    fn refresh_history(&self, tab_id: u16) {
+        let Some(tab) = self.tab(tab_id) else { return };
         let page = tab.page.clone();
-        let (id, url, title, loading) = (tab.id, tab.url.clone(), tab.title.clone(), tab.loading);
+        let tx = self.events_tx.clone();
         let timeout = self.timeout;
         tokio::spawn(async move {
             if let Ok(h) =
@@ -342,14 +339,11 @@ impl Actor {
             {
                 let idx = h.result.current_index;
                 let len = h.result.entries.len() as i64;
-                let _ = out.try_send(ServerMsg::State {
-                    tab: id,
-                    url,
-                    title,
-                    loading,
+                let ev = TabEvent::History {
                     can_back: idx > 0,
                     can_forward: idx + 1 < len,
-                });
+                };
+                let _ = tx.send((tab_id, ev)).await;
             }
         });
     }
@@ -613,10 +607,15 @@ impl Actor {
                     self.last_frame = Some(frame);
                 }
             }
-            TabEvent::Navigated(url) => {
+            TabEvent::Navigated { url, new_document } => {
                 if let Some(t) = self.tab_mut(tab_id) {
                     t.url = url;
+                    if new_document {
+                        t.title.clear();
+                        t.title_from_page = false;
+                    }
                 }
+                self.refresh_history(tab_id);
                 let casting = self.tab(tab_id).is_some_and(|t| t.casting);
                 if tab_id == self.active && self.attachment.is_some() && !casting {
                     self.start_cast().await;
@@ -629,6 +628,22 @@ impl Actor {
                 }
                 if tab_id == self.active {
                     self.send_state();
+                }
+                self.refresh_history(tab_id);
+            }
+            TabEvent::History {
+                can_back,
+                can_forward,
+            } => {
+                let Some(t) = self.tab_mut(tab_id) else {
+                    return None;
+                };
+                if (t.can_back, t.can_forward) != (can_back, can_forward) {
+                    t.can_back = can_back;
+                    t.can_forward = can_forward;
+                    if tab_id == self.active {
+                        self.send_state();
+                    }
                 }
             }
             TabEvent::DialogOpening {
@@ -659,7 +674,7 @@ impl Actor {
                     self.send(ServerMsg::DialogClosed { id });
                 }
             }
-            TabEvent::Report(payload) => self.on_report(&payload),
+            TabEvent::Report(payload) => self.on_report(tab_id, &payload),
             TabEvent::Gone => return self.remove_tab(tab_id).await,
         }
         None
@@ -673,11 +688,27 @@ impl Actor {
         self.update_live();
     }
 
-    fn on_report(&self, payload: &str) {
+    fn on_report(&mut self, tab_id: u16, payload: &str) {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
             return;
         };
         match v.get("k").and_then(|k| k.as_str()) {
+            Some("title") => {
+                let title: String = v
+                    .get("title")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("")
+                    .chars()
+                    .take(512)
+                    .collect();
+                if let Some(t) = self.tab_mut(tab_id) {
+                    t.title_from_page = true;
+                    if t.title != title {
+                        t.title = title;
+                        self.after_tab_change(tab_id);
+                    }
+                }
+            }
             Some("cursor") => {
                 let cursor = v
                     .get("cursor")
@@ -756,6 +787,13 @@ impl Actor {
             } => {
                 let Some(t) = self.tabs.iter_mut().find(|t| t.target_id == target_id) else {
                     return;
+                };
+                // Target info names a page by its URL until <title> is parsed; the
+                // page script's report wins for the current document.
+                let title = if t.title_from_page {
+                    t.title.clone()
+                } else {
+                    title
                 };
                 let changed = t.title != title || (!url.is_empty() && t.url != url);
                 t.title = title;

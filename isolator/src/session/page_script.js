@@ -36,3 +36,24 @@
     }
   }, { capture: true, passive: true });
 })();
+
+// The document title, on load and whenever it changes (target info lags and
+// names pages by URL until <title> is parsed).
+(() => {
+  if (window.top !== window) return;
+  let last = null;
+  const report = () => {
+    const t = document.title || "";
+    if (t === last) return;
+    last = t;
+    try { globalThis.__isolatorReport(JSON.stringify({ k: "title", title: t })); } catch (_) { /* gone */ }
+  };
+  const watch = () => {
+    report();
+    new MutationObserver(report).observe(document, { subtree: true, childList: true, characterData: true });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch, { once: true });
+  else watch();
+  // Back/forward cache restores keep this script's state: report again.
+  window.addEventListener("pageshow", (e) => { if (e.persisted) { last = null; report(); } });
+})();

@@ -44,8 +44,13 @@ pub enum TabEvent {
         /// Chromium's screencast session id, for the ack.
         ack_id: i64,
     },
-    /// The main frame navigated to a URL.
-    Navigated(String),
+    /// The main frame navigated to a URL (`new_document`: not a same-document change).
+    Navigated {
+        /// The new URL.
+        url: String,
+        /// A new document (titles start over).
+        new_document: bool,
+    },
     /// Loading started or stopped (main frame).
     Loading(bool),
     /// A JavaScript dialog opened.
@@ -59,6 +64,13 @@ pub enum TabEvent {
     },
     /// The dialog closed.
     DialogClosed,
+    /// Whether history back/forward is possible now.
+    History {
+        /// Back possible.
+        can_back: bool,
+        /// Forward possible.
+        can_forward: bool,
+    },
     /// The page script reported something (JSON payload).
     Report(String),
     /// The tab's event streams ended (target gone).
@@ -77,8 +89,14 @@ pub struct Tab {
     pub url: String,
     /// Current title.
     pub title: String,
+    /// The page script reported the title of the current document.
+    pub title_from_page: bool,
     /// Loading now.
     pub loading: bool,
+    /// History back possible.
+    pub can_back: bool,
+    /// History forward possible.
+    pub can_forward: bool,
     /// Screencast is running.
     pub casting: bool,
     input: mpsc::Sender<InputCmd>,
@@ -146,7 +164,10 @@ impl Tab {
             target_id,
             url: String::new(),
             title: String::new(),
+            title_from_page: false,
             loading: false,
+            can_back: false,
+            can_forward: false,
             casting: false,
             input: input_tx,
             tasks,
@@ -278,15 +299,20 @@ async fn forward_events(
         async move {
             let is_main =
                 ev.frame.parent_id.is_none() || main.as_ref().is_some_and(|m| *m == ev.frame.id);
-            is_main.then(|| TabEvent::Navigated(ev.frame.url.clone()))
+            is_main.then(|| TabEvent::Navigated {
+                url: ev.frame.url.clone(),
+                new_document: true,
+            })
         }
     });
     let main = main_frame.clone();
     let in_doc = in_doc.filter_map(move |ev| {
         let main = main.clone();
         async move {
-            (main.as_ref().is_none_or(|m| *m == ev.frame_id))
-                .then(|| TabEvent::Navigated(ev.url.clone()))
+            (main.as_ref().is_none_or(|m| *m == ev.frame_id)).then(|| TabEvent::Navigated {
+                url: ev.url.clone(),
+                new_document: false,
+            })
         }
     });
     let main = main_frame.clone();
