@@ -635,9 +635,7 @@ impl Actor {
                 can_back,
                 can_forward,
             } => {
-                let Some(t) = self.tab_mut(tab_id) else {
-                    return None;
-                };
+                let t = self.tab_mut(tab_id)?;
                 if (t.can_back, t.can_forward) != (can_back, can_forward) {
                     t.can_back = can_back;
                     t.can_forward = can_forward;
