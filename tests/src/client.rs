@@ -74,12 +74,19 @@ impl Client {
             .unwrap_or_else(|e| panic!("value of {expr}: {e}"))
     }
 
+    /// Like [`Client::eval`], but `None` while the page is navigating (no context)
+    /// or when the value does not deserialize, for polling.
+    pub async fn try_eval<T: DeserializeOwned>(&self, expr: &str) -> Option<T> {
+        self.page.evaluate(expr).await.ok()?.into_value().ok()
+    }
+
     /// The web client's test-visible state (`window.__isolator.state`).
     pub async fn state(&self) -> Value {
-        self.eval::<Option<Value>>(
+        self.try_eval::<Option<Value>>(
             "window.__isolator ? JSON.parse(JSON.stringify(window.__isolator.state)) : null",
         )
         .await
+        .flatten()
         .unwrap_or(Value::Null)
     }
 
