@@ -237,6 +237,17 @@ impl Client {
         [v[0], v[1], v[2]]
     }
 
+    /// Resizes the client's window (as a user dragging it would).
+    pub async fn resize(&self, width: i64, height: i64, dpr: f64) {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                width, height, dpr, false,
+            ))
+            .await
+            .unwrap();
+    }
+
     /// Reloads the web client page (drops and re-opens its WebSocket).
     pub async fn reload(&self) {
         self.page.reload().await.unwrap();

@@ -47,6 +47,7 @@ impl TestSite {
             .route("/color/{hex}", get(color))
             .route("/scroll", get(scroll))
             .route("/bench/input", get(bench_input))
+            .route("/viewport", get(viewport))
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -214,4 +215,12 @@ async fn bench_input() -> Html<String> {
     Html("<!doctype html><title>bench</title><style>input{caret-color:transparent;font-size:24px;width:800px;\
           position:absolute;left:20px;top:20px;height:40px}</style><input id=i autocomplete=off>"
         .to_owned())
+}
+
+async fn viewport() -> Html<String> {
+    page(
+        "viewport",
+        "<p>size</p><script>const show = () => { document.title = 'vw=' + innerWidth + ' dpr=' + devicePixelRatio; };\
+         show(); addEventListener('resize', show);</script>",
+    )
 }

@@ -140,6 +140,22 @@ impl SessionHandle {
         !self.cmd.is_closed()
     }
 
+    /// A handle with no actor behind it, and the receiving end of its commands.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> (Arc<SessionHandle>, mpsc::Receiver<SessionCmd>) {
+        let (cmd, rx) = mpsc::channel(16);
+        let handle = SessionHandle {
+            id: "test".into(),
+            token_key: token_key("token"),
+            user: User::anonymous(),
+            started: SystemTime::now(),
+            cmd,
+            live: Mutex::new(LiveInfo::default()),
+            next_attach: AtomicU64::new(1),
+        };
+        (Arc::new(handle), rx)
+    }
+
     fn summary(&self) -> SessionSummary {
         let live = self.live.lock().expect("live lock").clone();
         SessionSummary {

@@ -134,3 +134,129 @@ fn error_msg(code: &str, message: &str) -> Message {
 /// Largest WebSocket message the server reads (a little above the protocol limit,
 /// so an oversize message is answered with a clear error rather than a dropped socket).
 pub const MAX_WS_MESSAGE: usize = MAX_CLIENT_MESSAGE * 2;
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use futures::channel::mpsc as fmpsc;
+
+    use super::*;
+    use crate::session::SessionHandle;
+
+    /// A socket made of two channels: what the "client" sends, and what the server writes.
+    struct ChannelSocket {
+        incoming: fmpsc::UnboundedReceiver<Result<Message, std::convert::Infallible>>,
+        outgoing: fmpsc::UnboundedSender<Message>,
+    }
+
+    impl Stream for ChannelSocket {
+        type Item = Result<Message, std::convert::Infallible>;
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Pin::new(&mut self.incoming).poll_next(cx)
+        }
+    }
+
+    impl Sink<Message> for ChannelSocket {
+        type Error = fmpsc::SendError;
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Self::Error> {
+            self.outgoing
+                .unbounded_send(item)
+                .map_err(|e| e.into_send_error())
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            self.outgoing.close_channel();
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn frame(n: u8) -> Option<Arc<FrameData>> {
+        Some(Arc::new(FrameData {
+            tab: 0,
+            first: false,
+            width: 10,
+            height: 10,
+            jpeg: vec![n],
+        }))
+    }
+
+    fn text(s: &str) -> Result<Message, std::convert::Infallible> {
+        Ok(Message::Text(s.to_owned().into()))
+    }
+
+    #[tokio::test]
+    async fn slow_clients_get_the_newest_frame_not_a_queue() {
+        let (handle, mut cmds) = SessionHandle::for_test();
+        let (client_tx, incoming) = fmpsc::unbounded();
+        let (outgoing, mut server_out) = fmpsc::unbounded();
+        let task = tokio::spawn(run(ChannelSocket { incoming, outgoing }, handle, false));
+
+        let Some(SessionCmd::Attach(att)) = cmds.recv().await else {
+            panic!("no attach")
+        };
+        // Ten frames while the client acknowledges nothing.
+        for n in 1..=10 {
+            att.frames.send(frame(n)).unwrap();
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut got = Vec::new();
+        while let Ok(Some(Message::Binary(b))) = server_out.try_next() {
+            got.push(
+                FrameHeader::decode(&b)
+                    .map(|(h, body)| (h.seq, body[0]))
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            got.len() as u32,
+            MAX_FRAMES_IN_FLIGHT,
+            "at most two unacknowledged frames: {got:?}"
+        );
+        // The client catches up: the next frame is the newest (10), not the third.
+        client_tx
+            .unbounded_send(text(&format!(r#"{{"t":"frame_ack","seq":{}}}"#, got[1].0)))
+            .unwrap();
+        let next = loop {
+            match server_out.next().await {
+                Some(Message::Binary(b)) => {
+                    break FrameHeader::decode(&b)
+                        .map(|(h, body)| (h.seq, body[0]))
+                        .unwrap()
+                }
+                Some(_) => continue,
+                None => panic!("socket closed"),
+            }
+        };
+        assert_eq!(next.1, 10, "newest frame after the ack");
+
+        // Malformed input gets an error message; the socket stays up.
+        client_tx.unbounded_send(text("{nope")).unwrap();
+        let err = loop {
+            if let Some(Message::Text(t)) = server_out.next().await {
+                break t.to_string();
+            }
+        };
+        assert!(err.contains(r#""t":"error""#), "{err}");
+
+        // The session ending closes the socket with a reason.
+        att.out
+            .send(ServerMsg::ended(EndReason::Idle))
+            .await
+            .unwrap();
+        let ended = loop {
+            if let Some(Message::Text(t)) = server_out.next().await {
+                break t.to_string();
+            }
+        };
+        assert!(ended.contains(r#""reason":"idle""#), "{ended}");
+        task.await.unwrap();
+    }
+}

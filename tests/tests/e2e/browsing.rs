@@ -121,3 +121,33 @@ async fn dialogs_are_answered_from_the_client() {
         .await;
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_remote_viewport_follows_the_client_window() {
+    let (_site, _iso, client) = setup("/viewport").await;
+    client.wait_connected().await;
+    let before = client
+        .wait_state("the first size", T, |s| {
+            s["title"].as_str().is_some_and(|t| t.starts_with("vw="))
+        })
+        .await;
+    client.resize(900, 700, 2.0).await;
+    let after = client
+        .wait_state("a narrower remote page at dpr 2", T, |s| {
+            s["title"].as_str().is_some_and(|t| {
+                t.ends_with("dpr=2") && t != before["title"].as_str().unwrap_or("")
+            })
+        })
+        .await;
+    let vw: u32 = after["title"].as_str().unwrap()["vw=".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        vw <= 900 && vw > 500,
+        "remote width follows the canvas: {after}"
+    );
+    client.close().await;
+}
