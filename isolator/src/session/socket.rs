@@ -208,7 +208,7 @@ mod tests {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         let mut got = Vec::new();
-        while let Ok(Some(Message::Binary(b))) = server_out.try_next() {
+        while let Ok(Message::Binary(b)) = server_out.try_recv() {
             got.push(
                 FrameHeader::decode(&b)
                     .map(|(h, body)| (h.seq, body[0]))
