@@ -71,5 +71,24 @@ async fn static_users_sign_in_before_browsing() {
     let me: serde_json::Value = client.eval("fetch('/api/me').then(r => r.json())").await;
     assert_eq!(me["user"], "alice");
     assert_eq!(me["groups"], serde_json::json!(["finance"]));
+
+    // A browser without alice's login, holding her session id and token, is refused.
+    let stolen: serde_json::Value = client
+        .eval("JSON.parse(sessionStorage.getItem('isolator.session.v1'))")
+        .await;
+    let thief = Client::open(&iso.url("/login")).await;
+    let script = format!(
+        "new Promise(r => {{ const w = new WebSocket('ws://{addr}/api/sessions/{id}/ws', ['isolator.v1', 'isolator.token.{token}']);\
+         w.onopen = () => r('open'); w.onerror = () => r('refused'); setTimeout(() => r('timeout'), 5000); }})",
+        addr = iso.addr,
+        id = stolen["id"].as_str().unwrap(),
+        token = stolen["token"].as_str().unwrap(),
+    );
+    let outcome: String = thief.eval(&script).await;
+    assert_eq!(
+        outcome, "refused",
+        "a token alone must not open someone else's session"
+    );
+    thief.close().await;
     client.close().await;
 }
