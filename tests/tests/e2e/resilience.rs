@@ -54,3 +54,64 @@ async fn a_reloaded_client_resumes_the_same_page() {
     );
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sessions_end_and_say_why() {
+    let site = isolator_e2e::TestSite::start().await;
+    let iso = isolator_e2e::Isolator::start_with(|c| c.sessions.idle_timeout_secs = 10).await;
+    let client = isolator_e2e::Client::open(&crate::start_url(&iso, &site.url("/"))).await;
+    client.wait_connected().await;
+    let s = client
+        .wait_state("the idle timeout", Duration::from_secs(45), |s| {
+            s["ended"]["reason"] == "idle"
+        })
+        .await;
+    assert!(
+        s["ended"]["serverMessage"]
+            .as_str()
+            .unwrap()
+            .contains("without activity"),
+        "{s}"
+    );
+    // The slot is free again and the browser context is gone.
+    isolator_e2e::eventually(T, "the session torn down", || async {
+        (iso.state.sessions.count() == 0).then_some(())
+    })
+    .await;
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_session_disposes_its_browser_context() {
+    use chromiumoxide::cdp::browser_protocol::target::GetBrowserContextsParams;
+    let (_site, iso, client) = setup("/").await;
+    client.wait_connected().await;
+    let running = iso
+        .state
+        .sessions
+        .browser()
+        .peek()
+        .await
+        .expect("browser running");
+    let contexts = running
+        .browser
+        .execute(GetBrowserContextsParams::default())
+        .await
+        .unwrap();
+    assert_eq!(contexts.result.browser_context_ids.len(), 1);
+    client.click_ui("[data-action=menu]").await;
+    client.click_ui("[data-action=end]").await;
+    client
+        .wait_state("ended by the user", T, |s| s["ended"]["reason"] == "closed")
+        .await;
+    isolator_e2e::eventually(T, "the context disposed", || async {
+        let c = running
+            .browser
+            .execute(GetBrowserContextsParams::default())
+            .await
+            .ok()?;
+        (c.result.browser_context_ids.is_empty() && iso.state.sessions.count() == 0).then_some(())
+    })
+    .await;
+    client.close().await;
+}
