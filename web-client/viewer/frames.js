@@ -3,8 +3,13 @@
 // Decoding is asynchronous (`createImageBitmap`), so frames go through a
 // one-slot pipeline: while one frame decodes, only the newest waiting frame is
 // kept; a frame overtaken that way is acknowledged at once so the server's
-// two-frames-in-flight window never stalls. Every frame gets exactly one
-// `frame_ack`, after it is drawn (or dropped, or found corrupt).
+// two-frames-in-flight window never stalls. A frame is acknowledged after it
+// is drawn (or dropped, or found corrupt).
+//
+// While the tab is hidden, frames are held (newest only) and not
+// acknowledged; acks are cumulative, so the server stops at two frames in
+// flight and resumes when the newest is drawn on return: a background tab
+// costs no bandwidth and no decoding.
 //
 // The canvas backing store is CSS size x devicePixelRatio; a frame covering
 // `width` x `height` CSS pixels is drawn into that many CSS pixels whatever
@@ -55,6 +60,11 @@ export class FrameRenderer {
     /** @type {null | {header: object, bitmap: ImageBitmap}} */
     this.last = null;
     this.generation = 0;
+    // In a background tab nothing is decoded or acknowledged: the server stops after two
+    // unacknowledged frames, so a hidden viewer costs no bandwidth. The newest frame is drawn on return.
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.waiting && !this.decoding) this.pump();
+    });
   }
 
   /** Sizes the backing store for a viewport of `width` x `height` CSS px at `dpr`, keeping the picture. */
@@ -97,9 +107,10 @@ export class FrameRenderer {
       return;
     }
     const blob = new Blob([new Uint8Array(buffer, HEADER_BYTES)], { type: 'image/jpeg' });
-    if (this.waiting) this.hooks.ack(this.waiting.header.seq);
+    // Acks are cumulative (the server counts the newest): a hidden tab skips them to pause the stream.
+    if (this.waiting && !document.hidden) this.hooks.ack(this.waiting.header.seq);
     this.waiting = { header, blob };
-    if (!this.decoding) this.pump();
+    if (!this.decoding && !document.hidden) this.pump();
   }
 
   async pump() {
