@@ -29,7 +29,7 @@ const WHEEL_PAGE_FRACTION = 0.9;
 /** Largest JSON message the server accepts. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
-const IS_MAC = /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
+const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
 const BUTTONS = ['left', 'middle', 'right', 'back', 'forward'];
 
 /** The `mods` bitmask of a keyboard, mouse or wheel event. */

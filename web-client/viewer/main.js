@@ -97,6 +97,7 @@ class Viewer {
         this.input.focus();
       },
       (d) => update({ dialog: d ? { id: d.id, kind: d.kind, message: d.message } : null }),
+      () => state.url,
     );
     subscribe((s) => this.chrome.render(s));
     this.chrome.render(state);
