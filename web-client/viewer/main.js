@@ -51,6 +51,7 @@ class Viewer {
     this.conn = null;
     this.pendingNavigate = '';
     this.closeTimer = 0;
+    this.closeRequested = false;
     this.resizeTimer = 0;
     this.sentSize = null;
     this.size = this.measure();
@@ -277,6 +278,11 @@ class Viewer {
       }
       if (!this.dialogs.current && !document.activeElement?.closest?.('header, dialog')) this.input.focus();
     } else if (status === 'reconnecting') {
+      if (this.closeRequested) {
+        // The user ended the session and the socket closed: that is the answer, do not come back.
+        this.closeViaHttp();
+        return;
+      }
       update({ connection: 'reconnecting' });
       this.input.setEnabled(false);
       const wait = detail.probing ? 'Checking the server\u2026' : `Next try in ${Math.max(1, Math.round(detail.delayMs / 1000))} s.`;
@@ -374,6 +380,7 @@ class Viewer {
 
   showEnded(reason, message) {
     clearTimeout(this.closeTimer);
+    this.closeRequested = false;
     this.conn?.stop();
     const session = this.session;
     forgetSession();
@@ -404,19 +411,22 @@ class Viewer {
     });
   }
 
-  /** Ends the session: over the socket when it is up, else over HTTP. */
+  /** Ends the session: over the socket when it is up, else (or if no answer comes) over HTTP. */
   endSession() {
-    const session = this.session;
-    if (!session || state.connection === 'ended') return;
-    const viaHttp = () => {
-      deleteSession(session).catch((err) => console.warn('isolator: closing the session over HTTP failed', err));
-      if (state.connection !== 'ended') this.showEnded('closed', '');
-    };
+    if (!this.session || state.connection === 'ended') return;
+    this.closeRequested = true;
     if (this.send({ t: 'close' })) {
-      this.closeTimer = setTimeout(viaHttp, CLOSE_TIMEOUT_MS);
+      this.closeTimer = setTimeout(() => this.closeViaHttp(), CLOSE_TIMEOUT_MS);
     } else {
-      viaHttp();
+      this.closeViaHttp();
     }
+  }
+
+  closeViaHttp() {
+    const session = this.session;
+    this.conn?.stop();
+    if (session) deleteSession(session).catch((err) => console.warn('isolator: closing the session over HTTP failed', err));
+    if (state.connection !== 'ended') this.showEnded('closed', '');
   }
 
   async signOut() {
