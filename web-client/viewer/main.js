@@ -13,6 +13,8 @@ import {
   createSession,
   deleteSession,
   forgetSession,
+  holdSession,
+  isHeldElsewhere,
   loadStoredSession,
   redirectToLogin,
   storeSession,
@@ -52,6 +54,7 @@ class Viewer {
     this.pendingNavigate = '';
     this.closeTimer = 0;
     this.closeRequested = false;
+    this.creating = false;
     this.resizeTimer = 0;
     this.sentSize = null;
     this.size = this.measure();
@@ -116,7 +119,12 @@ class Viewer {
     this.loadUser();
     const params = new URLSearchParams(location.search);
     const startUrl = (params.get('url') || '').trim();
-    const stored = loadStoredSession();
+    let stored = loadStoredSession();
+    if (stored && (await isHeldElsewhere(stored.id))) {
+      // This tab is a duplicate of one still showing that session: get a session of its own.
+      forgetSession();
+      stored = null;
+    }
     if (stored) {
       this.attach(stored, startUrl);
     } else {
@@ -163,8 +171,18 @@ class Viewer {
     return this.conn ? this.conn.send(msg) : false;
   }
 
-  /** Creates a new session, starting at `url` when given. */
+  /** Creates a new session, starting at `url` when given (once at a time). */
   async create(url) {
+    if (this.creating) return;
+    this.creating = true;
+    try {
+      await this.createNow(url);
+    } finally {
+      this.creating = false;
+    }
+  }
+
+  async createNow(url) {
     this.resetPage();
     update({ connection: 'connecting', ended: null, lastError: null });
     this.overlay.show({ kind: 'starting', title: 'Starting a secure browser\u2026', spinner: true });
@@ -240,6 +258,7 @@ class Viewer {
     this.conn?.stop();
     this.session = session;
     this.pendingNavigate = navigateTo;
+    holdSession(session.id);
     update({ sessionId: session.id, ended: null });
     this.conn = new Connection(session, {
       onFrame: (buf) => {
@@ -384,6 +403,7 @@ class Viewer {
     this.conn?.stop();
     const session = this.session;
     forgetSession();
+    holdSession(null);
     this.input.setEnabled(false);
     this.dialogs.reset();
     this.canvas.style.cursor = 'default';
