@@ -60,6 +60,8 @@ export class FrameRenderer {
     /** @type {null | {header: object, bitmap: ImageBitmap}} */
     this.last = null;
     this.generation = 0;
+    /** The remote tab on screen (null: not known yet, draw every frame). */
+    this.activeTab = null;
     // In a background tab nothing is decoded or acknowledged: the server stops after two
     // unacknowledged frames, so a hidden viewer costs no bandwidth. The newest frame is drawn on return.
     document.addEventListener('visibilitychange', () => {
@@ -81,9 +83,23 @@ export class FrameRenderer {
     this.repaint();
   }
 
+  /**
+   * The active remote tab changed. A picture of another tab is wiped at once:
+   * showing one page while input goes to another would mislead the user.
+   */
+  showTab(tab) {
+    this.activeTab = tab;
+    if (tab !== null && this.last && this.last.header.tab !== tab) {
+      this.last.bitmap.close();
+      this.last = null;
+      this.clear();
+    }
+  }
+
   /** Forgets the picture (new session). Frames still decoding are acknowledged but not drawn. */
   reset() {
     this.generation += 1;
+    this.activeTab = null;
     if (this.last) this.last.bitmap.close();
     this.last = null;
     if (this.waiting) this.hooks.ack(this.waiting.header.seq);
@@ -125,7 +141,9 @@ export class FrameRenderer {
       } catch (err) {
         this.hooks.decodeFailed?.(header, err);
       }
-      if (bitmap && generation === this.generation) {
+      // A late frame of a tab that is no longer active is not drawn (a first frame always is).
+      const stale = this.activeTab !== null && header.tab !== this.activeTab && !header.first;
+      if (bitmap && generation === this.generation && !stale) {
         if (this.last) this.last.bitmap.close();
         this.last = { header, bitmap };
         if (header.first) this.clear();

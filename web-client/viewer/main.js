@@ -63,7 +63,7 @@ class Viewer {
     this.overlay = new Overlay($('overlay'));
     this.renderer = new FrameRenderer(this.canvas, {
       ack: (seq) => this.conn?.send({ t: 'frame_ack', seq }),
-      drawn: (h) => frameDrawn(h.seq),
+      drawn: (h) => frameDrawn(h.seq, h.tab),
       decodeFailed: (h, err) => {
         state.decodeErrors += 1;
         console.warn(`isolator: frame ${h.seq} could not be decoded: ${err.message}`);
@@ -77,7 +77,8 @@ class Viewer {
       forward: () => send({ t: 'forward' }),
       reload: () => send({ t: 'reload' }),
       stop: () => send({ t: 'stop' }),
-      navigate: (url) => send({ t: 'navigate', url }),
+      // Typed while (re)connecting: go there as soon as the session is attached.
+      navigate: (url) => send({ t: 'navigate', url }) || (this.pendingNavigate = url),
       switchTab: (id) => send({ t: 'tab', action: 'switch', id }),
       closeTab: (id) => send({ t: 'tab', action: 'close', id }),
       endSession: () => this.endSession(),
@@ -346,6 +347,7 @@ class Viewer {
           canForward: !!m.can_forward,
           activeTab: typeof m.tab === 'number' ? m.tab : state.activeTab,
         });
+        this.renderer.showTab(state.activeTab);
         break;
       case 'tabs':
         update({
@@ -354,6 +356,7 @@ class Viewer {
             : [],
           activeTab: typeof m.active === 'number' ? m.active : state.activeTab,
         });
+        this.renderer.showTab(state.activeTab);
         break;
       case 'cursor': {
         const cursor = typeof m.cursor === 'string' && CURSOR_RE.test(m.cursor) ? m.cursor : 'default';

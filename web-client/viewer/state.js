@@ -29,6 +29,8 @@ export const state = {
   /** Binary messages received (drawn, dropped or undecodable). */
   framesReceived: 0,
   lastFrameSeq: null,
+  /** The tab the last drawn frame belongs to. */
+  lastFrameTab: null,
   decodeErrors: 0,
   cursor: 'default',
   /** @type {Notice[]} */
@@ -73,9 +75,10 @@ export function pushNotice(level, code, message) {
 }
 
 /** Counts a drawn frame; kept out of `update()` because it runs per frame. */
-export function frameDrawn(seq) {
+export function frameDrawn(seq, tab) {
   state.framesDrawn += 1;
   state.lastFrameSeq = seq;
+  state.lastFrameTab = tab;
   if (state.framesDrawn === 1) reflect();
 }
 
