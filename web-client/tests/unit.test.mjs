@@ -69,3 +69,14 @@ test('modifier bits follow CDP: Alt 1, Ctrl 2, Meta 4, Shift 8', () => {
   assert.equal(modsOf({ altKey: true, ctrlKey: false, metaKey: false, shiftKey: true }), 9);
   assert.equal(modsOf({ altKey: true, ctrlKey: true, metaKey: true, shiftKey: true }), 15);
 });
+
+test('Mac clients: Cmd arrives as Ctrl (and Ctrl as Meta)', async () => {
+  const { macToPc } = await import('../viewer/input.js');
+  const ev = (o) => ({ altKey: false, ctrlKey: false, metaKey: false, shiftKey: false, key: 'c', code: 'KeyC', keyCode: 67, ...o });
+  assert.deepEqual(macToPc(ev({ metaKey: true })), { key: 'c', code: 'KeyC', keyCode: 67, mods: MOD_CTRL });
+  assert.deepEqual(macToPc(ev({ metaKey: true, shiftKey: true })), { key: 'c', code: 'KeyC', keyCode: 67, mods: MOD_CTRL | MOD_SHIFT });
+  assert.deepEqual(macToPc(ev({ ctrlKey: true })).mods, MOD_META);
+  assert.deepEqual(macToPc(ev({ key: 'Meta', code: 'MetaLeft', keyCode: 91, metaKey: true })), { key: 'Control', code: 'ControlLeft', keyCode: 17, mods: MOD_CTRL });
+  assert.deepEqual(macToPc(ev({ key: 'Meta', code: 'MetaRight', keyCode: 93, metaKey: true })).code, 'ControlRight');
+  assert.deepEqual(macToPc(ev({ key: 'Control', code: 'ControlLeft', keyCode: 17, ctrlKey: true })), { key: 'Meta', code: 'MetaLeft', keyCode: 91, mods: MOD_META });
+});
