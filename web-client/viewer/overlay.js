@@ -26,6 +26,7 @@ export class Overlay {
    */
   show({ kind, title, message = '', detail = '', spinner = false, dim = false, actions = [] }) {
     const fresh = this.el.hidden || this.el.dataset.kind !== kind;
+    const hadFocus = !this.el.hidden && this.el.contains(document.activeElement);
     this.el.dataset.kind = kind;
     this.el.classList.toggle('overlay-dim', dim);
     this.title.textContent = title;
@@ -45,7 +46,6 @@ export class Overlay {
         return b;
       }),
     );
-    const hadFocus = this.el.contains(document.activeElement);
     this.el.hidden = false;
     // Focus moves to the main action when the overlay appears or changes meaning, or when
     // its rebuilt buttons dropped the focus; updates of the same overlay never steal it.
