@@ -30,6 +30,10 @@ const PAGES = {
     <form action="/submit"><input name="q" style="display:block;width:400px;height:40px;font-size:20px"></form>
     <button style="display:block;height:40px" onclick="location.hash = 'answer=' + confirm('sure?')">confirm</button>
     <div style="height:3000px"></div></body>`,
+  '/anim': `<!doctype html><title>Anim</title><body style="margin:0;font:40px sans-serif"><div id="d"></div>
+    <script>setInterval(() => { d.textContent = performance.now().toFixed(1); }, 16)</script></body>`,
+  '/echo': `<!doctype html><title>Echo</title><body style="margin:0"><input id="i" autofocus style="width:600px;height:40px">
+    <script>i.addEventListener('input', () => history.replaceState(null, '', '#' + i.value.length))</script></body>`,
   '/page2': '<!doctype html><title>Page Two</title><body style="margin:0;background:#e01010"><h1>Page Two</h1></body>',
 };
 const site = http.createServer((req, res) => {
@@ -93,7 +97,7 @@ async function waitFor(what, pred, ms = T) {
   while (Date.now() - t0 < ms) {
     s = await state();
     if (s && pred(s)) return s;
-    await sleep(100);
+    await sleep(25);
   }
   throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(s)}`);
 }
@@ -194,6 +198,35 @@ try {
   await clickUi('[data-action=new-session]');
   s = await waitFor('a new session', (s) => s.connected && !s.ended);
   check(s.sessionId !== id, 'Start a new session starts a different one', s.sessionId);
+  // Figures (printed, not asserted: they depend on the machine).
+  await clickUi('[data-role=address]');
+  await type(`${SITE}/anim`);
+  await enter();
+  await waitFor('the animated page', (s) => s.url === `${SITE}/anim` && s.framesDrawn > 0);
+  await sleep(1000);
+  let before = await state();
+  const t0 = Date.now();
+  await sleep(3000);
+  let after = await state();
+  const fps = ((after.framesReceived - before.framesReceived) * 1000) / (Date.now() - t0);
+  console.log(`info - animated page: ${fps.toFixed(1)} frames/s received, decode+draw ${after.frameMs.toFixed(1)} ms per frame (EWMA)`);
+
+  await clickUi('[data-role=address]');
+  await type(`${SITE}/echo`);
+  await enter();
+  await waitFor('the echo page', (s) => s.url === `${SITE}/echo` && !s.loading);
+  await clickViewer(100, 20);
+  const lat = [];
+  for (let n = 1; n <= 10; n++) {
+    const k0 = performance.now();
+    await key('x', { code: 'KeyX', vk: 88, text: 'x' });
+    await waitFor(`echo ${n}`, (s) => s.url.endsWith(`#${n}`), 10_000);
+    lat.push(performance.now() - k0);
+    await sleep(100);
+  }
+  lat.sort((a, b) => a - b);
+  console.log(`info - key to remote page and back (state): median ${lat[5].toFixed(0)} ms, max ${lat[9].toFixed(0)} ms over 10 keys`);
+
   // Leave the server as found: end the new session too.
   await clickUi('[data-action=menu]');
   await clickUi('[data-action=end]');

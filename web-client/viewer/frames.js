@@ -45,7 +45,8 @@ export function parseFrameHeader(buffer) {
 export class FrameRenderer {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{ack: (seq: number) => void, drawn: (header: object) => void}} hooks
+   * @param {{ack: (seq: number) => void, drawn: (header: object, ms: number) => void}} hooks
+   *   `drawn` gets the time from decode start to the end of drawing
    */
   constructor(canvas, hooks) {
     this.canvas = canvas;
@@ -135,6 +136,7 @@ export class FrameRenderer {
       const { header, blob } = this.waiting;
       this.waiting = null;
       const generation = this.generation;
+      const started = performance.now();
       let bitmap = null;
       try {
         bitmap = await createImageBitmap(blob);
@@ -148,7 +150,7 @@ export class FrameRenderer {
         this.last = { header, bitmap };
         if (header.first) this.clear();
         this.repaint();
-        this.hooks.drawn(header);
+        this.hooks.drawn(header, performance.now() - started);
       } else if (bitmap) {
         bitmap.close();
       }

@@ -63,7 +63,7 @@ class Viewer {
     this.overlay = new Overlay($('overlay'));
     this.renderer = new FrameRenderer(this.canvas, {
       ack: (seq) => this.conn?.send({ t: 'frame_ack', seq }),
-      drawn: (h) => frameDrawn(h.seq, h.tab),
+      drawn: (h, ms) => frameDrawn(h.seq, h.tab, ms),
       decodeFailed: (h, err) => {
         state.decodeErrors += 1;
         console.warn(`isolator: frame ${h.seq} could not be decoded: ${err.message}`);
