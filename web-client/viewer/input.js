@@ -165,12 +165,12 @@ export class InputController {
   }
 
   onKeyDown(e) {
-    if (!this.enabled) {
-      e.preventDefault();
-      return;
-    }
+    // Not connected: keys act locally (F5 reloads this page, which is what a stuck user tries).
+    if (!this.enabled) return;
     // 229 is "the IME is handling this key": its text arrives via composition or input events.
     if (this.composing || e.isComposing || e.keyCode === 229) return;
+    // A dead key (accent) only prepares the next character, which arrives as a key of its own.
+    if (e.key === 'Dead' || e.key === 'Unidentified') return;
     const command = this.localCommand(e);
     if (command) {
       e.preventDefault();
