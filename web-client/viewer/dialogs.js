@@ -5,21 +5,30 @@
 // answers "cancel" (for an alert, "OK", which is the only answer it has).
 // `dialog_closed` removes a dialog, shown or queued, without answering it.
 
-const TITLES = {
-  alert: 'The page says',
-  confirm: 'The page asks',
-  prompt: 'The page asks',
-  beforeunload: 'Leave this page?',
-};
+const KINDS = ['alert', 'confirm', 'prompt', 'beforeunload'];
+
+/** The heading of a dialog: "<host> says", as browsers show it, so the user knows who asks. */
+export function dialogTitle(kind, pageUrl) {
+  if (kind === 'beforeunload') return 'Leave this page?';
+  let host = '';
+  try {
+    host = new URL(pageUrl).host;
+  } catch {
+    // No usable URL (about:blank...): fall back to "This page".
+  }
+  return host ? `${host} says` : 'This page says';
+}
 
 export class PageDialogs {
   /**
    * @param {HTMLDialogElement} el
    * @param {(answer: {id: number, accept: boolean, text: string}) => void} answer
    * @param {(dialog: null | object) => void} changed called with the dialog on screen
+   * @param {() => string} pageUrl the URL of the page that opened the dialog
    */
-  constructor(el, answer, changed) {
+  constructor(el, answer, changed, pageUrl) {
     this.el = el;
+    this.pageUrl = pageUrl;
     this.answer = answer;
     this.changed = changed;
     this.queue = [];
@@ -42,7 +51,7 @@ export class PageDialogs {
 
   /** Queues a `dialog` message. */
   open(msg) {
-    const kind = TITLES[msg.kind] ? msg.kind : 'alert';
+    const kind = KINDS.includes(msg.kind) ? msg.kind : 'alert';
     const d = { id: msg.id, kind, message: String(msg.message ?? ''), default: String(msg.default ?? '') };
     if (this.current?.id === d.id || this.queue.some((q) => q.id === d.id)) return;
     this.queue.push(d);
@@ -66,7 +75,7 @@ export class PageDialogs {
     if (!d) return;
     this.current = d;
     this.el.dataset.kind = d.kind;
-    this.title.textContent = TITLES[d.kind];
+    this.title.textContent = dialogTitle(d.kind, this.pageUrl());
     this.message.textContent =
       d.kind === 'beforeunload' ? d.message || 'Changes you made may not be saved.' : d.message;
     this.input.hidden = d.kind !== 'prompt';

@@ -3,8 +3,13 @@
 // Decoding is asynchronous (`createImageBitmap`), so frames go through a
 // one-slot pipeline: while one frame decodes, only the newest waiting frame is
 // kept; a frame overtaken that way is acknowledged at once so the server's
-// two-frames-in-flight window never stalls. Every frame gets exactly one
-// `frame_ack`, after it is drawn (or dropped, or found corrupt).
+// two-frames-in-flight window never stalls. A frame is acknowledged after it
+// is drawn (or dropped, or found corrupt).
+//
+// While the tab is hidden, frames are held (newest only) and not
+// acknowledged; acks are cumulative, so the server stops at two frames in
+// flight and resumes when the newest is drawn on return: a background tab
+// costs no bandwidth and no decoding.
 //
 // The canvas backing store is CSS size x devicePixelRatio; a frame covering
 // `width` x `height` CSS pixels is drawn into that many CSS pixels whatever
@@ -40,7 +45,8 @@ export function parseFrameHeader(buffer) {
 export class FrameRenderer {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{ack: (seq: number) => void, drawn: (header: object) => void}} hooks
+   * @param {{ack: (seq: number) => void, drawn: (header: object, ms: number) => void}} hooks
+   *   `drawn` gets the time from decode start to the end of drawing
    */
   constructor(canvas, hooks) {
     this.canvas = canvas;
@@ -55,6 +61,13 @@ export class FrameRenderer {
     /** @type {null | {header: object, bitmap: ImageBitmap}} */
     this.last = null;
     this.generation = 0;
+    /** The remote tab on screen (null: not known yet, draw every frame). */
+    this.activeTab = null;
+    // In a background tab nothing is decoded or acknowledged: the server stops after two
+    // unacknowledged frames, so a hidden viewer costs no bandwidth. The newest frame is drawn on return.
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.waiting && !this.decoding) this.pump();
+    });
   }
 
   /** Sizes the backing store for a viewport of `width` x `height` CSS px at `dpr`, keeping the picture. */
@@ -71,9 +84,23 @@ export class FrameRenderer {
     this.repaint();
   }
 
+  /**
+   * The active remote tab changed. A picture of another tab is wiped at once:
+   * showing one page while input goes to another would mislead the user.
+   */
+  showTab(tab) {
+    this.activeTab = tab;
+    if (tab !== null && this.last && this.last.header.tab !== tab) {
+      this.last.bitmap.close();
+      this.last = null;
+      this.clear();
+    }
+  }
+
   /** Forgets the picture (new session). Frames still decoding are acknowledged but not drawn. */
   reset() {
     this.generation += 1;
+    this.activeTab = null;
     if (this.last) this.last.bitmap.close();
     this.last = null;
     if (this.waiting) this.hooks.ack(this.waiting.header.seq);
@@ -97,9 +124,10 @@ export class FrameRenderer {
       return;
     }
     const blob = new Blob([new Uint8Array(buffer, HEADER_BYTES)], { type: 'image/jpeg' });
-    if (this.waiting) this.hooks.ack(this.waiting.header.seq);
+    // Acks are cumulative (the server counts the newest): a hidden tab skips them to pause the stream.
+    if (this.waiting && !document.hidden) this.hooks.ack(this.waiting.header.seq);
     this.waiting = { header, blob };
-    if (!this.decoding) this.pump();
+    if (!this.decoding && !document.hidden) this.pump();
   }
 
   async pump() {
@@ -108,18 +136,21 @@ export class FrameRenderer {
       const { header, blob } = this.waiting;
       this.waiting = null;
       const generation = this.generation;
+      const started = performance.now();
       let bitmap = null;
       try {
         bitmap = await createImageBitmap(blob);
       } catch (err) {
         this.hooks.decodeFailed?.(header, err);
       }
-      if (bitmap && generation === this.generation) {
+      // A late frame of a tab that is no longer active is not drawn (a first frame always is).
+      const stale = this.activeTab !== null && header.tab !== this.activeTab && !header.first;
+      if (bitmap && generation === this.generation && !stale) {
         if (this.last) this.last.bitmap.close();
         this.last = { header, bitmap };
         if (header.first) this.clear();
         this.repaint();
-        this.hooks.drawn(header);
+        this.hooks.drawn(header, performance.now() - started);
       } else if (bitmap) {
         bitmap.close();
       }

@@ -12,6 +12,8 @@
 //   Ctrl/Cmd+L, Alt+D and F6 (address bar);
 // - F11 (full screen) and F12 (developer tools) stay with the local browser;
 // - keys during IME composition (the composed text is sent at the end).
+// On a Mac client, Cmd and Ctrl are swapped on the way out (see `macToPc`),
+// so Cmd+C / Cmd+A / Cmd+Z do what a Mac user expects in the remote page.
 //
 // Pointer moves and wheel deltas are coalesced to one message per animation
 // frame; discrete events (button down/up, keys) flush a pending move first so
@@ -29,7 +31,7 @@ const WHEEL_PAGE_FRACTION = 0.9;
 /** Largest JSON message the server accepts. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
-const IS_MAC = /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
+const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
 const BUTTONS = ['left', 'middle', 'right', 'back', 'forward'];
 
 /** The `mods` bitmask of a keyboard, mouse or wheel event. */
@@ -45,6 +47,26 @@ function heldButton(buttons) {
   if (buttons & 8) return 'back';
   if (buttons & 16) return 'forward';
   return 'none';
+}
+
+/**
+ * On a Mac client, Cmd plays the role Ctrl has on the (Linux) remote browser:
+ * Cmd+C, Cmd+A, Cmd+Z... must arrive as Ctrl+C, Ctrl+A, Ctrl+Z. The Cmd key
+ * itself is sent as Control and the Meta and Ctrl bits are swapped.
+ */
+export function macToPc(e) {
+  let mods = modsOf(e) & ~(MOD_META | MOD_CTRL);
+  if (e.metaKey) mods |= MOD_CTRL;
+  if (e.ctrlKey) mods |= MOD_META;
+  if (e.key === 'Meta') {
+    const right = e.code === 'MetaRight' || e.code === 'OSRight';
+    return { key: 'Control', code: right ? 'ControlRight' : 'ControlLeft', keyCode: 17, mods };
+  }
+  if (e.key === 'Control') {
+    const right = e.code === 'ControlRight';
+    return { key: 'Meta', code: right ? 'MetaRight' : 'MetaLeft', keyCode: 91, mods };
+  }
+  return { key: e.key, code: e.code, keyCode: e.keyCode, mods };
 }
 
 function isPasteShortcut(e) {
@@ -143,12 +165,12 @@ export class InputController {
   }
 
   onKeyDown(e) {
-    if (!this.enabled) {
-      e.preventDefault();
-      return;
-    }
+    // Not connected: keys act locally (F5 reloads this page, which is what a stuck user tries).
+    if (!this.enabled) return;
     // 229 is "the IME is handling this key": its text arrives via composition or input events.
     if (this.composing || e.isComposing || e.keyCode === 229) return;
+    // A dead key (accent) only prepares the next character, which arrives as a key of its own.
+    if (e.key === 'Dead' || e.key === 'Unidentified') return;
     const command = this.localCommand(e);
     if (command) {
       e.preventDefault();
@@ -170,16 +192,19 @@ export class InputController {
     this.keysDown.delete(id);
     e.preventDefault();
     if (this.enabled) this.sendKey('up', e);
+    // macOS sends no keyup for keys released while Cmd is down: release them with Cmd.
+    if (IS_MAC && e.key === 'Meta') this.releaseKeys();
   }
 
   sendKey(type, e) {
+    const k = IS_MAC ? macToPc(e) : { key: e.key, code: e.code, keyCode: e.keyCode, mods: modsOf(e) };
     this.send({
       t: 'key',
       type,
-      key: e.key,
-      code: e.code,
-      key_code: e.keyCode,
-      mods: modsOf(e),
+      key: k.key,
+      code: k.code,
+      key_code: k.keyCode,
+      mods: k.mods,
       repeat: type === 'down' && e.repeat,
       location: e.location,
     });
@@ -192,7 +217,8 @@ export class InputController {
     this.keysDown.clear();
     if (!this.enabled) return;
     for (const e of held) {
-      this.send({ t: 'key', type: 'up', key: e.key, code: e.code, key_code: e.keyCode, mods: 0, repeat: false, location: e.location });
+      const k = IS_MAC ? macToPc(e) : e;
+      this.send({ t: 'key', type: 'up', key: k.key, code: k.code, key_code: k.keyCode, mods: 0, repeat: false, location: e.location });
     }
   }
 

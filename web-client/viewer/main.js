@@ -13,6 +13,8 @@ import {
   createSession,
   deleteSession,
   forgetSession,
+  holdSession,
+  isHeldElsewhere,
   loadStoredSession,
   redirectToLogin,
   storeSession,
@@ -51,6 +53,8 @@ class Viewer {
     this.conn = null;
     this.pendingNavigate = '';
     this.closeTimer = 0;
+    this.closeRequested = false;
+    this.creating = false;
     this.resizeTimer = 0;
     this.sentSize = null;
     this.size = this.measure();
@@ -59,7 +63,7 @@ class Viewer {
     this.overlay = new Overlay($('overlay'));
     this.renderer = new FrameRenderer(this.canvas, {
       ack: (seq) => this.conn?.send({ t: 'frame_ack', seq }),
-      drawn: (h) => frameDrawn(h.seq),
+      drawn: (h, ms) => frameDrawn(h.seq, h.tab, ms),
       decodeFailed: (h, err) => {
         state.decodeErrors += 1;
         console.warn(`isolator: frame ${h.seq} could not be decoded: ${err.message}`);
@@ -73,7 +77,8 @@ class Viewer {
       forward: () => send({ t: 'forward' }),
       reload: () => send({ t: 'reload' }),
       stop: () => send({ t: 'stop' }),
-      navigate: (url) => send({ t: 'navigate', url }),
+      // Typed while (re)connecting: go there as soon as the session is attached.
+      navigate: (url) => send({ t: 'navigate', url }) || (this.pendingNavigate = url),
       switchTab: (id) => send({ t: 'tab', action: 'switch', id }),
       closeTab: (id) => send({ t: 'tab', action: 'close', id }),
       endSession: () => this.endSession(),
@@ -97,6 +102,7 @@ class Viewer {
         this.input.focus();
       },
       (d) => update({ dialog: d ? { id: d.id, kind: d.kind, message: d.message } : null }),
+      () => state.url,
     );
     subscribe((s) => this.chrome.render(s));
     this.chrome.render(state);
@@ -114,7 +120,12 @@ class Viewer {
     this.loadUser();
     const params = new URLSearchParams(location.search);
     const startUrl = (params.get('url') || '').trim();
-    const stored = loadStoredSession();
+    let stored = loadStoredSession();
+    if (stored && (await isHeldElsewhere(stored.id))) {
+      // This tab is a duplicate of one still showing that session: get a session of its own.
+      forgetSession();
+      stored = null;
+    }
     if (stored) {
       this.attach(stored, startUrl);
     } else {
@@ -161,8 +172,18 @@ class Viewer {
     return this.conn ? this.conn.send(msg) : false;
   }
 
-  /** Creates a new session, starting at `url` when given. */
+  /** Creates a new session, starting at `url` when given (once at a time). */
   async create(url) {
+    if (this.creating) return;
+    this.creating = true;
+    try {
+      await this.createNow(url);
+    } finally {
+      this.creating = false;
+    }
+  }
+
+  async createNow(url) {
     this.resetPage();
     update({ connection: 'connecting', ended: null, lastError: null });
     this.overlay.show({ kind: 'starting', title: 'Starting a secure browser\u2026', spinner: true });
@@ -238,6 +259,7 @@ class Viewer {
     this.conn?.stop();
     this.session = session;
     this.pendingNavigate = navigateTo;
+    holdSession(session.id);
     update({ sessionId: session.id, ended: null });
     this.conn = new Connection(session, {
       onFrame: (buf) => {
@@ -276,6 +298,11 @@ class Viewer {
       }
       if (!this.dialogs.current && !document.activeElement?.closest?.('header, dialog')) this.input.focus();
     } else if (status === 'reconnecting') {
+      if (this.closeRequested) {
+        // The user ended the session and the socket closed: that is the answer, do not come back.
+        this.closeViaHttp();
+        return;
+      }
       update({ connection: 'reconnecting' });
       this.input.setEnabled(false);
       const wait = detail.probing ? 'Checking the server\u2026' : `Next try in ${Math.max(1, Math.round(detail.delayMs / 1000))} s.`;
@@ -320,6 +347,7 @@ class Viewer {
           canForward: !!m.can_forward,
           activeTab: typeof m.tab === 'number' ? m.tab : state.activeTab,
         });
+        this.renderer.showTab(state.activeTab);
         break;
       case 'tabs':
         update({
@@ -328,6 +356,7 @@ class Viewer {
             : [],
           activeTab: typeof m.active === 'number' ? m.active : state.activeTab,
         });
+        this.renderer.showTab(state.activeTab);
         break;
       case 'cursor': {
         const cursor = typeof m.cursor === 'string' && CURSOR_RE.test(m.cursor) ? m.cursor : 'default';
@@ -373,9 +402,11 @@ class Viewer {
 
   showEnded(reason, message) {
     clearTimeout(this.closeTimer);
+    this.closeRequested = false;
     this.conn?.stop();
     const session = this.session;
     forgetSession();
+    holdSession(null);
     this.input.setEnabled(false);
     this.dialogs.reset();
     this.canvas.style.cursor = 'default';
@@ -403,19 +434,22 @@ class Viewer {
     });
   }
 
-  /** Ends the session: over the socket when it is up, else over HTTP. */
+  /** Ends the session: over the socket when it is up, else (or if no answer comes) over HTTP. */
   endSession() {
-    const session = this.session;
-    if (!session || state.connection === 'ended') return;
-    const viaHttp = () => {
-      deleteSession(session).catch((err) => console.warn('isolator: closing the session over HTTP failed', err));
-      if (state.connection !== 'ended') this.showEnded('closed', '');
-    };
+    if (!this.session || state.connection === 'ended') return;
+    this.closeRequested = true;
     if (this.send({ t: 'close' })) {
-      this.closeTimer = setTimeout(viaHttp, CLOSE_TIMEOUT_MS);
+      this.closeTimer = setTimeout(() => this.closeViaHttp(), CLOSE_TIMEOUT_MS);
     } else {
-      viaHttp();
+      this.closeViaHttp();
     }
+  }
+
+  closeViaHttp() {
+    const session = this.session;
+    this.conn?.stop();
+    if (session) deleteSession(session).catch((err) => console.warn('isolator: closing the session over HTTP failed', err));
+    if (state.connection !== 'ended') this.showEnded('closed', '');
   }
 
   async signOut() {

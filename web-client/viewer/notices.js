@@ -42,7 +42,8 @@ export class Notices {
     const icon = document.createElement('span');
     icon.className = 'toast-icon';
     icon.setAttribute('aria-hidden', 'true');
-    icon.textContent = level === 'block' ? '\u26D4' : level === 'warn' ? '!' : 'i';
+    // The block icon is drawn in CSS (a "no entry" sign): emoji fonts are not everywhere.
+    icon.textContent = level === 'block' ? '' : level === 'warn' ? '!' : 'i';
 
     const body = document.createElement('div');
     body.className = 'toast-body';

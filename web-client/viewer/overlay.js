@@ -25,6 +25,8 @@ export class Overlay {
    *   `action` becomes the button's `data-action` (stable hook for tests and styling)
    */
   show({ kind, title, message = '', detail = '', spinner = false, dim = false, actions = [] }) {
+    const fresh = this.el.hidden || this.el.dataset.kind !== kind;
+    const hadFocus = !this.el.hidden && this.el.contains(document.activeElement);
     this.el.dataset.kind = kind;
     this.el.classList.toggle('overlay-dim', dim);
     this.title.textContent = title;
@@ -44,9 +46,10 @@ export class Overlay {
         return b;
       }),
     );
-    const wasHidden = this.el.hidden;
     this.el.hidden = false;
-    if (wasHidden || !this.el.contains(document.activeElement)) {
+    // Focus moves to the main action when the overlay appears or changes meaning, or when
+    // its rebuilt buttons dropped the focus; updates of the same overlay never steal it.
+    if (fresh || hadFocus) {
       const primary = this.actions.querySelector('.btn-primary') || this.actions.querySelector('button');
       if (primary) primary.focus();
     }

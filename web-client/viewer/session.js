@@ -158,3 +158,50 @@ export function wsUrl(path) {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}${path}`;
 }
+
+// "Duplicate tab" copies sessionStorage, so two tabs could fight over one
+// session (each attach replaces the other). Tabs of this origin answer on a
+// BroadcastChannel for the session they hold; a new page whose remembered
+// session is held elsewhere starts its own instead. A reload is not affected:
+// the old page is gone before the new one asks.
+// The channel is opened on first use, not at import.
+let channel;
+let heldId = null;
+
+function sessionsChannel() {
+  if (channel === undefined) {
+    channel = typeof BroadcastChannel === 'undefined' ? null : new BroadcastChannel('isolator.sessions');
+    if (channel) {
+      channel.onmessage = (e) => {
+        const m = e.data;
+        if (m && m.q === 'held?' && heldId !== null && m.id === heldId) channel.postMessage({ a: 'held', id: heldId });
+      };
+    }
+  }
+  return channel;
+}
+
+/** Declares the session this page is attached to (null: none). */
+export function holdSession(id) {
+  heldId = id;
+  sessionsChannel();
+}
+
+/** Whether another open tab of this origin is attached to session `id` (answers within `waitMs`). */
+export function isHeldElsewhere(id, waitMs = 150) {
+  const channel = sessionsChannel();
+  if (!channel) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const listener = (e) => {
+      if (e.data && e.data.a === 'held' && e.data.id === id) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    function finish(held) {
+      clearTimeout(timer);
+      channel.removeEventListener('message', listener);
+      resolve(held);
+    }
+    channel.addEventListener('message', listener);
+    channel.postMessage({ q: 'held?', id });
+  });
+}

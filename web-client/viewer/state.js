@@ -29,7 +29,11 @@ export const state = {
   /** Binary messages received (drawn, dropped or undecodable). */
   framesReceived: 0,
   lastFrameSeq: null,
+  /** The tab the last drawn frame belongs to. */
+  lastFrameTab: null,
   decodeErrors: 0,
+  /** Mean time to decode and draw a frame (ms, exponentially weighted). */
+  frameMs: 0,
   cursor: 'default',
   /** @type {Notice[]} */
   notices: [],
@@ -73,9 +77,12 @@ export function pushNotice(level, code, message) {
 }
 
 /** Counts a drawn frame; kept out of `update()` because it runs per frame. */
-export function frameDrawn(seq) {
+export function frameDrawn(seq, tab, ms) {
+  // Exponentially weighted mean of decode + draw time, in ms.
+  state.frameMs = state.framesDrawn === 0 ? ms : state.frameMs * 0.9 + ms * 0.1;
   state.framesDrawn += 1;
   state.lastFrameSeq = seq;
+  state.lastFrameTab = tab;
   if (state.framesDrawn === 1) reflect();
 }
 
