@@ -15,7 +15,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use serde::Deserialize;
 use tokio::net::TcpListener;
@@ -99,7 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
         .route("/api/sessions", post(create_session))
-        .route("/api/sessions/{id}", delete(close_session))
+        .route(
+            "/api/sessions/{id}",
+            get(session_status).delete(close_session),
+        )
         .route("/api/sessions/{id}/ws", get(session_ws))
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -369,6 +372,34 @@ async fn create_session(
                 "The remote browser could not be started. Try again; if it keeps failing, tell your admin.",
             )
         }
+    }
+}
+
+/// Whether a session can be re-attached: the client asks after a refused upgrade,
+/// whose reason a browser cannot see.
+async fn session_status(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(user) = user_of(&state, &headers, peer) else {
+        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
+    };
+    let token = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match state.sessions.get(&id) {
+        Some(h) if h.user.name == user.name && h.check_token(token) => {
+            Json(serde_json::json!({ "id": h.id, "live": true, "attached": h.is_attached() }))
+                .into_response()
+        }
+        _ => api_error(
+            StatusCode::NOT_FOUND,
+            "no_session",
+            "this session has ended",
+        ),
     }
 }
 

@@ -264,6 +264,7 @@ impl Actor {
     async fn start_cast(&mut self) {
         let (viewport, quality, timeout) =
             (self.viewport, self.config.stream.jpeg_quality, self.timeout);
+        let events = self.events_tx.clone();
         let active = self.active;
         let Some(tab) = self.tab_mut(active) else {
             return;
@@ -273,7 +274,10 @@ impl Actor {
         // attached to an active page"; retry briefly, and `Navigated` retries too.
         for attempt in 0..10 {
             match tab.start_screencast(viewport, quality, timeout).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    tab.snapshot(viewport, quality, events, timeout);
+                    return;
+                }
                 Err(e) if attempt == 9 => warn!("screencast did not start: {e}"),
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             }
@@ -585,16 +589,19 @@ impl Actor {
                 ack_id,
             } => {
                 let t = self.tab(tab_id)?;
-                let page = t.page.clone();
                 // Pace Chromium: ack no sooner than one frame interval after the last ack.
-                let interval = Duration::from_secs_f64(1.0 / f64::from(self.config.stream.max_fps));
-                let now = Instant::now();
-                let at = self.next_ack_at.max(now);
-                self.next_ack_at = at + interval;
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(at.into()).await;
-                    tab::ack_frame(&page, ack_id).await;
-                });
+                if let Some(ack_id) = ack_id {
+                    let page = t.page.clone();
+                    let interval =
+                        Duration::from_secs_f64(1.0 / f64::from(self.config.stream.max_fps));
+                    let now = Instant::now();
+                    let at = self.next_ack_at.max(now);
+                    self.next_ack_at = at + interval;
+                    tokio::spawn(async move {
+                        tokio::time::sleep_until(at.into()).await;
+                        tab::ack_frame(&page, ack_id).await;
+                    });
+                }
                 if tab_id == self.active && self.attachment.is_some() {
                     let frame = Arc::new(FrameData {
                         tab: tab_id,

@@ -135,6 +135,11 @@ impl SessionHandle {
         self.cmd.send(cmd).await.is_ok()
     }
 
+    /// Whether a client socket is attached now.
+    pub fn is_attached(&self) -> bool {
+        self.live.lock().expect("live lock").attached
+    }
+
     /// Whether the actor is still running.
     pub fn is_live(&self) -> bool {
         !self.cmd.is_closed()

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::page::{
-    AddScriptToEvaluateOnNewDocumentParams, EventFrameNavigated, EventFrameStartedLoading,
-    EventFrameStoppedLoading, EventJavascriptDialogClosed, EventJavascriptDialogOpening,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
+    EventFrameNavigated, EventFrameStartedLoading, EventFrameStoppedLoading,
+    EventJavascriptDialogClosed, EventJavascriptDialogOpening, EventLoadEventFired,
     EventNavigatedWithinDocument, EventScreencastFrame, ScreencastFrameAckParams,
     StartScreencastFormat, StartScreencastParams, StopScreencastParams,
 };
@@ -41,8 +42,8 @@ pub enum TabEvent {
         width: f64,
         /// CSS px.
         height: f64,
-        /// Chromium's screencast session id, for the ack.
-        ack_id: i64,
+        /// Chromium's screencast session id, for the ack (`None`: a screenshot, no ack).
+        ack_id: Option<i64>,
     },
     /// The main frame navigated to a URL (`new_document`: not a same-document change).
     Navigated {
@@ -203,6 +204,39 @@ impl Tab {
         Ok(())
     }
 
+    /// Takes a JPEG screenshot of the viewport, delivered as a `Frame` event:
+    /// an idle page may send no screencast frame when casting (re)starts.
+    pub fn snapshot(
+        &self,
+        viewport: Viewport,
+        quality: u8,
+        events: mpsc::Sender<(u16, TabEvent)>,
+        timeout: Duration,
+    ) {
+        let page = self.page.clone();
+        let id = self.id;
+        tokio::spawn(async move {
+            let params = CaptureScreenshotParams {
+                format: Some(CaptureScreenshotFormat::Jpeg),
+                quality: Some(i64::from(quality)),
+                ..Default::default()
+            };
+            use base64::Engine as _;
+            if let Ok(shot) = with_timeout(timeout, page.execute(params)).await {
+                let data: &str = shot.result.data.as_ref();
+                if let Ok(jpeg) = base64::engine::general_purpose::STANDARD.decode(data) {
+                    let ev = TabEvent::Frame {
+                        jpeg,
+                        width: f64::from(viewport.width),
+                        height: f64::from(viewport.height),
+                        ack_id: None,
+                    };
+                    let _ = events.send((id, ev)).await;
+                }
+            }
+        });
+    }
+
     /// Stops streaming frames.
     pub async fn stop_screencast(&mut self, timeout: Duration) {
         if self.casting {
@@ -273,6 +307,7 @@ async fn forward_events(
         .event_listener::<EventNavigatedWithinDocument>()
         .await?;
     let started = page.event_listener::<EventFrameStartedLoading>().await?;
+    let loaded = page.event_listener::<EventLoadEventFired>().await?;
     let stopped = page.event_listener::<EventFrameStoppedLoading>().await?;
     let dialog_open = page
         .event_listener::<EventJavascriptDialogOpening>()
@@ -288,7 +323,7 @@ async fn forward_events(
                 jpeg,
                 width: ev.metadata.device_width,
                 height: ev.metadata.device_height,
-                ack_id: ev.session_id,
+                ack_id: Some(ev.session_id),
             }),
             Err(_) => None,
         }
@@ -329,6 +364,7 @@ async fn forward_events(
             (main.as_ref().is_none_or(|m| *m == ev.frame_id)).then_some(TabEvent::Loading(false))
         }
     });
+    let loaded = loaded.map(|_| TabEvent::Loading(false));
     let dialog_open = dialog_open.map(|ev| TabEvent::DialogOpening {
         kind: ev.r#type.as_ref().to_ascii_lowercase(),
         message: ev.message.clone(),
@@ -345,6 +381,7 @@ async fn forward_events(
         in_doc.boxed(),
         started.boxed(),
         stopped.boxed(),
+        loaded.boxed(),
         dialog_open.boxed(),
         dialog_closed.boxed(),
         bindings.boxed(),
