@@ -22,6 +22,7 @@ check: deps
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 test: check
+	node --test web-client/tests/
 	$(CARGO) test --workspace --locked --no-fail-fast
 
 fmt:

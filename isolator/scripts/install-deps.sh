@@ -18,10 +18,13 @@ PACKAGES=(
   poppler-utils       # pdftoppm: renders scanned PDF pages for OCR
   ripgrep             # benchmark baseline for the DLP engine
   sqlite3             # audit index inspection
+  nodejs              # runs the web client's unit tests (node --test)
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+  # A node already on PATH (from another packaging of Node.js) serves as well.
+  if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
