@@ -338,3 +338,75 @@ async fn figures() {
         );
     }
 }
+
+#[tokio::test]
+async fn plain_http_websocket_upgrade_is_relayed_both_ways() {
+    // A destination that answers 101 and then echoes.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen_head = Arc::new(tokio::sync::Mutex::new(String::new()));
+    let seen = seen_head.clone();
+    tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).await.unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        *seen.lock().await = String::from_utf8_lossy(&got).into_owned();
+        s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n")
+            .await
+            .unwrap();
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            s.write_all(&buf[..n]).await.unwrap();
+        }
+    });
+    let pol = policy(&format!("allow = [\"127.0.0.1:{port}\"]"));
+    let (proxy, mut rx) = EgressProxy::start(pol, Arc::new(SystemResolver))
+        .await
+        .unwrap();
+    let mut s = TcpStream::connect(proxy.local_addr()).await.unwrap();
+    s.write_all(
+        format!(
+            "GET http://127.0.0.1:{port}/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n\
+             Upgrade: websocket\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(
+        head.contains("Connection: Upgrade\r\nUpgrade: websocket"),
+        "{head}"
+    );
+    let upstream = seen_head.lock().await.clone();
+    assert!(upstream.starts_with("GET /ws HTTP/1.1\r\n"), "{upstream}");
+    assert!(
+        upstream.contains("Connection: Upgrade\r\nUpgrade: websocket"),
+        "{upstream}"
+    );
+    for msg in [&b"frame one"[..], &b"frame two, longer"[..]] {
+        s.write_all(msg).await.unwrap();
+        let mut back = vec![0u8; msg.len()];
+        s.read_exact(&mut back).await.unwrap();
+        assert_eq!(back, msg);
+    }
+    let ev = next_event(&mut rx).await;
+    assert_eq!(
+        (ev.kind, ev.verdict),
+        (RequestKind::WebSocket, Verdict::Allowed)
+    );
+}
