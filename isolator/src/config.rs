@@ -59,6 +59,10 @@ pub struct Config {
     pub stream: StreamConfig,
     /// Who may use the service.
     pub auth: AuthConfig,
+    /// What the isolated browser may reach (SSRF protection): by default no
+    /// loopback, link-local, private, CGNAT or multicast address, and only
+    /// ports 80 and 443. See `isolator/EGRESS.md`.
+    pub egress: crate::egress::EgressConfig,
 }
 
 impl Default for Config {
@@ -71,6 +75,7 @@ impl Default for Config {
             sessions: SessionsConfig::default(),
             stream: StreamConfig::default(),
             auth: AuthConfig::default(),
+            egress: crate::egress::EgressConfig::default(),
         }
     }
 }
@@ -391,6 +396,9 @@ impl Config {
                 }
             }
             AuthMode::None => {}
+        }
+        if let Err(e) = crate::egress::EgressPolicy::new(self.egress.clone()) {
+            return bad("egress", e.to_string());
         }
         if self.auth.login_ttl_hours == 0 {
             return bad("auth.login_ttl_hours", "must be positive".into());

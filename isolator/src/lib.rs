@@ -11,12 +11,15 @@
 //! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
 //! - [`browser`]: the one shared Chromium process, restarted when it dies;
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
-//! - [`auth`]: the three authentication modes.
+//! - [`auth`]: the three authentication modes;
+//! - [`egress`]: the per-session egress proxy that keeps the isolated browser
+//!   off loopback, metadata and private networks (SSRF), and the address bar parser.
 
 pub mod auth;
 pub mod browser;
 pub mod cli;
 pub mod config;
+pub mod egress;
 pub mod logging;
 pub mod protocol;
 pub mod server;

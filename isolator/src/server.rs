@@ -51,7 +51,7 @@ pub async fn serve(
     config: Config,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let state = build_state(config, shutdown.clone());
+    let state = build_state(config, listener.local_addr()?, shutdown.clone())?;
     serve_state(listener, state, shutdown).await
 }
 
@@ -78,15 +78,28 @@ pub async fn serve_state(
     Ok(())
 }
 
-/// Builds the state for a config (also used by tests that need the managers).
-pub fn build_state(config: Config, shutdown: watch::Receiver<bool>) -> AppState {
+/// Builds the state for a validated config; `local_addr` is where the server
+/// listens (protected from the isolated browser).
+pub fn build_state(
+    config: Config,
+    local_addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<AppState> {
+    let egress = crate::egress::EgressPolicy::new(config.egress.clone())
+        .map_err(|e| anyhow::anyhow!("egress: {e}"))?
+        .with_protected([local_addr, config.listen]);
     let config = Arc::new(config);
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
-    AppState {
+    Ok(AppState {
         auth: Arc::new(Auth::new(config.auth.clone())),
-        sessions: Arc::new(SessionManager::new(config.clone(), browser, shutdown)),
+        sessions: Arc::new(SessionManager::new(
+            config.clone(),
+            browser,
+            Arc::new(egress),
+            shutdown,
+        )),
         config,
-    }
+    })
 }
 
 /// The application's routes.

@@ -194,15 +194,24 @@ async fn full_server_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn navigation_reports_url_and_title() {
-    let server = start(Config::default()).await;
+    // A site of its own, allowed by address and port (egress protection stays on).
+    let site = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site_addr = site.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/titled.html",
+        axum::routing::get(|| async {
+            axum::response::Html("<!doctype html><title>Hello Title</title><p>hi</p>")
+        }),
+    );
+    tokio::spawn(async move { axum::serve(site, app).await });
+    let mut config = Config::default();
+    config
+        .egress
+        .allow
+        .push(format!("127.0.0.1:{}", site_addr.port()));
+    let server = start(config).await;
     let origin = format!("http://{}", server.addr);
-    // data: URLs are refused as start URLs; serve the page from the isolator's own static files.
-    let target = format!("http://{}/titled.html", server.addr);
-    std::fs::write(
-        server._dir.path().join("web/titled.html"),
-        "<!doctype html><title>Hello Title</title><p>hi</p>",
-    )
-    .unwrap();
+    let target = format!("http://{site_addr}/titled.html");
     let body: serde_json::Value = create(&server, Some(&target)).await.json().await.unwrap();
     let mut ws = connect(
         &server,
@@ -223,4 +232,29 @@ async fn navigation_reports_url_and_title() {
             "no state with the title; last {state}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_isolated_browser_cannot_reach_the_isolator_itself() {
+    let server = start(Config::default()).await;
+    let origin = format!("http://{}", server.addr);
+    let target = format!("http://{}/", server.addr);
+    let body: serde_json::Value = create(&server, Some(&target)).await.json().await.unwrap();
+    let mut ws = connect(
+        &server,
+        body["id"].as_str().unwrap(),
+        body["token"].as_str().unwrap(),
+        &origin,
+    )
+    .await
+    .unwrap();
+    let notice = next_json(&mut ws, "notice").await;
+    assert_eq!(notice["code"], "egress_blocked", "{notice}");
+    assert!(
+        notice["message"]
+            .as_str()
+            .unwrap()
+            .contains("isolator itself"),
+        "{notice}"
+    );
 }

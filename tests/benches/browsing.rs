@@ -187,7 +187,7 @@ async fn main() {
         return;
     }
     let site = TestSite::start().await;
-    let iso = Isolator::start_with(|c| c.sessions.max = 40).await;
+    let iso = Isolator::for_site_with(&site, |c| c.sessions.max = 40).await;
     let quiet = site.url("/bench/input");
     println!("isolator browsing benchmark (1280x720, JPEG q70, max 30 fps)");
 

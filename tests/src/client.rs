@@ -90,18 +90,24 @@ impl Client {
         .unwrap_or(Value::Null)
     }
 
-    /// Waits until `pred` holds for the client state.
+    /// Waits until `pred` holds for the client state; on timeout, panics with the last state.
     pub async fn wait_state(
         &self,
         what: &str,
         timeout: Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Value {
-        crate::eventually(timeout, what, || async {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
             let s = self.state().await;
-            pred(&s).then_some(s)
-        })
-        .await
+            if pred(&s) {
+                return s;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("timed out after {timeout:?} waiting for {what}; last client state: {s}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until the client is connected and has drawn at least `frames` frames.

@@ -22,9 +22,23 @@ pub fn web_root() -> PathBuf {
 }
 
 impl Isolator {
-    /// Starts with the defaults.
-    pub async fn start() -> Isolator {
-        Self::start_with(|_| {}).await
+    /// Starts with the defaults, allowing the isolated browser to reach `site`
+    /// (explicitly, by address and port: egress protection stays on).
+    pub async fn for_site(site: &crate::TestSite) -> Isolator {
+        Self::for_site_with(site, |_| {}).await
+    }
+
+    /// Like [`Isolator::for_site`], with a config the caller may adjust.
+    pub async fn for_site_with(
+        site: &crate::TestSite,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Isolator {
+        let allow = format!("127.0.0.1:{}", site.addr.port());
+        Self::start_with(|c| {
+            c.egress.allow.push(allow);
+            adjust(c);
+        })
+        .await
     }
 
     /// Starts with a config the caller may adjust.
@@ -42,7 +56,7 @@ impl Isolator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let state = isolator::server::build_state(config, rx.clone());
+        let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
         tokio::spawn(isolator::server::serve_state(listener, state.clone(), rx));
         Isolator {
             addr,

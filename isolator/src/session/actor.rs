@@ -27,9 +27,10 @@ use tracing::{debug, info, warn};
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
-use super::{url, Attachment, FrameData, Registry, SessionCmd, SessionHandle};
+use super::{Attachment, FrameData, Registry, SessionCmd, SessionHandle};
 use crate::browser::{BrowserError, Running};
 use crate::config::Config;
+use crate::egress::{self, EgressEvent, EgressProxy, Verdict};
 use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg, TabAction, TabInfo};
 
 /// Everything an actor starts from.
@@ -45,6 +46,8 @@ pub(super) struct ActorInit {
     pub shutdown: watch::Receiver<bool>,
     pub registry: Arc<Registry>,
     pub permit: OwnedSemaphorePermit,
+    pub egress: EgressProxy,
+    pub egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
 }
 
 /// Browser-wide target events concerning this session's context.
@@ -89,6 +92,8 @@ pub(super) struct Actor {
     registry: Arc<Registry>,
     _permit: OwnedSemaphorePermit,
     target_task: tokio::task::JoinHandle<()>,
+    egress: Option<EgressProxy>,
+    egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
 }
 
 impl Actor {
@@ -147,6 +152,8 @@ impl Actor {
             registry: init.registry,
             _permit: init.permit,
             target_task,
+            egress: Some(init.egress),
+            egress_events: init.egress_events,
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -183,6 +190,7 @@ impl Actor {
                 }
                 Some(ev) = self.targets_rx.recv() => self.on_target_event(ev).await,
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
+                ev = self.egress_events.recv() => self.on_egress(ev),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
                     if *self.shutdown.borrow() {
@@ -343,9 +351,15 @@ impl Actor {
             {
                 let idx = h.result.current_index;
                 let len = h.result.entries.len() as i64;
+                let title = usize::try_from(idx)
+                    .ok()
+                    .and_then(|i| h.result.entries.get(i))
+                    .map(|e| e.title.clone())
+                    .unwrap_or_default();
                 let ev = TabEvent::History {
                     can_back: idx > 0,
                     can_forward: idx + 1 < len,
+                    title,
                 };
                 let _ = tx.send((tab_id, ev)).await;
             }
@@ -425,7 +439,7 @@ impl Actor {
                     }
                 }
             }
-            ClientMsg::Navigate { url } => match url::parse_address_bar(&url) {
+            ClientMsg::Navigate { url } => match egress::parse_address_bar(&url) {
                 Ok(u) => self.navigate_tab(self.active, u.to_string()),
                 Err(e) => self.notice(NoticeLevel::Warn, "bad_url", e.to_string()),
             },
@@ -641,14 +655,21 @@ impl Actor {
             TabEvent::History {
                 can_back,
                 can_forward,
+                title,
             } => {
                 let t = self.tab_mut(tab_id)?;
-                if (t.can_back, t.can_forward) != (can_back, can_forward) {
+                // The page script's title wins; the history entry's fills in when the
+                // script has not reported (back/forward cache restores, non-HTML documents).
+                let title = if t.title_from_page || title.is_empty() {
+                    t.title.clone()
+                } else {
+                    title
+                };
+                if (t.can_back, t.can_forward, &t.title) != (can_back, can_forward, &title) {
                     t.can_back = can_back;
                     t.can_forward = can_forward;
-                    if tab_id == self.active {
-                        self.send_state();
-                    }
+                    t.title = title;
+                    self.after_tab_change(tab_id);
                 }
             }
             TabEvent::DialogOpening {
@@ -858,6 +879,7 @@ impl Actor {
 
     async fn remove_tab(&mut self, id: u16) -> Option<EndReason> {
         let pos = self.tabs.iter().position(|t| t.id == id)?;
+        debug!(tab = id, "tab closed");
         self.tabs.remove(pos);
         let closed: Vec<u64> = self
             .dialogs
@@ -883,6 +905,32 @@ impl Actor {
         None
     }
 
+    fn on_egress(&mut self, ev: Result<EgressEvent, tokio::sync::broadcast::error::RecvError>) {
+        match ev {
+            Ok(ev) if ev.verdict == Verdict::Blocked => {
+                // The target is host:port only (never a URL: queries can carry secrets).
+                info!(target = %ev.target, reason = %ev.reason, "egress blocked");
+                self.notice(
+                    NoticeLevel::Warn,
+                    "egress_blocked",
+                    format!(
+                        "Blocked: {} cannot be reached from the isolated browser ({}).",
+                        ev.target, ev.reason
+                    ),
+                );
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                debug!(skipped = n, "egress events lagged");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                // The proxy is gone; keep the actor running until it ends itself.
+                let (_, rx) = tokio::sync::broadcast::channel(1);
+                self.egress_events = rx;
+            }
+        }
+    }
+
     async fn end(mut self, reason: EndReason) {
         info!(?reason, "session ending");
         if let Some(a) = self.attachment.take() {
@@ -898,6 +946,9 @@ impl Actor {
             if let Err(e) = with_timeout(self.timeout, dispose).await {
                 warn!("browser context was not disposed: {e}");
             }
+        }
+        if let Some(proxy) = self.egress.take() {
+            proxy.shutdown(Duration::from_millis(500)).await;
         }
         self.registry
             .lock()

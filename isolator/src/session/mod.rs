@@ -10,22 +10,20 @@ mod actor;
 pub mod input;
 pub mod socket;
 pub mod tab;
-pub mod url;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
-};
+use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
 use crate::config::Config;
+use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
 use crate::protocol::{ClientMsg, EndReason, ServerMsg};
 use tab::{with_timeout, Viewport};
 
@@ -204,6 +202,8 @@ pub struct SessionManager {
     browser: Arc<BrowserManager>,
     sessions: Arc<Registry>,
     permits: Arc<Semaphore>,
+    egress: Arc<EgressPolicy>,
+    resolver: Arc<dyn Resolve>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -212,6 +212,7 @@ impl SessionManager {
     pub fn new(
         config: Arc<Config>,
         browser: Arc<BrowserManager>,
+        egress: Arc<EgressPolicy>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let permits = Arc::new(Semaphore::new(config.sessions.max));
@@ -220,6 +221,8 @@ impl SessionManager {
             browser,
             sessions: Arc::default(),
             permits,
+            egress,
+            resolver: Arc::new(SystemResolver),
             shutdown,
         }
     }
@@ -240,7 +243,7 @@ impl SessionManager {
             return Err(CreateError::ShuttingDown);
         }
         let start_url = start_url
-            .map(url::parse_address_bar)
+            .map(egress::parse_address_bar)
             .transpose()
             .map_err(|e| CreateError::BadUrl(e.to_string()))?;
         let permit = self
@@ -251,14 +254,20 @@ impl SessionManager {
         let started = Instant::now();
         let running = self.browser.get().await?;
         let timeout = self.browser.command_timeout();
+        // Every session browses through its own egress proxy, in its own context.
+        let (proxy, egress_events) = EgressProxy::start(self.egress.clone(), self.resolver.clone())
+            .await
+            .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
         let context_id = with_timeout(
             timeout,
             running
                 .browser
-                .create_browser_context(CreateBrowserContextParams::default()),
+                .execute(egress::browser_context_params(&proxy.proxy_server())),
         )
         .await
-        .map_err(BrowserError::from)?;
+        .map_err(BrowserError::from)?
+        .result
+        .browser_context_id;
         let mut params = CreateTargetParams::new("about:blank");
         params.browser_context_id = Some(context_id.clone());
         let page = match with_timeout(timeout, running.browser.new_page(params)).await {
@@ -292,6 +301,8 @@ impl SessionManager {
             shutdown: self.shutdown.clone(),
             registry: self.sessions.clone(),
             permit,
+            egress: proxy,
+            egress_events,
         })
         .await;
         if let Err(e) = actor {

@@ -46,6 +46,9 @@ where
 
     let mut sent: u32 = 0;
     let mut acked: u32 = 0;
+    // The actor drops both ends of an attachment together; a closed frame slot only
+    // stops frames, so a final `ended` still in the message channel is delivered.
+    let mut frames_open = true;
     loop {
         let in_flight = sent.wrapping_sub(acked);
         tokio::select! {
@@ -60,9 +63,10 @@ where
                     return;
                 }
             }
-            changed = frames_rx.changed(), if in_flight < MAX_FRAMES_IN_FLIGHT => {
+            changed = frames_rx.changed(), if frames_open && in_flight < MAX_FRAMES_IN_FLIGHT => {
                 if changed.is_err() {
-                    break;
+                    frames_open = false;
+                    continue;
                 }
                 let frame = frames_rx.borrow_and_update().clone();
                 if let Some(f) = frame {

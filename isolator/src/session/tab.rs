@@ -71,6 +71,8 @@ pub enum TabEvent {
         can_back: bool,
         /// Forward possible.
         can_forward: bool,
+        /// Title of the current history entry.
+        title: String,
     },
     /// The page script reported something (JSON payload).
     Report(String),

@@ -27,7 +27,7 @@ async fn sign_in(c: &Client, user: &str, password: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_users_sign_in_before_browsing() {
     let site = TestSite::start().await;
-    let iso = Isolator::start_with(|c| {
+    let iso = Isolator::for_site_with(&site, |c| {
         c.auth.mode = AuthMode::Static;
         c.auth.users = vec![StaticUser {
             name: "alice".into(),

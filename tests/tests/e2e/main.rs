@@ -29,7 +29,7 @@ fn url_encode(s: &str) -> String {
 /// Starts a site, an isolator and a client at `path` of the site.
 pub async fn setup(path: &str) -> (TestSite, Isolator, Client) {
     let site = TestSite::start().await;
-    let iso = Isolator::start().await;
+    let iso = Isolator::for_site(&site).await;
     let client = Client::open(&start_url(&iso, &site.url(path))).await;
     (site, iso, client)
 }

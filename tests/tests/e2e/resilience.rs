@@ -58,7 +58,8 @@ async fn a_reloaded_client_resumes_the_same_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_sessions_end_and_say_why() {
     let site = isolator_e2e::TestSite::start().await;
-    let iso = isolator_e2e::Isolator::start_with(|c| c.sessions.idle_timeout_secs = 10).await;
+    let iso =
+        isolator_e2e::Isolator::for_site_with(&site, |c| c.sessions.idle_timeout_secs = 10).await;
     let client = isolator_e2e::Client::open(&crate::start_url(&iso, &site.url("/"))).await;
     client.wait_connected().await;
     let s = client

@@ -1,0 +1,447 @@
+//! The per-session egress proxy: a loopback HTTP proxy that Chromium's
+//! BrowserContext is pointed at, which resolves names itself, checks every
+//! address, and connects only to the address it checked.
+//!
+//! One proxy per session (so every event belongs to exactly one session),
+//! listening on `127.0.0.1:0`. Dropping the [`EgressProxy`] (or calling
+//! [`EgressProxy::shutdown`]) closes the listener and every open tunnel.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, watch, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::timeout;
+use url::Url;
+
+use super::error::{Error, Result};
+use super::event::{EgressEvent, RequestKind};
+use super::host::{parse_authority, url_target, TargetHost};
+use super::http1::{self, HeadError, RequestHead};
+use super::page;
+use super::policy::{Decision, EgressPolicy, Reason, Verdict};
+use super::relay::{relay, Mode};
+use super::resolver::Resolve;
+
+/// Capacity of the event channel; a subscriber that falls further behind
+/// gets `RecvError::Lagged(n)` telling it how many events it missed.
+pub const EVENT_CAPACITY: usize = 1024;
+
+/// A running egress proxy for one session.
+#[derive(Debug)]
+pub struct EgressProxy {
+    addr: SocketAddr,
+    events: broadcast::Sender<EgressEvent>,
+    shutdown: watch::Sender<bool>,
+    accept: Option<JoinHandle<()>>,
+    conns: Arc<Semaphore>,
+    max_conns: u32,
+}
+
+struct Shared {
+    policy: Arc<EgressPolicy>,
+    resolver: Arc<dyn Resolve>,
+    events: broadcast::Sender<EgressEvent>,
+}
+
+impl EgressProxy {
+    /// Binds `127.0.0.1:0` and starts serving. Returns the proxy and a
+    /// receiver subscribed before the first connection, so no event is
+    /// missed.
+    pub async fn start(
+        policy: Arc<EgressPolicy>,
+        resolver: Arc<dyn Resolve>,
+    ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
+        let bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|source| Error::Bind { addr: bind, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { addr: bind, source })?;
+        let (events, rx) = broadcast::channel(EVENT_CAPACITY);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let max_conns = u32::try_from(policy.limits().max_connections).unwrap_or(u32::MAX >> 3);
+        let conns = Arc::new(Semaphore::new(max_conns as usize));
+        let shared = Arc::new(Shared {
+            policy,
+            resolver,
+            events: events.clone(),
+        });
+        let accept = tokio::spawn(accept_loop(listener, shared, conns.clone(), shutdown_rx));
+        tracing::debug!(%addr, "egress proxy listening");
+        Ok((
+            EgressProxy {
+                addr,
+                events,
+                shutdown,
+                accept: Some(accept),
+                conns,
+                max_conns,
+            },
+            rx,
+        ))
+    }
+
+    /// The loopback address the proxy listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The value for `Target.createBrowserContext`'s `proxyServer`.
+    pub fn proxy_server(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Another receiver of this proxy's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<EgressEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops accepting, closes every connection and tunnel, and waits (at
+    /// most `grace`) until all connection tasks have ended.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.await;
+        }
+        let _ = timeout(grace, self.conns.acquire_many(self.max_conns)).await;
+    }
+}
+
+impl Drop for EgressProxy {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    conns: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let permit = tokio::select! {
+            p = conns.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = shutdown.changed() => return,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "egress proxy accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            handle(stream, &shared, shutdown).await;
+            drop(permit);
+        });
+    }
+}
+
+/// A parsed proxy request: what to reach and how.
+struct Target {
+    kind: RequestKind,
+    host: TargetHost,
+    port: u16,
+    /// For plain HTTP: the origin-form request target and Host header value.
+    origin: Option<(String, String)>,
+    upgrade: Option<Vec<u8>>,
+}
+
+impl Target {
+    fn display(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Receiver<bool>) {
+    let limits = shared.policy.limits().clone();
+    let head = tokio::select! {
+        r = timeout(limits.header_timeout(), http1::read_head(&mut browser, limits.max_header_bytes)) => r,
+        _ = shutdown.changed() => return,
+    };
+    let (buf, head_len) = match head {
+        Ok(Ok(h)) => h,
+        Err(_) | Ok(Err(HeadError::Closed)) | Ok(Err(HeadError::Io(_))) => return,
+        Ok(Err(HeadError::TooLarge)) => {
+            refuse_invalid(&mut browser, shared, 431, "request head too large").await;
+            return;
+        }
+        Ok(Err(HeadError::Malformed(e))) => {
+            refuse_invalid(&mut browser, shared, 400, &e).await;
+            return;
+        }
+    };
+    let req = match http1::parse_request(&buf[..head_len], limits.max_headers) {
+        Ok(r) => r,
+        Err(HeadError::TooLarge) => {
+            refuse_invalid(&mut browser, shared, 431, "too many header lines").await;
+            return;
+        }
+        Err(e) => {
+            refuse_invalid(&mut browser, shared, 400, &format!("{e:?}")).await;
+            return;
+        }
+    };
+    let target = match parse_target(&req) {
+        Ok(t) => t,
+        Err(e) => {
+            refuse_invalid(&mut browser, shared, 400, &e).await;
+            return;
+        }
+    };
+    let leftover = &buf[head_len..];
+
+    let (addrs, decision) = decide(shared, &target, &limits).await;
+    if !decision.is_allowed() {
+        report(shared, &target, addrs, decision.clone());
+        refuse(&mut browser, &target, &decision).await;
+        return;
+    }
+
+    // Connect to the addresses that were checked, in order, and nothing else.
+    let mut dest = None;
+    let mut last_err = String::from("no address");
+    for addr in &addrs {
+        match timeout(
+            limits.connect_timeout(),
+            TcpStream::connect((*addr, target.port)),
+        )
+        .await
+        {
+            Ok(Ok(s)) => {
+                dest = Some(s);
+                break;
+            }
+            Ok(Err(e)) => last_err = e.to_string(),
+            Err(_) => last_err = "connect timed out".into(),
+        }
+    }
+    let Some(mut dest) = dest else {
+        let failed = Decision {
+            verdict: Verdict::Failed,
+            reason: Reason::Unreachable { error: last_err },
+        };
+        report(shared, &target, addrs, failed.clone());
+        refuse(&mut browser, &target, &failed).await;
+        return;
+    };
+    let _ = dest.set_nodelay(true);
+    report(shared, &target, addrs, decision);
+
+    let idle = limits.idle_timeout();
+    match &target.origin {
+        None => {
+            // CONNECT: confirm, then a transparent tunnel.
+            if browser
+                .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                .await
+                .is_err()
+                || dest.write_all(leftover).await.is_err()
+            {
+                return;
+            }
+            relay(&mut browser, &mut dest, Mode::Tunnel, idle, &mut shutdown).await;
+        }
+        Some((origin_form, host_header)) => {
+            let up =
+                http1::upstream_request(&req, origin_form, host_header, target.upgrade.as_deref());
+            if dest.write_all(&up).await.is_err() || dest.write_all(leftover).await.is_err() {
+                return;
+            }
+            let Some(mode) = forward_response_head(&mut dest, &mut browser, &limits).await else {
+                return;
+            };
+            relay(&mut browser, &mut dest, mode, idle, &mut shutdown).await;
+        }
+    }
+}
+
+/// Reads the destination's response head(s), forwards interim 1xx heads
+/// verbatim and the final one rewritten. Returns how to relay the rest.
+async fn forward_response_head(
+    dest: &mut TcpStream,
+    browser: &mut TcpStream,
+    limits: &super::config::ProxyLimits,
+) -> Option<Mode> {
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        let mut reader = tokio::io::AsyncReadExt::chain(&pending[..], &mut *dest);
+        let read = http1::read_head(&mut reader, limits.max_header_bytes);
+        let (buf, end) = match timeout(limits.idle_timeout(), read).await {
+            Ok(Ok(h)) => h,
+            _ => {
+                let _ = browser.write_all(page::status_only(502)).await;
+                return None;
+            }
+        };
+        let resp = match http1::parse_response(&buf[..end], limits.max_headers) {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = browser.write_all(page::status_only(502)).await;
+                return None;
+            }
+        };
+        if (100..200).contains(&resp.code) && resp.code != 101 {
+            if browser.write_all(&buf[..end]).await.is_err() {
+                return None;
+            }
+            pending = buf[end..].to_vec();
+            continue;
+        }
+        let head = http1::downstream_response(&resp);
+        if browser.write_all(&head).await.is_err() || browser.write_all(&buf[end..]).await.is_err()
+        {
+            return None;
+        }
+        return Some(if resp.code == 101 {
+            Mode::Tunnel
+        } else {
+            Mode::Exchange
+        });
+    }
+}
+
+fn parse_target(req: &RequestHead) -> Result<Target, String> {
+    if req.method.eq_ignore_ascii_case("CONNECT") {
+        let (host, port) = parse_authority(&req.target).map_err(|e| e.to_string())?;
+        return Ok(Target {
+            kind: RequestKind::Connect,
+            host,
+            port,
+            origin: None,
+            upgrade: None,
+        });
+    }
+    let url = Url::parse(&req.target)
+        .map_err(|e| format!("the request target is not an absolute URL ({e})"))?;
+    if url.scheme() != "http" {
+        return Err(format!(
+            "scheme `{}` cannot be proxied as plain HTTP; https goes through CONNECT",
+            url.scheme()
+        ));
+    }
+    let (host, port) = url_target(&url).map_err(|e| e.to_string())?;
+    let mut origin_form = url.path().to_owned();
+    if let Some(q) = url.query() {
+        origin_form.push('?');
+        origin_form.push_str(q);
+    }
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let upgrade = http1::websocket_upgrade(&req.headers);
+    Ok(Target {
+        kind: if upgrade.is_some() {
+            RequestKind::WebSocket
+        } else {
+            RequestKind::Http
+        },
+        host,
+        port,
+        origin: Some((origin_form, host_header)),
+        upgrade,
+    })
+}
+
+/// Resolves (static overrides first, then the resolver) and decides.
+async fn decide(
+    shared: &Shared,
+    target: &Target,
+    limits: &super::config::ProxyLimits,
+) -> (Vec<IpAddr>, Decision) {
+    let policy = &shared.policy;
+    if let Some(d) = policy.precheck(&target.host, target.port) {
+        return (Vec::new(), d);
+    }
+    let addrs = match &target.host {
+        TargetHost::Ip(ip) => vec![*ip],
+        TargetHost::Domain(name) => match policy.static_resolve(name) {
+            Some(a) => a.to_vec(),
+            None => match timeout(limits.resolve_timeout(), shared.resolver.resolve(name)).await {
+                Ok(Ok(a)) => a,
+                Ok(Err(e)) => return (Vec::new(), unresolved(e.to_string())),
+                Err(_) => return (Vec::new(), unresolved("timed out".into())),
+            },
+        },
+    };
+    let d = policy.decide(&target.host, target.port, &addrs);
+    (addrs, d)
+}
+
+fn unresolved(error: String) -> Decision {
+    Decision {
+        verdict: Verdict::Failed,
+        reason: Reason::Unresolved { error },
+    }
+}
+
+fn report(shared: &Shared, target: &Target, addrs: Vec<IpAddr>, d: Decision) {
+    let event = EgressEvent {
+        kind: target.kind,
+        target: target.display(),
+        addrs,
+        verdict: d.verdict,
+        reason: d.reason,
+    };
+    match event.verdict {
+        Verdict::Allowed => {
+            tracing::debug!(target = %event.target, kind = ?event.kind, "egress allowed")
+        }
+        _ => {
+            tracing::info!(target = %event.target, kind = ?event.kind, verdict = ?event.verdict, reason = %event.reason, "egress refused")
+        }
+    }
+    let _ = shared.events.send(event);
+}
+
+async fn refuse(browser: &mut TcpStream, target: &Target, d: &Decision) {
+    let status = if d.verdict == Verdict::Blocked {
+        403
+    } else {
+        502
+    };
+    let bytes = match target.kind {
+        RequestKind::Connect => page::status_only(status).to_vec(),
+        _ => page::html_response(status, &target.host.to_string(), &d.reason),
+    };
+    let _ = browser.write_all(&bytes).await;
+    let _ = browser.shutdown().await;
+}
+
+async fn refuse_invalid(browser: &mut TcpStream, shared: &Shared, status: u16, error: &str) {
+    let reason = Reason::BadRequest {
+        error: error.to_owned(),
+    };
+    let _ = shared.events.send(EgressEvent {
+        kind: RequestKind::Invalid,
+        target: "-".into(),
+        addrs: Vec::new(),
+        verdict: Verdict::Failed,
+        reason: reason.clone(),
+    });
+    let _ = browser
+        .write_all(&page::html_response(status, "-", &reason))
+        .await;
+    let _ = browser.shutdown().await;
+}
