@@ -24,7 +24,7 @@ pub fn sniff(bytes: &[u8]) -> FileKind {
     }
     // The head decides text versus binary; the whole file is decoded later.
     let head = &bytes[..bytes.len().min(SNIFF_HEAD)];
-    match text::decode(head) {
+    match text::decode_prefix(head, head.len() < bytes.len()) {
         Some(decoded) => classify_text(&decoded),
         None => FileKind::Binary,
     }

@@ -10,6 +10,12 @@ use encoding_rs::{Encoding, SHIFT_JIS, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 /// Decodes `bytes` as text, or returns `None` when they look binary.
 pub(crate) fn decode(bytes: &[u8]) -> Option<String> {
+    decode_prefix(bytes, false)
+}
+
+/// Like [`decode`]; `truncated` says `bytes` is a prefix of the file, so a
+/// UTF-8 sequence cut at its end is not an error.
+pub(crate) fn decode_prefix(bytes: &[u8], truncated: bool) -> Option<String> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return Some(text.into_owned());
@@ -24,7 +30,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<String> {
     let encoding = match std::str::from_utf8(bytes) {
         Ok(_) => UTF_8,
         // A sequence cut at the end (we may be decoding a head) is still UTF-8.
-        Err(e) if e.error_len().is_none() => UTF_8,
+        Err(e) if truncated && e.error_len().is_none() => UTF_8,
         Err(_) if is_shift_jis(bytes) => SHIFT_JIS,
         Err(_) => WINDOWS_1252,
     };

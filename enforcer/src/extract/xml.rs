@@ -91,6 +91,11 @@ pub(crate) fn walk(bytes: &[u8], dialect: &Dialect, format: &'static str) -> Res
                 if dialect.line_after.contains(&name) || (generic && !out.ends_with('\n')) {
                     out.push('\n');
                 } else if dialect.tab_after.contains(&name) {
+                    // A cell's last paragraph ended a line: the cell ends it
+                    // with a tab instead, so a row stays on one line.
+                    if out.ends_with('\n') {
+                        out.pop();
+                    }
                     out.push('\t');
                 }
             }
