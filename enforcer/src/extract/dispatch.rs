@@ -1,6 +1,8 @@
 //! The extraction driver: sniffs each file or member and hands it to the
 //! reader for its kind, with one [`Budget`] for the whole top-level file.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
 use super::error::{Error, Result};
 use super::limits::{Budget, Limits};
 use super::model::{Extraction, FileKind, Part, WordBox};
@@ -24,13 +26,24 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
         budget: Budget::new(limits, size),
         parts: Vec::new(),
     };
-    match ctx.extract_kind(name, bytes, kind, 0) {
-        Ok(()) => Extraction::Text {
+    // Parsers of hostile input can panic (a dependency's bug); a panic must
+    // make the file unscannable, not take the caller down.
+    let outcome = catch_unwind(AssertUnwindSafe(|| ctx.extract_kind(name, bytes, kind, 0)));
+    match outcome {
+        Ok(Ok(())) => Extraction::Text {
             kind,
             mismatch,
             parts: ctx.parts,
         },
-        Err(err) => Extraction::unscannable(err.to_string()),
+        Ok(Err(err)) => Extraction::unscannable(err.to_string()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            Extraction::unscannable(format!("{name}: parser failed on malformed input: {what}"))
+        }
     }
 }
 
