@@ -58,7 +58,7 @@ pub(crate) fn tar(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Re
         entry
             .take(allowed.saturating_add(1))
             .read_to_end(&mut data)
-            .map_err(|e| Error::corrupt("tar", format!("member {name}: {e}")))?;
+            .map_err(|e| Error::read("tar", &format!("member {name}"), e))?;
         if (data.len() as u64) < declared {
             return Err(Error::corrupt(
                 "tar",
@@ -83,7 +83,7 @@ pub(crate) fn gzip(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> R
     MultiGzDecoder::new(bytes)
         .take(allowed.saturating_add(1))
         .read_to_end(&mut data)
-        .map_err(|e| Error::corrupt("gzip", e).in_member(path))?;
+        .map_err(|e| Error::read("gzip", "stream", e).in_member(path))?;
     if data.len() as u64 > allowed {
         return Err(ctx.budget.expansion_error(&format!("gzip stream {path}")));
     }

@@ -72,6 +72,19 @@ impl Error {
         }
     }
 
+    /// An error while reading (inflating) `what` of a `format` container:
+    /// running out of memory is a limit, anything else corruption.
+    pub(crate) fn read(format: &'static str, what: &str, err: std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::OutOfMemory {
+            Error::Limit {
+                what: format!("memory needed to expand {what}"),
+                limit: "the worker's memory limit".into(),
+            }
+        } else {
+            Error::corrupt(format, format!("{what}: {err}"))
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),

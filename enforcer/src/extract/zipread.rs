@@ -50,7 +50,7 @@ pub(crate) fn read_index(
     let mut data = Vec::with_capacity(file.size().min(16 << 20) as usize);
     file.take(allowed.saturating_add(1))
         .read_to_end(&mut data)
-        .map_err(|e| Error::corrupt("zip", format!("member {name}: {e}")))?;
+        .map_err(|e| Error::read("zip", &format!("member {name}"), e))?;
     if data.len() as u64 > allowed {
         return Err(budget.expansion_error(&format!("zip member {name}")));
     }
