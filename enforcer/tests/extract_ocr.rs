@@ -119,9 +119,9 @@ fn screenshot_ocr_time_at_1280x720() {
     eprintln!("1280x720 screenshot OCR: {took:?}");
     assert!(found(&text, "4111 1111 1111 1111"), "{text}");
     // The 300 ms target is for release builds on one core (see
-    // EXTRACT_BENCHMARKS.md); this debug-build guard only catches regressions
+    // EXTRACT_BENCHMARKS.md); this debug-build guard only catches gross regressions
     // such as a missing OMP_THREAD_LIMIT (6-8x slower).
-    assert!(took.as_millis() < 1500, "took {took:?}");
+    assert!(took.as_millis() < 3000, "took {took:?}");
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn noise_bmp(w: u32, h: u32) -> Vec<u8> {
         seed ^= seed << 13;
         seed ^= seed >> 17;
         seed ^= seed << 5;
-        *c = if seed % 3 == 0 { 0 } else { 255 };
+        *c = if seed.is_multiple_of(3) { 0 } else { 255 };
     }
     for y in 0..h {
         for x in 0..w {

@@ -18,7 +18,7 @@ use super::error::{Error, Result};
 use super::ocr::{self, Recognised};
 
 /// Words shorter than this (pixels) are read better after a 2x upscale.
-const SMALL_TEXT_PX: u32 = 14;
+const SMALL_TEXT_PX: u32 = 10;
 
 /// Images whose long side is at most this are upscaled straight away.
 const SMALL_IMAGE_PX: u32 = 1000;
