@@ -6,3 +6,5 @@
 //! This crate is synchronous and knows nothing of sessions, apps, users or
 //! async runtimes (see `docs/ARCHITECTURE.md`). Callers in the isolator wrap
 //! it in blocking tasks or worker processes.
+
+pub mod extract;

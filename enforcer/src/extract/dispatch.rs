@@ -1,0 +1,140 @@
+//! The extraction driver: sniffs each file or member and hands it to the
+//! reader for its kind, with one [`Budget`] for the whole top-level file.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use super::error::{Error, Result};
+use super::limits::{Budget, Limits};
+use super::model::{Extraction, FileKind, Part, WordBox};
+use super::{archive, html, image, json, odf, ooxml, pdf, sniff, strings, text, xlsx, xml};
+
+/// Extracts one top-level file; see [`super::extract`].
+pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
+    if let Err(err) = limits.validate() {
+        return Extraction::unscannable(err.to_string());
+    }
+    let size = bytes.len() as u64;
+    if size > limits.max_input_bytes {
+        return Extraction::unscannable(format!(
+            "input size ({size} bytes) exceeds the limit of {} bytes (max_input_bytes)",
+            limits.max_input_bytes
+        ));
+    }
+    let kind = sniff::sniff(bytes);
+    let mismatch = sniff::mismatch(name, kind);
+    let mut ctx = Ctx {
+        budget: Budget::new(limits, size),
+        parts: Vec::new(),
+    };
+    // Parsers of hostile input can panic (a dependency's bug); a panic must
+    // make the file unscannable, not take the caller down.
+    let outcome = catch_unwind(AssertUnwindSafe(|| ctx.extract_kind(name, bytes, kind, 0)));
+    match outcome {
+        Ok(Ok(())) => Extraction::Text {
+            kind,
+            mismatch,
+            parts: ctx.parts,
+        },
+        Ok(Err(err)) => Extraction::unscannable(err.to_string()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            Extraction::unscannable(format!("{name}: parser failed on malformed input: {what}"))
+        }
+    }
+}
+
+/// The state of one extraction: the budget and the parts found so far.
+pub(crate) struct Ctx<'a> {
+    pub(crate) budget: Budget<'a>,
+    parts: Vec<Part>,
+}
+
+impl Ctx<'_> {
+    /// Extracts a member of a container found at nesting `depth` (the
+    /// top-level file is depth 0, its members depth 1).
+    pub(crate) fn member(&mut self, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
+        if depth > self.budget.limits.max_depth {
+            return Err(Error::Limit {
+                what: format!("nesting depth ({depth}) at {path}"),
+                limit: format!("{} (max_depth)", self.budget.limits.max_depth),
+            });
+        }
+        self.budget.check_time()?;
+        let kind = sniff::sniff(bytes);
+        self.extract_kind(path, bytes, kind, depth)
+            .map_err(|err| err.in_member(path))
+    }
+
+    fn extract_kind(&mut self, path: &str, bytes: &[u8], kind: FileKind, depth: u32) -> Result<()> {
+        match kind {
+            FileKind::Empty => Ok(()),
+            FileKind::Text | FileKind::Csv => {
+                let text = text::decode(bytes).unwrap_or_default();
+                self.push(path.to_string(), text, Vec::new())
+            }
+            FileKind::Json => {
+                let text = text::decode(bytes).unwrap_or_default();
+                let flat = json::flatten(&text).unwrap_or(text);
+                self.push(path.to_string(), flat, Vec::new())
+            }
+            FileKind::Xml => {
+                let text = xml::generic_text(bytes)?;
+                self.push(path.to_string(), text, Vec::new())
+            }
+            FileKind::Html => {
+                let source = text::decode(bytes).unwrap_or_default();
+                let text = html::visible_text(&source);
+                self.push(path.to_string(), text, Vec::new())
+            }
+            FileKind::Pdf => pdf::extract(self, path, bytes),
+            FileKind::Docx | FileKind::Pptx => ooxml::extract(self, path, bytes, kind, depth + 1),
+            FileKind::Xlsx => xlsx::extract(self, path, bytes, depth + 1),
+            FileKind::Odt | FileKind::Ods | FileKind::Odp => {
+                odf::extract(self, path, bytes, depth + 1)
+            }
+            FileKind::Zip => archive::zip(self, path, bytes, depth + 1),
+            FileKind::Tar => archive::tar(self, path, bytes, depth + 1),
+            FileKind::Gzip => archive::gzip(self, path, bytes, depth + 1),
+            FileKind::Png
+            | FileKind::Jpeg
+            | FileKind::Gif
+            | FileKind::Webp
+            | FileKind::Bmp
+            | FileKind::Tiff => image::extract(self, path, bytes),
+            FileKind::Binary => {
+                let text = strings::printable(bytes, self.budget.expandable());
+                self.push(path.to_string(), text, Vec::new())
+            }
+        }
+    }
+
+    /// Adds a part (skipped when it has no visible text) and charges its size.
+    pub(crate) fn push(&mut self, path: String, text: String, boxes: Vec<WordBox>) -> Result<()> {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        self.budget.charge_expanded(text.len() as u64)?;
+        self.parts.push(Part { path, text, boxes });
+        Ok(())
+    }
+
+    /// Checks that a container at `depth` may open its members.
+    pub(crate) fn check_depth(&self, path: &str, depth: u32) -> Result<()> {
+        if depth > self.budget.limits.max_depth {
+            return Err(Error::Limit {
+                what: format!("nesting depth ({depth}) at {path}"),
+                limit: format!("{} (max_depth)", self.budget.limits.max_depth),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// `parent!/child`: the path of a member or sub-part.
+pub(crate) fn join(parent: &str, child: &str) -> String {
+    format!("{parent}!/{child}")
+}

@@ -1,0 +1,225 @@
+//! File type by content, and the name/content mismatch report.
+//!
+//! Magic numbers decide binary formats; zip packages are told apart by their
+//! members (`word/document.xml`, `mimetype`); text is decoded first and then
+//! classified (HTML, XML, JSON, CSV/TSV, plain). The file name never decides
+//! the type: it is only compared with the result so a renamed file (a zip
+//! called `.jpg`) is reported.
+
+use std::io::Cursor;
+
+use super::model::FileKind;
+use super::text;
+
+/// How much of a file decides text versus binary.
+const SNIFF_HEAD: usize = 64 << 10;
+
+/// Decides the [`FileKind`] of `bytes` from their content alone.
+pub fn sniff(bytes: &[u8]) -> FileKind {
+    if bytes.is_empty() {
+        return FileKind::Empty;
+    }
+    if let Some(kind) = sniff_magic(bytes) {
+        return kind;
+    }
+    // The head decides text versus binary; the whole file is decoded later.
+    let head = &bytes[..bytes.len().min(SNIFF_HEAD)];
+    match text::decode_prefix(head, head.len() < bytes.len()) {
+        Some(decoded) => classify_text(&decoded),
+        None => FileKind::Binary,
+    }
+}
+
+fn sniff_magic(b: &[u8]) -> Option<FileKind> {
+    let starts = |m: &[u8]| b.starts_with(m);
+    if starts(b"PK\x03\x04") || starts(b"PK\x05\x06") {
+        return Some(sniff_zip(b));
+    }
+    // PDF readers accept the header anywhere in the first KiB.
+    if memchr::memmem::find(&b[..b.len().min(1024)], b"%PDF-").is_some() {
+        return Some(FileKind::Pdf);
+    }
+    if starts(b"\x1f\x8b") {
+        return Some(FileKind::Gzip);
+    }
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        return Some(FileKind::Png);
+    }
+    if starts(b"\xff\xd8\xff") {
+        return Some(FileKind::Jpeg);
+    }
+    if starts(b"GIF87a") || starts(b"GIF89a") {
+        return Some(FileKind::Gif);
+    }
+    if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        return Some(FileKind::Webp);
+    }
+    if starts(b"II*\0") || starts(b"MM\0*") {
+        return Some(FileKind::Tiff);
+    }
+    if is_bmp(b) {
+        return Some(FileKind::Bmp);
+    }
+    if b.len() >= 262 && &b[257..262] == b"ustar" {
+        return Some(FileKind::Tar);
+    }
+    None
+}
+
+/// "BM" alone would match text starting with "BM": also require a known DIB
+/// header size.
+fn is_bmp(b: &[u8]) -> bool {
+    if b.len() < 18 || !b.starts_with(b"BM") {
+        return false;
+    }
+    let dib = u32::from_le_bytes([b[14], b[15], b[16], b[17]]);
+    matches!(dib, 12 | 40 | 52 | 56 | 64 | 108 | 124)
+}
+
+/// Tells OOXML and ODF packages from plain zips by their members.
+fn sniff_zip(bytes: &[u8]) -> FileKind {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return FileKind::Zip;
+    };
+    let has = |name: &str| archive.index_for_name(name).is_some();
+    if has("[Content_Types].xml") {
+        if has("word/document.xml") {
+            return FileKind::Docx;
+        }
+        if has("xl/workbook.xml") {
+            return FileKind::Xlsx;
+        }
+        if has("ppt/presentation.xml") {
+            return FileKind::Pptx;
+        }
+    }
+    if has("mimetype") && has("content.xml") {
+        let mut mime = String::new();
+        if let Ok(file) = archive.by_name("mimetype") {
+            use std::io::Read;
+            let _ = file.take(100).read_to_string(&mut mime);
+        }
+        match mime.trim() {
+            "application/vnd.oasis.opendocument.text" => return FileKind::Odt,
+            "application/vnd.oasis.opendocument.spreadsheet" => return FileKind::Ods,
+            "application/vnd.oasis.opendocument.presentation" => return FileKind::Odp,
+            _ => {}
+        }
+    }
+    FileKind::Zip
+}
+
+/// Classifies decoded text by its first non-blank characters and its shape.
+pub(crate) fn classify_text(text: &str) -> FileKind {
+    let head: String = text.trim_start().chars().take(1024).collect();
+    let lower = head.to_ascii_lowercase();
+    if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || (lower.starts_with('<')
+            && [
+                "<head", "<body", "<div", "<p>", "<table", "<script", "<meta",
+            ]
+            .iter()
+            .any(|t| lower.contains(t)))
+    {
+        return FileKind::Html;
+    }
+    if lower.starts_with("<?xml") || (lower.starts_with('<') && lower.contains("</")) {
+        return if lower.contains("<html") {
+            FileKind::Html
+        } else {
+            FileKind::Xml
+        };
+    }
+    let t = text.trim();
+    if (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']')) {
+        return FileKind::Json;
+    }
+    if looks_delimited(text) {
+        return FileKind::Csv;
+    }
+    FileKind::Text
+}
+
+/// At least two lines with the same non-zero count of `,` `;` or tab.
+fn looks_delimited(text: &str) -> bool {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(10)
+        .collect();
+    if lines.len() < 2 {
+        return false;
+    }
+    [',', '\t', ';'].iter().any(|&d| {
+        let first = lines[0].matches(d).count();
+        first > 0
+            && lines
+                .iter()
+                .take(lines.len().min(5))
+                .all(|l| l.matches(d).count() == first)
+    })
+}
+
+/// Compares the name's extension with the content type. Returns a report when
+/// they disagree and the extension is one we know.
+pub fn mismatch(name: &str, kind: FileKind) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let (_, ext) = base.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    let expected: &[FileKind] = match ext.as_str() {
+        "txt" | "log" | "md" => &[
+            FileKind::Text,
+            FileKind::Csv,
+            FileKind::Json,
+            FileKind::Empty,
+        ],
+        "csv" | "tsv" => &[FileKind::Csv, FileKind::Text, FileKind::Empty],
+        "json" => &[FileKind::Json, FileKind::Text, FileKind::Empty],
+        "xml" => &[
+            FileKind::Xml,
+            FileKind::Html,
+            FileKind::Text,
+            FileKind::Empty,
+        ],
+        "html" | "htm" | "xhtml" => &[
+            FileKind::Html,
+            FileKind::Xml,
+            FileKind::Text,
+            FileKind::Empty,
+        ],
+        "pdf" => &[FileKind::Pdf],
+        "docx" | "docm" | "dotx" => &[FileKind::Docx],
+        "xlsx" | "xlsm" | "xltx" => &[FileKind::Xlsx],
+        "pptx" | "pptm" | "potx" => &[FileKind::Pptx],
+        "odt" => &[FileKind::Odt],
+        "ods" => &[FileKind::Ods],
+        "odp" => &[FileKind::Odp],
+        "zip" => &[
+            FileKind::Zip,
+            FileKind::Docx,
+            FileKind::Xlsx,
+            FileKind::Pptx,
+            FileKind::Odt,
+            FileKind::Ods,
+            FileKind::Odp,
+        ],
+        "tar" => &[FileKind::Tar],
+        "gz" | "tgz" => &[FileKind::Gzip],
+        "png" => &[FileKind::Png],
+        "jpg" | "jpeg" | "jpe" => &[FileKind::Jpeg],
+        "gif" => &[FileKind::Gif],
+        "webp" => &[FileKind::Webp],
+        "bmp" => &[FileKind::Bmp],
+        "tif" | "tiff" => &[FileKind::Tiff],
+        _ => return None,
+    };
+    if expected.contains(&kind) {
+        return None;
+    }
+    Some(format!(
+        "named .{ext} ({}) but content is {}",
+        expected[0].describe(),
+        kind.describe()
+    ))
+}

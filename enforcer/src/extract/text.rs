@@ -1,0 +1,84 @@
+//! Text decoding: the encoding is detected from the first bytes.
+//!
+//! Order: a byte-order mark (UTF-8, UTF-16 LE/BE); UTF-16 without a BOM from
+//! the pattern of zero bytes; valid UTF-8; Shift_JIS when the bytes form valid
+//! double-byte sequences; otherwise Windows-1252, which maps every byte. Data
+//! with zero bytes or many control characters is not text at all and goes to
+//! printable-string extraction instead.
+
+use encoding_rs::{Encoding, SHIFT_JIS, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+
+/// Decodes `bytes` as text, or returns `None` when they look binary.
+pub(crate) fn decode(bytes: &[u8]) -> Option<String> {
+    decode_prefix(bytes, false)
+}
+
+/// Like [`decode`]; `truncated` says `bytes` is a prefix of the file, so a
+/// UTF-8 sequence cut at its end is not an error.
+pub(crate) fn decode_prefix(bytes: &[u8], truncated: bool) -> Option<String> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
+        return Some(text.into_owned());
+    }
+    if let Some(encoding) = utf16_without_bom(bytes) {
+        let (text, _) = encoding.decode_without_bom_handling(bytes);
+        return textual(&text).then(|| text.into_owned());
+    }
+    if bytes.contains(&0) {
+        return None;
+    }
+    let encoding = match std::str::from_utf8(bytes) {
+        Ok(_) => UTF_8,
+        // A sequence cut at the end (we may be decoding a head) is still UTF-8.
+        Err(e) if truncated && e.error_len().is_none() => UTF_8,
+        Err(_) if is_shift_jis(bytes) => SHIFT_JIS,
+        Err(_) => WINDOWS_1252,
+    };
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    textual(&text).then(|| text.into_owned())
+}
+
+/// UTF-16 text without a BOM has a zero byte in every other position for
+/// Latin text: count zeros at even and odd offsets of the first 4 KiB.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(4096) & !1];
+    if head.len() < 4 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let even = head.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd * 10 >= pairs * 7 && even * 20 < pairs {
+        Some(UTF_16LE)
+    } else if even * 10 >= pairs * 7 && odd * 20 < pairs {
+        Some(UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// Valid Shift_JIS with at least one double-byte character.
+fn is_shift_jis(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64 << 10)];
+    let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(head.len() * 3);
+    let (result, _) =
+        decoder.decode_to_string_without_replacement(head, &mut out, bytes.len() <= head.len());
+    let ok = !matches!(result, encoding_rs::DecoderResult::Malformed(_, _));
+    ok && out
+        .chars()
+        .any(|c| ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c))
+}
+
+/// Text has few control characters besides whitespace.
+fn textual(text: &str) -> bool {
+    let mut total = 0usize;
+    let mut control = 0usize;
+    for c in text.chars().take(64 << 10) {
+        total += 1;
+        if c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\x0c') || c == '\u{fffd}' {
+            control += 1;
+        }
+    }
+    control * 100 <= total
+}

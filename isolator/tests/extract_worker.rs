@@ -1,0 +1,172 @@
+//! The extraction worker pool against the real `isolator extract-worker`:
+//! reuse, and each way a worker can fail (wall time, CPU limit, memory limit,
+//! killed from outside, not a worker at all). The file is unscannable with a
+//! reason, the worker is replaced, and the next file is extracted.
+
+use std::io::Write;
+use std::time::Duration;
+
+use enforcer::extract::{Extraction, Limits, WorkerConfig, WorkerPool};
+
+fn config(workers: usize) -> WorkerConfig {
+    let mut cfg = WorkerConfig::new(env!("CARGO_BIN_EXE_isolator"), ["extract-worker"]);
+    cfg.workers = workers;
+    cfg
+}
+
+fn unscannable(extraction: Extraction) -> String {
+    match extraction {
+        Extraction::Unscannable { reason } => reason,
+        other => panic!("expected unscannable, got {other:?}"),
+    }
+}
+
+/// Still works: a small JSON file with a planted value.
+fn assert_healthy(pool: &WorkerPool) {
+    let text = pool
+        .extract("ok.json", br#"{"card": "4111 1111 1111 1111"}"#)
+        .joined_text();
+    assert!(text.contains("card: 4111 1111 1111 1111"), "{text}");
+}
+
+/// A 24-bit BMP of blocky noise: very slow for tesseract's layout analysis.
+fn noise_bmp(w: u32, h: u32) -> Vec<u8> {
+    let row = (w * 3).div_ceil(4) * 4;
+    let size = 54 + row * h;
+    let mut out = Vec::with_capacity(size as usize);
+    out.extend_from_slice(b"BM");
+    out.extend_from_slice(&size.to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&54u32.to_le_bytes());
+    out.extend_from_slice(&40u32.to_le_bytes());
+    out.extend_from_slice(&(w as i32).to_le_bytes());
+    out.extend_from_slice(&(h as i32).to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&24u16.to_le_bytes());
+    out.extend_from_slice(&[0u8; 24]);
+    let mut seed = 0x2545_f491_u32;
+    let mut cells = vec![0u8; ((w / 3 + 1) * (h / 3 + 1)) as usize];
+    for c in cells.iter_mut() {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        *c = if seed.is_multiple_of(3) { 0 } else { 255 };
+    }
+    for y in 0..h {
+        for x in 0..w {
+            let v = cells[((y / 3) * (w / 3 + 1) + x / 3) as usize];
+            out.extend_from_slice(&[v, v, v]);
+        }
+        out.extend(std::iter::repeat_n(0u8, (row - w * 3) as usize));
+    }
+    out
+}
+
+#[test]
+fn pool_extracts_and_reuses_warm_workers() {
+    let pool = WorkerPool::new(config(2)).expect("pool starts");
+    let mut before = pool.idle_pids();
+    before.sort_unstable();
+    assert_eq!(before.len(), 2);
+    for _ in 0..5 {
+        assert_healthy(&pool);
+    }
+    let mut after = pool.idle_pids();
+    after.sort_unstable();
+    assert_eq!(before, after, "workers are reused, not restarted");
+
+    // Concurrent callers share the pool.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert_healthy(&pool));
+        }
+    });
+}
+
+#[test]
+fn wall_time_overrun_kills_and_replaces_the_worker() {
+    let mut cfg = config(1);
+    cfg.limits = Limits {
+        max_wall_time_ms: 300,
+        ..Limits::default()
+    };
+    cfg.kill_grace = Duration::from_millis(0);
+    let pool = WorkerPool::new(cfg).expect("pool starts");
+    let old = pool.idle_pids();
+    let reason = unscannable(pool.extract("noise.bmp", &noise_bmp(2400, 2400)));
+    assert!(
+        reason.contains("timed out") && reason.contains("killed"),
+        "{reason}"
+    );
+    let new = pool.idle_pids();
+    assert_eq!(new.len(), 1);
+    assert_ne!(old, new, "a fresh worker replaced the killed one");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn cpu_limit_ends_a_runaway_worker() {
+    let mut cfg = config(1);
+    cfg.cpu_seconds_per_file = 1;
+    cfg.limits = Limits {
+        max_wall_time_ms: 120_000,
+        ..Limits::default()
+    };
+    let pool = WorkerPool::new(cfg).expect("pool starts");
+    let reason = unscannable(pool.extract("noise.bmp", &noise_bmp(3000, 3000)));
+    assert!(reason.contains("CPU time limit"), "{reason}");
+    assert_healthy(&pool);
+}
+
+#[test]
+fn memory_limit_ends_a_worker_and_the_pool_survives() {
+    // 64 MiB of zeros, gzipped, the member repeated: 1.5 GiB once inflated.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&vec![0u8; 64 << 20]).expect("gz");
+    let member = gz.finish().expect("gz");
+    let bomb = member.repeat(24);
+    let mut cfg = config(1);
+    cfg.memory_bytes = 1 << 30;
+    // Limits that would let the bomb through: only RLIMIT_AS stops it.
+    cfg.limits = Limits {
+        max_expanded_bytes: 8 << 30,
+        max_expansion_ratio: 1 << 40,
+        ..Limits::default()
+    };
+    let pool = WorkerPool::new(cfg).expect("pool starts");
+    let reason = unscannable(pool.extract("bomb.gz", &bomb));
+    // The allocation fails inside the worker: reported as a memory limit
+    // (or, if the allocator aborts instead, as a dead worker).
+    assert!(
+        reason.contains("memory") || reason.contains("extraction worker"),
+        "{reason}"
+    );
+    assert_healthy(&pool);
+}
+
+#[test]
+fn a_worker_killed_from_outside_is_replaced() {
+    let pool = WorkerPool::new(config(1)).expect("pool starts");
+    let pid = pool.idle_pids()[0];
+    let status = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(100));
+    assert_healthy(&pool);
+    assert_ne!(pool.idle_pids(), vec![pid]);
+}
+
+#[test]
+fn a_program_that_is_not_a_worker_is_refused_at_start() {
+    let err = WorkerPool::new(WorkerConfig::new("/bin/true", Vec::<String>::new()))
+        .expect_err("not a worker");
+    assert!(err.to_string().contains("/bin/true"), "{err}");
+    let err = WorkerPool::new(WorkerConfig::new(
+        "/nonexistent/isolator",
+        ["extract-worker"],
+    ))
+    .expect_err("missing");
+    assert!(err.to_string().contains("/nonexistent/isolator"), "{err}");
+}
