@@ -6,3 +6,11 @@
 //! This crate is synchronous and knows nothing of sessions, apps, users or
 //! async runtimes (see `docs/ARCHITECTURE.md`). Callers in the isolator wrap
 //! it in blocking tasks or worker processes.
+
+pub mod detect;
+
+pub use detect::{
+    Category, Confidence, CustomDetectorSpec, CustomKind, DetectorInfo, Engine, EngineBuilder,
+    Error, ExactDataSet, FieldScanner, Finding, ProfileInfo, ProfileSpec, Result, ScanReport,
+    Selection, StreamScanner,
+};
