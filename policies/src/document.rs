@@ -63,6 +63,17 @@ pub enum DetectorKind {
     ExactData,
 }
 
+impl DetectorKind {
+    /// The snake_case name used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetectorKind::Regex => "regex",
+            DetectorKind::Keywords => "keywords",
+            DetectorKind::ExactData => "exact_data",
+        }
+    }
+}
+
 /// Confidence levels, as written in documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
