@@ -113,6 +113,12 @@ impl Policy {
         // Detectors and profiles into one engine.
         let engine = build_engine(&doc, base_dir, &mut cx);
 
+        let known = Known {
+            engine: engine.as_deref(),
+            profiles: doc.profiles.iter().map(|p| p.id.trim()).collect(),
+            detectors: doc.detectors.iter().map(|d| d.id.trim()).collect(),
+        };
+
         // Rules.
         let mut rule_names: HashMap<String, usize> = HashMap::new();
         let mut rules = Vec::with_capacity(doc.rules.len());
@@ -166,6 +172,7 @@ impl Policy {
                 rule,
                 apps,
                 engine.as_deref(),
+                &known,
                 &defaults_limits,
                 false,
             );
@@ -193,6 +200,7 @@ impl Policy {
             d,
             AppSel::Any,
             engine.as_deref(),
+            &known,
             &defaults_fallback,
             true,
         );
@@ -209,6 +217,31 @@ impl Policy {
                 base_dir: base_dir.to_path_buf(),
             }),
             _ => Err(Error::Invalid(Problems(cx.problems))),
+        }
+    }
+}
+
+/// Which profile and detector ids exist: the engine's when it could be built,
+/// otherwise the predefined ones plus those the document declares, so that
+/// rules are still checked when a detector is broken.
+struct Known<'a> {
+    engine: Option<&'a Engine>,
+    profiles: HashSet<&'a str>,
+    detectors: HashSet<&'a str>,
+}
+
+impl Known<'_> {
+    fn profile(&self, id: &str) -> bool {
+        match self.engine {
+            Some(e) => e.has_profile(id),
+            None => self.profiles.contains(id) || predefined().is_some_and(|b| b.has_profile(id)),
+        }
+    }
+
+    fn detector(&self, id: &str) -> bool {
+        match self.engine {
+            Some(e) => e.has_detector(id),
+            None => self.detectors.contains(id) || predefined().is_some_and(|b| b.has_detector(id)),
         }
     }
 }
@@ -285,14 +318,13 @@ fn compile_rule(
     rule: &RuleDoc,
     apps: AppSel,
     engine: Option<&Engine>,
+    known: &Known<'_>,
     fallback: &Limits,
     is_defaults: bool,
 ) -> CompiledRule {
     let check_profile = |cx: &mut Ctx, field: String, p: &str| {
-        if let Some(engine) = engine {
-            if !engine.has_profile(p) {
-                cx.push(field, format!("unknown profile `{p}`"));
-            }
+        if !known.profile(p.trim()) {
+            cx.push(field, format!("unknown profile `{p}`"));
         }
     };
     for (j, p) in rule.profiles.iter().enumerate() {
@@ -318,7 +350,7 @@ fn compile_rule(
         }
     }
     for (j, m) in rule.mask.iter().enumerate() {
-        if engine.is_some_and(|e| !e.has_detector(m)) {
+        if !known.detector(m.trim()) {
             cx.push(format!("{at}.mask[{j}]"), format!("unknown detector `{m}`"));
         }
     }

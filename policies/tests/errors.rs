@@ -109,8 +109,19 @@ pattern = '(unclosed'
 id = "people"
 kind = "exact_data"
 csv = "does/not/exist.csv"
+
+[[rules]]
+name = "r"
+paste = { mode = "scan", profiles = ["financial", "nope"] }
 "#;
     let ps = problems(src);
+    // Rules are still checked although the engine could not be built.
+    let unknown = ps
+        .iter()
+        .find(|p| p.message.contains("unknown profile `nope`"))
+        .expect("profile problem");
+    assert_eq!(at(unknown).0, 14);
+    assert!(!ps.iter().any(|p| p.message.contains("`financial`")));
     let regex = ps
         .iter()
         .find(|p| p.field == "detectors[0].pattern")
