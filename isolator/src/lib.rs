@@ -6,3 +6,4 @@
 //! enforcement and audit.
 
 pub mod cli;
+pub mod policy_watch;
