@@ -7,4 +7,11 @@
 //! async runtimes (see `docs/ARCHITECTURE.md`). Callers in the isolator wrap
 //! it in blocking tasks or worker processes.
 
+pub mod detect;
 pub mod extract;
+
+pub use detect::{
+    Category, Confidence, CustomDetectorSpec, CustomKind, DetectorInfo, Engine, EngineBuilder,
+    Error, ExactDataSet, FieldScanner, Finding, ProfileInfo, ProfileSpec, Result, ScanReport,
+    Selection, StreamScanner,
+};

@@ -13,7 +13,8 @@
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
 //! - [`auth`]: the three authentication modes;
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
-//!   off loopback, metadata and private networks (SSRF), and the address bar parser.
+//!   off loopback, metadata and private networks (SSRF), and the address bar parser;
+//! - [`policy_watch`]: reloads the policy document when its file changes.
 
 pub mod auth;
 pub mod browser;
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod egress;
 pub mod logging;
+pub mod policy_watch;
 pub mod protocol;
 pub mod server;
 pub mod session;

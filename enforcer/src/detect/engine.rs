@@ -1,0 +1,808 @@
+//! The compiled engine and its builder.
+//!
+//! One scan of a text is:
+//! 1. normalise (see [`super::normalise`]) once;
+//! 2. **token pass**: one walk over the bytes that jumps from digit to digit,
+//!    builds chains of grouped words around them and hands each candidate to
+//!    the number-like detectors (shape first, checksum second); longer
+//!    candidates claim their span;
+//! 3. **literal pass**: one Aho-Corasick scan for every anchor literal
+//!    (`AKIA`, `ghp_`, `-----BEGIN`, `@`, `://`, ...) and keyword
+//!    (`password`, `swift`, ...); each hit runs its detector's regex on a
+//!    bounded window only, then the validator;
+//! 4. custom detectors (regex / keywords / exact data);
+//! 5. context words are looked up only for matches whose confidence depends
+//!    on them, duplicates are merged, findings contained in a longer finding
+//!    of another detector are dropped, spans are mapped back to the original
+//!    text and evidence is redacted.
+//!
+//! The engine is immutable and `Send + Sync`; per-scan state lives on the
+//! stack, regex caches come from the meta engine's internal pool.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex_automata::meta::Regex;
+use regex_automata::{Anchored, Input};
+
+use super::context::{ceil_boundary, floor_boundary, ContextWords};
+use super::custom::{self, CustomDetectorSpec, Matcher};
+use super::error::{Error, Result};
+use super::normalise::Normalised;
+use super::predefined::{self, Kind, Score};
+use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
+use super::redact::redact;
+use super::token::{self, Cand};
+use super::types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
+
+/// Default context window, in bytes on each side of a match.
+pub const DEFAULT_CONTEXT_WINDOW: usize = 80;
+/// Longest span any predefined detector reports (a JWT), in bytes. Custom
+/// regex matches are cut at this length by the incremental and stream
+/// scanners' windows (whole-text scans report them in full).
+pub const MAX_SPAN: usize = 1100;
+
+/// Ids of the predefined profiles.
+pub const PREDEFINED_PROFILES: [&str; 6] = [
+    "financial",
+    "national_ids",
+    "credentials",
+    "pii",
+    "health",
+    "all",
+];
+
+const CONTEXT_ONLY: [&str; 7] = [
+    "aba_routing",
+    "us_bank_account",
+    "us_passport",
+    "date_of_birth",
+    "icd10_code",
+    "swift_bic",
+    "aws_secret_access_key",
+];
+
+static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
+
+#[derive(Debug)]
+enum DetKind {
+    Token(fn(&Cand<'_>) -> Option<Score>),
+    Anchored {
+        re: Regex,
+        before: usize,
+        after: usize,
+        check: fn(&str) -> Option<Score>,
+    },
+    Keyword {
+        re: Regex,
+        anchored: bool,
+        after: usize,
+        check: fn(&str) -> Option<Score>,
+    },
+    Custom {
+        matcher: Matcher,
+        score: Score,
+    },
+}
+
+#[derive(Debug)]
+struct Det {
+    id: String,
+    description: String,
+    category: Category,
+    validation: String,
+    context_words: Vec<String>,
+    ctx: ContextWords,
+    requires_context: bool,
+    reveal: (usize, usize),
+    kind: DetKind,
+    literals: Vec<(String, bool)>,
+}
+
+/// Builds an [`Engine`]: all predefined detectors and profiles, plus custom ones.
+#[derive(Debug)]
+pub struct EngineBuilder {
+    dets: Vec<Arc<Det>>,
+    profiles: Vec<ProfileSpec>,
+    context_window: usize,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder::new()
+    }
+}
+
+fn raise(c: Confidence) -> Confidence {
+    match c {
+        Confidence::Low => Confidence::Medium,
+        _ => Confidence::High,
+    }
+}
+
+impl EngineBuilder {
+    /// A builder with every predefined detector and profile.
+    pub fn new() -> Self {
+        let dets = predefined::all()
+            .into_iter()
+            .map(|p| Arc::new(compile_predefined(p)))
+            .collect();
+        EngineBuilder {
+            dets,
+            profiles: Vec::new(),
+            context_window: DEFAULT_CONTEXT_WINDOW,
+        }
+    }
+
+    /// Adds a custom detector. Errors: id clash, invalid id, regex error with position, empty lists.
+    pub fn custom_detector(&mut self, spec: CustomDetectorSpec) -> Result<&mut Self> {
+        if self.dets.iter().any(|d| d.id == spec.id) {
+            return Err(Error::DuplicateDetector(spec.id));
+        }
+        let matcher = custom::compile(&spec)?;
+        let score = if spec.context.is_empty() {
+            Score {
+                bare: Some(spec.confidence),
+                ctx: spec.confidence,
+            }
+        } else {
+            Score {
+                bare: Some(spec.confidence),
+                ctx: raise(spec.confidence),
+            }
+        };
+        let validation = match &spec.kind {
+            custom::CustomKind::Regex { .. } => "custom regex".to_string(),
+            custom::CustomKind::Keywords {
+                case_sensitive,
+                whole_word,
+                ..
+            } => format!(
+                "keyword list ({}, {})",
+                if *case_sensitive {
+                    "case-sensitive"
+                } else {
+                    "case-insensitive"
+                },
+                if *whole_word {
+                    "whole words"
+                } else {
+                    "substrings"
+                }
+            ),
+            custom::CustomKind::ExactData { data } => {
+                format!("exact data match against {} hashed values", data.len())
+            }
+        };
+        self.dets.push(Arc::new(Det {
+            id: spec.id.clone(),
+            description: spec.description.clone(),
+            category: Category::Custom,
+            validation,
+            ctx: ContextWords::new(&spec.context),
+            context_words: spec.context.clone(),
+            requires_context: false,
+            reveal: (2, 2),
+            kind: DetKind::Custom { matcher, score },
+            literals: Vec::new(),
+        }));
+        Ok(self)
+    }
+
+    /// Adds a profile. Errors: id clash (predefined ids are reserved), unknown detector ids, bad allow entries.
+    pub fn profile(&mut self, spec: ProfileSpec) -> Result<&mut Self> {
+        if PREDEFINED_PROFILES.contains(&spec.id.as_str())
+            || self.profiles.iter().any(|p| p.id == spec.id)
+        {
+            return Err(Error::DuplicateProfile(spec.id));
+        }
+        Profile::compile(&spec, |id| self.dets.iter().position(|d| d.id == id))?;
+        self.profiles.push(spec);
+        Ok(self)
+    }
+
+    /// Bytes on each side of a match searched for context words.
+    pub fn context_window(&mut self, bytes: usize) -> &mut Self {
+        self.context_window = bytes.min(4096);
+        self
+    }
+
+    /// Compiles the engine.
+    pub fn build(&self) -> Result<Engine> {
+        let dets = self.dets.clone();
+        let resolve = |id: &str| dets.iter().position(|d| d.id == id);
+        let mut profiles = Vec::new();
+        for (id, cat, description) in [
+            (
+                "financial",
+                Category::Financial,
+                "Payment cards and bank identifiers",
+            ),
+            (
+                "national_ids",
+                Category::NationalIds,
+                "Government identity numbers",
+            ),
+            (
+                "credentials",
+                Category::Credentials,
+                "API keys, tokens, private keys and passwords",
+            ),
+            ("pii", Category::Pii, "Personal contact data"),
+            ("health", Category::Health, "Health identifiers and codes"),
+        ] {
+            let spec = ProfileSpec {
+                id: id.into(),
+                description: description.into(),
+                detectors: dets
+                    .iter()
+                    .filter(|d| d.category == cat)
+                    .map(|d| d.id.clone())
+                    .collect(),
+                min_confidence: Confidence::Medium,
+                min_matches: 1,
+                allow: Vec::new(),
+            };
+            profiles.push(Profile::compile(&spec, resolve)?);
+        }
+        let all = ProfileSpec {
+            id: "all".into(),
+            description: "Every detector, predefined and custom".into(),
+            detectors: dets.iter().map(|d| d.id.clone()).collect(),
+            min_confidence: Confidence::Medium,
+            min_matches: 1,
+            allow: Vec::new(),
+        };
+        profiles.push(Profile::compile(&all, resolve)?);
+        for spec in &self.profiles {
+            profiles.push(Profile::compile(spec, resolve)?);
+        }
+        // One automaton for every anchor literal and keyword.
+        let mut patterns: Vec<String> = Vec::new();
+        let mut entries: Vec<(usize, bool)> = Vec::new();
+        for (i, d) in dets.iter().enumerate() {
+            for (lit, case_sensitive) in &d.literals {
+                patterns.push(lit.clone());
+                entries.push((i, *case_sensitive));
+            }
+        }
+        let literals = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| Error::InvalidDetector {
+                detector: "(literals)".into(),
+                message: e.to_string(),
+            })?;
+        let profile_index = profiles
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                id: ENGINE_IDS.fetch_add(1, Ordering::Relaxed),
+                token_dets: dets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| matches!(d.kind, DetKind::Token(_)))
+                    .map(|(i, _)| i)
+                    .collect(),
+                custom_dets: dets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| matches!(d.kind, DetKind::Custom { .. }))
+                    .map(|(i, _)| i)
+                    .collect(),
+                dets,
+                literals,
+                literal_entries: entries,
+                literal_patterns: patterns,
+                profiles,
+                profile_index,
+                context_window: self.context_window,
+            }),
+        })
+    }
+}
+
+fn compile_predefined(p: predefined::Predefined) -> Det {
+    let compile = |pattern: &str| {
+        custom::compile_regex(p.id, pattern)
+            .unwrap_or_else(|e| panic!("predefined detector {}: {e}", p.id))
+    };
+    let (kind, literals) = match p.kind {
+        Kind::Token(f) => (DetKind::Token(f), Vec::new()),
+        Kind::Anchored {
+            literals,
+            pattern,
+            before,
+            after,
+            check,
+        } => (
+            DetKind::Anchored {
+                re: compile(pattern),
+                before,
+                after,
+                check,
+            },
+            literals.iter().map(|l| (l.to_string(), true)).collect(),
+        ),
+        Kind::Keyword {
+            keywords,
+            pattern,
+            after,
+            check,
+        } => {
+            let anchored = pattern.starts_with('^');
+            let re = compile(pattern.trim_start_matches('^'));
+            (
+                DetKind::Keyword {
+                    re,
+                    anchored,
+                    after,
+                    check,
+                },
+                keywords.iter().map(|k| (k.to_string(), false)).collect(),
+            )
+        }
+    };
+    Det {
+        id: p.id.to_string(),
+        description: p.description.to_string(),
+        category: p.category,
+        validation: p.validation.to_string(),
+        context_words: p.context.iter().map(|s| s.to_string()).collect(),
+        ctx: ContextWords::new(p.context),
+        requires_context: CONTEXT_ONLY.contains(&p.id),
+        reveal: p.reveal,
+        kind,
+        literals,
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    id: usize,
+    dets: Vec<Arc<Det>>,
+    token_dets: Vec<usize>,
+    custom_dets: Vec<usize>,
+    literals: AhoCorasick,
+    literal_entries: Vec<(usize, bool)>,
+    literal_patterns: Vec<String>,
+    profiles: Vec<Profile>,
+    profile_index: HashMap<String, usize>,
+    context_window: usize,
+}
+
+/// Immutable, Send + Sync, share via Arc (or clone: clones share the compiled state).
+#[derive(Clone, Debug)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// A finding before mapping: detector index and normalised span.
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    det: usize,
+    start: usize,
+    end: usize,
+    confidence: Confidence,
+}
+
+/// A finding with the engine's detector index (for profile evaluation).
+#[derive(Clone, Debug)]
+pub(crate) struct Indexed {
+    pub det: usize,
+    pub finding: Finding,
+}
+
+impl Engine {
+    /// An engine with the predefined detectors and profiles only.
+    pub fn with_defaults() -> Engine {
+        // The predefined set is fixed and covered by tests: building it cannot fail.
+        EngineBuilder::new()
+            .build()
+            .unwrap_or_else(|e| panic!("predefined engine: {e}"))
+    }
+
+    /// Scans with every detector; returns all findings, whatever their confidence.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        self.scan_indexed(text, None)
+            .into_iter()
+            .map(|i| i.finding)
+            .collect()
+    }
+
+    /// Compiles a selection of profiles (unknown profile -> error).
+    pub fn selection(&self, profiles: &[&str]) -> Result<Selection> {
+        let mut chosen = Vec::with_capacity(profiles.len());
+        let mut mask = vec![false; self.inner.dets.len()];
+        for id in profiles {
+            let &i = self
+                .inner
+                .profile_index
+                .get(*id)
+                .ok_or_else(|| Error::UnknownProfile(id.to_string()))?;
+            let p = &self.inner.profiles[i];
+            if chosen.iter().any(|c: &Profile| c.id == p.id) {
+                continue;
+            }
+            for &d in &p.detectors {
+                mask[d] = true;
+            }
+            chosen.push(p.clone());
+        }
+        Ok(Selection {
+            inner: Arc::new(SelectionInner {
+                profiles: chosen,
+                mask,
+                engine_id: self.inner.id,
+            }),
+        })
+    }
+
+    /// Scans with the detectors of `sel` and evaluates its profiles.
+    pub fn scan_selection(&self, text: &str, sel: &Selection) -> ScanReport {
+        let found = self.scan_indexed(text, Some(self.mask_for(sel)));
+        evaluate(text, &found, sel)
+    }
+
+    fn mask_for<'s>(&self, sel: &'s Selection) -> &'s [bool] {
+        if sel.inner.engine_id != self.inner.id && sel.inner.mask.len() != self.inner.dets.len() {
+            // A selection from another engine: fall back to nothing rather than misindex.
+            return &[];
+        }
+        &sel.inner.mask
+    }
+
+    /// Every detector: id, description, category, validation, context words, profiles.
+    pub fn detectors(&self) -> Vec<DetectorInfo> {
+        self.inner
+            .dets
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DetectorInfo {
+                id: d.id.clone(),
+                description: d.description.clone(),
+                category: d.category,
+                validation: d.validation.clone(),
+                context: d.context_words.clone(),
+                requires_context: d.requires_context,
+                profiles: self
+                    .inner
+                    .profiles
+                    .iter()
+                    .filter(|p| p.detectors.contains(&i))
+                    .map(|p| p.id.clone())
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// Every profile: id, description, detector ids, thresholds.
+    pub fn profiles(&self) -> Vec<ProfileInfo> {
+        self.inner
+            .profiles
+            .iter()
+            .map(|p| ProfileInfo {
+                id: p.id.clone(),
+                description: p.description.clone(),
+                detectors: p
+                    .detectors
+                    .iter()
+                    .map(|&d| self.inner.dets[d].id.clone())
+                    .collect(),
+                min_confidence: p.min_confidence,
+                min_matches: p.min_matches,
+                allow_entries: p.allow_entries(),
+            })
+            .collect()
+    }
+
+    /// Whether a profile id exists.
+    pub fn has_profile(&self, id: &str) -> bool {
+        self.inner.profile_index.contains_key(id)
+    }
+
+    /// Whether a detector id exists.
+    pub fn has_detector(&self, id: &str) -> bool {
+        self.inner.dets.iter().any(|d| d.id == id)
+    }
+
+    /// The context window in bytes.
+    pub fn context_window_bytes(&self) -> usize {
+        self.inner.context_window
+    }
+
+    /// How far an edit can influence findings: longest span plus context window.
+    pub fn reach(&self) -> usize {
+        MAX_SPAN + self.inner.context_window
+    }
+
+    /// An incremental scanner for a text field being typed into.
+    pub fn field_scanner(&self, sel: &Selection) -> super::field::FieldScanner {
+        super::field::FieldScanner::new(self.clone(), sel.clone())
+    }
+
+    /// A scanner for a stream of chunks (bounded memory, no match lost at borders).
+    pub fn stream_scanner(&self, sel: &Selection) -> super::stream::StreamScanner {
+        super::stream::StreamScanner::new(self.clone(), sel.clone())
+    }
+
+    /// Scans `text` with the detectors in `mask` (all when `None`).
+    pub(crate) fn scan_indexed(&self, text: &str, mask: Option<&[bool]>) -> Vec<Indexed> {
+        let inner = &*self.inner;
+        let on = |d: usize| mask.is_none_or(|m| m.get(d).copied().unwrap_or(false));
+        let n = Normalised::new(text);
+        let t: &str = &n.text;
+        let mut raws: Vec<Raw> = Vec::new();
+        let window = inner.context_window;
+        let resolve = |det: &Det, score: Score, s: usize, e: usize| -> Option<Confidence> {
+            if score.bare == Some(score.ctx) {
+                return score.bare;
+            }
+            if det.ctx.near(t, s, e, window) {
+                Some(score.ctx)
+            } else {
+                score.bare
+            }
+        };
+
+        // Token pass.
+        let token_dets: Vec<usize> = inner
+            .token_dets
+            .iter()
+            .copied()
+            .filter(|&d| on(d))
+            .collect();
+        if !token_dets.is_empty() {
+            let mut cands: Vec<Cand<'_>> = Vec::new();
+            let mut claimed: Vec<(usize, usize)> = Vec::new();
+            token::for_each_chain(t, 0, t.len(), |words| {
+                cands.clear();
+                claimed.clear();
+                for i in 0..words.len() {
+                    for j in i..words.len().min(i + token::MAX_WORDS) {
+                        match token::candidate(t, words, i, j) {
+                            Some(c) => cands.push(c),
+                            None => break,
+                        }
+                    }
+                }
+                cands.sort_by(|a, b| {
+                    (b.compact.len(), b.end - b.start)
+                        .cmp(&(a.compact.len(), a.end - a.start))
+                        .then(a.start.cmp(&b.start))
+                });
+                for c in &cands {
+                    if !c.compact.bytes().any(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
+                    if claimed
+                        .iter()
+                        .any(|&(s, e)| s < c.end && c.start < e && (s, e) != (c.start, c.end))
+                    {
+                        continue;
+                    }
+                    let mut hit = false;
+                    for &d in &token_dets {
+                        let det = &inner.dets[d];
+                        let DetKind::Token(f) = det.kind else {
+                            continue;
+                        };
+                        if let Some(score) = f(c) {
+                            if let Some(conf) = resolve(det, score, c.start, c.end) {
+                                raws.push(Raw {
+                                    det: d,
+                                    start: c.start,
+                                    end: c.end,
+                                    confidence: conf,
+                                });
+                                hit = true;
+                            }
+                        }
+                    }
+                    if hit {
+                        claimed.push((c.start, c.end));
+                    }
+                }
+            });
+        }
+
+        // Literal pass.
+        if !inner.literal_entries.is_empty() && inner.literal_entries.iter().any(|&(d, _)| on(d)) {
+            let bytes = t.as_bytes();
+            for m in inner.literals.find_overlapping_iter(bytes) {
+                let (det_idx, case_sensitive) = inner.literal_entries[m.pattern().as_usize()];
+                if !on(det_idx) {
+                    continue;
+                }
+                let (s, e) = (m.start(), m.end());
+                let det = &inner.dets[det_idx];
+                if case_sensitive {
+                    if &bytes[s..e] != inner.literal_patterns[m.pattern().as_usize()].as_bytes() {
+                        continue;
+                    }
+                } else {
+                    let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
+                    let after_ok = e >= bytes.len() || !bytes[e].is_ascii_alphanumeric();
+                    if !before_ok || !after_ok {
+                        continue;
+                    }
+                }
+                match &det.kind {
+                    DetKind::Anchored {
+                        re,
+                        before,
+                        after,
+                        check,
+                    } => {
+                        let lo = floor_boundary(t, s.saturating_sub(*before));
+                        let hi = ceil_boundary(t, e.saturating_add(*after));
+                        for mm in re.find_iter(Input::new(t).range(lo..hi)) {
+                            if mm.start() > s {
+                                break;
+                            }
+                            if mm.end() < e {
+                                continue;
+                            }
+                            if let Some(score) = check(&t[mm.start()..mm.end()]) {
+                                if let Some(conf) = resolve(det, score, mm.start(), mm.end()) {
+                                    raws.push(Raw {
+                                        det: det_idx,
+                                        start: mm.start(),
+                                        end: mm.end(),
+                                        confidence: conf,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    DetKind::Keyword {
+                        re,
+                        anchored,
+                        after,
+                        check,
+                    } => {
+                        let hi = ceil_boundary(t, e.saturating_add(*after));
+                        let mut caps = re.create_captures();
+                        let mut input = Input::new(t).range(e..hi);
+                        if *anchored {
+                            input = input.anchored(Anchored::Yes);
+                        }
+                        let mut from = e;
+                        while from < hi {
+                            re.search_captures(&input.clone().range(from..hi), &mut caps);
+                            let Some(whole) = caps.get_match() else { break };
+                            let span = caps.get_group(1).unwrap_or(whole.span());
+                            if let Some(score) = check(&t[span.start..span.end]) {
+                                let (vs, ve) = if det.id == "password_assignment" {
+                                    (s, span.end)
+                                } else {
+                                    (span.start, span.end)
+                                };
+                                // The keyword itself is the context.
+                                raws.push(Raw {
+                                    det: det_idx,
+                                    start: vs,
+                                    end: ve,
+                                    confidence: score.ctx,
+                                });
+                                break;
+                            }
+                            if *anchored || whole.end() <= from {
+                                break;
+                            }
+                            from = whole.end();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        // Custom detectors.
+        for &d in &inner.custom_dets {
+            if !on(d) {
+                continue;
+            }
+            let det = &inner.dets[d];
+            let DetKind::Custom { matcher, score } = &det.kind else {
+                continue;
+            };
+            for (s, e) in matcher.find(t, 0, t.len()) {
+                if let Some(conf) = resolve(det, *score, s, e) {
+                    raws.push(Raw {
+                        det: d,
+                        start: s,
+                        end: e,
+                        confidence: conf,
+                    });
+                }
+            }
+        }
+
+        // Merge duplicates, drop findings contained in a longer one.
+        raws.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then(b.end.cmp(&a.end))
+                .then(a.det.cmp(&b.det))
+                .then(b.confidence.cmp(&a.confidence))
+        });
+        raws.dedup_by(|b, a| a.det == b.det && a.start == b.start && a.end == b.end);
+        let mut kept: Vec<Raw> = Vec::with_capacity(raws.len());
+        let mut cover: Option<Raw> = None;
+        for r in raws {
+            if let Some(c) = cover {
+                let strictly =
+                    c.start <= r.start && r.end <= c.end && (c.end - c.start) > (r.end - r.start);
+                if strictly
+                    && c.det != r.det
+                    && c.confidence >= r.confidence
+                    && inner.dets[c.det].id != "password_assignment"
+                {
+                    continue;
+                }
+            }
+            if cover.is_none_or(|c| r.end > c.end) {
+                cover = Some(r);
+            }
+            kept.push(r);
+        }
+
+        kept.into_iter()
+            .map(|r| {
+                let det = &inner.dets[r.det];
+                let (os, oe) = n.to_original(r.start, r.end);
+                let value = &t[r.start..r.end];
+                let evidence = if det.id == "private_key" {
+                    format!("{} ****", value.lines().next().unwrap_or(""))
+                } else {
+                    redact(value, det.reveal.0, det.reveal.1)
+                };
+                Indexed {
+                    det: r.det,
+                    finding: Finding {
+                        detector: det.id.clone(),
+                        start: os,
+                        end: oe,
+                        confidence: r.confidence,
+                        evidence,
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Applies a selection's profiles to findings of `text`.
+pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanReport {
+    let mut counts = vec![0usize; sel.inner.profiles.len()];
+    let mut findings = Vec::new();
+    for f in found {
+        let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
+        let mut counted = false;
+        for (k, p) in sel.inner.profiles.iter().enumerate() {
+            if p.counts(f.det, f.finding.confidence, value) {
+                counts[k] += 1;
+                counted = true;
+            }
+        }
+        if counted {
+            findings.push(f.finding.clone());
+        }
+    }
+    let fired = sel
+        .inner
+        .profiles
+        .iter()
+        .zip(&counts)
+        .filter(|(p, &c)| c >= p.min_matches)
+        .map(|(p, _)| p.id.clone())
+        .collect();
+    ScanReport { findings, fired }
+}

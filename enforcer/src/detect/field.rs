@@ -1,0 +1,132 @@
+//! Incremental scanning of a text field being typed into.
+//!
+//! The scanner keeps the field's text and its findings. An edit (insert,
+//! delete, replace a range) can only change findings within `reach` bytes of
+//! it, where `reach` = longest detector span + context window
+//! ([`Engine::reach`]). So each edit:
+//! 1. keeps old findings that end more than `reach` before the edit, and
+//!    shifts those that start more than `reach` after it;
+//! 2. re-scans the window `[edit_start - 2*reach, edit_end + 2*reach]` (big
+//!    enough to hold any finding touching the dirty zone plus its context);
+//! 3. takes from that re-scan the findings that touch the dirty zone
+//!    `[edit_start - reach, edit_end + reach]`.
+//!
+//! The cost of an edit is bounded by the window (a few KB), never by the
+//! field's length. Evaluating profiles is a pass over the current findings.
+
+use super::context::{ceil_boundary, floor_boundary};
+use super::engine::{evaluate, Engine, Indexed};
+use super::error::{Error, Result};
+use super::profile::{ScanReport, Selection};
+use super::types::Finding;
+
+/// Incremental scanner for one text field; see the module docs.
+#[derive(Debug)]
+pub struct FieldScanner {
+    engine: Engine,
+    sel: Selection,
+    text: String,
+    found: Vec<Indexed>,
+}
+
+impl FieldScanner {
+    pub(crate) fn new(engine: Engine, sel: Selection) -> FieldScanner {
+        FieldScanner {
+            engine,
+            sel,
+            text: String::new(),
+            found: Vec::new(),
+        }
+    }
+
+    /// The current text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The current findings of the selected detectors (all confidences).
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.found.iter().map(|i| &i.finding)
+    }
+
+    /// The profiles' verdict on the current text.
+    pub fn report(&self) -> ScanReport {
+        evaluate(&self.text, &self.found, &self.sel)
+    }
+
+    /// Replaces the whole text (a full scan).
+    pub fn set_text(&mut self, text: &str) -> ScanReport {
+        self.text = text.to_string();
+        self.found = self
+            .engine
+            .scan_indexed(&self.text, Some(&self.sel.inner.mask));
+        self.report()
+    }
+
+    /// Appends `s` at the end (typing).
+    pub fn append(&mut self, s: &str) -> ScanReport {
+        let at = self.text.len();
+        self.apply(at, at, s)
+    }
+
+    /// Inserts `s` at byte `at`.
+    pub fn insert(&mut self, at: usize, s: &str) -> Result<ScanReport> {
+        self.replace(at..at, s)
+    }
+
+    /// Deletes the byte range.
+    pub fn delete(&mut self, range: std::ops::Range<usize>) -> Result<ScanReport> {
+        self.replace(range, "")
+    }
+
+    /// Replaces the byte range with `s`. Errors when the range is out of
+    /// bounds or not on character boundaries.
+    pub fn replace(&mut self, range: std::ops::Range<usize>, s: &str) -> Result<ScanReport> {
+        let (a, b) = (range.start, range.end);
+        if a > b
+            || b > self.text.len()
+            || !self.text.is_char_boundary(a)
+            || !self.text.is_char_boundary(b)
+        {
+            return Err(Error::InvalidEdit(format!(
+                "range {a}..{b} is not a character range of a {}-byte field",
+                self.text.len()
+            )));
+        }
+        Ok(self.apply(a, b, s))
+    }
+
+    fn apply(&mut self, a: usize, b: usize, s: &str) -> ScanReport {
+        let reach = self.engine.reach();
+        self.text.replace_range(a..b, s);
+        let new_end = a + s.len();
+        let delta = s.len() as isize - (b - a) as isize;
+        let dirty_lo = a.saturating_sub(reach);
+        let dirty_hi = new_end + reach;
+        let mut kept: Vec<Indexed> = Vec::with_capacity(self.found.len() + 2);
+        let mut right: Vec<Indexed> = Vec::new();
+        for mut f in std::mem::take(&mut self.found) {
+            if f.finding.end < dirty_lo {
+                kept.push(f);
+            } else if f.finding.start > b + reach {
+                f.finding.start = (f.finding.start as isize + delta) as usize;
+                f.finding.end = (f.finding.end as isize + delta) as usize;
+                right.push(f);
+            }
+        }
+        let lo = floor_boundary(&self.text, a.saturating_sub(2 * reach));
+        let hi = ceil_boundary(&self.text, new_end + 2 * reach);
+        let window = &self.text[lo..hi];
+        for mut f in self.engine.scan_indexed(window, Some(&self.sel.inner.mask)) {
+            f.finding.start += lo;
+            f.finding.end += lo;
+            if f.finding.end >= dirty_lo && f.finding.start <= dirty_hi {
+                kept.push(f);
+            }
+        }
+        kept.extend(right);
+        kept.sort_by_key(|f| (f.finding.start, f.finding.end));
+        self.found = kept;
+        self.report()
+    }
+}

@@ -1,0 +1,44 @@
+//! # The DLP detection engine
+//!
+//! Given text, say what sensitive data it holds, where, and how sure we are,
+//! fast enough to sit in front of every keystroke and every file.
+//!
+//! - [`EngineBuilder`] compiles the predefined detectors (see
+//!   [`Engine::detectors`] for ids, validation and context words), custom
+//!   detectors ([`CustomDetectorSpec`]: regex, keywords, exact data) and
+//!   profiles ([`ProfileSpec`]) into one immutable [`Engine`]. Bad rules fail
+//!   here, with typed errors naming the rule and position.
+//! - [`Engine::scan`] reports every finding; [`Engine::scan_selection`]
+//!   applies a [`Selection`] of profiles (thresholds, match counts, allow
+//!   lists) and says which fired.
+//! - [`FieldScanner`] re-scans only a bounded window around each edit of a
+//!   text field, so a keystroke costs the same in a 100-byte field and a
+//!   1 MB one; [`StreamScanner`] scans chunks with overlap in bounded memory.
+//!
+//! Design notes live in each module: [`normalise`] (evasion resistance and
+//! span mapping), `token` (number-like candidates), `predefined` (the detector
+//! table and confidence rules), [`engine`] (the scan pipeline).
+
+pub mod context;
+pub mod custom;
+pub mod engine;
+mod error;
+pub mod exact;
+pub mod field;
+pub mod normalise;
+mod predefined;
+pub mod profile;
+pub mod redact;
+pub mod stream;
+mod token;
+mod types;
+pub mod validators;
+
+pub use custom::{CustomDetectorSpec, CustomKind};
+pub use engine::{Engine, EngineBuilder, DEFAULT_CONTEXT_WINDOW, MAX_SPAN, PREDEFINED_PROFILES};
+pub use error::{Error, Result};
+pub use exact::ExactDataSet;
+pub use field::FieldScanner;
+pub use profile::{ProfileSpec, ScanReport, Selection};
+pub use stream::StreamScanner;
+pub use types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};

@@ -1,0 +1,224 @@
+//! Evasion-resistant normalisation with a map back to the original text.
+//!
+//! Detectors run on a normalised copy of the input:
+//! - Unicode compatibility forms are folded (NFKC per character): full-width
+//!   digits `４１１１` become `4111`, ligatures and circled digits unfold;
+//! - invisible characters (zero-width spaces and joiners, soft hyphens, BOMs,
+//!   bidi controls) are removed;
+//! - every Unicode dash becomes `-` and every Unicode space becomes ` `;
+//! - OCR look-alikes (`O o` → `0`, `I l |` → `1`, `S` → `5`, `B` → `8`) are
+//!   folded when they sit between digits, so `4l11 1111 1O11 1111` still reads
+//!   as a card number, while words are left alone.
+//!
+//! Pure-ASCII input (the common case) is only rewritten when a look-alike
+//! needs folding, and since every ASCII replacement keeps its length the byte
+//! offsets stay the identity: no map is allocated. Otherwise each normalised
+//! byte records the original byte range of the character it came from, so
+//! spans found on the normalised text map back exactly to the original.
+
+use std::borrow::Cow;
+
+use unicode_normalization::char::decompose_compatible;
+use unicode_normalization::UnicodeNormalization;
+
+/// A normalised copy of a text plus, when offsets moved, the way back.
+#[derive(Debug)]
+pub struct Normalised<'a> {
+    /// The text detectors run on.
+    pub text: Cow<'a, str>,
+    /// For each byte of `text`: the original byte range of its source character.
+    /// `None` when offsets are the identity.
+    map: Option<Vec<(u32, u32)>>,
+}
+
+impl<'a> Normalised<'a> {
+    /// Normalises `original`.
+    pub fn new(original: &'a str) -> Normalised<'a> {
+        if original.is_ascii() {
+            return Normalised {
+                text: fold_lookalikes(Cow::Borrowed(original)),
+                map: None,
+            };
+        }
+        let mut out = String::with_capacity(original.len());
+        let mut map: Vec<(u32, u32)> = Vec::with_capacity(original.len());
+        for (pos, c) in original.char_indices() {
+            let range = (pos as u32, (pos + c.len_utf8()) as u32);
+            if c.is_ascii() {
+                out.push(c);
+                map.push(range);
+                continue;
+            }
+            if is_invisible(c) {
+                continue;
+            }
+            let before = out.len();
+            if is_dash(c) {
+                out.push('-');
+            } else if is_space(c) {
+                out.push(' ');
+            } else {
+                let mut decomposed = false;
+                decompose_compatible(c, |_| decomposed = true);
+                if decomposed {
+                    for n in std::iter::once(c).nfkc() {
+                        if is_invisible(n) {
+                            continue;
+                        }
+                        out.push(if is_dash(n) {
+                            '-'
+                        } else if is_space(n) {
+                            ' '
+                        } else {
+                            n
+                        });
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            map.resize(map.len() + (out.len() - before), range);
+        }
+        let text = fold_lookalikes(Cow::Owned(out));
+        Normalised {
+            text,
+            map: Some(map),
+        }
+    }
+
+    /// Maps a byte span of the normalised text back to the original text.
+    pub fn to_original(&self, start: usize, end: usize) -> (usize, usize) {
+        match &self.map {
+            None => (start, end),
+            Some(map) => {
+                if start >= end || end > map.len() {
+                    let p = map
+                        .get(start)
+                        .map_or_else(|| map.last().map_or(0, |r| r.1), |r| r.0);
+                    return (p as usize, p as usize);
+                }
+                (map[start].0 as usize, map[end - 1].1 as usize)
+            }
+        }
+    }
+
+    /// Whether offsets in the normalised text equal offsets in the original.
+    pub fn is_identity(&self) -> bool {
+        self.map.is_none()
+    }
+}
+
+/// Zero-width and other invisible format characters that evaders insert.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E007F}')
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2010}'
+            ..='\u{2015}'
+                | '\u{2212}'
+                | '\u{2E3A}'
+                | '\u{2E3B}'
+                | '\u{FE58}'
+                | '\u{FE63}'
+                | '\u{FF0D}'
+                | '\u{058A}'
+                | '\u{05BE}'
+                | '\u{30FC}'
+    )
+}
+
+fn is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// The digit an OCR look-alike stands for.
+fn lookalike_digit(b: u8) -> Option<u8> {
+    match b {
+        b'O' | b'o' | b'D' | b'Q' => Some(b'0'),
+        b'I' | b'l' | b'|' => Some(b'1'),
+        b'S' => Some(b'5'),
+        b'B' => Some(b'8'),
+        b'Z' => Some(b'2'),
+        _ => None,
+    }
+}
+
+/// Replaces runs of 1-2 look-alikes that have a digit on both sides.
+fn fold_lookalikes(text: Cow<'_, str>) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut edits: Vec<(usize, u8)> = Vec::new();
+    let mut i = 1;
+    while i + 1 < bytes.len() {
+        if bytes[i - 1].is_ascii_digit() && lookalike_digit(bytes[i]).is_some() {
+            let mut j = i;
+            while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
+                j += 1;
+            }
+            if j - i <= 2 && j < bytes.len() && bytes[j].is_ascii_digit() {
+                for (k, &b) in bytes.iter().enumerate().take(j).skip(i) {
+                    edits.push((k, lookalike_digit(b).unwrap_or(b)));
+                }
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    if edits.is_empty() {
+        return text;
+    }
+    let mut owned = text.into_owned().into_bytes();
+    for (k, d) in edits {
+        owned[k] = d;
+    }
+    // Only ASCII bytes were replaced by ASCII bytes: still valid UTF-8.
+    Cow::Owned(String::from_utf8(owned).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_is_identity() {
+        let n = Normalised::new("card 4111 1111 1111 1111");
+        assert!(n.is_identity());
+        assert_eq!(n.text, "card 4111 1111 1111 1111");
+    }
+
+    #[test]
+    fn full_width_and_zero_width_map_back() {
+        let original = "x ４\u{200B}１１１ y";
+        let n = Normalised::new(original);
+        assert_eq!(n.text, "x 4111 y");
+        let s = n.text.find('4').unwrap();
+        let (a, b) = n.to_original(s, s + 4);
+        assert_eq!(&original[a..b], "４\u{200B}１１１");
+    }
+
+    #[test]
+    fn dashes_and_spaces() {
+        let n = Normalised::new("123\u{2013}45\u{2212}6789\u{00A0}ok");
+        assert_eq!(n.text, "123-45-6789 ok");
+    }
+
+    #[test]
+    fn lookalikes_fold_only_between_digits() {
+        assert_eq!(
+            Normalised::new("4l11 1O11 Hello 1Oo").text,
+            "4111 1011 Hello 1Oo"
+        );
+        assert_eq!(Normalised::new("l0l OIL 2B4").text, "l0l OIL 284");
+    }
+}

@@ -1,0 +1,256 @@
+//! Candidate generation for number-like and code-like identifiers.
+//!
+//! Most predefined detectors look for short runs of digits and letters in
+//! groups (`4111 1111 1111 1111`, `123-45-6789`, `GB82 WEST 1234 ...`,
+//! `AB 12 34 56 C`). Rather than run twenty overlapping regexes, one pass
+//! finds *chains*: alphanumeric words joined by short separator runs
+//! (` `, `-`, `.`, `/`, `(`, `)`), anchored on words holding a digit. Every
+//! contiguous sub-range of a chain (bounded in words and length) becomes a
+//! [`Cand`] that detectors check by shape first and checksum second. Longer
+//! candidates are checked first and claim their span, so `1111 1111` inside
+//! an accepted card number is not re-reported.
+
+/// The most words a candidate spans (`1 85 05 78 006 084 36` is 7).
+pub const MAX_WORDS: usize = 8;
+/// The most alphanumeric characters a candidate holds (IBAN maximum).
+pub const MAX_COMPACT: usize = 34;
+
+/// One candidate: a sub-range of a chain.
+#[derive(Debug)]
+pub struct Cand<'t> {
+    /// Start byte in the normalised text (includes a leading `+` or `(`).
+    pub start: usize,
+    /// End byte (exclusive).
+    pub end: usize,
+    /// The normalised text of the span.
+    pub raw: &'t str,
+    /// Alphanumeric characters only, upper-cased.
+    pub compact: String,
+    /// Whether `compact` is all ASCII digits.
+    pub digits_only: bool,
+    /// Length of each word.
+    pub groups: Vec<usize>,
+    /// Separator run between consecutive words.
+    pub seps: Vec<&'t str>,
+    /// Whether the span starts with `+` (E.164 phone numbers).
+    pub plus: bool,
+}
+
+impl Cand<'_> {
+    /// Whether every separator is exactly `sep`.
+    pub fn seps_all(&self, sep: &str) -> bool {
+        self.seps.iter().all(|s| *s == sep)
+    }
+    /// Whether there is one word only.
+    pub fn single(&self) -> bool {
+        self.groups.len() == 1
+    }
+    /// Whether separators are all one of ` ` or `-` (mixed allowed).
+    pub fn seps_space_dash(&self) -> bool {
+        self.seps.iter().all(|s| *s == " " || *s == "-")
+    }
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn is_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+}
+
+/// A word: [start, end) of alphanumerics.
+#[derive(Clone, Copy, Debug)]
+struct Word {
+    start: usize,
+    end: usize,
+    digit: bool,
+}
+
+/// Whether a word without digits may sit in a chain: short and upper-case
+/// (`GB82 WEST`, `AB 12 34 56 C`).
+fn joinable_alpha(text: &[u8], w: &Word) -> bool {
+    w.end - w.start <= 4
+        && text[w.start..w.end]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+fn word_at(text: &[u8], start: usize) -> Word {
+    let mut end = start;
+    let mut digit = false;
+    while end < text.len() && is_word(text[end]) {
+        digit |= text[end].is_ascii_digit();
+        end += 1;
+    }
+    Word { start, end, digit }
+}
+
+/// Finds the next word to the right of `end` across a separator run of 1-3 bytes.
+fn next_word(text: &[u8], end: usize) -> Option<Word> {
+    let mut i = end;
+    while i < text.len() && i - end < 3 && is_sep(text[i]) {
+        i += 1;
+    }
+    if i == end || i >= text.len() || !is_word(text[i]) {
+        return None;
+    }
+    Some(word_at(text, i))
+}
+
+/// Finds the previous word to the left of `start` across a separator run.
+fn prev_word(text: &[u8], start: usize) -> Option<Word> {
+    let mut i = start;
+    while i > 0 && start - i < 3 && is_sep(text[i - 1]) {
+        i -= 1;
+    }
+    if i == start || i == 0 || !is_word(text[i - 1]) {
+        return None;
+    }
+    let end = i;
+    let mut s = end;
+    while s > 0 && is_word(text[s - 1]) {
+        s -= 1;
+    }
+    Some(word_at(text, s))
+}
+
+/// Calls `f` with every chain of words in `text[from..to]`, in order.
+/// Chains are returned as word lists; the caller builds candidates.
+pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(usize, usize)])) {
+    let bytes = text.as_bytes();
+    let to = to.min(bytes.len());
+    let mut i = from;
+    let mut words: Vec<Word> = Vec::with_capacity(16);
+    while i < to {
+        // Skip to the next digit.
+        match bytes[i..to].iter().position(u8::is_ascii_digit) {
+            Some(p) => i += p,
+            None => break,
+        }
+        let mut s = i;
+        while s > 0 && is_word(bytes[s - 1]) {
+            s -= 1;
+        }
+        let first = word_at(bytes, s);
+        words.clear();
+        words.push(first);
+        // Extend left.
+        let mut left = first;
+        let mut lead: Vec<Word> = Vec::new();
+        while lead.len() < MAX_WORDS {
+            match prev_word(bytes, left.start) {
+                Some(w) if w.start >= from && (w.digit || joinable_alpha(bytes, &w)) => {
+                    lead.push(w);
+                    left = w;
+                }
+                _ => break,
+            }
+        }
+        lead.reverse();
+        let mut chain: Vec<Word> = lead;
+        chain.push(first);
+        // Extend right.
+        let mut right = first;
+        let mut alpha_run = 0;
+        while let Some(w) = next_word(bytes, right.end) {
+            if w.digit {
+                alpha_run = 0;
+            } else if joinable_alpha(bytes, &w) && alpha_run == 0 {
+                alpha_run += 1;
+            } else {
+                break;
+            }
+            chain.push(w);
+            right = w;
+            if chain.len() > 64 {
+                break;
+            }
+        }
+        // Trailing alphabetic words are kept (NINO suffix letter).
+        let spans: Vec<(usize, usize)> = chain.iter().map(|w| (w.start, w.end)).collect();
+        f(&spans);
+        i = right.end.max(i + 1);
+    }
+}
+
+/// Builds the candidate for words `words[i..=j]` of a chain.
+pub fn candidate<'t>(
+    text: &'t str,
+    words: &[(usize, usize)],
+    i: usize,
+    j: usize,
+) -> Option<Cand<'t>> {
+    let bytes = text.as_bytes();
+    let mut compact = String::new();
+    let mut groups = Vec::with_capacity(j - i + 1);
+    let mut seps = Vec::with_capacity(j - i);
+    for k in i..=j {
+        let (s, e) = words[k];
+        if compact.len() + (e - s) > MAX_COMPACT {
+            return None;
+        }
+        compact.push_str(&text[s..e]);
+        groups.push(e - s);
+        if k < j {
+            seps.push(&text[e..words[k + 1].0]);
+        }
+    }
+    compact.make_ascii_uppercase();
+    let mut start = words[i].0;
+    let end = words[j].1;
+    let plus = start > 0 && bytes[start - 1] == b'+' && (start < 2 || !is_word(bytes[start - 2]));
+    if plus || (start > 0 && bytes[start - 1] == b'(') {
+        start -= 1;
+    }
+    // Words must not continue past the span: a candidate is whole words only.
+    let digits_only = compact.bytes().all(|b| b.is_ascii_digit());
+    Some(Cand {
+        start,
+        end,
+        raw: &text[start..end],
+        compact,
+        digits_only,
+        groups,
+        seps,
+        plus,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chains(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_chain(text, 0, text.len(), |w| {
+            out.push(text[w[0].0..w[w.len() - 1].1].to_string());
+        });
+        out
+    }
+
+    #[test]
+    fn finds_grouped_numbers() {
+        assert_eq!(
+            chains("pay 4111 1111 1111 1111 now"),
+            vec!["4111 1111 1111 1111"]
+        );
+        assert_eq!(chains("SSN: 123-45-6789."), vec!["123-45-6789"]);
+        assert_eq!(
+            chains("iban GB82 WEST 1234 5698 7654 32 ok"),
+            vec!["GB82 WEST 1234 5698 7654 32"]
+        );
+        assert_eq!(chains("nino AB 12 34 56 C"), vec!["AB 12 34 56 C"]);
+        assert!(chains("no digits here at all").is_empty());
+    }
+
+    #[test]
+    fn candidate_includes_plus() {
+        let t = "call +44 20 7946 0958";
+        let mut got = None;
+        for_each_chain(t, 0, t.len(), |w| {
+            got = candidate(t, w, 0, w.len() - 1).map(|c| (c.raw.to_string(), c.plus))
+        });
+        assert_eq!(got, Some(("+44 20 7946 0958".to_string(), true)));
+    }
+}

@@ -1,0 +1,568 @@
+//! Checksums and structural checks, run only on candidates.
+//!
+//! Every function takes the compact value (separators removed) and returns
+//! whether it is valid; none allocates except `mod97` on letters.
+
+/// Digit values of an ASCII-digit string; `None` if any byte is not a digit.
+fn digits(s: &str) -> Option<Vec<u32>> {
+    s.bytes()
+        .map(|b| b.is_ascii_digit().then(|| u32::from(b - b'0')))
+        .collect()
+}
+
+/// Luhn (mod 10) over all digits, check digit last.
+pub fn luhn(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() < 2 {
+        return false;
+    }
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            if i % 2 == 1 {
+                if x * 2 > 9 {
+                    x * 2 - 9
+                } else {
+                    x * 2
+                }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// ISO 7064 mod 97-10 as used by IBAN: move the first four characters to the
+/// end, letters count as 10..35, the number mod 97 must be 1.
+pub fn iban_mod97(s: &str) -> bool {
+    if s.len() < 5 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let rearranged = s[4..].bytes().chain(s[..4].bytes());
+    let mut rem: u32 = 0;
+    for b in rearranged {
+        let b = b.to_ascii_uppercase();
+        if b.is_ascii_digit() {
+            rem = (rem * 10 + u32::from(b - b'0')) % 97;
+        } else {
+            let v = u32::from(b - b'A') + 10;
+            rem = (rem * 100 + v) % 97;
+        }
+    }
+    rem == 1
+}
+
+/// Verhoeff checksum (Aadhaar).
+pub fn verhoeff(s: &str) -> bool {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    let Some(d) = digits(s) else { return false };
+    let mut c = 0u8;
+    for (i, &x) in d.iter().rev().enumerate() {
+        c = D[c as usize][P[i % 8][x as usize] as usize];
+    }
+    c == 0
+}
+
+/// Weighted sum of digits.
+fn weighted(d: &[u32], w: &[u32]) -> u32 {
+    d.iter().zip(w).map(|(a, b)| a * b).sum()
+}
+
+/// UK NHS number: 10 digits, mod 11 with weights 10..2; check 10 is invalid.
+pub fn uk_nhs(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 10 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let check = 11 - weighted(&d[..9], &[10, 9, 8, 7, 6, 5, 4, 3, 2]) % 11;
+    let check = if check == 11 { 0 } else { check };
+    check != 10 && check == d[9]
+}
+
+/// Dutch BSN "11-proof": weights 9..2 and -1.
+pub fn nl_bsn(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 9 || d.iter().all(|&x| x == 0) {
+        return false;
+    }
+    let sum = weighted(&d[..8], &[9, 8, 7, 6, 5, 4, 3, 2]) as i64 - i64::from(d[8]);
+    sum % 11 == 0 && sum > 0
+}
+
+/// Australian TFN: 9 digits (8 for old ones) with weights, sum mod 11 == 0.
+pub fn au_tfn(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    let w: &[u32] = match d.len() {
+        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
+        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
+        _ => return false,
+    };
+    !d.iter().all(|&x| x == 0) && weighted(&d, w).is_multiple_of(11)
+}
+
+/// Brazilian CPF: 11 digits, two mod-11 check digits, not all the same.
+pub fn br_cpf(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 11 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let c1 = (weighted(&d[..9], &[10, 9, 8, 7, 6, 5, 4, 3, 2]) * 10) % 11 % 10;
+    let c2 = (weighted(&d[..10], &[11, 10, 9, 8, 7, 6, 5, 4, 3, 2]) * 10) % 11 % 10;
+    c1 == d[9] && c2 == d[10]
+}
+
+/// Polish PESEL: 11 digits, weights 1,3,7,9 and a valid birth date.
+pub fn pl_pesel(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 11 {
+        return false;
+    }
+    let sum = weighted(&d[..10], &[1, 3, 7, 9, 1, 3, 7, 9, 1, 3]);
+    if (10 - sum % 10) % 10 != d[10] {
+        return false;
+    }
+    let month = d[2] * 10 + d[3];
+    let day = d[4] * 10 + d[5];
+    let m = month % 20;
+    (1..=12).contains(&m) && (1..=31).contains(&day)
+}
+
+/// French NIR (INSEE): 13 digits + 2-digit key = 97 - (number mod 97).
+/// Corsican departments `2A`/`2B` count as 19/18.
+pub fn fr_nir(s: &str) -> bool {
+    if s.len() != 15 {
+        return false;
+    }
+    let up = s.to_ascii_uppercase();
+    let body = up[..13].replace("2A", "19").replace("2B", "18");
+    let (Ok(n), Ok(key)) = (body.parse::<u64>(), up[13..].parse::<u64>()) else {
+        return false;
+    };
+    let sex = up.as_bytes()[0];
+    let month = up[3..5].parse::<u32>().unwrap_or(0);
+    matches!(sex, b'1' | b'2' | b'3' | b'4' | b'7' | b'8')
+        && ((1..=12).contains(&month) || (20..=42).contains(&month) || month >= 50)
+        && key == 97 - n % 97
+}
+
+/// Spanish DNI (8 digits + letter) and NIE (X/Y/Z + 7 digits + letter).
+pub fn es_dni(s: &str) -> bool {
+    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+    let up = s.to_ascii_uppercase();
+    let b = up.as_bytes();
+    if b.len() != 9 {
+        return false;
+    }
+    let lead = match b[0] {
+        b'X' => b'0',
+        b'Y' => b'1',
+        b'Z' => b'2',
+        c => c,
+    };
+    let mut num = String::with_capacity(8);
+    num.push(lead as char);
+    num.push_str(&up[1..8]);
+    let Ok(n) = num.parse::<u32>() else {
+        return false;
+    };
+    LETTERS[(n % 23) as usize] == b[8]
+}
+
+/// Italian codice fiscale: 16 characters, check character from odd/even tables.
+pub fn it_fiscal_code(s: &str) -> bool {
+    const ODD: [u32; 26] = [
+        1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
+        23,
+    ];
+    let up = s.to_ascii_uppercase();
+    let b = up.as_bytes();
+    if b.len() != 16 || !b.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let mut sum = 0;
+    for (i, &c) in b[..15].iter().enumerate() {
+        let idx = if c.is_ascii_digit() {
+            u32::from(c - b'0')
+        } else {
+            u32::from(c - b'A')
+        };
+        sum += if i % 2 == 0 { ODD[idx as usize] } else { idx };
+    }
+    b[15] == b'A' + (sum % 26) as u8
+}
+
+/// Singapore NRIC/FIN: prefix S/T/F/G/M, 7 digits, check letter.
+pub fn sg_nric(s: &str) -> bool {
+    let up = s.to_ascii_uppercase();
+    let b = up.as_bytes();
+    if b.len() != 9 {
+        return false;
+    }
+    let Some(d) = digits(&up[1..8]) else {
+        return false;
+    };
+    let mut sum = weighted(&d, &[2, 7, 6, 5, 4, 3, 2]);
+    let (table, off): (&[u8], u32) = match b[0] {
+        b'S' => (b"JZIHGFEDCBA", 0),
+        b'T' => (b"JZIHGFEDCBA", 4),
+        b'F' => (b"XWUTRQPNMLK", 0),
+        b'G' => (b"XWUTRQPNMLK", 4),
+        b'M' => (b"KLJNPQRTUWX", 3),
+        _ => return false,
+    };
+    sum += off;
+    table[(sum % 11) as usize] == b[8]
+}
+
+/// US DEA registration number: 2 letters + 7 digits;
+/// (d1+d3+d5) + 2*(d2+d4+d6) last digit equals d7.
+pub fn us_dea(s: &str) -> bool {
+    let up = s.to_ascii_uppercase();
+    let b = up.as_bytes();
+    if b.len() != 9
+        || !b"ABCDEFGHJKLMPRSTUX".contains(&b[0])
+        || !(b[1].is_ascii_alphabetic() || b[1] == b'9')
+    {
+        return false;
+    }
+    let Some(d) = digits(&up[2..]) else {
+        return false;
+    };
+    (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 == d[6]
+}
+
+/// US NPI: 10 digits starting 1 or 2, Luhn over `80840` + number.
+pub fn us_npi(s: &str) -> bool {
+    s.len() == 10 && matches!(s.as_bytes()[0], b'1' | b'2') && luhn(&format!("80840{s}"))
+}
+
+/// ABA routing number: 9 digits, 3-7-1 weights, valid Federal Reserve prefix.
+pub fn aba_routing(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 9 {
+        return false;
+    }
+    let prefix = d[0] * 10 + d[1];
+    if !(prefix <= 12 || (21..=32).contains(&prefix) || (61..=72).contains(&prefix) || prefix == 80)
+    {
+        return false;
+    }
+    if d.iter().all(|&x| x == 0) {
+        return false;
+    }
+    weighted(&d, &[3, 7, 1, 3, 7, 1, 3, 7, 1]).is_multiple_of(10)
+}
+
+/// US SSN structural rules: area not 000/666/9xx, group not 00, serial not
+/// 0000, and not a well-known advertising/invalid number.
+pub fn us_ssn(s: &str) -> bool {
+    if s.len() != 9 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let (area, group, serial) = (&s[..3], &s[3..5], &s[5..]);
+    if area == "000" || area == "666" || area.starts_with('9') || group == "00" || serial == "0000"
+    {
+        return false;
+    }
+    const KNOWN_INVALID: [&str; 6] = [
+        "078051120",
+        "219099999",
+        "123456789",
+        "111111111",
+        "333333333",
+        "457555462",
+    ];
+    !KNOWN_INVALID.contains(&s)
+}
+
+/// US ITIN: 9xx-[50-65|70-88|90-92|94-99]-xxxx.
+pub fn us_itin(s: &str) -> bool {
+    if s.len() != 9 || !s.starts_with('9') || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let g: u32 = s[3..5].parse().unwrap_or(0);
+    (50..=65).contains(&g)
+        || (70..=88).contains(&g)
+        || (90..=92).contains(&g)
+        || (94..=99).contains(&g)
+}
+
+/// Medicare Beneficiary Identifier: 11 characters with positional classes
+/// (no S, L, O, I, B, Z letters).
+pub fn us_mbi(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 11 {
+        return false;
+    }
+    let alpha = |c: u8| c.is_ascii_uppercase() && !b"SLOIBZ".contains(&c);
+    let an = |c: u8| c.is_ascii_digit() || alpha(c);
+    (b'1'..=b'9').contains(&b[0])
+        && alpha(b[1])
+        && an(b[2])
+        && b[3].is_ascii_digit()
+        && alpha(b[4])
+        && an(b[5])
+        && b[6].is_ascii_digit()
+        && alpha(b[7])
+        && alpha(b[8])
+        && b[9].is_ascii_digit()
+        && b[10].is_ascii_digit()
+}
+
+/// South African ID: 13 digits, a valid YYMMDD date, citizenship 0-2, Luhn.
+pub fn za_id(s: &str) -> bool {
+    let Some(d) = digits(s) else { return false };
+    if d.len() != 13 {
+        return false;
+    }
+    let month = d[2] * 10 + d[3];
+    let day = d[4] * 10 + d[5];
+    (1..=12).contains(&month) && (1..=31).contains(&day) && d[10] <= 2 && luhn(s)
+}
+
+/// Canadian SIN: 9 digits, Luhn, first digit not 0 or 8.
+pub fn ca_sin(s: &str) -> bool {
+    s.len() == 9 && !matches!(s.as_bytes()[0], b'0' | b'8') && luhn(s)
+}
+
+/// Aadhaar: 12 digits, first not 0/1, Verhoeff.
+pub fn in_aadhaar(s: &str) -> bool {
+    s.len() == 12 && !matches!(s.as_bytes()[0], b'0' | b'1') && verhoeff(s)
+}
+
+/// Payment card: 13-19 digits, a known brand prefix and length, Luhn.
+pub fn credit_card(s: &str) -> bool {
+    let n = s.len();
+    if !(13..=19).contains(&n) || !luhn(s) {
+        return false;
+    }
+    let p2: u32 = s[..2].parse().unwrap_or(0);
+    let p3: u32 = s[..3].parse().unwrap_or(0);
+    let p4: u32 = s[..4].parse().unwrap_or(0);
+    let p6: u32 = s[..6].parse().unwrap_or(0);
+    let visa = s.starts_with('4') && matches!(n, 13 | 16 | 19);
+    let master = ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && n == 16;
+    let amex = matches!(p2, 34 | 37) && n == 15;
+    let discover =
+        (p4 == 6011 || p2 == 65 || (644..=649).contains(&p3) || (622126..=622925).contains(&p6))
+            && (16..=19).contains(&n);
+    let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&n);
+    let diners =
+        ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&n);
+    let unionpay = p2 == 62 && (16..=19).contains(&n);
+    let maestro = matches!(
+        p4,
+        5018 | 5020 | 5038 | 5893 | 6304 | 6759 | 6761 | 6762 | 6763
+    ) && (12..=19).contains(&n);
+    let mir = (2200..=2204).contains(&p4) && n == 16;
+    visa || master || amex || discover || jcb || diners || unionpay || maestro || mir
+}
+
+/// IBAN country lengths (ISO 13616 registry).
+pub fn iban_length(country: &str) -> Option<usize> {
+    const TABLE: &[(&str, usize)] = &[
+        ("AD", 24),
+        ("AE", 23),
+        ("AL", 28),
+        ("AT", 20),
+        ("AZ", 28),
+        ("BA", 20),
+        ("BE", 16),
+        ("BG", 22),
+        ("BH", 22),
+        ("BR", 29),
+        ("BY", 28),
+        ("CH", 21),
+        ("CR", 22),
+        ("CY", 28),
+        ("CZ", 24),
+        ("DE", 22),
+        ("DK", 18),
+        ("DO", 28),
+        ("EE", 20),
+        ("EG", 29),
+        ("ES", 24),
+        ("FI", 18),
+        ("FO", 18),
+        ("FR", 27),
+        ("GB", 22),
+        ("GE", 22),
+        ("GI", 23),
+        ("GL", 18),
+        ("GR", 27),
+        ("GT", 28),
+        ("HR", 21),
+        ("HU", 28),
+        ("IE", 22),
+        ("IL", 23),
+        ("IQ", 23),
+        ("IS", 26),
+        ("IT", 27),
+        ("JO", 30),
+        ("KW", 30),
+        ("KZ", 20),
+        ("LB", 28),
+        ("LC", 32),
+        ("LI", 21),
+        ("LT", 20),
+        ("LU", 20),
+        ("LV", 21),
+        ("MC", 27),
+        ("MD", 24),
+        ("ME", 22),
+        ("MK", 19),
+        ("MR", 27),
+        ("MT", 31),
+        ("MU", 30),
+        ("NL", 18),
+        ("NO", 15),
+        ("PK", 24),
+        ("PL", 28),
+        ("PS", 29),
+        ("PT", 25),
+        ("QA", 29),
+        ("RO", 24),
+        ("RS", 22),
+        ("SA", 24),
+        ("SC", 31),
+        ("SE", 24),
+        ("SI", 19),
+        ("SK", 24),
+        ("SM", 27),
+        ("ST", 25),
+        ("SV", 28),
+        ("TL", 23),
+        ("TN", 24),
+        ("TR", 26),
+        ("UA", 29),
+        ("VA", 22),
+        ("VG", 24),
+        ("XK", 20),
+    ];
+    TABLE.iter().find(|(c, _)| *c == country).map(|&(_, n)| n)
+}
+
+/// IBAN: known country, exact length, mod-97.
+pub fn iban(s: &str) -> bool {
+    s.len() >= 15
+        && s.is_char_boundary(2)
+        && iban_length(&s[..2]) == Some(s.len())
+        && s[2..4].bytes().all(|b| b.is_ascii_digit())
+        && iban_mod97(s)
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Case = (fn(&str) -> bool, &'static str, bool);
+
+    #[test]
+    fn table() {
+        let cases: &[Case] = &[
+            (luhn, "79927398713", true),
+            (luhn, "79927398710", false),
+            (credit_card, "4111111111111111", true),
+            (credit_card, "4111111111111112", false),
+            (credit_card, "378282246310005", true),
+            (credit_card, "5555555555554444", true),
+            (credit_card, "1234567812345670", false),
+            (iban, "GB82WEST12345698765432", true),
+            (iban, "GB82WEST12345698765433", false),
+            (iban, "DE89370400440532013000", true),
+            (iban, "DE8937040044053201300", false),
+            (verhoeff, "2363", true),
+            (verhoeff, "2364", false),
+            (uk_nhs, "9434765919", true),
+            (uk_nhs, "9434765918", false),
+            (nl_bsn, "111222333", true),
+            (nl_bsn, "111222334", false),
+            (au_tfn, "123456782", true),
+            (au_tfn, "123456783", false),
+            (br_cpf, "52998224725", true),
+            (br_cpf, "52998224726", false),
+            (br_cpf, "11111111111", false),
+            (pl_pesel, "44051401359", true),
+            (pl_pesel, "44051401358", false),
+            (es_dni, "12345678Z", true),
+            (es_dni, "12345678A", false),
+            (es_dni, "X1234567L", true),
+            (it_fiscal_code, "RSSMRA85T10A562S", true),
+            (it_fiscal_code, "RSSMRA85T10A562T", false),
+            (sg_nric, "S1234567D", true),
+            (sg_nric, "S1234567A", false),
+            (us_dea, "AB1234563", true),
+            (us_dea, "AB1234564", false),
+            (us_npi, "1234567893", true),
+            (us_npi, "1234567890", false),
+            (aba_routing, "011000015", true),
+            (aba_routing, "011000016", false),
+            (us_ssn, "536221234", true),
+            (us_ssn, "666221234", false),
+            (us_ssn, "900221234", false),
+            (us_ssn, "536001234", false),
+            (us_ssn, "536220000", false),
+            (us_ssn, "078051120", false),
+            (us_itin, "912701234", true),
+            (us_itin, "912401234", false),
+            (us_mbi, "1EG4TE5MK73", true),
+            (us_mbi, "1EG4TE5MK7", false),
+            (za_id, "8001015009087", true),
+            (za_id, "8001015009088", false),
+            (ca_sin, "130692544", true),
+            (ca_sin, "130692545", false),
+            (fr_nir, "255081416802538", true),
+            (fr_nir, "255081416802539", false),
+        ];
+        for (f, input, expected) in cases {
+            assert_eq!(f(input), *expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn entropy_orders() {
+        assert!(entropy("aaaaaaaa") < 0.1);
+        assert!(entropy("x9$Kq2!zLm") > 3.0);
+    }
+}
