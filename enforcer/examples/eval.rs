@@ -314,6 +314,9 @@ const EVERYDAY: &[&str] = &[
     "Flight LH 441 departs 07:45 from gate B12, seat 23C.",
 ];
 
+/// A planted value: (detector id, start, end) in bytes of its document.
+type Label = (String, usize, usize);
+
 fn main() {
     let write_dir = std::env::args().skip_while(|a| a != "--write").nth(1);
     let engine = Engine::with_defaults();
@@ -321,7 +324,7 @@ fn main() {
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);
     let per_detector = 150;
     // (text, labels: (detector, start, end))
-    let mut docs: Vec<(String, Vec<(String, usize, usize)>)> = Vec::new();
+    let mut docs: Vec<(String, Vec<Label>)> = Vec::new();
     for info in &infos {
         let mut made = 0;
         let mut attempts = 0;
