@@ -13,6 +13,7 @@
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
 //! - [`auth`]: the three authentication modes.
 
+pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod cli;

@@ -1,0 +1,2 @@
+//! Audit recording benchmarks.
+fn main() {}
