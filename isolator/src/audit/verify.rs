@@ -11,6 +11,12 @@
 //! Removing whole records from the end is only visible against an anchor
 //! kept elsewhere (the index's or the bundle manifest's head and count),
 //! which [`Verifier::expect`] checks.
+//!
+//! Classification follows the record number: a record whose number is in
+//! place but whose hash is wrong was edited; a record with another number
+//! where this one belongs means records were deleted, reordered or inserted
+//! (so an edit that hits the number field itself reads as a chain break:
+//! still reported, at the right position).
 
 use std::path::Path;
 
@@ -190,7 +196,13 @@ impl Verifier {
     /// Checks one segment file, numbered `number`. Returns false once a
     /// problem was found (later segments are not looked at).
     pub fn segment(&mut self, number: u32, name: &str, bytes: &[u8]) -> bool {
-        if self.problem.is_some() {
+        if let Some((p, tail)) = &mut self.problem {
+            if *tail {
+                // Bytes are missing at the end of a segment that is not the last.
+                *tail = false;
+                p.detail
+                    .push_str(&format!(" and {name} follows it: not a crash tail"));
+            }
             return false;
         }
         if !self.last_sealed {
@@ -243,7 +255,8 @@ impl Verifier {
                             "the file ends inside the record ({have} of at least {need} bytes)"
                         ),
                     );
-                    return false;
+                    // A tail only if no segment follows: the next `segment` call decides.
+                    return true;
                 }
                 Parsed::BadLength(len) => {
                     self.fail(
