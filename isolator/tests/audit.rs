@@ -615,3 +615,45 @@ fn bad_session_ids_and_duplicates_are_refused() {
     let _rec = store.start(&info("dup", "x")).unwrap();
     assert!(store.start(&info("dup", "x")).is_err());
 }
+
+#[test]
+fn frame_rate_cap_keeps_the_newest_frame_and_writes_it_when_due() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = AuditConfig {
+        max_fps: 10,
+        ..config(tmp.path())
+    };
+    let mut rec = audit::Recorder::create(tmp.path(), &cfg, &info("cap", "c")).unwrap();
+    let small = |n: u32| {
+        Event::Frame(Frame {
+            tab: 1,
+            width: 8,
+            height: 8,
+            jpeg: jpeg(n, 100),
+        })
+    };
+    rec.record_at(0, T0, small(0)).unwrap();
+    rec.record_at(30, T0, small(1)).unwrap(); // within 100 ms: held
+    rec.record_at(60, T0, small(2)).unwrap(); // replaces the held frame
+    rec.record_at(
+        150,
+        T0,
+        Event::Title {
+            tab: 1,
+            title: "x".into(),
+        },
+    )
+    .unwrap(); // due: written first
+    let dir = rec.dir().to_owned();
+    rec.end_at(200, T0, "done").unwrap();
+    let frames: Vec<_> = Reader::open(&dir)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .filter_map(|r| match r.event {
+            Event::Frame(f) => Some((r.mono_ms, f.jpeg)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames, vec![(0, jpeg(0, 100)), (100, jpeg(2, 100))]);
+}
