@@ -16,6 +16,7 @@
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
 //! - [`policy_watch`]: reloads the policy document when its file changes.
 
+pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod cli;

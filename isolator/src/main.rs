@@ -27,6 +27,9 @@ enum Command {
     Policies(cli::policies::Command),
     /// Hash a password (read from standard input) for `[[auth.users]]`.
     HashPassword(cli::hash_password::Args),
+    /// Verify and export tamper-evident session recordings.
+    #[command(subcommand)]
+    Audit(cli::audit::Command),
     /// Internal: a sandboxed worker that extracts text from untrusted files.
     #[command(hide = true)]
     ExtractWorker(cli::extract_worker::Args),
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         Command::Policies(cmd) => cli::policies::run(cmd),
         Command::ExtractWorker(args) => cli::extract_worker::run(args),
         Command::HashPassword(args) => cli::hash_password::run(args),
+        Command::Audit(cmd) => cli::audit::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! Subcommands of the `isolator` binary, one module each.
 
+pub mod audit;
 pub mod extract_worker;
 pub mod hash_password;
 pub mod policies;

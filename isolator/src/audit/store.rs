@@ -1,0 +1,202 @@
+//! The store: a recordings root with its index, shared by all sessions.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::config::AuditConfig;
+use super::error::{io, Error, Result};
+use super::event::DecisionEvent;
+use super::index::{Incident, Index, SessionRow};
+use super::recorder::{now_wall_ms, Recorder, SessionInfo, Summary};
+use super::retention::{self, RetentionEntry};
+
+/// File name of the index under the root.
+pub const INDEX_FILE: &str = "index.sqlite";
+
+/// A recordings root (`AuditConfig::dir`) and its SQLite index.
+///
+/// Shared as `Arc<Store>`; recorders update the index through it. Index
+/// failures while recording are logged and do not stop the recording: the
+/// recording is the evidence, the index only finds it.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    config: AuditConfig,
+    index: Mutex<Index>,
+}
+
+impl Store {
+    /// Opens (creating) the root directory and its index.
+    pub fn open(config: &AuditConfig) -> Result<Arc<Store>> {
+        let root = config.dir.clone();
+        std::fs::create_dir_all(&root).map_err(io(&root))?;
+        let index = Index::open(&root.join(INDEX_FILE))?;
+        Ok(Arc::new(Store {
+            root,
+            config: config.clone(),
+            index: Mutex::new(index),
+        }))
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
+    }
+
+    /// The index, for queries.
+    pub fn index(&self) -> MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts recording a session now.
+    pub fn start(self: &Arc<Self>, info: &SessionInfo) -> Result<Recorder> {
+        self.start_at(info, now_wall_ms())
+    }
+
+    /// Starts recording a session that began at `start_wall_ms` (Unix ms).
+    pub fn start_at(self: &Arc<Self>, info: &SessionInfo, start_wall_ms: i64) -> Result<Recorder> {
+        let rec = Recorder::create_at(
+            &self.root,
+            &self.config,
+            info,
+            start_wall_ms,
+            Some(self.clone()),
+        )?;
+        self.index().put_session(&SessionRow {
+            id: info.session.clone(),
+            user: info.user.clone(),
+            groups: info.groups.clone(),
+            client_addr: info.client_addr.clone(),
+            app: info.app.clone(),
+            start_ms: start_wall_ms,
+            end_ms: None,
+            end_reason: None,
+            bytes: rec.bytes(),
+            records: rec.records(),
+            head: None,
+            path: rec.dir().to_owned(),
+        })?;
+        Ok(rec)
+    }
+
+    /// The directory of a session's recording, from the index.
+    pub fn session_dir(&self, id: &str) -> Result<PathBuf> {
+        super::recorder::check_session_id(id)?;
+        match self.index().session(id)? {
+            Some(row) => Ok(row.path),
+            None => Err(Error::NotFound(id.to_owned())),
+        }
+    }
+
+    pub(crate) fn index_session_app(&self, id: &str, app: &str) {
+        if let Err(err) = self.index().set_app(id, app) {
+            tracing::warn!(session = id, %err, "audit index: cannot set app");
+        }
+    }
+
+    pub(crate) fn index_session_bytes(&self, id: &str, bytes: u64, records: u64) {
+        if let Err(err) = self.index().set_progress(id, bytes, records) {
+            tracing::warn!(session = id, %err, "audit index: cannot update size");
+        }
+    }
+
+    pub(crate) fn index_session_end(&self, id: &str, end_ms: i64, reason: &str, s: &Summary) {
+        let head = hex::encode(s.head);
+        if let Err(err) = self
+            .index()
+            .end_session(id, end_ms, reason, s.bytes, s.records, &head)
+        {
+            tracing::warn!(session = id, %err, "audit index: cannot record the end");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn index_incident(
+        &self,
+        session: &str,
+        user: &str,
+        app: Option<&str>,
+        url: Option<&str>,
+        seq: u64,
+        ts_ms: u64,
+        wall_ms: i64,
+        d: &DecisionEvent,
+    ) {
+        let incident = Incident {
+            session: session.to_owned(),
+            seq,
+            ts_ms,
+            wall_ms,
+            gate: d.gate.clone(),
+            decision: d.decision.as_str().to_owned(),
+            detectors: d.detectors.clone(),
+            rule: d.rule.clone(),
+            user: user.to_owned(),
+            app: d.app.clone().or_else(|| app.map(str::to_owned)),
+            url: d.url.clone().or_else(|| url.map(str::to_owned)),
+            reason: d.reason.clone(),
+        };
+        if let Err(err) = self.index().add_incident(&incident) {
+            tracing::warn!(session, %err, "audit index: cannot add incident");
+        }
+    }
+
+    /// Deletes ended recordings past the retention limits, oldest first, and
+    /// logs each deletion in `retention.log`. Live sessions (no end) are kept
+    /// unless older than the age limit, which means the server crashed while
+    /// recording them. Returns the deletions made.
+    pub fn apply_retention(&self, now_ms: i64) -> Result<Vec<RetentionEntry>> {
+        let sessions = self.index().sessions_oldest_first()?;
+        let mut total: u64 = sessions.iter().map(|s| s.bytes).sum();
+        let log = self.root.join(retention::FILE_NAME);
+        let mut deleted = Vec::new();
+        for s in sessions {
+            let age_limit = self.config.retention_days;
+            let reason = if age_limit > 0
+                && s.end_ms.unwrap_or(s.start_ms) < now_ms - (age_limit as i64) * 86_400_000
+            {
+                format!("older than {age_limit} days")
+            } else if self.config.retention_max_bytes > 0
+                && total > self.config.retention_max_bytes
+                && s.end_ms.is_some()
+            {
+                format!("total size over {} bytes", self.config.retention_max_bytes)
+            } else {
+                continue;
+            };
+            // Log first: a deletion that happened is always in the log.
+            let entry = retention::append(
+                &log,
+                RetentionEntry {
+                    seq: 0,
+                    wall_ms: now_ms,
+                    session: s.id.clone(),
+                    user: s.user.clone(),
+                    start_ms: s.start_ms,
+                    bytes: s.bytes,
+                    head: s.head.clone(),
+                    reason,
+                    prev: String::new(),
+                    hash: String::new(),
+                },
+            )?;
+            if s.path.starts_with(&self.root) && s.path.exists() {
+                std::fs::remove_dir_all(&s.path).map_err(io(&s.path))?;
+                if let Some(day) = s.path.parent() {
+                    // Remove the day directory once empty; failure (not empty) is fine.
+                    let _ = std::fs::remove_dir(day);
+                }
+            }
+            self.index().delete_session(&s.id)?;
+            total = total.saturating_sub(s.bytes);
+            tracing::info!(session = %s.id, bytes = s.bytes, reason = %entry.reason, "recording deleted by retention");
+            deleted.push(entry);
+        }
+        Ok(deleted)
+    }
+}
