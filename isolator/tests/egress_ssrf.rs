@@ -325,7 +325,16 @@ async fn ssrf_matrix_through_real_chromium() {
         while rx.try_recv().is_ok() {}
         let before = hits.load(Ordering::SeqCst);
         run(&page, &site, &case.action).await;
-        let ev = blocked_event(&mut rx, &case.target).await;
+        let mut ev = blocked_event(&mut rx, &case.target).await;
+        if ev.is_none() {
+            // Under heavy load a navigation can be abandoned by its timeout before
+            // Chromium reaches the proxy (seen once for `a.localhost` during a full
+            // `make test`); try the case once more. The bar is unchanged: a blocked
+            // event, and no connection to the forbidden listener on either attempt.
+            eprintln!("RETRY {:<27} no event on the first attempt", case.name);
+            run(&page, &site, &case.action).await;
+            ev = blocked_event(&mut rx, &case.target).await;
+        }
         let leaked = hits.load(Ordering::SeqCst) - before;
         match &ev {
             Some(ev) => eprintln!("ok   {:<28} {} -> {}", case.name, ev.target, ev.reason),
