@@ -388,6 +388,48 @@ async fn create_session(
     }
 }
 
+/// Why [`owned_session`] refused.
+enum NotOwned {
+    Unauthenticated,
+    NoSession,
+}
+
+impl IntoResponse for NotOwned {
+    fn into_response(self) -> Response {
+        match self {
+            NotOwned::Unauthenticated => {
+                api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in")
+            }
+            NotOwned::NoSession => api_error(
+                StatusCode::NOT_FOUND,
+                "no_session",
+                "this session has ended",
+            ),
+        }
+    }
+}
+
+/// The session `id` if the caller is signed in as its owner and presents its
+/// token (`X-Isolator-Token`).
+fn owned_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    id: &str,
+) -> Result<Arc<crate::session::SessionHandle>, NotOwned> {
+    let Some(user) = user_of(state, headers, peer) else {
+        return Err(NotOwned::Unauthenticated);
+    };
+    let token = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match state.sessions.get(id) {
+        Some(h) if h.user.name == user.name && h.check_token(token) => Ok(h),
+        _ => Err(NotOwned::NoSession),
+    }
+}
+
 /// Whether a session can be re-attached: the client asks after a refused upgrade,
 /// whose reason a browser cannot see.
 async fn session_status(
@@ -396,23 +438,10 @@ async fn session_status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(user) = user_of(&state, &headers, peer) else {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
-    };
-    let token = headers
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match state.sessions.get(&id) {
-        Some(h) if h.user.name == user.name && h.check_token(token) => {
-            Json(serde_json::json!({ "id": h.id, "live": true, "attached": h.is_attached() }))
-                .into_response()
-        }
-        _ => api_error(
-            StatusCode::NOT_FOUND,
-            "no_session",
-            "this session has ended",
-        ),
+    match owned_session(&state, &headers, peer, &id) {
+        Ok(h) => Json(serde_json::json!({ "id": h.id, "live": true, "attached": h.is_attached() }))
+            .into_response(),
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -422,19 +451,12 @@ async fn close_session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(user) = user_of(&state, &headers, peer) else {
-        return api_error(StatusCode::UNAUTHORIZED, "unauthenticated", "not signed in");
-    };
-    let token = headers
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    match state.sessions.get(&id) {
-        Some(h) if h.user.name == user.name && h.check_token(token) => {
+    match owned_session(&state, &headers, peer, &id) {
+        Ok(_) => {
             state.sessions.end(&id, EndReason::Closed).await;
             StatusCode::NO_CONTENT.into_response()
         }
-        _ => api_error(StatusCode::NOT_FOUND, "no_session", "no such session"),
+        Err(refused) => refused.into_response(),
     }
 }
 

@@ -258,3 +258,42 @@ async fn the_isolated_browser_cannot_reach_the_isolator_itself() {
         "{notice}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_and_close_need_the_owner_and_the_token() {
+    let server = start(Config::default()).await;
+    let body: serde_json::Value = create(&server, None).await.json().await.unwrap();
+    let (id, token) = (
+        body["id"].as_str().unwrap(),
+        body["token"].as_str().unwrap(),
+    );
+    let url = format!("http://{}/api/sessions/{id}", server.addr);
+    let http = reqwest::Client::new();
+    let status = |token: &str| http.get(&url).header("x-isolator-token", token).send();
+    let live = status(token).await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(
+        live.json::<serde_json::Value>().await.unwrap()["live"],
+        true
+    );
+    assert_eq!(status("wrong").await.unwrap().status(), 404);
+    // Closing needs the CSRF header and the token.
+    let close = |token: &str, csrf: bool| {
+        let mut req = http.delete(&url).header("x-isolator-token", token);
+        if csrf {
+            req = req.header("x-isolator-request", "1");
+        }
+        req.send()
+    };
+    assert_eq!(close(token, false).await.unwrap().status(), 403);
+    assert_eq!(close("wrong", true).await.unwrap().status(), 404);
+    assert_eq!(close(token, true).await.unwrap().status(), 204);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while status(token).await.unwrap().status() != 404 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the closed session is still live"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

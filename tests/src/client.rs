@@ -210,6 +210,11 @@ impl Client {
         let mut mv = DispatchMouseEventParams::new(DispatchMouseEventType::MouseMoved, x, y);
         mv.button = Some(MouseButton::None);
         self.page.execute(mv).await.unwrap();
+        self.click_at(x, y).await;
+    }
+
+    /// A left click (press and release) at (x, y) of the client page.
+    async fn click_at(&self, x: f64, y: f64) {
         for kind in [
             DispatchMouseEventType::MousePressed,
             DispatchMouseEventType::MouseReleased,
@@ -279,15 +284,6 @@ impl Client {
             .await;
         assert!(!r.is_null(), "no element {selector} in the web client");
         let (x, y) = (r["x"].as_f64().unwrap(), r["y"].as_f64().unwrap());
-        for kind in [
-            DispatchMouseEventType::MousePressed,
-            DispatchMouseEventType::MouseReleased,
-        ] {
-            let mut p = DispatchMouseEventParams::new(kind, x, y);
-            p.button = Some(MouseButton::Left);
-            p.buttons = Some(1);
-            p.click_count = Some(1);
-            self.page.execute(p).await.unwrap();
-        }
+        self.click_at(x, y).await;
     }
 }
