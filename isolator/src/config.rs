@@ -63,6 +63,12 @@ pub struct Config {
     /// loopback, link-local, private, CGNAT or multicast address, and only
     /// ports 80 and 443. See `isolator/EGRESS.md`.
     pub egress: crate::egress::EgressConfig,
+    /// The policy document: per-app and per-user rules and DLP profiles.
+    pub policies: crate::enforce_config::PoliciesConfig,
+    /// Time budgets of the enforcement gates and the extraction workers.
+    pub enforce: crate::enforce_config::EnforceConfig,
+    /// Session recording for audit replay.
+    pub audit: crate::audit::AuditConfig,
 }
 
 impl Default for Config {
@@ -76,6 +82,9 @@ impl Default for Config {
             stream: StreamConfig::default(),
             auth: AuthConfig::default(),
             egress: crate::egress::EgressConfig::default(),
+            policies: Default::default(),
+            enforce: Default::default(),
+            audit: Default::default(),
         }
     }
 }
@@ -276,6 +285,8 @@ impl Config {
                 *p = base.join(&*p);
             }
         }
+        self.policies.resolve_paths(base);
+        self.audit.resolve_paths(base);
     }
 
     /// Checks values that parse but are out of range or inconsistent.
@@ -287,6 +298,9 @@ impl Config {
                 message,
             })
         };
+        self.policies.validate(origin)?;
+        self.enforce.validate(origin)?;
+        self.audit.validate(origin)?;
         if !self.web_root.join("index.html").is_file() {
             return bad(
                 "web_root",

@@ -22,6 +22,8 @@ pub mod browser;
 pub mod cli;
 pub mod config;
 pub mod egress;
+pub mod enforce;
+pub mod enforce_config;
 pub mod logging;
 pub mod policy_watch;
 pub mod protocol;

@@ -43,6 +43,10 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Sessions.
     pub sessions: Arc<SessionManager>,
+    /// The policy in force (and its history), shared with the enforcer.
+    pub policies: Arc<policies::PolicyStore>,
+    /// The enforcement gates.
+    pub enforcer: Arc<crate::enforce::Enforcer>,
 }
 
 /// Runs the server on `listener` until `shutdown` turns true.
@@ -88,6 +92,21 @@ pub fn build_state(
     let egress = crate::egress::EgressPolicy::new(config.egress.clone())
         .map_err(|e| anyhow::anyhow!("egress: {e}"))?
         .with_protected([local_addr, config.listen]);
+    let store = Arc::new(open_policies(&config)?);
+    if config.policies.watch_interval_ms > 0 && store.policy_file().is_some() {
+        tokio::spawn(crate::policy_watch::watch(
+            store.clone(),
+            Duration::from_millis(config.policies.watch_interval_ms),
+            shutdown.clone(),
+        ));
+    }
+    let workers = enforcer::extract::worker::WorkerConfig::current_exe()
+        .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?;
+    let enforcer = Arc::new(crate::enforce::Enforcer::new(
+        store.clone(),
+        config.enforce.clone(),
+        workers,
+    ));
     let config = Arc::new(config);
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
     Ok(AppState {
@@ -96,10 +115,40 @@ pub fn build_state(
             config.clone(),
             browser,
             Arc::new(egress),
+            enforcer.clone(),
             shutdown,
         )),
+        policies: store,
+        enforcer,
         config,
     })
+}
+
+/// Loads the policy document named by the config, or the built-in one that
+/// allows everything.
+fn open_policies(config: &Config) -> anyhow::Result<policies::PolicyStore> {
+    match &config.policies.file {
+        Some(file) => {
+            let history = config.policies.history_dir(&config.data_dir);
+            let store = policies::PolicyStore::open(file, &history)
+                .map_err(|e| anyhow::anyhow!("policies: {e}"))?;
+            tracing::info!(
+                file = %file.display(),
+                version = store.version(),
+                rules = store.current().rule_count(),
+                "policy loaded"
+            );
+            Ok(store)
+        }
+        None => {
+            let policy = policies::compile_str("", std::path::Path::new("built-in policy"))
+                .map_err(|e| anyhow::anyhow!("built-in policy: {e}"))?;
+            tracing::warn!(
+                "no policies.file configured: every action is allowed and nothing is scanned"
+            );
+            Ok(policies::PolicyStore::new(policy, "built-in"))
+        }
+    }
 }
 
 /// The application's routes.

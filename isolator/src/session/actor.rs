@@ -25,12 +25,15 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
+mod gates;
+
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
 use super::{Attachment, FrameData, Registry, SessionCmd, SessionHandle};
 use crate::browser::{BrowserError, Running};
 use crate::config::Config;
 use crate::egress::{self, EgressEvent, EgressProxy, Verdict};
+use crate::enforce::Enforcer;
 use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg, TabAction, TabInfo};
 
 /// Everything an actor starts from.
@@ -48,6 +51,7 @@ pub(super) struct ActorInit {
     pub permit: OwnedSemaphorePermit,
     pub egress: EgressProxy,
     pub egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
+    pub enforcer: Arc<Enforcer>,
 }
 
 /// Browser-wide target events concerning this session's context.
@@ -94,6 +98,7 @@ pub(super) struct Actor {
     target_task: tokio::task::JoinHandle<()>,
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
+    enforcer: Arc<Enforcer>,
 }
 
 impl Actor {
@@ -154,6 +159,7 @@ impl Actor {
             target_task,
             egress: Some(init.egress),
             egress_events: init.egress_events,
+            enforcer: init.enforcer,
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -507,11 +513,7 @@ impl Actor {
                     t.input(input::insert_text(&text)).await;
                 }
             }
-            ClientMsg::Paste { text } => {
-                if let Some(t) = self.active_tab() {
-                    t.input(input::insert_text(&text)).await;
-                }
-            }
+            ClientMsg::Paste { text } => self.paste(text).await,
             ClientMsg::Mouse {
                 kind,
                 x,

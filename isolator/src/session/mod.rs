@@ -24,6 +24,7 @@ use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
 use crate::config::Config;
 use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
+use crate::enforce::Enforcer;
 use crate::protocol::{ClientMsg, EndReason, ServerMsg};
 use tab::{with_timeout, Viewport};
 
@@ -83,6 +84,8 @@ pub struct SessionSummary {
     pub tabs: usize,
     /// A client is attached.
     pub attached: bool,
+    /// Gate decisions that blocked, audited or found something.
+    pub incidents: u64,
 }
 
 /// Live details the actor keeps current for listings.
@@ -96,6 +99,8 @@ pub struct LiveInfo {
     pub tabs: usize,
     /// A client is attached.
     pub attached: bool,
+    /// Gate decisions that blocked, audited or found something.
+    pub incidents: u64,
 }
 
 /// The registry's view of a session.
@@ -173,6 +178,7 @@ impl SessionHandle {
             title: live.title,
             tabs: live.tabs,
             attached: live.attached,
+            incidents: live.incidents,
         }
     }
 }
@@ -203,6 +209,7 @@ pub struct SessionManager {
     sessions: Arc<Registry>,
     permits: Arc<Semaphore>,
     egress: Arc<EgressPolicy>,
+    enforcer: Arc<Enforcer>,
     resolver: Arc<dyn Resolve>,
     shutdown: watch::Receiver<bool>,
 }
@@ -213,6 +220,7 @@ impl SessionManager {
         config: Arc<Config>,
         browser: Arc<BrowserManager>,
         egress: Arc<EgressPolicy>,
+        enforcer: Arc<Enforcer>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let permits = Arc::new(Semaphore::new(config.sessions.max));
@@ -222,9 +230,15 @@ impl SessionManager {
             sessions: Arc::default(),
             permits,
             egress,
+            enforcer,
             resolver: Arc::new(SystemResolver),
             shutdown,
         }
+    }
+
+    /// The enforcement gates.
+    pub fn enforcer(&self) -> &Arc<Enforcer> {
+        &self.enforcer
     }
 
     /// The browser manager.
@@ -303,6 +317,7 @@ impl SessionManager {
             permit,
             egress: proxy,
             egress_events,
+            enforcer: self.enforcer.clone(),
         })
         .await;
         if let Err(e) = actor {

@@ -1,0 +1,256 @@
+//! Real-time enforcement: the gates every action crossing the isolation
+//! boundary passes through.
+//!
+//! [`Enforcer`] is shared by all sessions. A gate asks it for the policy's
+//! [`Decision`] (`decide`, one atomic load of the policy in force plus a pure
+//! function), then, when the decision says `scan`, has the content scanned
+//! (`check_text`, `check_file`) within the gate's time budget. The result is a
+//! [`Verdict`]: allow, block or audit, with the detectors that fired and
+//! redacted evidence. Everything fails closed: a scan that errors, times out
+//! or cannot read its input blocks, and the reason says so.
+//!
+//! Each gate turns its verdict into a [`GateEvent`], which is logged as one
+//! structured line (target `isolator::decision`), recorded by the session's
+//! audit recorder, and shown to the user as a notice ([`notice`]) when the
+//! action was blocked.
+
+mod event;
+pub mod notice;
+mod verdict;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use enforcer::extract::worker::{WorkerConfig, WorkerPool};
+use enforcer::extract::Extraction;
+use policies::{Action, Decision, Identity, Mode, OnMatch, PolicyStore};
+use tokio::sync::OnceCell;
+
+use crate::auth::User;
+use crate::enforce_config::EnforceConfig;
+
+pub use event::GateEvent;
+pub use verdict::{Outcome, Verdict};
+
+/// The enforcement core shared by every session; see the module docs.
+pub struct Enforcer {
+    store: Arc<PolicyStore>,
+    config: EnforceConfig,
+    workers: WorkerConfig,
+    pool: OnceCell<Result<Arc<WorkerPool>, String>>,
+}
+
+impl std::fmt::Debug for Enforcer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enforcer")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Enforcer {
+    /// An enforcer deciding with `store`'s policy in force. Extraction
+    /// workers (`workers`) start on the first file that needs them.
+    pub fn new(store: Arc<PolicyStore>, config: EnforceConfig, mut workers: WorkerConfig) -> Self {
+        workers.workers = config.extract_workers;
+        workers.limits.max_wall_time_ms =
+            workers.limits.max_wall_time_ms.min(config.file_budget_ms);
+        Enforcer {
+            store,
+            config,
+            workers,
+            pool: OnceCell::new(),
+        }
+    }
+
+    /// The policy store.
+    pub fn store(&self) -> &Arc<PolicyStore> {
+        &self.store
+    }
+
+    /// The gates' budgets.
+    pub fn config(&self) -> &EnforceConfig {
+        &self.config
+    }
+
+    /// The policy's decision for `user` doing `action` on `url`. A URL that
+    /// does not parse (e.g. `about:blank` variants) belongs to the catch-all app.
+    pub fn decide(&self, user: &User, url: &str, action: Action) -> Decision {
+        let who = Identity::new(user.name.clone(), user.groups.iter().cloned());
+        let policy = self.store.current();
+        let parsed = url::Url::parse(url)
+            .or_else(|_| url::Url::parse("about:blank"))
+            .expect("about:blank parses");
+        policy.decide(&who, &parsed, action)
+    }
+
+    /// The verdict on `text` crossing under `decision`, scanned within `budget`.
+    pub async fn check_text(&self, decision: &Decision, text: String, budget: Duration) -> Verdict {
+        if let Some(v) = Verdict::before_scan(decision) {
+            return v;
+        }
+        if let Some(max) = decision.limits.max_bytes(decision.action) {
+            if text.len() as u64 > max {
+                return Verdict::blocked(
+                    decision,
+                    format!(
+                        "{} bytes is more than the {} bytes this app allows",
+                        text.len(),
+                        max
+                    ),
+                );
+            }
+        }
+        let (engine, selection) = match &decision.selection {
+            Some(sel) => (decision.engine.clone(), sel.clone()),
+            None => return Verdict::blocked(decision, "the rule scans with no profile".into()),
+        };
+        let started = Instant::now();
+        let scan = tokio::task::spawn_blocking(move || engine.scan_selection(&text, &selection));
+        match tokio::time::timeout(budget, scan).await {
+            Ok(Ok(report)) => Verdict::from_report(decision, &report, started.elapsed()),
+            Ok(Err(e)) => Verdict::blocked(decision, format!("the scan failed ({e})")),
+            Err(_) => Verdict::blocked(
+                decision,
+                format!("the scan took longer than {} ms", budget.as_millis()),
+            ),
+        }
+    }
+
+    /// The verdict on a file named `name` crossing under `decision`
+    /// (upload, download, print): size and type limits, then extraction in
+    /// a worker process and a scan of every part, within the file budget.
+    pub async fn check_file(
+        &self,
+        decision: &Decision,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+    ) -> Verdict {
+        if decision.mode == Mode::Block || decision.mode == Mode::Allow {
+            if let Some(v) = self.file_limits(decision, name, bytes.len() as u64, None) {
+                return v;
+            }
+            return Verdict::before_scan(decision).expect("allow or block decides before scanning");
+        }
+        if let Some(v) = self.file_limits(decision, name, bytes.len() as u64, None) {
+            return v;
+        }
+        let Some(selection) = decision.selection.clone() else {
+            return Verdict::blocked(decision, "the rule scans with no profile".into());
+        };
+        let pool = match self.pool().await {
+            Ok(p) => p,
+            Err(e) => {
+                return Verdict::blocked(decision, format!("no file scanner is available ({e})"))
+            }
+        };
+        let budget = Duration::from_millis(self.config.file_budget_ms);
+        let engine = decision.engine.clone();
+        let name_owned = name.to_owned();
+        let started = Instant::now();
+        let job = tokio::task::spawn_blocking(move || {
+            let extraction = pool.extract(&name_owned, &bytes);
+            let reports: Vec<_> = extraction
+                .parts()
+                .iter()
+                .map(|p| engine.scan_selection(&p.text, &selection))
+                .collect();
+            (extraction, reports)
+        });
+        let (extraction, reports) = match tokio::time::timeout(budget, job).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Verdict::blocked(decision, format!("the scan failed ({e})")),
+            Err(_) => {
+                return Verdict::blocked(
+                    decision,
+                    format!(
+                        "the file could not be scanned within {} s",
+                        budget.as_secs()
+                    ),
+                )
+            }
+        };
+        match &extraction {
+            Extraction::Unscannable { reason } => {
+                Verdict::blocked(decision, format!("the file cannot be scanned: {reason}"))
+            }
+            Extraction::Text { kind, .. } => {
+                if let Some(v) = self.file_limits(decision, name, 0, Some(kind.describe())) {
+                    return v;
+                }
+                let mut merged = enforcer::ScanReport::default();
+                for r in reports {
+                    merged.findings.extend(r.findings);
+                    for f in r.fired {
+                        if !merged.fired.contains(&f) {
+                            merged.fired.push(f);
+                        }
+                    }
+                }
+                Verdict::from_report(decision, &merged, started.elapsed())
+            }
+        }
+    }
+
+    fn file_limits(
+        &self,
+        d: &Decision,
+        name: &str,
+        size: u64,
+        kind: Option<&str>,
+    ) -> Option<Verdict> {
+        if d.mode == Mode::Block {
+            return None;
+        }
+        if let Some(max) = d.limits.max_bytes(d.action) {
+            if size > max {
+                return Some(Verdict::blocked(
+                    d,
+                    format!("the file is {size} bytes, more than the {max} bytes this app allows"),
+                ));
+            }
+        }
+        // Type limits: by name first, and again by detected content when known.
+        let short_kind = kind.map(|k| {
+            k.split_whitespace()
+                .next()
+                .unwrap_or(k)
+                .to_ascii_lowercase()
+        });
+        if !d.limits.allows_type(d.action, name, short_kind.as_deref())
+            && (kind.is_some() || !d.limits.allows_type(d.action, name, None))
+        {
+            let allowed = match d.action {
+                Action::Upload => d.limits.upload_types.join(", "),
+                _ => d.limits.download_types.join(", "),
+            };
+            return Some(Verdict::blocked(
+                d,
+                format!("this type of file is not allowed here (allowed: {allowed})"),
+            ));
+        }
+        None
+    }
+
+    /// The extraction worker pool, started on first use.
+    pub async fn pool(&self) -> Result<Arc<WorkerPool>, String> {
+        let cfg = self.workers.clone();
+        self.pool
+            .get_or_init(|| async move {
+                tokio::task::spawn_blocking(move || {
+                    WorkerPool::new(cfg)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("worker start-up failed: {e}")))
+            })
+            .await
+            .clone()
+    }
+}
+
+/// Whether a scan decision lets the content through when a profile fires.
+pub(crate) fn passes_on_match(on_match: OnMatch) -> bool {
+    on_match == OnMatch::Audit
+}

@@ -1,0 +1,137 @@
+//! `[policies]` and `[enforce]`: where the policy document lives and how the
+//! enforcement gates spend their time.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::ConfigError;
+
+/// The policy document, the `[policies]` table.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoliciesConfig {
+    /// The policy document (TOML, see `policies/examples/policy.toml`). Not
+    /// set: a built-in document that allows every action (nothing is
+    /// scanned); admins can still replace it through the API, in memory.
+    pub file: Option<PathBuf>,
+    /// Where every version of the document is kept (for history and
+    /// rollback). Default: `<data_dir>/policy-history`.
+    pub history_dir: Option<PathBuf>,
+    /// Milliseconds between checks of `file` for changes; 0 turns the watch off.
+    pub watch_interval_ms: u64,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            history_dir: None,
+            watch_interval_ms: 1000,
+        }
+    }
+}
+
+impl PoliciesConfig {
+    /// Resolves relative paths against `base` (the config file's directory).
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for p in [&mut self.file, &mut self.history_dir]
+            .into_iter()
+            .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+    }
+
+    /// The history directory, defaulting under `data_dir`.
+    pub fn history_dir(&self, data_dir: &Path) -> PathBuf {
+        self.history_dir
+            .clone()
+            .unwrap_or_else(|| data_dir.join("policy-history"))
+    }
+
+    /// Checks the values, naming the field.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        if let Some(f) = &self.file {
+            if !f.is_file() {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_owned(),
+                    field: "policies.file",
+                    message: format!("{} is not a readable file", f.display()),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the enforcement gates spend their time, the `[enforce]` table.
+///
+/// Every gate fails closed: a scan that errors or takes longer than its
+/// budget blocks the action and says why.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnforceConfig {
+    /// Budget for deciding one keystroke, milliseconds.
+    pub keyboard_budget_ms: u64,
+    /// Budget for scanning pasted or copied text, milliseconds.
+    pub clipboard_budget_ms: u64,
+    /// Budget for scanning a request body the page sends, milliseconds.
+    pub submit_budget_ms: u64,
+    /// Budget for extracting and scanning one uploaded, downloaded or printed
+    /// file, milliseconds (OCR of a scanned PDF takes seconds).
+    pub file_budget_ms: u64,
+    /// Budget for scanning the text of a page, milliseconds.
+    pub page_budget_ms: u64,
+    /// Extraction worker processes (the same binary's `extract-worker`).
+    pub extract_workers: usize,
+    /// Largest file accepted for upload at all, bytes (policies may set less).
+    pub max_upload_bytes: u64,
+}
+
+impl Default for EnforceConfig {
+    fn default() -> Self {
+        Self {
+            keyboard_budget_ms: 50,
+            clipboard_budget_ms: 2_000,
+            submit_budget_ms: 3_000,
+            file_budget_ms: 60_000,
+            page_budget_ms: 3_000,
+            extract_workers: 2,
+            max_upload_bytes: 100 << 20,
+        }
+    }
+}
+
+impl EnforceConfig {
+    /// Checks the values, naming the field.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad = |field: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                field,
+                message: message.to_owned(),
+            })
+        };
+        for (field, v) in [
+            ("enforce.keyboard_budget_ms", self.keyboard_budget_ms),
+            ("enforce.clipboard_budget_ms", self.clipboard_budget_ms),
+            ("enforce.submit_budget_ms", self.submit_budget_ms),
+            ("enforce.file_budget_ms", self.file_budget_ms),
+            ("enforce.page_budget_ms", self.page_budget_ms),
+        ] {
+            if v == 0 || v > 600_000 {
+                return bad(field, "must be between 1 and 600000 milliseconds");
+            }
+        }
+        if self.extract_workers == 0 || self.extract_workers > 64 {
+            return bad("enforce.extract_workers", "must be between 1 and 64");
+        }
+        if self.max_upload_bytes == 0 {
+            return bad("enforce.max_upload_bytes", "must be positive");
+        }
+        Ok(())
+    }
+}
