@@ -222,6 +222,29 @@ fn user_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Us
     state.auth.identify(headers, peer)
 }
 
+/// The admin (or auditor) making this request, or the JSON error to answer
+/// with: 401 when nobody is signed in, 403 for a signed-in non-admin. Every
+/// admin and audit endpoint starts here.
+pub fn require_admin(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<User, Response> {
+    match user_of(state, headers, peer) {
+        Some(u) if u.admin => Ok(u),
+        Some(_) => Err(api_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this needs an administrator",
+        )),
+        None => Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in as an administrator",
+        )),
+    }
+}
+
 async fn static_file(state: &AppState, name: &str) -> Response {
     match tokio::fs::read(state.config.web_root.join(name)).await {
         Ok(body) => (
