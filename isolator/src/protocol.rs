@@ -14,7 +14,7 @@ pub const SUBPROTOCOL: &str = "isolator.v1";
 /// Prefix of the sub-protocol entry carrying the session token.
 pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "isolator.token.";
 /// Largest client message accepted, in bytes.
-pub const MAX_CLIENT_MESSAGE: usize = 64 * 1024;
+pub const MAX_CLIENT_MESSAGE: usize = 4 << 20;
 /// Size of the binary frame header.
 pub const FRAME_HEADER_LEN: usize = 16;
 
@@ -465,6 +465,12 @@ pub enum ServerMsg {
     Pong {
         /// Echo.
         id: u64,
+    },
+    /// Text the page copied and the copy gate allowed: the client writes it
+    /// to the user's clipboard.
+    Copy {
+        /// The text.
+        text: String,
     },
 }
 

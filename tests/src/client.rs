@@ -165,6 +165,7 @@ impl Client {
             "ArrowLeft" => ("ArrowLeft", 37, None),
             "ArrowRight" => ("ArrowRight", 39, None),
             "PageDown" => ("PageDown", 34, None),
+            "Insert" => ("Insert", 45, None),
             other if other.len() == 1 => {
                 ("", other.to_ascii_uppercase().as_bytes()[0] as i64, None)
             }

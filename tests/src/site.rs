@@ -30,7 +30,8 @@ pub struct TestSite {
     _task: tokio::task::JoinHandle<()>,
 }
 
-type Log = Arc<Mutex<Vec<Recorded>>>;
+/// The request log the site's handlers share.
+pub type Log = Arc<Mutex<Vec<Recorded>>>;
 
 impl TestSite {
     /// Starts the site on 127.0.0.1, port 0.
@@ -48,6 +49,8 @@ impl TestSite {
             .route("/scroll", get(scroll))
             .route("/bench/input", get(bench_input))
             .route("/viewport", get(viewport))
+            .route("/gates/report", post(|| async { "ok" }))
+            .merge(crate::site_clipboard::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

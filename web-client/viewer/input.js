@@ -29,7 +29,7 @@ export const MOD_SHIFT = 8;
 const WHEEL_LINE_PX = 40;
 const WHEEL_PAGE_FRACTION = 0.9;
 /** Largest JSON message the server accepts. */
-const MAX_MESSAGE_BYTES = 64 * 1024;
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad|iPod/.test(navigator.platform || navigator.userAgent);
 const BUTTONS = ['left', 'middle', 'right', 'back', 'forward'];
@@ -300,7 +300,7 @@ export class InputController {
     const bytes = this.encoder.encode(JSON.stringify(msg)).length;
     if (bytes > MAX_MESSAGE_BYTES) {
       const kib = Math.ceil(bytes / 1024);
-      this.notify('warn', 'paste_too_large', `This paste is ${kib} KiB; at most 63 KiB of text can be pasted at once.`);
+      this.notify('warn', 'paste_too_large', `This paste is ${kib} KiB; at most 4 MiB of text can be pasted at once.`);
       return;
     }
     this.flushPointer();

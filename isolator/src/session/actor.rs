@@ -25,7 +25,9 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
+mod copy;
 mod gates;
+mod keyboard;
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
@@ -99,6 +101,8 @@ pub(super) struct Actor {
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     enforcer: Arc<Enforcer>,
+    kb: keyboard::KeyboardState,
+    copies: copy::CopyState,
 }
 
 impl Actor {
@@ -160,6 +164,8 @@ impl Actor {
             egress: Some(init.egress),
             egress_events: init.egress_events,
             enforcer: init.enforcer,
+            kb: Default::default(),
+            copies: Default::default(),
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -502,15 +508,19 @@ impl Actor {
                 location,
             } => match input::key(kind, &key, &code, key_code, mods, repeat, location) {
                 KeyAction::Dispatch(cmd) => {
-                    if let Some(t) = self.active_tab() {
-                        t.input(*cmd).await;
+                    if self.keyboard_allows_key(kind, &key, mods) {
+                        if let Some(t) = self.active_tab() {
+                            t.input(*cmd).await;
+                        }
                     }
                 }
                 KeyAction::PasteShortcut => {}
             },
             ClientMsg::Text { text } => {
-                if let Some(t) = self.active_tab() {
-                    t.input(input::insert_text(&text)).await;
+                if self.keyboard_allows_text(&text) {
+                    if let Some(t) = self.active_tab() {
+                        t.input(input::insert_text(&text)).await;
+                    }
                 }
             }
             ClientMsg::Paste { text } => self.paste(text).await,
@@ -703,6 +713,7 @@ impl Actor {
                 }
             }
             TabEvent::Report(payload) => self.on_report(tab_id, &payload),
+            TabEvent::Copy(payload) => self.copy(tab_id, &payload).await,
             TabEvent::Gone => return self.remove_tab(tab_id).await,
         }
         None
@@ -721,6 +732,7 @@ impl Actor {
             return;
         };
         match v.get("k").and_then(|k| k.as_str()) {
+            Some("field") => self.keyboard_field_report(tab_id, &v),
             Some("title") => {
                 let title: String = v
                     .get("title")
@@ -883,6 +895,7 @@ impl Actor {
         let pos = self.tabs.iter().position(|t| t.id == id)?;
         debug!(tab = id, "tab closed");
         self.tabs.remove(pos);
+        self.keyboard_tab_closed(id);
         let closed: Vec<u64> = self
             .dialogs
             .iter()

@@ -7,6 +7,7 @@
 //! is bound to the user who created it.
 
 mod actor;
+pub mod field;
 pub mod input;
 pub mod socket;
 pub mod tab;

@@ -57,3 +57,71 @@
   // Back/forward cache restores keep this script's state: report again.
   window.addEventListener("pageshow", (e) => { if (e.persisted) { last = null; report(); } });
 })();
+
+// The focused text field: its value and selection, for the keyboard gate
+// (the server models the field so that it can refuse the keystroke that
+// would complete a sensitive value). Reported on focus changes, after typing
+// pauses, and after the caret moves; never on every keystroke.
+(() => {
+  const base = Math.floor(Math.random() * 1e6) * 1e6;
+  let next = 1;
+  const ids = new WeakMap();
+  const idOf = (el) => {
+    let id = ids.get(el);
+    if (!id) { id = base + next++; ids.set(el, id); }
+    return id;
+  };
+  const TEXT_TYPES = ["", "text", "search", "email", "url", "tel", "password", "number"];
+  const isText = (el) => !!el && (el.isContentEditable || el.tagName === "TEXTAREA" ||
+    (el.tagName === "INPUT" && TEXT_TYPES.includes((el.getAttribute("type") || "").toLowerCase())));
+  const deepActive = () => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+    return el;
+  };
+  const MAX = 1 << 20;
+  const stateOf = (el) => {
+    if (el.isContentEditable) {
+      let root = el;
+      while (root.parentElement && root.parentElement.isContentEditable) root = root.parentElement;
+      const v = root.textContent || "";
+      const sel = (el.getRootNode().getSelection ? el.getRootNode() : document).getSelection();
+      let s = v.length, e = v.length;
+      if (sel && sel.rangeCount && root.contains(sel.getRangeAt(0).startContainer)) {
+        const r = sel.getRangeAt(0);
+        const pre = document.createRange();
+        pre.selectNodeContents(root);
+        pre.setEnd(r.startContainer, r.startOffset);
+        s = pre.toString().length;
+        e = s + r.toString().length;
+      }
+      return { v, s, e, m: true };
+    }
+    const v = el.value || "";
+    let s = v.length, e = v.length;
+    try {
+      if (el.selectionStart !== null) { s = el.selectionStart; e = el.selectionEnd; }
+    } catch (_) { /* number and email inputs have no selection API */ }
+    return { v, s, e, m: el.tagName === "TEXTAREA" };
+  };
+  let timer = 0;
+  const send = () => {
+    timer = 0;
+    const el = deepActive();
+    // Focus inside an iframe: that frame's own script reports.
+    if (el && (el.tagName === "IFRAME" || el.tagName === "FRAME")) return;
+    let msg = { k: "field", f: 0 };
+    if (isText(el)) {
+      const st = stateOf(el);
+      msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m };
+    }
+    try { globalThis.__isolatorReport(JSON.stringify(msg)); } catch (_) { /* gone */ }
+  };
+  const soon = (ms) => { clearTimeout(timer); timer = setTimeout(send, ms); };
+  document.addEventListener("focusin", () => soon(0), true);
+  document.addEventListener("focusout", () => soon(0), true);
+  document.addEventListener("input", () => soon(150), true);
+  document.addEventListener("keyup", (e) => { if (e.key.length !== 1) soon(60); }, true);
+  document.addEventListener("mouseup", () => soon(30), true);
+  document.addEventListener("select", () => soon(30), true);
+})();

@@ -30,6 +30,10 @@ pub const WORLD: &str = "__isolator";
 pub const BINDING: &str = "__isolatorReport";
 /// The script installed in every document of every tab.
 const PAGE_SCRIPT: &str = include_str!("page_script.js");
+/// Main-world binding the copy hook reports through (hidden from the page).
+pub const COPY_BINDING: &str = "__isolatorCopy";
+/// The copy hook, installed in the main world of every document.
+const COPY_SCRIPT: &str = include_str!("page_copy.js");
 
 /// An event from a tab, for the session actor.
 #[derive(Debug)]
@@ -76,6 +80,8 @@ pub enum TabEvent {
     },
     /// The page script reported something (JSON payload).
     Report(String),
+    /// The page copied text (JSON `{text, how}` from the copy hook).
+    Copy(String),
     /// The tab's event streams ended (target gone).
     Gone,
 }
@@ -152,6 +158,24 @@ impl Tab {
             page.execute(AddScriptToEvaluateOnNewDocumentParams {
                 source: PAGE_SCRIPT.into(),
                 world_name: Some(WORLD.into()),
+                include_command_line_api: None,
+                run_immediately: Some(true),
+            }),
+        )
+        .await?;
+        with_timeout(
+            timeout,
+            page.execute(AddBindingParams {
+                name: COPY_BINDING.into(),
+                execution_context_name: None,
+            }),
+        )
+        .await?;
+        with_timeout(
+            timeout,
+            page.execute(AddScriptToEvaluateOnNewDocumentParams {
+                source: COPY_SCRIPT.into(),
+                world_name: None,
                 include_command_line_api: None,
                 run_immediately: Some(true),
             }),
@@ -374,7 +398,11 @@ async fn forward_events(
     });
     let dialog_closed = dialog_closed.map(|_| TabEvent::DialogClosed);
     let bindings = bindings.filter_map(|ev| async move {
-        (ev.name == BINDING).then(|| TabEvent::Report(ev.payload.clone()))
+        match ev.name.as_str() {
+            BINDING => Some(TabEvent::Report(ev.payload.clone())),
+            COPY_BINDING => Some(TabEvent::Copy(ev.payload.clone())),
+            _ => None,
+        }
     });
 
     let mut all = futures::stream::select_all([

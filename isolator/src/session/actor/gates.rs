@@ -28,7 +28,21 @@ impl Actor {
             };
             self.notice(level, &code, text);
         }
-        let event = GateEvent {
+        let event = self.gate_event(tab, url, gate, what, verdict);
+        event.log();
+        self.on_gate_event(event);
+    }
+
+    /// The event for a decision of this session.
+    pub(super) fn gate_event(
+        &self,
+        tab: Option<u16>,
+        url: &str,
+        gate: Action,
+        what: String,
+        verdict: Verdict,
+    ) -> GateEvent {
+        GateEvent {
             session: self.handle.id.clone(),
             user: self.handle.user.name.clone(),
             tab,
@@ -36,14 +50,12 @@ impl Actor {
             gate,
             what,
             verdict,
-        };
-        event.log();
-        self.on_gate_event(event);
+        }
     }
 
     /// Keeps what listings show about a session's decisions current; the
     /// recorder takes the event when the session is recorded.
-    fn on_gate_event(&mut self, event: GateEvent) {
+    pub(super) fn on_gate_event(&mut self, event: GateEvent) {
         if event.verdict.outcome != Outcome::Allow || !event.verdict.detectors.is_empty() {
             let mut live = self.handle.live.lock().expect("live lock");
             live.incidents += 1;
@@ -66,6 +78,7 @@ impl Actor {
         let passes = verdict.passes();
         self.report_gate(Some(tab_id), &url, Action::Paste, what, verdict);
         if passes {
+            self.keyboard_pasted(tab_id, &text);
             if let Some(t) = self.tab(tab_id) {
                 t.input(input::insert_text(&text)).await;
             }

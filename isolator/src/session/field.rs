@@ -1,0 +1,332 @@
+//! The server's model of the text field a user is typing into, for the
+//! keyboard gate.
+//!
+//! Every keystroke passes through the isolator, so the server can know what
+//! a field will hold *before* the keystroke reaches the page. The model is a
+//! [`FieldScanner`] (incremental: the cost of an edit does not grow with the
+//! field) plus the caret. Typing, deleting and pasting update it as they are
+//! dispatched; the page script reports the field's real value and selection
+//! on focus, after typing pauses, and after caret moves (arrow keys, clicks),
+//! and the model re-synchronises from those reports when no keystroke is in
+//! flight. A keystroke that would complete a finding is refused, so the field
+//! never holds the full value.
+//!
+//! Text typed where no editable field has focus (canvas editors, key
+//! handlers on the page) goes into a "typed run" model of its own, so a value
+//! typed there is still caught.
+
+use std::time::{Duration, Instant};
+
+use enforcer::{FieldScanner, ScanReport};
+
+/// What the page script reports about the focused field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldReport {
+    /// Field id (stable per element for the life of its document; 0 = none).
+    pub field: u64,
+    /// Its value (UTF-8).
+    pub value: String,
+    /// Selection start, in UTF-16 code units (as the DOM counts).
+    pub start_utf16: usize,
+    /// Selection end, in UTF-16 code units.
+    pub end_utf16: usize,
+    /// Enter inserts a line break (textarea, contenteditable).
+    pub multiline: bool,
+}
+
+/// Keystrokes in flight within this much of a report make it untrustworthy.
+const QUIET: Duration = Duration::from_millis(120);
+
+/// Most bytes of a field modelled; a longer field is modelled from the
+/// caret's neighbourhood only (typed text is still scanned as it grows).
+pub const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// An edit the keyboard gate considers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edit<'a> {
+    /// Insert text at the caret (replacing the selection).
+    Insert(&'a str),
+    /// Backspace: delete the selection or the character before the caret.
+    Backspace,
+    /// Delete: the selection or the character after the caret.
+    Delete,
+}
+
+/// The model of one field.
+pub struct FieldModel {
+    /// Field id from the page script (0: the typed run, no field focused).
+    pub field: u64,
+    /// Enter inserts a line break.
+    pub multiline: bool,
+    scanner: FieldScanner,
+    /// Selection as byte offsets into the scanner's text.
+    sel: (usize, usize),
+    /// The caret may be wrong (a key moved it or changed the text in a way
+    /// the model does not follow); the next report is applied whatever its age.
+    stale: bool,
+    last_edit: Option<Instant>,
+    pending: Option<FieldReport>,
+}
+
+impl std::fmt::Debug for FieldModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FieldModel")
+            .field("field", &self.field)
+            .field("len", &self.scanner.text().len())
+            .field("sel", &self.sel)
+            .field("stale", &self.stale)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of trying an edit.
+#[derive(Debug)]
+pub enum Tried {
+    /// The edit completes no finding; it has been applied to the model.
+    Clean,
+    /// The edit would complete a finding that makes a profile fire; the model
+    /// is unchanged. Holds the report of the field as it would have been.
+    Completes(ScanReport),
+    /// As `Completes`, for an `audit` rule: the edit has been applied.
+    Applied(ScanReport),
+}
+
+impl FieldModel {
+    /// A model over `scanner` (empty), for field `field`.
+    pub fn new(scanner: FieldScanner, field: u64) -> FieldModel {
+        FieldModel {
+            field,
+            multiline: false,
+            scanner,
+            sel: (0, 0),
+            stale: false,
+            last_edit: None,
+            pending: None,
+        }
+    }
+
+    /// The modelled text.
+    pub fn text(&self) -> &str {
+        self.scanner.text()
+    }
+
+    /// The selection in bytes.
+    pub fn selection(&self) -> (usize, usize) {
+        self.sel
+    }
+
+    /// Marks the caret as unknown until the next report.
+    pub fn mark_stale(&mut self) {
+        self.stale = true;
+    }
+
+    /// Takes a report from the page: applied at once when no keystroke is in
+    /// flight (or the model is stale), else kept and applied at the next
+    /// quiet moment ([`FieldModel::settle`]). The cost is one comparison of
+    /// the value when nothing changed.
+    pub fn report(&mut self, report: FieldReport, now: Instant) {
+        let quiet = self
+            .last_edit
+            .is_none_or(|t| now.duration_since(t) >= QUIET);
+        if quiet || self.stale {
+            self.apply(report);
+        } else {
+            self.pending = Some(report);
+        }
+    }
+
+    /// Applies a pending report once typing has paused.
+    pub fn settle(&mut self, now: Instant) {
+        if self
+            .last_edit
+            .is_none_or(|t| now.duration_since(t) >= QUIET)
+        {
+            if let Some(r) = self.pending.take() {
+                self.apply(r);
+            }
+        }
+    }
+
+    fn apply(&mut self, r: FieldReport) {
+        self.pending = None;
+        self.stale = false;
+        self.multiline = r.multiline;
+        let value = if r.value.len() > MAX_FIELD_BYTES {
+            let mut cut = MAX_FIELD_BYTES;
+            while !r.value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            &r.value[..cut]
+        } else {
+            r.value.as_str()
+        };
+        if self.scanner.text() != value {
+            self.scanner.set_text(value);
+        }
+        let a = utf16_to_byte(value, r.start_utf16);
+        let b = utf16_to_byte(value, r.end_utf16);
+        self.sel = (a.min(b), a.max(b));
+    }
+
+    /// Tries `edit` at the caret. `audit` applies a completing edit anyway
+    /// (the rule only records). Costs one incremental scan of the edit's
+    /// neighbourhood, plus one more to undo a refused edit.
+    pub fn try_edit(&mut self, edit: Edit<'_>, audit: bool, now: Instant) -> Tried {
+        self.settle(now);
+        let text_len = self.scanner.text().len();
+        let (mut a, mut b) = self.sel;
+        if b > text_len || a > b {
+            // The model lost track: put the caret at the end.
+            a = text_len;
+            b = text_len;
+        }
+        let (range, insert) = match edit {
+            Edit::Insert(s) => (a..b, s),
+            Edit::Backspace if a == b => (prev_char(self.scanner.text(), a)..a, ""),
+            Edit::Delete if a == b => (a..next_char(self.scanner.text(), a), ""),
+            Edit::Backspace | Edit::Delete => (a..b, ""),
+        };
+        if range.is_empty() && insert.is_empty() {
+            return Tried::Clean;
+        }
+        let removed = self.scanner.text()[range.clone()].to_owned();
+        let report = match self.scanner.replace(range.clone(), insert) {
+            Ok(r) => r,
+            Err(_) => {
+                self.stale = true;
+                return Tried::Clean;
+            }
+        };
+        let new_end = range.start + insert.len();
+        self.last_edit = Some(now);
+        // Only an insertion completes a value; deleting never discloses anything.
+        let completes = !insert.is_empty()
+            && report.is_match()
+            && report
+                .findings
+                .iter()
+                .any(|f| f.start <= new_end && f.end >= range.start);
+        if completes && !audit {
+            // Undo: the page never receives this keystroke.
+            let _ = self.scanner.replace(range.start..new_end, &removed);
+            return Tried::Completes(report);
+        }
+        self.sel = (new_end, new_end);
+        if completes {
+            Tried::Applied(report)
+        } else {
+            Tried::Clean
+        }
+    }
+}
+
+fn prev_char(s: &str, at: usize) -> usize {
+    s[..at].char_indices().next_back().map_or(0, |(i, _)| i)
+}
+
+fn next_char(s: &str, at: usize) -> usize {
+    s[at..].chars().next().map_or(at, |c| at + c.len_utf8())
+}
+
+/// The byte offset of UTF-16 offset `u` in `s` (clamped to the end).
+pub fn utf16_to_byte(s: &str, u: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in s.char_indices() {
+        if units >= u {
+            return i;
+        }
+        units += c.len_utf16();
+    }
+    s.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> FieldModel {
+        let engine = enforcer::Engine::with_defaults();
+        let sel = engine.selection(&["financial"]).unwrap();
+        FieldModel::new(engine.field_scanner(&sel), 1)
+    }
+
+    fn type_all(m: &mut FieldModel, s: &str, t: Instant) -> Vec<bool> {
+        s.chars()
+            .map(|c| {
+                let mut buf = [0u8; 4];
+                !matches!(
+                    m.try_edit(Edit::Insert(c.encode_utf8(&mut buf)), false, t),
+                    Tried::Completes(_)
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_keystroke_completing_a_card_number_is_refused() {
+        let mut m = model();
+        let t = Instant::now();
+        let delivered = type_all(&mut m, "card 4111 1111 1111 1111", t);
+        // Every key but the last is delivered; the last would complete the number.
+        assert!(delivered[..delivered.len() - 1].iter().all(|d| *d));
+        assert!(!delivered[delivered.len() - 1]);
+        assert_eq!(m.text(), "card 4111 1111 1111 111");
+        // Typing it again is refused again; deleting works; other text flows.
+        assert!(!type_all(&mut m, "1", t)[0]);
+        assert!(matches!(
+            m.try_edit(Edit::Backspace, false, t),
+            Tried::Clean
+        ));
+        assert_eq!(m.text(), "card 4111 1111 1111 11");
+        assert!(type_all(&mut m, "x", t)[0]);
+    }
+
+    #[test]
+    fn reports_resynchronise_when_typing_pauses() {
+        let mut m = model();
+        let t0 = Instant::now();
+        type_all(&mut m, "abc", t0);
+        // A report while keys are in flight waits...
+        let r = FieldReport {
+            field: 1,
+            value: "4111 1111 1111 111 and more".into(),
+            start_utf16: 18,
+            end_utf16: 18,
+            multiline: false,
+        };
+        m.report(r, t0);
+        assert_eq!(m.text(), "abc");
+        // ...and applies once typing has paused.
+        let later = t0 + Duration::from_millis(500);
+        assert!(matches!(
+            m.try_edit(Edit::Insert("1"), false, later),
+            Tried::Completes(_)
+        ));
+        assert_eq!(m.text(), "4111 1111 1111 111 and more");
+        assert_eq!(m.selection(), (18, 18));
+    }
+
+    #[test]
+    fn utf16_offsets_map_to_bytes() {
+        assert_eq!(utf16_to_byte("a😀b", 0), 0);
+        assert_eq!(utf16_to_byte("a😀b", 1), 1);
+        assert_eq!(utf16_to_byte("a😀b", 3), 5);
+        assert_eq!(utf16_to_byte("a😀b", 9), 6);
+        assert_eq!(utf16_to_byte("éa", 1), 2);
+    }
+
+    #[test]
+    fn audit_rules_let_the_keystroke_through_and_say_so() {
+        let mut m = model();
+        let t = Instant::now();
+        for c in "4111 1111 1111 111".chars() {
+            let mut b = [0u8; 4];
+            m.try_edit(Edit::Insert(c.encode_utf8(&mut b)), true, t);
+        }
+        assert!(matches!(
+            m.try_edit(Edit::Insert("1"), true, t),
+            Tried::Applied(_)
+        ));
+        assert_eq!(m.text(), "4111 1111 1111 1111");
+    }
+}

@@ -1,0 +1,74 @@
+//! Test pages for the keyboard, paste and copy gates.
+//!
+//! Every page posts what the isolated page holds back to the site (which
+//! records it), so a test can prove what did and did not reach the page.
+
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+
+use crate::site::Log;
+
+/// The pages, merged into the test site's router.
+pub fn routes() -> Router<Log> {
+    Router::new()
+        .route("/gates/field", get(field))
+        .route("/gates/copy", get(copy))
+        .route("/gates/clipboard-probe", get(probe))
+}
+
+fn doc(title: &str, body: &str, script: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html><head><meta charset=utf-8><title>{title}</title>\
+         <style>body{{font:20px sans-serif;margin:0;padding:20px}}\
+         #t{{position:absolute;left:20px;top:100px;width:700px;height:120px;font-size:20px}}\
+         #secret{{position:absolute;left:20px;top:100px;font-size:28px}}\
+         button{{position:absolute;left:20px;width:300px;height:50px;font-size:20px}}\
+         #b1{{top:250px}} #b2{{top:320px}} #b3{{top:390px}}</style></head>\
+         <body>{body}<script>{script}</script></body></html>"
+    ))
+}
+
+/// A textarea (focused) whose value the page posts to `/gates/report`
+/// every time a button is clicked, and on demand via `#b1`.
+async fn field() -> Html<String> {
+    doc(
+        "Field",
+        "<textarea id=t autofocus></textarea><button id=b1>Report</button>",
+        "const t = document.getElementById('t'); t.focus();\
+         document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST', body: 'value=' + t.value});",
+    )
+}
+
+/// Text to copy with Ctrl+A/Ctrl+C, and buttons that copy through the
+/// async clipboard API and `execCommand('copy')`.
+async fn copy() -> Html<String> {
+    doc(
+        "Copy",
+        "<p id=secret>Invoice paid with card 4111 1111 1111 1111 today</p>\
+         <button id=b1>Copy clean</button><button id=b2>Copy card</button><button id=b3>execCommand</button>",
+        "document.getElementById('b1').onclick = () => navigator.clipboard.writeText('hello from the page');\
+         document.getElementById('b2').onclick = () => navigator.clipboard.writeText('pay 5500 0000 0000 0004 now');\
+         document.getElementById('b3').onclick = () => {\
+           const d = document.createElement('textarea'); d.value = 'exec copy words'; document.body.appendChild(d);\
+           d.select(); document.execCommand('copy'); d.remove(); };",
+    )
+}
+
+/// Tries every way a page could read Chromium's shared clipboard, and
+/// posts what it got to `/gates/report`.
+async fn probe() -> Html<String> {
+    doc(
+        "Probe",
+        "<textarea id=t autofocus></textarea><button id=b1>Probe</button>",
+        "const t = document.getElementById('t'); t.focus();\
+         const run = async () => {\
+           t.focus(); t.value = ''; let exec = 'x';\
+           try { exec = String(document.execCommand('paste')) + ':' + t.value; } catch (e) { exec = 'error'; }\
+           let api = '';\
+           try { api = await navigator.clipboard.readText(); } catch (e) { api = 'denied'; }\
+           await fetch('/gates/report', {method: 'POST', body: 'exec=' + exec + '&api=' + api + '&field=' + t.value});\
+         };\
+         document.getElementById('b1').onclick = run;",
+    )
+}
