@@ -18,6 +18,9 @@ mod event;
 pub mod notice;
 mod verdict;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
