@@ -137,6 +137,15 @@ pub struct SessionsConfig {
     pub reconnect_grace_secs: u64,
     /// Most tabs (the main page plus popups) a session may have open.
     pub max_tabs: usize,
+    /// Most page loads (main-frame navigations, redirects and reloads
+    /// included) per session per minute; beyond it loading is stopped with a
+    /// notice (a refresh or redirect loop cannot spin the browser).
+    pub max_navigations_per_minute: u32,
+    /// A page whose renderer does not answer for this many seconds (a script
+    /// in an endless loop) is reported after a third of it and then stopped:
+    /// its renderer is killed and the tab shows a blank page. Sessions have
+    /// their own renderers, so others are not affected.
+    pub busy_page_kill_secs: u64,
 }
 
 impl Default for SessionsConfig {
@@ -146,6 +155,8 @@ impl Default for SessionsConfig {
             idle_timeout_secs: 15 * 60,
             reconnect_grace_secs: 60,
             max_tabs: 8,
+            max_navigations_per_minute: 120,
+            busy_page_kill_secs: 30,
         }
     }
 }
@@ -318,6 +329,18 @@ impl Config {
         }
         if self.sessions.max_tabs == 0 || self.sessions.max_tabs > 100 {
             return bad("sessions.max_tabs", "must be between 1 and 100".into());
+        }
+        if self.sessions.max_navigations_per_minute == 0 {
+            return bad(
+                "sessions.max_navigations_per_minute",
+                "must be at least 1".into(),
+            );
+        }
+        if !(6..=3600).contains(&self.sessions.busy_page_kill_secs) {
+            return bad(
+                "sessions.busy_page_kill_secs",
+                "must be between 6 and 3600 seconds".into(),
+            );
         }
         if !(1..=100).contains(&self.stream.jpeg_quality) {
             return bad("stream.jpeg_quality", "must be between 1 and 100".into());

@@ -28,6 +28,7 @@ use tracing::{debug, info, warn};
 mod copy;
 mod gates;
 mod keyboard;
+mod limits;
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
@@ -103,6 +104,7 @@ pub(super) struct Actor {
     enforcer: Arc<Enforcer>,
     kb: keyboard::KeyboardState,
     copies: copy::CopyState,
+    limits: limits::LimitState,
 }
 
 impl Actor {
@@ -166,6 +168,7 @@ impl Actor {
             enforcer: init.enforcer,
             kb: Default::default(),
             copies: Default::default(),
+            limits: Default::default(),
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -210,6 +213,7 @@ impl Actor {
                     }
                 }
                 _ = tick.tick() => {
+                    self.probe_pages();
                     if let Some(reason) = self.check_timers() {
                         break reason;
                     }
@@ -641,6 +645,9 @@ impl Actor {
                 }
             }
             TabEvent::Navigated { url, new_document } => {
+                if new_document {
+                    self.limit_navigation(tab_id).await;
+                }
                 if let Some(t) = self.tab_mut(tab_id) {
                     t.url = url;
                     if new_document {
@@ -714,6 +721,7 @@ impl Actor {
             }
             TabEvent::Report(payload) => self.on_report(tab_id, &payload),
             TabEvent::Copy(payload) => self.copy(tab_id, &payload).await,
+            TabEvent::Responsive(answered) => self.on_probe(tab_id, answered).await,
             TabEvent::Gone => return self.remove_tab(tab_id).await,
         }
         None

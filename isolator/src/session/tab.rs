@@ -82,6 +82,8 @@ pub enum TabEvent {
     Report(String),
     /// The page copied text (JSON `{text, how}` from the copy hook).
     Copy(String),
+    /// Whether the page answered a responsiveness probe.
+    Responsive(bool),
     /// The tab's event streams ended (target gone).
     Gone,
 }

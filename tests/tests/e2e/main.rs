@@ -4,6 +4,7 @@
 
 mod browsing;
 mod clipboard;
+mod limits;
 mod login;
 mod resilience;
 mod security;
