@@ -69,6 +69,8 @@ pub struct Config {
     pub enforce: crate::enforce_config::EnforceConfig,
     /// Session recording for audit replay.
     pub audit: crate::audit::AuditConfig,
+    /// API request rate limits per client address.
+    pub rate_limit: crate::rate_limit::RateLimitConfig,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             policies: Default::default(),
             enforce: Default::default(),
             audit: Default::default(),
+            rate_limit: Default::default(),
         }
     }
 }
@@ -312,6 +315,7 @@ impl Config {
         self.policies.validate(origin)?;
         self.enforce.validate(origin)?;
         self.audit.validate(origin)?;
+        self.rate_limit.validate(origin)?;
         if !self.web_root.join("index.html").is_file() {
             return bad(
                 "web_root",

@@ -27,5 +27,6 @@ pub mod enforce_config;
 pub mod logging;
 pub mod policy_watch;
 pub mod protocol;
+pub mod rate_limit;
 pub mod server;
 pub mod session;

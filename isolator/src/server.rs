@@ -171,6 +171,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{id}/ws", get(session_ws))
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(crate::rate_limit::RateLimiter::new(
+                state.config.rate_limit.clone(),
+            )),
+            crate::rate_limit::limit,
+        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

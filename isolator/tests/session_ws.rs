@@ -297,3 +297,37 @@ async fn status_and_close_need_the_owner_and_the_token() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn api_requests_are_rate_limited_per_client_address() {
+    let mut config = Config::default();
+    config.rate_limit.per_second = 1;
+    config.rate_limit.burst = 3;
+    let server = start(config).await;
+    let client = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let client = client.clone();
+        let url = format!("http://{}{path}", server.addr);
+        async move { client.get(url).send().await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert_eq!(get("/api/me").await.status(), 200);
+    }
+    let limited = get("/api/me").await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().get("retry-after").is_some());
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Static pages are not counted; another client address has its own budget.
+    assert_eq!(get("/").await.status(), 200);
+    let other = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let res = other
+        .get(format!("http://{}/api/me", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
