@@ -12,9 +12,16 @@
 //!    bounded window only, then the validator;
 //! 4. custom detectors (regex / keywords / exact data);
 //! 5. context words are looked up only for matches whose confidence depends
-//!    on them, duplicates are merged, findings contained in a longer finding
-//!    of another detector are dropped, spans are mapped back to the original
-//!    text and evidence is redacted.
+//!    on them; one predefined finding is kept per span (the best: highest
+//!    confidence, then the one a context word raised, then the detector
+//!    listed first; custom detectors keep theirs), findings contained in a longer finding of another detector are
+//!    dropped, spans are mapped back to the original text and evidence is
+//!    redacted.
+//!
+//! A number-like candidate that is a piece of a longer grouped number (12
+//! digits of a 16-digit card that failed Luhn, 10 digits inside an IBAN) is
+//! capped at `low` confidence and claims nothing: it is reported for
+//! visibility but no predefined profile counts it.
 //!
 //! The engine is immutable and `Send + Sync`; per-scan state lives on the
 //! stack, regex caches come from the meta engine's internal pool.
@@ -390,6 +397,8 @@ struct Raw {
     start: usize,
     end: usize,
     confidence: Confidence,
+    /// Whether a context word (or the detector's keyword) raised the confidence.
+    ctx: bool,
 }
 
 /// A finding with the engine's detector index (for profile evaluation).
@@ -540,14 +549,15 @@ impl Engine {
         let t: &str = &n.text;
         let mut raws: Vec<Raw> = Vec::new();
         let window = inner.context_window;
-        let resolve = |det: &Det, score: Score, s: usize, e: usize| -> Option<Confidence> {
+        let resolve = |det: &Det, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
-                return score.bare;
+                // Context cannot change it: skip the lookup.
+                return score.bare.map(|c| (c, false));
             }
             if det.ctx.near(t, s, e, window) {
-                Some(score.ctx)
+                Some((score.ctx, true))
             } else {
-                score.bare
+                score.bare.map(|c| (c, false))
             }
         };
 
@@ -594,18 +604,19 @@ impl Engine {
                             continue;
                         };
                         if let Some(score) = f(c) {
-                            if let Some(conf) = resolve(det, score, c.start, c.end) {
+                            if let Some((conf, ctx)) = resolve(det, score, c.start, c.end) {
                                 raws.push(Raw {
                                     det: d,
                                     start: c.start,
                                     end: c.end,
-                                    confidence: conf,
+                                    confidence: if c.embedded { Confidence::Low } else { conf },
+                                    ctx,
                                 });
                                 hit = true;
                             }
                         }
                     }
-                    if hit {
+                    if hit && !c.embedded {
                         claimed.push((c.start, c.end));
                     }
                 }
@@ -650,12 +661,14 @@ impl Engine {
                                 continue;
                             }
                             if let Some(score) = check(&t[mm.start()..mm.end()]) {
-                                if let Some(conf) = resolve(det, score, mm.start(), mm.end()) {
+                                if let Some((conf, ctx)) = resolve(det, score, mm.start(), mm.end())
+                                {
                                     raws.push(Raw {
                                         det: det_idx,
                                         start: mm.start(),
                                         end: mm.end(),
                                         confidence: conf,
+                                        ctx,
                                     });
                                 }
                             }
@@ -690,6 +703,7 @@ impl Engine {
                                     start: vs,
                                     end: ve,
                                     confidence: score.ctx,
+                                    ctx: true,
                                 });
                                 break;
                             }
@@ -714,26 +728,34 @@ impl Engine {
                 continue;
             };
             for (s, e) in matcher.find(t, 0, t.len()) {
-                if let Some(conf) = resolve(det, *score, s, e) {
+                if let Some((conf, ctx)) = resolve(det, *score, s, e) {
                     raws.push(Raw {
                         det: d,
                         start: s,
                         end: e,
                         confidence: conf,
+                        ctx,
                     });
                 }
             }
         }
 
-        // Merge duplicates, drop findings contained in a longer one.
+        // One predefined finding per span (the best); custom detectors keep
+        // theirs, since a custom profile may count nothing else. Then drop
+        // findings contained in a longer one.
+        let custom = |r: &Raw| inner.dets[r.det].category == Category::Custom;
         raws.sort_by(|a, b| {
             a.start
                 .cmp(&b.start)
                 .then(b.end.cmp(&a.end))
-                .then(a.det.cmp(&b.det))
+                .then(custom(a).cmp(&custom(b)))
                 .then(b.confidence.cmp(&a.confidence))
+                .then(b.ctx.cmp(&a.ctx))
+                .then(a.det.cmp(&b.det))
         });
-        raws.dedup_by(|b, a| a.det == b.det && a.start == b.start && a.end == b.end);
+        raws.dedup_by(|b, a| {
+            a.start == b.start && a.end == b.end && (a.det == b.det || !custom(a) && !custom(b))
+        });
         let mut kept: Vec<Raw> = Vec::with_capacity(raws.len());
         let mut cover: Option<Raw> = None;
         for r in raws {

@@ -34,6 +34,8 @@ pub struct Cand<'t> {
     pub seps: Vec<&'t str>,
     /// Whether the span starts with `+` (E.164 phone numbers).
     pub plus: bool,
+    /// Whether it is a piece of a longer grouped number (see [`embedded`]).
+    pub embedded: bool,
 }
 
 impl Cand<'_> {
@@ -174,6 +176,35 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
     }
 }
 
+/// Whether the candidate `words[i..=j]` is a piece of a longer grouped number.
+/// It must have several words, and behind one of its own separators a
+/// neighbouring word of the chain that holds a digit and either has 3+
+/// characters (`3597-6512-9946` inside `5130-3597-6512-9946`, `0339 1245 7109`
+/// inside a card number) or, on the right, ends the chain or continues it with
+/// the same separator (`8849 3729 9286` in `GB33 JAMY 8849 3729 9286 86`).
+/// A card followed by its expiry (`... 1111 12/25`), a number followed by a
+/// letter group (`... 1111 EXP`) and a short prefix (`1-555-123-4567`) are
+/// not embedded.
+pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+    if i == j {
+        return false;
+    }
+    let inner = |k: usize| &text[words[k].1..words[k + 1].0];
+    let digit_word = |k: usize| {
+        let (s, e) = words[k];
+        text.as_bytes()[s..e].iter().any(u8::is_ascii_digit)
+    };
+    let long = |k: usize| words[k].1 - words[k].0 >= 3;
+    let same_sep = |sep: &str| (i..j).any(|k| inner(k) == sep);
+    let left = i > 0 && digit_word(i - 1) && long(i - 1) && same_sep(inner(i - 1));
+    let r = j + 1;
+    let right = r < words.len()
+        && digit_word(r)
+        && same_sep(inner(j))
+        && (long(r) || r + 1 == words.len() || inner(r) == inner(j));
+    left || right
+}
+
 /// Builds the candidate for words `words[i..=j]` of a chain.
 pub fn candidate<'t>(
     text: &'t str,
@@ -214,6 +245,7 @@ pub fn candidate<'t>(
         groups,
         seps,
         plus,
+        embedded: embedded(text, words, i, j),
     })
 }
 
@@ -242,6 +274,42 @@ mod tests {
         );
         assert_eq!(chains("nino AB 12 34 56 C"), vec!["AB 12 34 56 C"]);
         assert!(chains("no digits here at all").is_empty());
+    }
+
+    fn embedded_in(text: &str, piece: &str) -> bool {
+        let mut out = None;
+        for_each_chain(text, 0, text.len(), |w| {
+            for i in 0..w.len() {
+                for j in i..w.len() {
+                    if &text[w[i].0..w[j].1] == piece {
+                        out = Some(embedded(text, w, i, j));
+                    }
+                }
+            }
+        });
+        out.unwrap_or_else(|| panic!("{piece:?} is no candidate of {text:?}"))
+    }
+
+    #[test]
+    fn pieces_of_longer_numbers_are_embedded() {
+        let card = "card 5130-3597-6512-9946 ok";
+        assert!(embedded_in(card, "3597-6512-9946"));
+        assert!(embedded_in(card, "5130-3597-6512"));
+        assert!(!embedded_in(card, "5130-3597-6512-9946"));
+        let iban = "GB60 FPJE 7487 0110 5054 10";
+        assert!(embedded_in(iban, "0110 5054 10"));
+        assert!(embedded_in(iban, "7487 0110 5054"));
+        assert!(!embedded_in("call 1-555-123-4567", "555-123-4567"));
+        // Expiry dates, letter groups and other separators are not a longer number.
+        assert!(!embedded_in(
+            "4111 1111 1111 1111 12/25",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in(
+            "4111 1111 1111 1111 EXP 1225",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in("ssn 123-45-6789 1990", "123-45-6789"));
     }
 
     #[test]
