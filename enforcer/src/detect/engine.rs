@@ -34,11 +34,11 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
-use super::context::{ceil_boundary, floor_boundary, ContextWords};
+use super::context::{ceil_boundary, floor_boundary, ContextIndex};
 use super::custom::{self, CustomDetectorSpec, Matcher};
 use super::error::{Error, Result};
 use super::normalise::Normalised;
-use super::predefined::{self, Kind, Score};
+use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
 use super::redact::redact;
 use super::token::{self, Cand};
@@ -75,7 +75,7 @@ static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
 
 #[derive(Debug)]
 enum DetKind {
-    Token(fn(&Cand<'_>) -> Option<Score>),
+    Token(fn(&Cand<'_>) -> Option<Score>, Shape),
     Anchored {
         re: Regex,
         before: usize,
@@ -101,7 +101,6 @@ struct Det {
     category: Category,
     validation: String,
     context_words: Vec<String>,
-    ctx: ContextWords,
     requires_context: bool,
     reveal: (usize, usize),
     kind: DetKind,
@@ -188,7 +187,6 @@ impl EngineBuilder {
             description: spec.description.clone(),
             category: Category::Custom,
             validation,
-            ctx: ContextWords::new(&spec.context),
             context_words: spec.context.clone(),
             requires_context: false,
             reveal: (2, 2),
@@ -288,15 +286,24 @@ impl EngineBuilder {
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
+        let token_dets: Vec<usize> = dets
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| matches!(d.kind, DetKind::Token(..)))
+            .map(|(i, _)| i)
+            .collect();
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: ENGINE_IDS.fetch_add(1, Ordering::Relaxed),
-                token_dets: dets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| matches!(d.kind, DetKind::Token(_)))
-                    .map(|(i, _)| i)
-                    .collect(),
+                token_by_shape: token_by_shape(&dets, &token_dets),
+                context: ContextIndex::new(
+                    &dets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| (i, d.context_words.as_slice()))
+                        .collect::<Vec<_>>(),
+                ),
+                token_dets,
                 custom_dets: dets
                     .iter()
                     .enumerate()
@@ -315,13 +322,35 @@ impl EngineBuilder {
     }
 }
 
+/// Index of a candidate's (compact length, word count) in a shape table.
+fn shape_slot(len: usize, words: usize) -> usize {
+    len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)
+}
+
+/// For every (compact length, word count) slot, the detectors of `ids` whose shape admits it.
+fn token_by_shape(dets: &[Arc<Det>], ids: &[usize]) -> Vec<Vec<usize>> {
+    let mut table = vec![Vec::new(); (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
+    for len in 0..=token::MAX_COMPACT {
+        for words in 0..=token::MAX_WORDS {
+            for &d in ids {
+                if let DetKind::Token(_, shape) = &dets[d].kind {
+                    if shape.admits(len, words) {
+                        table[shape_slot(len, words)].push(d);
+                    }
+                }
+            }
+        }
+    }
+    table
+}
+
 fn compile_predefined(p: predefined::Predefined) -> Det {
     let compile = |pattern: &str| {
         custom::compile_regex(p.id, pattern)
             .unwrap_or_else(|e| panic!("predefined detector {}: {e}", p.id))
     };
     let (kind, literals) = match p.kind {
-        Kind::Token(f) => (DetKind::Token(f), Vec::new()),
+        Kind::Token(f, shape) => (DetKind::Token(f, shape), Vec::new()),
         Kind::Anchored {
             literals,
             pattern,
@@ -362,7 +391,6 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
         category: p.category,
         validation: p.validation.to_string(),
         context_words: p.context.iter().map(|s| s.to_string()).collect(),
-        ctx: ContextWords::new(p.context),
         requires_context: CONTEXT_ONLY.contains(&p.id),
         reveal: p.reveal,
         kind,
@@ -375,6 +403,10 @@ struct Inner {
     id: usize,
     dets: Vec<Arc<Det>>,
     token_dets: Vec<usize>,
+    /// Every detector's context words.
+    context: ContextIndex,
+    /// Token detectors that may take a candidate, by [`shape_slot`].
+    token_by_shape: Vec<Vec<usize>>,
     custom_dets: Vec<usize>,
     literals: AhoCorasick,
     literal_entries: Vec<(usize, bool)>,
@@ -549,12 +581,14 @@ impl Engine {
         let t: &str = &n.text;
         let mut raws: Vec<Raw> = Vec::new();
         let window = inner.context_window;
-        let resolve = |det: &Det, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
+        let occurrences = std::cell::OnceCell::new();
+        let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
                 // Context cannot change it: skip the lookup.
                 return score.bare.map(|c| (c, false));
             }
-            if det.ctx.near(t, s, e, window) {
+            let occ = occurrences.get_or_init(|| inner.context.occurrences(t));
+            if inner.context.near(occ, d, s, e, window) {
                 Some((score.ctx, true))
             } else {
                 score.bare.map(|c| (c, false))
@@ -569,42 +603,53 @@ impl Engine {
             .filter(|&d| on(d))
             .collect();
         if !token_dets.is_empty() {
-            let mut cands: Vec<Cand<'_>> = Vec::new();
+            let by_shape = if token_dets.len() == inner.token_dets.len() {
+                &inner.token_by_shape
+            } else {
+                &token_by_shape(&inner.dets, &token_dets)
+            };
+            // Candidates of a chain, longest first: (compact length, span
+            // length, start, first word, last word). Only the order is built
+            // up front; each candidate is then filled into one reused `Cand`.
+            let mut order: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
             let mut claimed: Vec<(usize, usize)> = Vec::new();
+            let mut c = Cand::empty(t);
             token::for_each_chain(t, 0, t.len(), |words| {
-                cands.clear();
+                order.clear();
                 claimed.clear();
                 for i in 0..words.len() {
+                    let start = token::cand_start(t, words, i);
+                    let mut compact = 0;
                     for j in i..words.len().min(i + token::MAX_WORDS) {
-                        match token::candidate(t, words, i, j) {
-                            Some(c) => cands.push(c),
-                            None => break,
+                        compact += words[j].1 - words[j].0;
+                        if compact > token::MAX_COMPACT {
+                            break;
+                        }
+                        if !by_shape[shape_slot(compact, j - i + 1)].is_empty() {
+                            order.push((compact, words[j].1 - start, start, i, j));
                         }
                     }
                 }
-                cands.sort_by(|a, b| {
-                    (b.compact.len(), b.end - b.start)
-                        .cmp(&(a.compact.len(), a.end - a.start))
-                        .then(a.start.cmp(&b.start))
-                });
-                for c in &cands {
-                    if !c.compact.bytes().any(|b| b.is_ascii_digit()) {
-                        continue;
-                    }
+                order.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+                for &(_, len, start, i, j) in &order {
+                    let end = start + len;
                     if claimed
                         .iter()
-                        .any(|&(s, e)| s < c.end && c.start < e && (s, e) != (c.start, c.end))
+                        .any(|&(s, e)| s < end && start < e && (s, e) != (start, end))
                     {
                         continue;
                     }
+                    if !c.fill(t, words, i, j) || !c.compact.bytes().any(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
                     let mut hit = false;
-                    for &d in &token_dets {
+                    for &d in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
                         let det = &inner.dets[d];
-                        let DetKind::Token(f) = det.kind else {
+                        let DetKind::Token(f, _) = det.kind else {
                             continue;
                         };
-                        if let Some(score) = f(c) {
-                            if let Some((conf, ctx)) = resolve(det, score, c.start, c.end) {
+                        if let Some(score) = f(&c) {
+                            if let Some((conf, ctx)) = resolve(d, score, c.start, c.end) {
                                 raws.push(Raw {
                                     det: d,
                                     start: c.start,
@@ -661,7 +706,8 @@ impl Engine {
                                 continue;
                             }
                             if let Some(score) = check(&t[mm.start()..mm.end()]) {
-                                if let Some((conf, ctx)) = resolve(det, score, mm.start(), mm.end())
+                                if let Some((conf, ctx)) =
+                                    resolve(det_idx, score, mm.start(), mm.end())
                                 {
                                     raws.push(Raw {
                                         det: det_idx,
@@ -728,7 +774,7 @@ impl Engine {
                 continue;
             };
             for (s, e) in matcher.find(t, 0, t.len()) {
-                if let Some((conf, ctx)) = resolve(det, *score, s, e) {
+                if let Some((conf, ctx)) = resolve(d, *score, s, e) {
                     raws.push(Raw {
                         det: d,
                         start: s,

@@ -123,7 +123,9 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
     let bytes = text.as_bytes();
     let to = to.min(bytes.len());
     let mut i = from;
-    let mut words: Vec<Word> = Vec::with_capacity(16);
+    let mut lead: Vec<Word> = Vec::with_capacity(MAX_WORDS);
+    let mut chain: Vec<Word> = Vec::with_capacity(16);
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(16);
     while i < to {
         // Skip to the next digit.
         match bytes[i..to].iter().position(u8::is_ascii_digit) {
@@ -135,11 +137,9 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
             s -= 1;
         }
         let first = word_at(bytes, s);
-        words.clear();
-        words.push(first);
         // Extend left.
         let mut left = first;
-        let mut lead: Vec<Word> = Vec::new();
+        lead.clear();
         while lead.len() < MAX_WORDS {
             match prev_word(bytes, left.start) {
                 Some(w) if w.start >= from && (w.digit || joinable_alpha(bytes, &w)) => {
@@ -149,8 +149,8 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
                 _ => break,
             }
         }
-        lead.reverse();
-        let mut chain: Vec<Word> = lead;
+        chain.clear();
+        chain.extend(lead.iter().rev());
         chain.push(first);
         // Extend right.
         let mut right = first;
@@ -170,7 +170,8 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
             }
         }
         // Trailing alphabetic words are kept (NINO suffix letter).
-        let spans: Vec<(usize, usize)> = chain.iter().map(|w| (w.start, w.end)).collect();
+        spans.clear();
+        spans.extend(chain.iter().map(|w| (w.start, w.end)));
         f(&spans);
         i = right.end.max(i + 1);
     }
@@ -205,48 +206,77 @@ pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> boo
     left || right
 }
 
-/// Builds the candidate for words `words[i..=j]` of a chain.
+/// Where the candidate `words[i..=j]` starts: a `+` (E.164) or `(` right
+/// before the first word belongs to it.
+pub fn cand_start(text: &str, words: &[(usize, usize)], i: usize) -> usize {
+    let bytes = text.as_bytes();
+    let start = words[i].0;
+    let plus = start > 0 && bytes[start - 1] == b'+' && (start < 2 || !is_word(bytes[start - 2]));
+    if plus || (start > 0 && bytes[start - 1] == b'(') {
+        start - 1
+    } else {
+        start
+    }
+}
+
+impl<'t> Cand<'t> {
+    /// An empty candidate whose buffers [`Cand::fill`] reuses.
+    pub fn empty(text: &'t str) -> Cand<'t> {
+        Cand {
+            start: 0,
+            end: 0,
+            raw: &text[..0],
+            compact: String::with_capacity(MAX_COMPACT),
+            digits_only: false,
+            groups: Vec::with_capacity(MAX_WORDS),
+            seps: Vec::with_capacity(MAX_WORDS),
+            plus: false,
+            embedded: false,
+        }
+    }
+
+    /// Rebuilds this candidate for words `words[i..=j]` of a chain of
+    /// `text`, reusing its buffers (no allocation on the hot path). False
+    /// when the words hold more than [`MAX_COMPACT`] characters.
+    pub fn fill(&mut self, text: &'t str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+        let bytes = text.as_bytes();
+        self.compact.clear();
+        self.groups.clear();
+        self.seps.clear();
+        for k in i..=j {
+            let (s, e) = words[k];
+            if self.compact.len() + (e - s) > MAX_COMPACT {
+                return false;
+            }
+            self.compact.push_str(&text[s..e]);
+            self.groups.push(e - s);
+            if k < j {
+                self.seps.push(&text[e..words[k + 1].0]);
+            }
+        }
+        self.compact.make_ascii_uppercase();
+        let start = cand_start(text, words, i);
+        self.plus = start < words[i].0 && bytes[start] == b'+';
+        self.start = start;
+        self.end = words[j].1;
+        self.raw = &text[start..self.end];
+        self.digits_only = self.compact.bytes().all(|b| b.is_ascii_digit());
+        self.embedded = embedded(text, words, i, j);
+        true
+    }
+}
+
+/// Builds the candidate for words `words[i..=j]` of a chain (tests; the
+/// engine reuses one [`Cand`] through [`Cand::fill`]).
+#[cfg(test)]
 pub fn candidate<'t>(
     text: &'t str,
     words: &[(usize, usize)],
     i: usize,
     j: usize,
 ) -> Option<Cand<'t>> {
-    let bytes = text.as_bytes();
-    let mut compact = String::new();
-    let mut groups = Vec::with_capacity(j - i + 1);
-    let mut seps = Vec::with_capacity(j - i);
-    for k in i..=j {
-        let (s, e) = words[k];
-        if compact.len() + (e - s) > MAX_COMPACT {
-            return None;
-        }
-        compact.push_str(&text[s..e]);
-        groups.push(e - s);
-        if k < j {
-            seps.push(&text[e..words[k + 1].0]);
-        }
-    }
-    compact.make_ascii_uppercase();
-    let mut start = words[i].0;
-    let end = words[j].1;
-    let plus = start > 0 && bytes[start - 1] == b'+' && (start < 2 || !is_word(bytes[start - 2]));
-    if plus || (start > 0 && bytes[start - 1] == b'(') {
-        start -= 1;
-    }
-    // Words must not continue past the span: a candidate is whole words only.
-    let digits_only = compact.bytes().all(|b| b.is_ascii_digit());
-    Some(Cand {
-        start,
-        end,
-        raw: &text[start..end],
-        compact,
-        digits_only,
-        groups,
-        seps,
-        plus,
-        embedded: embedded(text, words, i, j),
-    })
+    let mut c = Cand::empty(text);
+    c.fill(text, words, i, j).then_some(c)
 }
 
 #[cfg(test)]
