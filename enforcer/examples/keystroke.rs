@@ -1,0 +1,148 @@
+//! Per-keystroke cost of the incremental field scanner, as percentiles.
+//!
+//! ```text
+//! cargo run --release -p enforcer --example keystroke [-- --field-kb 10 --keystrokes 20000]
+//! ```
+//!
+//! A field is filled with 10 KB of generated prose (all predefined profiles
+//! on), then a user types into it at the end: text with card numbers, SSNs,
+//! e-mails and keys, a backspace now and then, and every 50 keystrokes a
+//! 4-byte word near the end replaced (autocorrect). Each edit is timed on its
+//! own (`FieldScanner::append` / `delete` / `replace`, findings and verdict
+//! included); the field is trimmed back to its start size, untimed, whenever
+//! it grows 2 KB past it. Prints p50/p90/p99/max per kind of edit and for
+//! all of them, and the 1 MB paste time.
+//! Exits 1 when the overall p99 is over 20 us (the target).
+
+#[path = "../benches/support/corpus.rs"]
+mod corpus;
+
+use std::time::{Duration, Instant};
+
+use enforcer::detect::PREDEFINED_PROFILES;
+use enforcer::Engine;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        None => default,
+        Some(i) => match args.get(i + 1).map(|v| v.parse::<usize>()) {
+            Some(Ok(v)) if v > 0 => v,
+            _ => {
+                eprintln!("keystroke: {name} needs a positive whole number");
+                std::process::exit(2);
+            }
+        },
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn row(name: &str, times: &mut [Duration]) -> Duration {
+    times.sort();
+    let p99 = percentile(times, 0.99);
+    println!(
+        "{name:<10} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+        times.len(),
+        us(percentile(times, 0.5)),
+        us(percentile(times, 0.9)),
+        us(p99),
+        us(times.last().copied().unwrap_or_default()),
+    );
+    p99
+}
+
+fn main() {
+    let field_kb = arg("--field-kb", 10);
+    let keystrokes = arg("--keystrokes", 20_000);
+    let engine = Engine::with_defaults();
+    let sel = engine
+        .selection(&PREDEFINED_PROFILES)
+        .expect("predefined profiles");
+    let start = corpus::prose(field_kb * 1024);
+    let start = &start[..field_kb * 1024];
+    let mut field = engine.field_scanner(&sel);
+    field.set_text(start);
+
+    let typed = "Hi, my card is 4111 1111 1111 1111 and SSN 123-45-6789; mail me at \
+                 jane.doe@example.com or use key AKIAIOSFODNN7EXAMPLE. Thanks! ";
+    let typed: Vec<char> = typed.chars().collect();
+    let (mut appends, mut deletes, mut replaces) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rng = corpus::Rng(0x5EED_0004_7E57_1234);
+    let mut fired = 0usize;
+    for k in 0..keystrokes {
+        if field.text().len() > start.len() + 2048 {
+            field.set_text(start);
+        }
+        let len = field.text().len();
+        let t;
+        let report;
+        if k % 50 == 49 && len >= 40 {
+            let at = len - 40;
+            let with = if rng.below(2) == 0 { "4111" } else { "word" };
+            t = Instant::now();
+            report = field.replace(at..at + 4, with).expect("in range");
+            replaces.push(t.elapsed());
+        } else if rng.below(10) == 0 && len > start.len() {
+            t = Instant::now();
+            report = field.delete(len - 1..len).expect("in range");
+            deletes.push(t.elapsed());
+        } else {
+            let mut buf = [0u8; 4];
+            let ch = typed[k % typed.len()].encode_utf8(&mut buf);
+            t = Instant::now();
+            report = field.append(ch);
+            appends.push(t.elapsed());
+        }
+        fired += usize::from(report.is_match());
+    }
+
+    let paste = corpus::dense(1 << 20);
+    let paste = &paste[..paste[..1 << 20].rfind('\n').map_or(1 << 20, |i| i + 1)];
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let mut f = engine.field_scanner(&sel);
+        let t = Instant::now();
+        let r = f.append(paste);
+        best = best.min(t.elapsed());
+        fired += usize::from(r.is_match());
+    }
+
+    println!(
+        "field {} KB, {keystrokes} edits, all predefined profiles ({fired} verdicts fired)",
+        field_kb
+    );
+    println!(
+        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "edit", "count", "p50 us", "p90 us", "p99 us", "max us"
+    );
+    row("append", &mut appends);
+    row("backspace", &mut deletes);
+    row("replace", &mut replaces);
+    let mut all: Vec<Duration> = appends
+        .iter()
+        .chain(&deletes)
+        .chain(&replaces)
+        .copied()
+        .collect();
+    let p99 = row("all", &mut all);
+    println!(
+        "paste {} bytes into an empty field: {:.2} ms (best of 5)",
+        paste.len(),
+        best.as_secs_f64() * 1e3
+    );
+    if p99 > Duration::from_micros(20) {
+        println!("p99 {:.2} us is over the 20 us target", us(p99));
+        std::process::exit(1);
+    }
+}
