@@ -134,6 +134,7 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("password_assignment", "password: changeme123", None),
     ("password_assignment", "password = ${DB_PASSWORD}", None),
     ("password_assignment", "db_password = os.environ[\"DB_PASSWORD\"]", None),
+    ("password_assignment", "Lukas said the pass is careful. Then", None),
     ("password_assignment", "let api_key = std::env::var(\"API_KEY\")?;", None),
     ("url_credentials", "postgres://admin:S3cr3tPw@db.internal:5432/app", Some(High)),
     ("url_credentials", "https://example.com/path@user", None),

@@ -585,7 +585,11 @@ fn code_expression(value: &str) -> bool {
 }
 
 fn password_value(m: &str) -> Option<Score> {
-    let value = m.trim_matches(|c| c == '"' || c == '\'');
+    // Sentence punctuation after the value is prose, not part of a secret
+    // (`the pass is careful.`).
+    let value = m
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim_end_matches(['.', '!', '?', ':', ')']);
     let lower = value.to_ascii_lowercase();
     if value.len() < 8
         || PLACEHOLDERS.iter().any(|p| lower.contains(p))
@@ -855,6 +859,9 @@ mod tests {
             assert!(!code_expression(v), "{v}");
         }
         assert!(password_value("Tr0ub4dor&3x").is_some());
+        // A word at the end of a sentence is not a password.
+        assert_eq!(password_value("careful."), None);
+        assert_eq!(password_value("together!"), None);
     }
 
     /// No token detector accepts a candidate outside its declared shape.
