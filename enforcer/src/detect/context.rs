@@ -4,12 +4,14 @@
 //! Aho-Corasick automaton ([`ContextIndex`]), each word knowing which
 //! detectors it serves. A finding at `[start, end)` has context when one of
 //! its detector's words occurs as a whole word within `window` bytes on
-//! either side (the span itself excluded). A scan finds the occurrences of
-//! all words once ([`ContextIndex::occurrences`], run lazily: only when a
-//! finding's confidence depends on context) and then answers each finding
-//! with a binary search, so dense text with thousands of findings costs one
-//! pass, not one window search per finding.
+//! either side (the span itself excluded). A scan ([`ContextScan`]) finds
+//! the occurrences of all words block by block (4 KB), lazily: a block is
+//! searched the first time a finding whose confidence depends on context
+//! looks near it, then each lookup is a binary search. Dense text with
+//! thousands of findings costs one pass, clean text with one finding costs
+//! a few blocks.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -20,6 +22,40 @@ pub struct ContextIndex {
     ac: Option<AhoCorasick>,
     /// For each word (pattern id): the detectors it serves, sorted.
     dets: Vec<Vec<usize>>,
+    /// Longest word, in bytes.
+    longest: usize,
+}
+
+/// Bytes per lazily searched block of a [`ContextScan`].
+const BLOCK: usize = 4096;
+
+/// Context lookups for one text: occurrences found block by block on demand.
+#[derive(Debug)]
+pub struct ContextScan<'a> {
+    index: &'a ContextIndex,
+    text: &'a str,
+    blocks: Vec<OnceCell<Vec<Occurrence>>>,
+}
+
+impl ContextScan<'_> {
+    /// Whether a word of `det` occurs wholly within `window` bytes before
+    /// `start` or after `end`.
+    pub fn near(&self, det: usize, start: usize, end: usize, window: usize) -> bool {
+        if self.index.ac.is_none() || self.text.is_empty() {
+            return false;
+        }
+        let lo = start.saturating_sub(window);
+        let hi = end.saturating_add(window).min(self.text.len());
+        let (first, last) = (lo / BLOCK, hi.saturating_sub(1) / BLOCK);
+        (first..=last.min(self.blocks.len() - 1)).any(|b| {
+            let occ = self.blocks[b].get_or_init(|| {
+                let from = b * BLOCK;
+                let to = (from + BLOCK).min(self.text.len());
+                self.index.occurrences_in(self.text, from, to)
+            });
+            self.index.near(occ, det, start, end, window)
+        })
+    }
 }
 
 /// One whole-word occurrence of a context word.
@@ -54,25 +90,49 @@ impl ContextIndex {
                 }
             }
         }
+        let longest = words.iter().map(String::len).max().unwrap_or(0);
         if words.is_empty() {
-            return ContextIndex { ac: None, dets };
+            return ContextIndex {
+                ac: None,
+                dets,
+                longest,
+            };
         }
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&words)
             .ok();
-        ContextIndex { ac, dets }
+        ContextIndex { ac, dets, longest }
+    }
+
+    /// Lazy context lookups for `text`.
+    pub fn scan<'a>(&'a self, text: &'a str) -> ContextScan<'a> {
+        ContextScan {
+            index: self,
+            text,
+            blocks: (0..text.len().div_ceil(BLOCK))
+                .map(|_| OnceCell::new())
+                .collect(),
+        }
     }
 
     /// Every whole-word occurrence of a context word in `text`, by start.
     pub fn occurrences(&self, text: &str) -> Vec<Occurrence> {
+        self.occurrences_in(text, 0, text.len())
+    }
+
+    /// The whole-word occurrences that start in `text[from..to]`, by start.
+    pub fn occurrences_in(&self, text: &str, from: usize, to: usize) -> Vec<Occurrence> {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
         let bytes = text.as_bytes();
+        let end = to.saturating_add(self.longest).min(bytes.len());
+        let input = aho_corasick::Input::new(bytes).range(from..end);
         let mut out: Vec<Occurrence> = ac
-            .find_overlapping_iter(bytes)
+            .find_overlapping_iter(input)
+            .filter(|m| m.start() < to)
             .filter(|m| {
                 let (s, e) = (m.start(), m.end());
                 (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
@@ -146,5 +206,26 @@ mod tests {
         assert!(c.near(&occ, 0, 25, 36, 40));
         let t4 = "ssn: 123-45-6789 and more";
         assert!(!c.near(&c.occurrences(t4), 0, 0, 16, 0));
+    }
+
+    #[test]
+    fn lazy_blocks_agree_with_one_pass() {
+        let c = ContextIndex::new(&[(0, &["ssn", "social security"][..])]);
+        // Words on and around 4 KB block borders.
+        let mut t = String::new();
+        while t.len() < 3 * BLOCK {
+            t.push_str("filler social security text ssn, ");
+        }
+        let all = c.occurrences(&t);
+        let lazy = c.scan(&t);
+        for start in (0..t.len() - 20).step_by(7) {
+            for window in [0, 5, 40, 80] {
+                assert_eq!(
+                    lazy.near(0, start, start + 11, window),
+                    c.near(&all, 0, start, start + 11, window),
+                    "at {start} window {window}"
+                );
+            }
+        }
     }
 }

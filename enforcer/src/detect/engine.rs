@@ -581,14 +581,13 @@ impl Engine {
         let t: &str = &n.text;
         let mut raws: Vec<Raw> = Vec::new();
         let window = inner.context_window;
-        let occurrences = std::cell::OnceCell::new();
+        let context = inner.context.scan(t);
         let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
                 // Context cannot change it: skip the lookup.
                 return score.bare.map(|c| (c, false));
             }
-            let occ = occurrences.get_or_init(|| inner.context.occurrences(t));
-            if inner.context.near(occ, d, s, e, window) {
+            if context.near(d, s, e, window) {
                 Some((score.ctx, true))
             } else {
                 score.bare.map(|c| (c, false))
