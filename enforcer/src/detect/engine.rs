@@ -6,10 +6,11 @@
 //!    builds chains of grouped words around them and hands each candidate to
 //!    the number-like detectors (shape first, checksum second); longer
 //!    candidates claim their span;
-//! 3. **literal pass**: one Aho-Corasick scan for every anchor literal
-//!    (`AKIA`, `ghp_`, `-----BEGIN`, `@`, `://`, ...) and keyword
-//!    (`password`, `swift`, ...); each hit runs its detector's regex on a
-//!    bounded window only, then the validator;
+//! 3. **literal pass**: one case-sensitive Aho-Corasick scan for every
+//!    anchor literal (`AKIA`, `ghp_`, `-----BEGIN`, `@`, `://`, ...) and one
+//!    case-insensitive scan for every keyword (`password`, `swift`, ...);
+//!    each hit runs its detector's regex on a bounded window only, then the
+//!    validator;
 //! 4. custom detectors (regex / keywords / exact data);
 //! 5. context words are looked up only for matches whose confidence depends
 //!    on them; one predefined finding is kept per span (the best: highest
@@ -264,23 +265,35 @@ impl EngineBuilder {
         for spec in &self.profiles {
             profiles.push(Profile::compile(spec, resolve)?);
         }
-        // One automaton for every anchor literal and keyword.
-        let mut patterns: Vec<String> = Vec::new();
-        let mut entries: Vec<(usize, bool)> = Vec::new();
+        // Two automata: case-sensitive anchor literals (`AKIA`, `ghp_`, `@`:
+        // rare bytes, a fast prefilter) and case-insensitive keywords.
+        let mut anchor_patterns: Vec<&str> = Vec::new();
+        let mut anchor_entries: Vec<usize> = Vec::new();
+        let mut keyword_patterns: Vec<&str> = Vec::new();
+        let mut keyword_entries: Vec<usize> = Vec::new();
         for (i, d) in dets.iter().enumerate() {
             for (lit, case_sensitive) in &d.literals {
-                patterns.push(lit.clone());
-                entries.push((i, *case_sensitive));
+                if *case_sensitive {
+                    anchor_patterns.push(lit);
+                    anchor_entries.push(i);
+                } else {
+                    keyword_patterns.push(lit);
+                    keyword_entries.push(i);
+                }
             }
         }
-        let literals = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| Error::InvalidDetector {
-                detector: "(literals)".into(),
-                message: e.to_string(),
-            })?;
+        let automaton = |patterns: &[&str], case_insensitive: bool| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(case_insensitive)
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .map_err(|e| Error::InvalidDetector {
+                    detector: "(literals)".into(),
+                    message: e.to_string(),
+                })
+        };
+        let anchors = automaton(&anchor_patterns, false)?;
+        let keywords = automaton(&keyword_patterns, true)?;
         let profile_index = profiles
             .iter()
             .enumerate()
@@ -311,9 +324,10 @@ impl EngineBuilder {
                     .map(|(i, _)| i)
                     .collect(),
                 dets,
-                literals,
-                literal_entries: entries,
-                literal_patterns: patterns,
+                anchors,
+                anchor_entries,
+                keywords,
+                keyword_entries,
                 profiles,
                 profile_index,
                 context_window: self.context_window,
@@ -408,9 +422,12 @@ struct Inner {
     /// Token detectors that may take a candidate, by [`shape_slot`].
     token_by_shape: Vec<Vec<usize>>,
     custom_dets: Vec<usize>,
-    literals: AhoCorasick,
-    literal_entries: Vec<(usize, bool)>,
-    literal_patterns: Vec<String>,
+    /// Case-sensitive anchor literals, and the detector of each pattern.
+    anchors: AhoCorasick,
+    anchor_entries: Vec<usize>,
+    /// Case-insensitive keywords (matched as whole words), and their detectors.
+    keywords: AhoCorasick,
+    keyword_entries: Vec<usize>,
     profiles: Vec<Profile>,
     profile_index: HashMap<String, usize>,
     context_window: usize,
@@ -668,20 +685,24 @@ impl Engine {
         }
 
         // Literal pass.
-        if !inner.literal_entries.is_empty() && inner.literal_entries.iter().any(|&(d, _)| on(d)) {
+        let any_on = |entries: &[usize]| entries.iter().any(|&d| on(d));
+        if any_on(&inner.anchor_entries) || any_on(&inner.keyword_entries) {
             let bytes = t.as_bytes();
-            for m in inner.literals.find_overlapping_iter(bytes) {
-                let (det_idx, case_sensitive) = inner.literal_entries[m.pattern().as_usize()];
+            let anchors = inner
+                .anchors
+                .find_overlapping_iter(bytes)
+                .map(|m| (inner.anchor_entries[m.pattern().as_usize()], true, m));
+            let keywords = inner
+                .keywords
+                .find_overlapping_iter(bytes)
+                .map(|m| (inner.keyword_entries[m.pattern().as_usize()], false, m));
+            for (det_idx, case_sensitive, m) in anchors.chain(keywords) {
                 if !on(det_idx) {
                     continue;
                 }
                 let (s, e) = (m.start(), m.end());
                 let det = &inner.dets[det_idx];
-                if case_sensitive {
-                    if &bytes[s..e] != inner.literal_patterns[m.pattern().as_usize()].as_bytes() {
-                        continue;
-                    }
-                } else {
+                if !case_sensitive {
                     let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
                     let after_ok = e >= bytes.len() || !bytes[e].is_ascii_alphanumeric();
                     if !before_ok || !after_ok {
