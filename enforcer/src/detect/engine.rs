@@ -109,7 +109,10 @@ struct Det {
 }
 
 /// Builds an [`Engine`]: all predefined detectors and profiles, plus custom ones.
-#[derive(Debug)]
+///
+/// Cloning is cheap (compiled detectors are shared): clone a builder holding
+/// the predefined set instead of compiling it again for every engine.
+#[derive(Clone, Debug)]
 pub struct EngineBuilder {
     dets: Vec<Arc<Det>>,
     profiles: Vec<ProfileSpec>,
