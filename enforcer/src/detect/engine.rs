@@ -13,9 +13,10 @@
 //!    validator;
 //! 4. custom detectors (regex / keywords / exact data);
 //! 5. context words are looked up only for matches whose confidence depends
-//!    on them; one predefined finding is kept per span (the best: highest
-//!    confidence, then the one a context word raised, then the detector
-//!    listed first; custom detectors keep theirs), findings contained in a longer finding of another detector are
+//!    on them (see [`super::context`]); one predefined finding is kept per
+//!    span (the best: highest confidence, then the one a context word
+//!    raised, then the detector listed first; custom detectors keep theirs),
+//!    findings contained in a longer finding of another detector are
 //!    dropped, spans are mapped back to the original text and evidence is
 //!    redacted.
 //!
