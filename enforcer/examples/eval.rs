@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p enforcer --example eval                 # print the table
 //! cargo run --release -p enforcer --example eval -- --write DIR   # also write corpus.jsonl
+//! cargo run --release -p enforcer --example eval -- --show-errors # print every miss and false finding
 //! ```
 //!
 //! The corpus is generated deterministically (fixed seed): for every
@@ -299,7 +300,7 @@ fn near_miss(det: &str, value: &str, r: &mut Rng, engine: &Engine) -> Option<Str
 
 const TEMPLATES: &[&str] = &[
     "Hi team, as requested the {ctx} is {value}. Let me know if anything else is needed.",
-    "Customer called about the invoice; {ctx}: {value} (verified by phone).",
+    "Customer called about the invoice; {ctx}: {value} (verified in person).",
     "Please update the record with {ctx} {value} before Friday's audit.",
     "Forwarding the form. Name: Maria Lopez, {ctx} {value}, city: Lyon.",
 ];
@@ -319,6 +320,7 @@ type Label = (String, usize, usize);
 
 fn main() {
     let write_dir = std::env::args().skip_while(|a| a != "--write").nth(1);
+    let show_errors = std::env::args().any(|a| a == "--show-errors");
     let engine = Engine::with_defaults();
     let infos = engine.detectors();
     let mut r = Rng(0x9E37_79B9_7F4A_7C15);
@@ -388,6 +390,9 @@ fn main() {
                 st.0 += 1;
             } else {
                 st.2 += 1;
+                if show_errors {
+                    println!("missed {d}: {text}");
+                }
             }
         }
         for f in &found {
@@ -396,6 +401,14 @@ fn main() {
                 .any(|(d, s, e)| *d == f.detector && f.start < *e && *s < f.end)
             {
                 stats.entry(f.detector.clone()).or_default().1 += 1;
+                if show_errors {
+                    println!(
+                        "false {} [{:?}] {:?}: {text}",
+                        f.detector,
+                        f.confidence,
+                        &text[f.start..f.end]
+                    );
+                }
             }
         }
     }

@@ -133,6 +133,9 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("password_assignment", "DB_PASSWORD=Zq8#mR2!vL9x", Some(High)),
     ("password_assignment", "password: changeme123", None),
     ("password_assignment", "password = ${DB_PASSWORD}", None),
+    ("password_assignment", "db_password = os.environ[\"DB_PASSWORD\"]", None),
+    ("password_assignment", "Lukas said the pass is careful. Then", None),
+    ("password_assignment", "let api_key = std::env::var(\"API_KEY\")?;", None),
     ("url_credentials", "postgres://admin:S3cr3tPw@db.internal:5432/app", Some(High)),
     ("url_credentials", "https://example.com/path@user", None),
     // pii
@@ -213,6 +216,78 @@ fn everyday_negatives_do_not_fire() {
 
 #[test]
 fn low_findings_exist_but_do_not_fire() {
-    // A bare 9-digit number passing Luhn is Low for ca_sin.
-    assert_eq!(conf("130692544", "ca_sin"), Some(Low));
+    // A bare 9-digit number passing Luhn is ambiguous (SIN? SSN?): one Low
+    // finding; a context word says which and raises it.
+    let bare = engine().scan("130692544");
+    assert_eq!(bare.len(), 1, "{bare:?}");
+    assert_eq!(bare[0].confidence, Low);
+    assert_eq!(conf("SIN 130692544", "ca_sin"), Some(High));
+}
+
+/// Every span holds one predefined finding at most.
+fn one_per_span(text: &str) -> Vec<enforcer::Finding> {
+    let found = engine().scan(text);
+    for (k, a) in found.iter().enumerate() {
+        for b in &found[k + 1..] {
+            assert!(
+                (a.start, a.end) != (b.start, b.end),
+                "two findings for one span in {text:?}: {a:?} {b:?}"
+            );
+        }
+    }
+    found
+}
+
+#[test]
+fn one_finding_per_span_the_best() {
+    // A South African id starting with 4 also passes as a 13-digit Visa:
+    // with id context the za_id reading wins, with card context the card.
+    let za = one_per_span("rsa id 4808199346083 on file");
+    assert_eq!(za.len(), 1, "{za:?}");
+    assert_eq!((za[0].detector.as_str(), za[0].confidence), ("za_id", High));
+    let card = one_per_span("visa card 4808199346083 on file");
+    assert_eq!(card.len(), 1, "{card:?}");
+    assert_eq!(card[0].detector, "credit_card");
+}
+
+#[test]
+fn pieces_of_longer_numbers_are_capped() {
+    // A card one digit off: its 12-digit pieces may pass Verhoeff, but they
+    // are not an Aadhaar number.
+    for text in [
+        "card: 5130-3597-6512-9946 (verified)",
+        "aadhaar 5130-3597-6512-9946",
+        "call GB33 JAMY 8849 3729 9286 86",
+        "phone 5131 0339 1245 7109",
+    ] {
+        for f in one_per_span(text) {
+            assert!(f.confidence < Medium, "{text:?}: {f:?}");
+        }
+    }
+    // The whole number still counts, and a card followed by its expiry too.
+    assert_eq!(conf("aadhaar 3597-6512-9946 ok", "in_aadhaar"), Some(High));
+    assert_eq!(
+        conf("card 4111 1111 1111 1111 12/29", "credit_card"),
+        Some(High)
+    );
+}
+
+#[test]
+fn lookalikes_are_not_folded_inside_codes() {
+    // `O`, `I`, `S`, `Q` between digits are letters of these codes, not OCR'd digits.
+    assert_eq!(
+        conf("aws AKIAVFC6O5YBPUAMIEKG", "aws_access_key_id"),
+        Some(High)
+    );
+    assert_eq!(
+        conf("aws AKIATZHYKFTH26QN3I4V", "aws_access_key_id"),
+        Some(High)
+    );
+    assert_eq!(conf("medicare 6RD3QQ5EY97", "us_mbi"), Some(High));
+    assert_eq!(
+        conf("codice fiscale EEEDPW08S09Y621D", "it_fiscal_code"),
+        Some(High)
+    );
+    // OCR'd digits in a number are still folded.
+    assert_eq!(conf("card 4l11 1111 1I11 1111", "credit_card"), Some(High));
 }

@@ -1,53 +1,170 @@
 //! Context words: nearby words that raise a detector's confidence.
 //!
-//! Each detector's words compile into one ASCII-case-insensitive
-//! Aho-Corasick automaton; a finding at `[start, end)` has context when one
-//! of its words occurs as a whole word within `window` bytes on either side
-//! (the span itself excluded). Only findings whose score differs with context
-//! pay for the lookup.
+//! Every detector's words compile into one ASCII-case-insensitive
+//! Aho-Corasick automaton ([`ContextIndex`]), each word knowing which
+//! detectors it serves. A finding at `[start, end)` has context when one of
+//! its detector's words occurs as a whole word within `window` bytes on
+//! either side (the span itself excluded). A scan ([`ContextScan`]) finds
+//! the occurrences of all words block by block (4 KB), lazily: a block is
+//! searched the first time a finding whose confidence depends on context
+//! looks near it, then each lookup is a binary search. Dense text with
+//! thousands of findings costs one pass, clean text with one finding costs
+//! a few blocks.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-/// A detector's context words, compiled.
+/// The context words of every detector, compiled.
 #[derive(Debug, Clone)]
-pub struct ContextWords {
+pub struct ContextIndex {
     ac: Option<AhoCorasick>,
+    /// For each word (pattern id): the detectors it serves, sorted.
+    dets: Vec<Vec<usize>>,
+    /// Longest word, in bytes.
+    longest: usize,
 }
 
-impl ContextWords {
-    /// Compiles `words` (empty words are skipped).
-    pub fn new<S: AsRef<str>>(words: &[S]) -> ContextWords {
-        let words: Vec<&str> = words
-            .iter()
-            .map(AsRef::as_ref)
-            .filter(|w| !w.trim().is_empty())
-            .collect();
+/// Bytes per lazily searched block of a [`ContextScan`].
+const BLOCK: usize = 4096;
+
+/// Context lookups for one text: occurrences found block by block on demand.
+#[derive(Debug)]
+pub struct ContextScan<'a> {
+    index: &'a ContextIndex,
+    text: &'a str,
+    blocks: Vec<OnceCell<Vec<Occurrence>>>,
+}
+
+impl ContextScan<'_> {
+    /// Whether a word of `det` occurs wholly within `window` bytes before
+    /// `start` or after `end`.
+    pub fn near(&self, det: usize, start: usize, end: usize, window: usize) -> bool {
+        if self.index.ac.is_none() || self.text.is_empty() {
+            return false;
+        }
+        let lo = start.saturating_sub(window);
+        let hi = end.saturating_add(window).min(self.text.len());
+        let (first, last) = (lo / BLOCK, hi.saturating_sub(1) / BLOCK);
+        (first..=last.min(self.blocks.len() - 1)).any(|b| {
+            let occ = self.blocks[b].get_or_init(|| {
+                let from = b * BLOCK;
+                let to = (from + BLOCK).min(self.text.len());
+                self.index.occurrences_in(self.text, from, to)
+            });
+            self.index.near(occ, det, start, end, window)
+        })
+    }
+}
+
+/// One whole-word occurrence of a context word.
+#[derive(Debug, Clone, Copy)]
+pub struct Occurrence {
+    start: usize,
+    end: usize,
+    word: usize,
+}
+
+impl ContextIndex {
+    /// Compiles `(detector, words)` pairs (empty words are skipped; words
+    /// are matched case-insensitively).
+    pub fn new<S: AsRef<str>>(per_detector: &[(usize, &[S])]) -> ContextIndex {
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut dets: Vec<Vec<usize>> = Vec::new();
+        for (det, list) in per_detector {
+            for w in list.iter().map(AsRef::as_ref) {
+                if w.trim().is_empty() {
+                    continue;
+                }
+                let key = w.to_ascii_lowercase();
+                let id = *ids.entry(key.clone()).or_insert_with(|| {
+                    words.push(key);
+                    dets.push(Vec::new());
+                    words.len() - 1
+                });
+                if !dets[id].contains(det) {
+                    dets[id].push(*det);
+                    dets[id].sort_unstable();
+                }
+            }
+        }
+        let longest = words.iter().map(String::len).max().unwrap_or(0);
         if words.is_empty() {
-            return ContextWords { ac: None };
+            return ContextIndex {
+                ac: None,
+                dets,
+                longest,
+            };
         }
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&words)
             .ok();
-        ContextWords { ac }
+        ContextIndex { ac, dets, longest }
     }
 
-    /// Whether any word occurs near `[start, end)` in `text`.
-    pub fn near(&self, text: &str, start: usize, end: usize, window: usize) -> bool {
-        let Some(ac) = &self.ac else { return false };
-        let bytes = text.as_bytes();
-        let lo = floor_boundary(text, start.saturating_sub(window));
-        let hi = ceil_boundary(text, (end + window).min(text.len()));
-        let check = |from: usize, to: usize| {
-            ac.find_iter(&bytes[from..to]).any(|m| {
-                let (s, e) = (from + m.start(), from + m.end());
-                let before = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
-                let after = e >= bytes.len() || !bytes[e].is_ascii_alphanumeric();
-                before && after
-            })
+    /// Lazy context lookups for `text`.
+    pub fn scan<'a>(&'a self, text: &'a str) -> ContextScan<'a> {
+        ContextScan {
+            index: self,
+            text,
+            blocks: (0..text.len().div_ceil(BLOCK))
+                .map(|_| OnceCell::new())
+                .collect(),
+        }
+    }
+
+    /// Every whole-word occurrence of a context word in `text`, by start.
+    pub fn occurrences(&self, text: &str) -> Vec<Occurrence> {
+        self.occurrences_in(text, 0, text.len())
+    }
+
+    /// The whole-word occurrences that start in `text[from..to]`, by start.
+    pub fn occurrences_in(&self, text: &str, from: usize, to: usize) -> Vec<Occurrence> {
+        let Some(ac) = &self.ac else {
+            return Vec::new();
         };
-        check(lo, start) || check(end.min(hi), hi)
+        let bytes = text.as_bytes();
+        let end = to.saturating_add(self.longest).min(bytes.len());
+        let input = aho_corasick::Input::new(bytes).range(from..end);
+        let mut out: Vec<Occurrence> = ac
+            .find_overlapping_iter(input)
+            .filter(|m| m.start() < to)
+            .filter(|m| {
+                let (s, e) = (m.start(), m.end());
+                (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
+                    && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
+            })
+            .map(|m| Occurrence {
+                start: m.start(),
+                end: m.end(),
+                word: m.pattern().as_usize(),
+            })
+            .collect();
+        out.sort_by_key(|o| (o.start, o.end));
+        out
+    }
+
+    /// Whether a word of `det` occurs wholly within `window` bytes before
+    /// `start` or after `end` (`occ` from [`ContextIndex::occurrences`] on the same text).
+    pub fn near(
+        &self,
+        occ: &[Occurrence],
+        det: usize,
+        start: usize,
+        end: usize,
+        window: usize,
+    ) -> bool {
+        let lo = start.saturating_sub(window);
+        let hi = end.saturating_add(window);
+        let first = occ.partition_point(|o| o.start < lo);
+        occ[first..].iter().take_while(|o| o.start < hi).any(|o| {
+            let side = o.end <= start || (o.start >= end && o.end <= hi);
+            side && self.dets[o.word].binary_search(&det).is_ok()
+        })
     }
 }
 
@@ -75,11 +192,40 @@ mod tests {
 
     #[test]
     fn finds_whole_words_in_window() {
-        let c = ContextWords::new(&["ssn", "social security"]);
+        let c = ContextIndex::new(&[(0, &["ssn", "social security"][..]), (1, &["sin"][..])]);
         let t = "My SSN is 123-45-6789";
-        assert!(c.near(t, 10, 21, 20));
-        assert!(!c.near(t, 10, 21, 3));
+        let occ = c.occurrences(t);
+        assert!(c.near(&occ, 0, 10, 21, 20));
+        assert!(!c.near(&occ, 0, 10, 21, 3));
+        assert!(!c.near(&occ, 1, 10, 21, 20), "another detector's word");
         let t2 = "lessnothing 123-45-6789";
-        assert!(!c.near(t2, 12, 23, 40));
+        assert!(!c.near(&c.occurrences(t2), 0, 12, 23, 40));
+        // Overlapping words all count; the span itself is not context.
+        let t3 = "x social security number 078-05-1120 ssn";
+        let occ = c.occurrences(t3);
+        assert!(c.near(&occ, 0, 25, 36, 40));
+        let t4 = "ssn: 123-45-6789 and more";
+        assert!(!c.near(&c.occurrences(t4), 0, 0, 16, 0));
+    }
+
+    #[test]
+    fn lazy_blocks_agree_with_one_pass() {
+        let c = ContextIndex::new(&[(0, &["ssn", "social security"][..])]);
+        // Words on and around 4 KB block borders.
+        let mut t = String::new();
+        while t.len() < 3 * BLOCK {
+            t.push_str("filler social security text ssn, ");
+        }
+        let all = c.occurrences(&t);
+        let lazy = c.scan(&t);
+        for start in (0..t.len() - 20).step_by(7) {
+            for window in [0, 5, 40, 80] {
+                assert_eq!(
+                    lazy.near(0, start, start + 11, window),
+                    c.near(&all, 0, start, start + 11, window),
+                    "at {start} window {window}"
+                );
+            }
+        }
     }
 }

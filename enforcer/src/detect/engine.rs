@@ -6,15 +6,24 @@
 //!    builds chains of grouped words around them and hands each candidate to
 //!    the number-like detectors (shape first, checksum second); longer
 //!    candidates claim their span;
-//! 3. **literal pass**: one Aho-Corasick scan for every anchor literal
-//!    (`AKIA`, `ghp_`, `-----BEGIN`, `@`, `://`, ...) and keyword
-//!    (`password`, `swift`, ...); each hit runs its detector's regex on a
-//!    bounded window only, then the validator;
+//! 3. **literal pass**: one case-sensitive Aho-Corasick scan for every
+//!    anchor literal (`AKIA`, `ghp_`, `-----BEGIN`, `@`, `://`, ...) and one
+//!    case-insensitive scan for every keyword (`password`, `swift`, ...);
+//!    each hit runs its detector's regex on a bounded window only, then the
+//!    validator;
 //! 4. custom detectors (regex / keywords / exact data);
 //! 5. context words are looked up only for matches whose confidence depends
-//!    on them, duplicates are merged, findings contained in a longer finding
-//!    of another detector are dropped, spans are mapped back to the original
-//!    text and evidence is redacted.
+//!    on them (see [`super::context`]); one predefined finding is kept per
+//!    span (the best: highest confidence, then the one a context word
+//!    raised, then the detector listed first; custom detectors keep theirs),
+//!    findings contained in a longer finding of another detector are
+//!    dropped, spans are mapped back to the original text and evidence is
+//!    redacted.
+//!
+//! A number-like candidate that is a piece of a longer grouped number (12
+//! digits of a 16-digit card that failed Luhn, 10 digits inside an IBAN) is
+//! capped at `low` confidence and claims nothing: it is reported for
+//! visibility but no predefined profile counts it.
 //!
 //! The engine is immutable and `Send + Sync`; per-scan state lives on the
 //! stack, regex caches come from the meta engine's internal pool.
@@ -27,11 +36,11 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
-use super::context::{ceil_boundary, floor_boundary, ContextWords};
+use super::context::{ceil_boundary, floor_boundary, ContextIndex};
 use super::custom::{self, CustomDetectorSpec, Matcher};
 use super::error::{Error, Result};
 use super::normalise::Normalised;
-use super::predefined::{self, Kind, Score};
+use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
 use super::redact::redact;
 use super::token::{self, Cand};
@@ -68,7 +77,7 @@ static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
 
 #[derive(Debug)]
 enum DetKind {
-    Token(fn(&Cand<'_>) -> Option<Score>),
+    Token(fn(&Cand<'_>) -> Option<Score>, Shape),
     Anchored {
         re: Regex,
         before: usize,
@@ -94,7 +103,6 @@ struct Det {
     category: Category,
     validation: String,
     context_words: Vec<String>,
-    ctx: ContextWords,
     requires_context: bool,
     reveal: (usize, usize),
     kind: DetKind,
@@ -102,7 +110,10 @@ struct Det {
 }
 
 /// Builds an [`Engine`]: all predefined detectors and profiles, plus custom ones.
-#[derive(Debug)]
+///
+/// Cloning is cheap (compiled detectors are shared): clone a builder holding
+/// the predefined set instead of compiling it again for every engine.
+#[derive(Clone, Debug)]
 pub struct EngineBuilder {
     dets: Vec<Arc<Det>>,
     profiles: Vec<ProfileSpec>,
@@ -181,7 +192,6 @@ impl EngineBuilder {
             description: spec.description.clone(),
             category: Category::Custom,
             validation,
-            ctx: ContextWords::new(&spec.context),
             context_words: spec.context.clone(),
             requires_context: false,
             reveal: (2, 2),
@@ -259,37 +269,58 @@ impl EngineBuilder {
         for spec in &self.profiles {
             profiles.push(Profile::compile(spec, resolve)?);
         }
-        // One automaton for every anchor literal and keyword.
-        let mut patterns: Vec<String> = Vec::new();
-        let mut entries: Vec<(usize, bool)> = Vec::new();
+        // Two automata: case-sensitive anchor literals (`AKIA`, `ghp_`, `@`:
+        // rare bytes, a fast prefilter) and case-insensitive keywords.
+        let mut anchor_patterns: Vec<&str> = Vec::new();
+        let mut anchor_entries: Vec<usize> = Vec::new();
+        let mut keyword_patterns: Vec<&str> = Vec::new();
+        let mut keyword_entries: Vec<usize> = Vec::new();
         for (i, d) in dets.iter().enumerate() {
             for (lit, case_sensitive) in &d.literals {
-                patterns.push(lit.clone());
-                entries.push((i, *case_sensitive));
+                if *case_sensitive {
+                    anchor_patterns.push(lit);
+                    anchor_entries.push(i);
+                } else {
+                    keyword_patterns.push(lit);
+                    keyword_entries.push(i);
+                }
             }
         }
-        let literals = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .map_err(|e| Error::InvalidDetector {
-                detector: "(literals)".into(),
-                message: e.to_string(),
-            })?;
+        let automaton = |patterns: &[&str], case_insensitive: bool| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(case_insensitive)
+                .match_kind(MatchKind::Standard)
+                .build(patterns)
+                .map_err(|e| Error::InvalidDetector {
+                    detector: "(literals)".into(),
+                    message: e.to_string(),
+                })
+        };
+        let anchors = automaton(&anchor_patterns, false)?;
+        let keywords = automaton(&keyword_patterns, true)?;
         let profile_index = profiles
             .iter()
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
+        let token_dets: Vec<usize> = dets
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| matches!(d.kind, DetKind::Token(..)))
+            .map(|(i, _)| i)
+            .collect();
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: ENGINE_IDS.fetch_add(1, Ordering::Relaxed),
-                token_dets: dets
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, d)| matches!(d.kind, DetKind::Token(_)))
-                    .map(|(i, _)| i)
-                    .collect(),
+                token_by_shape: token_by_shape(&dets, &token_dets),
+                context: ContextIndex::new(
+                    &dets
+                        .iter()
+                        .enumerate()
+                        .map(|(i, d)| (i, d.context_words.as_slice()))
+                        .collect::<Vec<_>>(),
+                ),
+                token_dets,
                 custom_dets: dets
                     .iter()
                     .enumerate()
@@ -297,9 +328,10 @@ impl EngineBuilder {
                     .map(|(i, _)| i)
                     .collect(),
                 dets,
-                literals,
-                literal_entries: entries,
-                literal_patterns: patterns,
+                anchors,
+                anchor_entries,
+                keywords,
+                keyword_entries,
                 profiles,
                 profile_index,
                 context_window: self.context_window,
@@ -308,13 +340,35 @@ impl EngineBuilder {
     }
 }
 
+/// Index of a candidate's (compact length, word count) in a shape table.
+fn shape_slot(len: usize, words: usize) -> usize {
+    len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)
+}
+
+/// For every (compact length, word count) slot, the detectors of `ids` whose shape admits it.
+fn token_by_shape(dets: &[Arc<Det>], ids: &[usize]) -> Vec<Vec<usize>> {
+    let mut table = vec![Vec::new(); (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
+    for len in 0..=token::MAX_COMPACT {
+        for words in 0..=token::MAX_WORDS {
+            for &d in ids {
+                if let DetKind::Token(_, shape) = &dets[d].kind {
+                    if shape.admits(len, words) {
+                        table[shape_slot(len, words)].push(d);
+                    }
+                }
+            }
+        }
+    }
+    table
+}
+
 fn compile_predefined(p: predefined::Predefined) -> Det {
     let compile = |pattern: &str| {
         custom::compile_regex(p.id, pattern)
             .unwrap_or_else(|e| panic!("predefined detector {}: {e}", p.id))
     };
     let (kind, literals) = match p.kind {
-        Kind::Token(f) => (DetKind::Token(f), Vec::new()),
+        Kind::Token(f, shape) => (DetKind::Token(f, shape), Vec::new()),
         Kind::Anchored {
             literals,
             pattern,
@@ -355,7 +409,6 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
         category: p.category,
         validation: p.validation.to_string(),
         context_words: p.context.iter().map(|s| s.to_string()).collect(),
-        ctx: ContextWords::new(p.context),
         requires_context: CONTEXT_ONLY.contains(&p.id),
         reveal: p.reveal,
         kind,
@@ -368,10 +421,17 @@ struct Inner {
     id: usize,
     dets: Vec<Arc<Det>>,
     token_dets: Vec<usize>,
+    /// Every detector's context words.
+    context: ContextIndex,
+    /// Token detectors that may take a candidate, by [`shape_slot`].
+    token_by_shape: Vec<Vec<usize>>,
     custom_dets: Vec<usize>,
-    literals: AhoCorasick,
-    literal_entries: Vec<(usize, bool)>,
-    literal_patterns: Vec<String>,
+    /// Case-sensitive anchor literals, and the detector of each pattern.
+    anchors: AhoCorasick,
+    anchor_entries: Vec<usize>,
+    /// Case-insensitive keywords (matched as whole words), and their detectors.
+    keywords: AhoCorasick,
+    keyword_entries: Vec<usize>,
     profiles: Vec<Profile>,
     profile_index: HashMap<String, usize>,
     context_window: usize,
@@ -390,6 +450,8 @@ struct Raw {
     start: usize,
     end: usize,
     confidence: Confidence,
+    /// Whether a context word (or the detector's keyword) raised the confidence.
+    ctx: bool,
 }
 
 /// A finding with the engine's detector index (for profile evaluation).
@@ -540,14 +602,16 @@ impl Engine {
         let t: &str = &n.text;
         let mut raws: Vec<Raw> = Vec::new();
         let window = inner.context_window;
-        let resolve = |det: &Det, score: Score, s: usize, e: usize| -> Option<Confidence> {
+        let context = inner.context.scan(t);
+        let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
-                return score.bare;
+                // Context cannot change it: skip the lookup.
+                return score.bare.map(|c| (c, false));
             }
-            if det.ctx.near(t, s, e, window) {
-                Some(score.ctx)
+            if context.near(d, s, e, window) {
+                Some((score.ctx, true))
             } else {
-                score.bare
+                score.bare.map(|c| (c, false))
             }
         };
 
@@ -559,53 +623,65 @@ impl Engine {
             .filter(|&d| on(d))
             .collect();
         if !token_dets.is_empty() {
-            let mut cands: Vec<Cand<'_>> = Vec::new();
+            let by_shape = if token_dets.len() == inner.token_dets.len() {
+                &inner.token_by_shape
+            } else {
+                &token_by_shape(&inner.dets, &token_dets)
+            };
+            // Candidates of a chain, longest first: (compact length, span
+            // length, start, first word, last word). Only the order is built
+            // up front; each candidate is then filled into one reused `Cand`.
+            let mut order: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
             let mut claimed: Vec<(usize, usize)> = Vec::new();
+            let mut c = Cand::empty(t);
             token::for_each_chain(t, 0, t.len(), |words| {
-                cands.clear();
+                order.clear();
                 claimed.clear();
                 for i in 0..words.len() {
+                    let start = token::cand_start(t, words, i);
+                    let mut compact = 0;
                     for j in i..words.len().min(i + token::MAX_WORDS) {
-                        match token::candidate(t, words, i, j) {
-                            Some(c) => cands.push(c),
-                            None => break,
+                        compact += words[j].1 - words[j].0;
+                        if compact > token::MAX_COMPACT {
+                            break;
+                        }
+                        if !by_shape[shape_slot(compact, j - i + 1)].is_empty() {
+                            order.push((compact, words[j].1 - start, start, i, j));
                         }
                     }
                 }
-                cands.sort_by(|a, b| {
-                    (b.compact.len(), b.end - b.start)
-                        .cmp(&(a.compact.len(), a.end - a.start))
-                        .then(a.start.cmp(&b.start))
-                });
-                for c in &cands {
-                    if !c.compact.bytes().any(|b| b.is_ascii_digit()) {
-                        continue;
-                    }
+                order.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+                for &(_, len, start, i, j) in &order {
+                    let end = start + len;
                     if claimed
                         .iter()
-                        .any(|&(s, e)| s < c.end && c.start < e && (s, e) != (c.start, c.end))
+                        .any(|&(s, e)| s < end && start < e && (s, e) != (start, end))
                     {
                         continue;
                     }
+                    if !c.fill(t, words, i, j) || !c.compact.bytes().any(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
                     let mut hit = false;
-                    for &d in &token_dets {
+                    for &d in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
                         let det = &inner.dets[d];
-                        let DetKind::Token(f) = det.kind else {
+                        let DetKind::Token(f, _) = det.kind else {
                             continue;
                         };
-                        if let Some(score) = f(c) {
-                            if let Some(conf) = resolve(det, score, c.start, c.end) {
+                        if let Some(score) = f(&c) {
+                            if let Some((conf, ctx)) = resolve(d, score, c.start, c.end) {
                                 raws.push(Raw {
                                     det: d,
                                     start: c.start,
                                     end: c.end,
-                                    confidence: conf,
+                                    confidence: if c.embedded { Confidence::Low } else { conf },
+                                    ctx,
                                 });
                                 hit = true;
                             }
                         }
                     }
-                    if hit {
+                    if hit && !c.embedded {
                         claimed.push((c.start, c.end));
                     }
                 }
@@ -613,20 +689,24 @@ impl Engine {
         }
 
         // Literal pass.
-        if !inner.literal_entries.is_empty() && inner.literal_entries.iter().any(|&(d, _)| on(d)) {
+        let any_on = |entries: &[usize]| entries.iter().any(|&d| on(d));
+        if any_on(&inner.anchor_entries) || any_on(&inner.keyword_entries) {
             let bytes = t.as_bytes();
-            for m in inner.literals.find_overlapping_iter(bytes) {
-                let (det_idx, case_sensitive) = inner.literal_entries[m.pattern().as_usize()];
+            let anchors = inner
+                .anchors
+                .find_overlapping_iter(bytes)
+                .map(|m| (inner.anchor_entries[m.pattern().as_usize()], true, m));
+            let keywords = inner
+                .keywords
+                .find_overlapping_iter(bytes)
+                .map(|m| (inner.keyword_entries[m.pattern().as_usize()], false, m));
+            for (det_idx, case_sensitive, m) in anchors.chain(keywords) {
                 if !on(det_idx) {
                     continue;
                 }
                 let (s, e) = (m.start(), m.end());
                 let det = &inner.dets[det_idx];
-                if case_sensitive {
-                    if &bytes[s..e] != inner.literal_patterns[m.pattern().as_usize()].as_bytes() {
-                        continue;
-                    }
-                } else {
+                if !case_sensitive {
                     let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
                     let after_ok = e >= bytes.len() || !bytes[e].is_ascii_alphanumeric();
                     if !before_ok || !after_ok {
@@ -650,12 +730,15 @@ impl Engine {
                                 continue;
                             }
                             if let Some(score) = check(&t[mm.start()..mm.end()]) {
-                                if let Some(conf) = resolve(det, score, mm.start(), mm.end()) {
+                                if let Some((conf, ctx)) =
+                                    resolve(det_idx, score, mm.start(), mm.end())
+                                {
                                     raws.push(Raw {
                                         det: det_idx,
                                         start: mm.start(),
                                         end: mm.end(),
                                         confidence: conf,
+                                        ctx,
                                     });
                                 }
                             }
@@ -690,6 +773,7 @@ impl Engine {
                                     start: vs,
                                     end: ve,
                                     confidence: score.ctx,
+                                    ctx: true,
                                 });
                                 break;
                             }
@@ -714,26 +798,34 @@ impl Engine {
                 continue;
             };
             for (s, e) in matcher.find(t, 0, t.len()) {
-                if let Some(conf) = resolve(det, *score, s, e) {
+                if let Some((conf, ctx)) = resolve(d, *score, s, e) {
                     raws.push(Raw {
                         det: d,
                         start: s,
                         end: e,
                         confidence: conf,
+                        ctx,
                     });
                 }
             }
         }
 
-        // Merge duplicates, drop findings contained in a longer one.
+        // One predefined finding per span (the best); custom detectors keep
+        // theirs, since a custom profile may count nothing else. Then drop
+        // findings contained in a longer one.
+        let custom = |r: &Raw| inner.dets[r.det].category == Category::Custom;
         raws.sort_by(|a, b| {
             a.start
                 .cmp(&b.start)
                 .then(b.end.cmp(&a.end))
-                .then(a.det.cmp(&b.det))
+                .then(custom(a).cmp(&custom(b)))
                 .then(b.confidence.cmp(&a.confidence))
+                .then(b.ctx.cmp(&a.ctx))
+                .then(a.det.cmp(&b.det))
         });
-        raws.dedup_by(|b, a| a.det == b.det && a.start == b.start && a.end == b.end);
+        raws.dedup_by(|b, a| {
+            a.start == b.start && a.end == b.end && (a.det == b.det || !custom(a) && !custom(b))
+        });
         let mut kept: Vec<Raw> = Vec::with_capacity(raws.len());
         let mut cover: Option<Raw> = None;
         for r in raws {

@@ -7,8 +7,10 @@
 //!   bidi controls) are removed;
 //! - every Unicode dash becomes `-` and every Unicode space becomes ` `;
 //! - OCR look-alikes (`O o` → `0`, `I l |` → `1`, `S` → `5`, `B` → `8`) are
-//!   folded when they sit between digits, so `4l11 1111 1O11 1111` still reads
-//!   as a card number, while words are left alone.
+//!   folded when they sit between digits in a word that is otherwise all
+//!   digits, so `4l11 1111 1O11 1111` still reads as a card number, while
+//!   words and alphanumeric codes (`AKIA...6O5...`, an MBI's `3QQ5`, a fiscal
+//!   code's `08S09`) are left alone.
 //!
 //! Pure-ASCII input (the common case) is only rewritten when a look-alike
 //! needs folding, and since every ASCII replacement keeps its length the byte
@@ -154,7 +156,25 @@ fn lookalike_digit(b: u8) -> Option<u8> {
     }
 }
 
-/// Replaces runs of 1-2 look-alikes that have a digit on both sides.
+/// Whether `b` belongs to a word for look-alike folding (`|` stands for `1`).
+fn is_fold_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'|'
+}
+
+/// Whether the word around `bytes[at]` holds only digits and look-alikes.
+fn digit_word(bytes: &[u8], at: usize) -> bool {
+    let ok = |b: &u8| b.is_ascii_digit() || lookalike_digit(*b).is_some();
+    let left = bytes[..at]
+        .iter()
+        .rev()
+        .take_while(|b| is_fold_word(**b))
+        .all(ok);
+    let right = bytes[at..].iter().take_while(|b| is_fold_word(**b)).all(ok);
+    left && right
+}
+
+/// Replaces runs of 1-2 look-alikes that have a digit on both sides, inside a
+/// word that is otherwise digits (an OCR'd number, not a code).
 fn fold_lookalikes(text: Cow<'_, str>) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut edits: Vec<(usize, u8)> = Vec::new();
@@ -165,7 +185,7 @@ fn fold_lookalikes(text: Cow<'_, str>) -> Cow<'_, str> {
             while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
                 j += 1;
             }
-            if j - i <= 2 && j < bytes.len() && bytes[j].is_ascii_digit() {
+            if j - i <= 2 && j < bytes.len() && bytes[j].is_ascii_digit() && digit_word(bytes, i) {
                 for (k, &b) in bytes.iter().enumerate().take(j).skip(i) {
                     edits.push((k, lookalike_digit(b).unwrap_or(b)));
                 }
@@ -220,5 +240,16 @@ mod tests {
             "4111 1011 Hello 1Oo"
         );
         assert_eq!(Normalised::new("l0l OIL 2B4").text, "l0l OIL 284");
+        assert_eq!(Normalised::new("4|11 1l11").text, "4111 1111");
+    }
+
+    #[test]
+    fn lookalikes_stay_in_alphanumeric_codes() {
+        // An AWS key id, an MBI and an Italian fiscal code: letters are data.
+        for code in ["AKIAVFC6O5YBPUAMIEKG", "6RD3QQ5EY97", "EEEDPW08S09Y621D"] {
+            assert_eq!(Normalised::new(code).text, code);
+            let padded = format!("key {code} end");
+            assert_eq!(Normalised::new(&padded).text, padded);
+        }
     }
 }

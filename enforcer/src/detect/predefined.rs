@@ -39,10 +39,62 @@ const fn ctx_only(ctx: Confidence) -> Option<Score> {
     Some(Score { bare: None, ctx })
 }
 
+/// The candidates a token detector can accept: compact length range and
+/// word counts (empty = any). The engine indexes detectors by it, so a
+/// candidate only meets the detectors that could take it; it must be a
+/// superset of what the detector's function accepts (a test checks this).
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    /// Smallest and largest compact length (alphanumerics).
+    pub len: (usize, usize),
+    /// Accepted word counts; empty for any.
+    pub words: &'static [usize],
+}
+
+impl Shape {
+    /// Whether a candidate of `len` alphanumerics in `words` words may match.
+    pub fn admits(&self, len: usize, words: usize) -> bool {
+        (self.len.0..=self.len.1).contains(&len)
+            && (self.words.is_empty() || self.words.contains(&words))
+    }
+}
+
+/// The shape of each token detector's candidates.
+fn token_shape(id: &str) -> Shape {
+    const ONE: &[usize] = &[1];
+    const ONE_THREE: &[usize] = &[1, 3];
+    let (len, words): ((usize, usize), &'static [usize]) = match id {
+        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6]),
+        "iban" => ((15, 34), &[]),
+        "us_bank_account" => ((8, 17), &[]),
+        "us_ssn" | "us_itin" | "ca_sin" | "nl_bsn" => ((9, 9), ONE_THREE),
+        "uk_nino" => ((9, 9), &[1, 3, 5]),
+        "uk_nhs" => ((10, 10), ONE_THREE),
+        "au_tfn" => ((8, 9), ONE_THREE),
+        "in_aadhaar" => ((12, 12), ONE_THREE),
+        "fr_nir" => ((15, 15), &[1, 2, 7]),
+        "es_dni" => ((9, 9), &[1, 2]),
+        "br_cpf" => ((11, 11), &[1, 4]),
+        "za_id" => ((13, 13), ONE_THREE),
+        "us_mbi" => ((11, 11), ONE_THREE),
+        "phone_number" => ((8, 15), &[]),
+        "date_of_birth" => ((4, 12), &[3]),
+        "ip_address" => ((4, 12), &[4]),
+        "icd10_code" => ((3, 7), &[1, 2]),
+        "aba_routing" | "us_passport" | "sg_nric" | "us_dea" => ((9, 9), ONE),
+        "in_pan" | "us_npi" => ((10, 10), ONE),
+        "it_fiscal_code" => ((16, 16), ONE),
+        "pl_pesel" => ((11, 11), ONE),
+        // Unknown ids take every candidate (correct, just slower).
+        _ => ((0, usize::MAX), &[]),
+    };
+    Shape { len, words }
+}
+
 /// How a predefined detector finds candidates.
 pub enum Kind {
-    /// Checked on every number-like candidate from the token pass.
-    Token(fn(&Cand<'_>) -> Option<Score>),
+    /// Checked on the number-like candidates from the token pass that fit its [`Shape`].
+    Token(fn(&Cand<'_>) -> Option<Score>, Shape),
     /// Found from a literal anchor: the regex runs on a window around each
     /// literal hit (`before`/`after` bytes) and matches must cover the hit.
     Anchored {
@@ -506,13 +558,44 @@ const PLACEHOLDERS: &[&str] = &[
     "secret",
 ];
 
+/// Whether a value is a code expression rather than a literal: a path of
+/// digit-free identifiers (`os.environ`, `std::env::var`, `getenv`,
+/// `settings.DB_PASSWORD`) that is called or indexed (`(`, `[`) or, when it
+/// has several segments, is the whole value.
+fn code_expression(value: &str) -> bool {
+    let mut segments = 0;
+    let mut rest = value;
+    loop {
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphabetic() || *b == b'_')
+            .count();
+        if n == 0 || rest.as_bytes().get(n).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+        segments += 1;
+        rest = &rest[n..];
+        if let Some(r) = rest.strip_prefix("::").or_else(|| rest.strip_prefix('.')) {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    rest.starts_with('(') || rest.starts_with('[') || (rest.is_empty() && segments > 1)
+}
+
 fn password_value(m: &str) -> Option<Score> {
-    let value = m.trim_matches(|c| c == '"' || c == '\'');
+    // Sentence punctuation after the value is prose, not part of a secret
+    // (`the pass is careful.`).
+    let value = m
+        .trim_matches(|c| c == '"' || c == '\'')
+        .trim_end_matches(['.', '!', '?', ':', ')']);
     let lower = value.to_ascii_lowercase();
     if value.len() < 8
         || PLACEHOLDERS.iter().any(|p| lower.contains(p))
         || value.starts_with('$')
         || value.starts_with('{')
+        || code_expression(value)
     {
         return None;
     }
@@ -622,7 +705,7 @@ pub fn all() -> Vec<Predefined> {
         category,
         validation,
         context,
-        kind: Token(f),
+        kind: Token(f, token_shape(id)),
         reveal,
     };
     let a = |id,
@@ -753,4 +836,93 @@ pub fn all() -> Vec<Predefined> {
         t("us_mbi", "US Medicare Beneficiary Identifier", Health, "11 positional characters excluding S/L/O/I/B/Z", &["mbi", "medicare", "beneficiary"], us_mbi, (1, 2)),
         t("icd10_code", "ICD-10 diagnosis code", Health, "letter, 2 digits/letters, optional .subcode; needs context", &["icd", "icd-10", "icd10", "diagnosis", "dx", "diagnosed"], icd10_code, (3, 0)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::token;
+
+    #[test]
+    fn code_expressions_are_not_passwords() {
+        for v in [
+            "os.environ[",
+            "std::env::var(",
+            "getenv(",
+            "settings.DB_PASSWORD",
+            "process.env.DB_PASS",
+        ] {
+            assert!(code_expression(v), "{v}");
+            assert_eq!(password_value(v), None, "{v}");
+        }
+        for v in ["Summer2024(x", "P4ss.w0rd!", "Tr0ub4dor&3", "hunter22word"] {
+            assert!(!code_expression(v), "{v}");
+        }
+        assert!(password_value("Tr0ub4dor&3x").is_some());
+        // A word at the end of a sentence is not a password.
+        assert_eq!(password_value("careful."), None);
+        assert_eq!(password_value("together!"), None);
+    }
+
+    /// No token detector accepts a candidate outside its declared shape.
+    #[test]
+    fn shapes_cover_what_detectors_accept() {
+        let dets: Vec<_> = all()
+            .into_iter()
+            .filter_map(|p| match p.kind {
+                Kind::Token(f, shape) => Some((p.id, f, shape)),
+                _ => None,
+            })
+            .collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let words = 1 + next(7) as usize;
+            let mut text = String::new();
+            if next(4) == 0 {
+                text.push('+');
+            }
+            for w in 0..words {
+                if w > 0 {
+                    text.push_str([" ", "-", ".", "/"][next(4) as usize]);
+                }
+                let len = 1 + next(if words == 1 { 20 } else { 6 }) as usize;
+                for _ in 0..len {
+                    let letter = next(6) == 0;
+                    let c = if letter {
+                        b'A' + next(26) as u8
+                    } else {
+                        b'0' + next(10) as u8
+                    };
+                    text.push(c as char);
+                }
+            }
+            token::for_each_chain(&text, 0, text.len(), |ws| {
+                for i in 0..ws.len() {
+                    for j in i..ws.len() {
+                        let Some(c) = token::candidate(&text, ws, i, j) else {
+                            continue;
+                        };
+                        for (id, f, shape) in &dets {
+                            if f(&c).is_some() {
+                                accepted += 1;
+                                assert!(
+                                    shape.admits(c.compact.len(), c.groups.len()),
+                                    "{id} accepted {:?} outside its shape {shape:?}",
+                                    c.raw
+                                );
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        assert!(accepted > 1000, "only {accepted} candidates accepted");
+    }
 }

@@ -34,6 +34,8 @@ pub struct Cand<'t> {
     pub seps: Vec<&'t str>,
     /// Whether the span starts with `+` (E.164 phone numbers).
     pub plus: bool,
+    /// Whether it is a piece of a longer grouped number (see [`embedded`]).
+    pub embedded: bool,
 }
 
 impl Cand<'_> {
@@ -121,7 +123,9 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
     let bytes = text.as_bytes();
     let to = to.min(bytes.len());
     let mut i = from;
-    let mut words: Vec<Word> = Vec::with_capacity(16);
+    let mut lead: Vec<Word> = Vec::with_capacity(MAX_WORDS);
+    let mut chain: Vec<Word> = Vec::with_capacity(16);
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(16);
     while i < to {
         // Skip to the next digit.
         match bytes[i..to].iter().position(u8::is_ascii_digit) {
@@ -133,11 +137,9 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
             s -= 1;
         }
         let first = word_at(bytes, s);
-        words.clear();
-        words.push(first);
         // Extend left.
         let mut left = first;
-        let mut lead: Vec<Word> = Vec::new();
+        lead.clear();
         while lead.len() < MAX_WORDS {
             match prev_word(bytes, left.start) {
                 Some(w) if w.start >= from && (w.digit || joinable_alpha(bytes, &w)) => {
@@ -147,8 +149,8 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
                 _ => break,
             }
         }
-        lead.reverse();
-        let mut chain: Vec<Word> = lead;
+        chain.clear();
+        chain.extend(lead.iter().rev());
         chain.push(first);
         // Extend right.
         let mut right = first;
@@ -168,53 +170,113 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
             }
         }
         // Trailing alphabetic words are kept (NINO suffix letter).
-        let spans: Vec<(usize, usize)> = chain.iter().map(|w| (w.start, w.end)).collect();
+        spans.clear();
+        spans.extend(chain.iter().map(|w| (w.start, w.end)));
         f(&spans);
         i = right.end.max(i + 1);
     }
 }
 
-/// Builds the candidate for words `words[i..=j]` of a chain.
+/// Whether the candidate `words[i..=j]` is a piece of a longer grouped number.
+/// It must have several words, and behind one of its own separators a
+/// neighbouring word of the chain that holds a digit and either has 3+
+/// characters (`3597-6512-9946` inside `5130-3597-6512-9946`, `0339 1245 7109`
+/// inside a card number) or, on the right, ends the chain or continues it with
+/// the same separator (`8849 3729 9286` in `GB33 JAMY 8849 3729 9286 86`).
+/// A card followed by its expiry (`... 1111 12/25`), a number followed by a
+/// letter group (`... 1111 EXP`) and a short prefix (`1-555-123-4567`) are
+/// not embedded.
+pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+    if i == j {
+        return false;
+    }
+    let inner = |k: usize| &text[words[k].1..words[k + 1].0];
+    let digit_word = |k: usize| {
+        let (s, e) = words[k];
+        text.as_bytes()[s..e].iter().any(u8::is_ascii_digit)
+    };
+    let long = |k: usize| words[k].1 - words[k].0 >= 3;
+    let same_sep = |sep: &str| (i..j).any(|k| inner(k) == sep);
+    let left = i > 0 && digit_word(i - 1) && long(i - 1) && same_sep(inner(i - 1));
+    let r = j + 1;
+    let right = r < words.len()
+        && digit_word(r)
+        && same_sep(inner(j))
+        && (long(r) || r + 1 == words.len() || inner(r) == inner(j));
+    left || right
+}
+
+/// Where the candidate `words[i..=j]` starts: a `+` (E.164) or `(` right
+/// before the first word belongs to it.
+pub fn cand_start(text: &str, words: &[(usize, usize)], i: usize) -> usize {
+    let bytes = text.as_bytes();
+    let start = words[i].0;
+    let plus = start > 0 && bytes[start - 1] == b'+' && (start < 2 || !is_word(bytes[start - 2]));
+    if plus || (start > 0 && bytes[start - 1] == b'(') {
+        start - 1
+    } else {
+        start
+    }
+}
+
+impl<'t> Cand<'t> {
+    /// An empty candidate whose buffers [`Cand::fill`] reuses.
+    pub fn empty(text: &'t str) -> Cand<'t> {
+        Cand {
+            start: 0,
+            end: 0,
+            raw: &text[..0],
+            compact: String::with_capacity(MAX_COMPACT),
+            digits_only: false,
+            groups: Vec::with_capacity(MAX_WORDS),
+            seps: Vec::with_capacity(MAX_WORDS),
+            plus: false,
+            embedded: false,
+        }
+    }
+
+    /// Rebuilds this candidate for words `words[i..=j]` of a chain of
+    /// `text`, reusing its buffers (no allocation on the hot path). False
+    /// when the words hold more than [`MAX_COMPACT`] characters.
+    pub fn fill(&mut self, text: &'t str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+        let bytes = text.as_bytes();
+        self.compact.clear();
+        self.groups.clear();
+        self.seps.clear();
+        for k in i..=j {
+            let (s, e) = words[k];
+            if self.compact.len() + (e - s) > MAX_COMPACT {
+                return false;
+            }
+            self.compact.push_str(&text[s..e]);
+            self.groups.push(e - s);
+            if k < j {
+                self.seps.push(&text[e..words[k + 1].0]);
+            }
+        }
+        self.compact.make_ascii_uppercase();
+        let start = cand_start(text, words, i);
+        self.plus = start < words[i].0 && bytes[start] == b'+';
+        self.start = start;
+        self.end = words[j].1;
+        self.raw = &text[start..self.end];
+        self.digits_only = self.compact.bytes().all(|b| b.is_ascii_digit());
+        self.embedded = embedded(text, words, i, j);
+        true
+    }
+}
+
+/// Builds the candidate for words `words[i..=j]` of a chain (tests; the
+/// engine reuses one [`Cand`] through [`Cand::fill`]).
+#[cfg(test)]
 pub fn candidate<'t>(
     text: &'t str,
     words: &[(usize, usize)],
     i: usize,
     j: usize,
 ) -> Option<Cand<'t>> {
-    let bytes = text.as_bytes();
-    let mut compact = String::new();
-    let mut groups = Vec::with_capacity(j - i + 1);
-    let mut seps = Vec::with_capacity(j - i);
-    for k in i..=j {
-        let (s, e) = words[k];
-        if compact.len() + (e - s) > MAX_COMPACT {
-            return None;
-        }
-        compact.push_str(&text[s..e]);
-        groups.push(e - s);
-        if k < j {
-            seps.push(&text[e..words[k + 1].0]);
-        }
-    }
-    compact.make_ascii_uppercase();
-    let mut start = words[i].0;
-    let end = words[j].1;
-    let plus = start > 0 && bytes[start - 1] == b'+' && (start < 2 || !is_word(bytes[start - 2]));
-    if plus || (start > 0 && bytes[start - 1] == b'(') {
-        start -= 1;
-    }
-    // Words must not continue past the span: a candidate is whole words only.
-    let digits_only = compact.bytes().all(|b| b.is_ascii_digit());
-    Some(Cand {
-        start,
-        end,
-        raw: &text[start..end],
-        compact,
-        digits_only,
-        groups,
-        seps,
-        plus,
-    })
+    let mut c = Cand::empty(text);
+    c.fill(text, words, i, j).then_some(c)
 }
 
 #[cfg(test)]
@@ -242,6 +304,42 @@ mod tests {
         );
         assert_eq!(chains("nino AB 12 34 56 C"), vec!["AB 12 34 56 C"]);
         assert!(chains("no digits here at all").is_empty());
+    }
+
+    fn embedded_in(text: &str, piece: &str) -> bool {
+        let mut out = None;
+        for_each_chain(text, 0, text.len(), |w| {
+            for i in 0..w.len() {
+                for j in i..w.len() {
+                    if &text[w[i].0..w[j].1] == piece {
+                        out = Some(embedded(text, w, i, j));
+                    }
+                }
+            }
+        });
+        out.unwrap_or_else(|| panic!("{piece:?} is no candidate of {text:?}"))
+    }
+
+    #[test]
+    fn pieces_of_longer_numbers_are_embedded() {
+        let card = "card 5130-3597-6512-9946 ok";
+        assert!(embedded_in(card, "3597-6512-9946"));
+        assert!(embedded_in(card, "5130-3597-6512"));
+        assert!(!embedded_in(card, "5130-3597-6512-9946"));
+        let iban = "GB60 FPJE 7487 0110 5054 10";
+        assert!(embedded_in(iban, "0110 5054 10"));
+        assert!(embedded_in(iban, "7487 0110 5054"));
+        assert!(!embedded_in("call 1-555-123-4567", "555-123-4567"));
+        // Expiry dates, letter groups and other separators are not a longer number.
+        assert!(!embedded_in(
+            "4111 1111 1111 1111 12/25",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in(
+            "4111 1111 1111 1111 EXP 1225",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in("ssn 123-45-6789 1990", "123-45-6789"));
     }
 
     #[test]

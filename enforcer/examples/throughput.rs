@@ -1,0 +1,73 @@
+//! Whole-text scan throughput per corpus, one thread, all predefined profiles.
+//!
+//! ```text
+//! cargo run --release -p enforcer --example throughput [-- --mb 4 --runs 7]
+//! ```
+//!
+//! Scans each generated corpus (`benches/support/corpus.rs`: prose, dense
+//! data, source code) `--runs` times with `Engine::scan_selection` and prints
+//! the best MB/s by wall time and by the thread's CPU time. On a loaded
+//! machine the CPU-time figure is the one that says what a core does; the
+//! criterion bench (`cargo bench -p enforcer --bench detect`) measures wall
+//! time. Targets: 500 MB/s prose, 100 MB/s dense data.
+
+#[path = "../benches/support/corpus.rs"]
+mod corpus;
+#[path = "../benches/support/cpu_time.rs"]
+mod cpu_time;
+
+use std::time::Duration;
+
+use enforcer::detect::PREDEFINED_PROFILES;
+use enforcer::Engine;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        None => default,
+        Some(i) => match args.get(i + 1).map(|v| v.parse::<usize>()) {
+            Some(Ok(v)) if v > 0 => v,
+            _ => {
+                eprintln!("throughput: {name} needs a positive whole number");
+                std::process::exit(2);
+            }
+        },
+    }
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / (1 << 20) as f64 / d.as_secs_f64().max(1e-9)
+}
+
+fn main() {
+    let mb = arg("--mb", 4);
+    let runs = arg("--runs", 7);
+    let engine = Engine::with_defaults();
+    let sel = engine
+        .selection(&PREDEFINED_PROFILES)
+        .expect("predefined profiles");
+    println!(
+        "{:<6} {:>6} {:>12} {:>12} {:>9}",
+        "corpus", "MB", "wall MB/s", "cpu MB/s", "findings"
+    );
+    for (name, text) in [
+        ("prose", corpus::prose(mb << 20)),
+        ("dense", corpus::dense(mb << 20)),
+        ("code", corpus::code(mb << 20)),
+    ] {
+        let (mut wall, mut cpu) = (Duration::MAX, Duration::MAX);
+        let mut findings = 0;
+        for _ in 0..runs {
+            let (r, w, c) = cpu_time::timed(|| engine.scan_selection(&text, &sel));
+            wall = wall.min(w);
+            cpu = cpu.min(c);
+            findings = r.findings.len();
+        }
+        println!(
+            "{name:<6} {:>6.1} {:>12.1} {:>12.1} {findings:>9}",
+            text.len() as f64 / (1 << 20) as f64,
+            mbps(text.len(), wall),
+            mbps(text.len(), cpu)
+        );
+    }
+}
