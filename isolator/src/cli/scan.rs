@@ -35,7 +35,7 @@
 //! error names the input; the other inputs are still scanned).
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -86,7 +86,7 @@ pub struct Args {
 
 fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.001 && v <= 86_400.0 => Ok(v),
+        Ok(v) if (0.001..=86_400.0).contains(&v) => Ok(v),
         _ => Err(format!(
             "`{s}` is not a timeout in seconds (0.001 to 86400)"
         )),
@@ -158,7 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// Scans standard input or a file as UTF-8 text, whole or line by line.
 fn scan_text_input(
-    path: &PathBuf,
+    path: &Path,
     args: &Args,
     engine: &Engine,
     sel: &Selection,
@@ -220,7 +220,7 @@ fn scan_text_input(
 }
 
 /// Reads standard input (`-`) or a file as text; `None` when too large.
-fn read_text(path: &PathBuf) -> anyhow::Result<Option<String>> {
+fn read_text(path: &Path) -> anyhow::Result<Option<String>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
         std::io::stdin()
