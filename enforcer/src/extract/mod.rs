@@ -39,6 +39,7 @@ pub mod ocr;
 mod odf;
 mod ooxml;
 mod pdf;
+mod pdf_text;
 pub mod sniff;
 mod strings;
 mod text;

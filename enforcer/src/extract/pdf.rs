@@ -19,7 +19,7 @@ use flate2::read::ZlibDecoder;
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
-use super::image;
+use super::{image, pdf_text};
 
 /// Long side of a rendered page in pixels (~170 dpi for A4/Letter).
 const RENDER_PX: u32 = 2000;
@@ -33,14 +33,10 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()>
     }
     let pages = doc.get_pages();
     ctx.budget.charge_pages(pages.len() as u64)?;
-    for &number in pages.keys() {
+    for (&number, &page_id) in &pages {
         ctx.budget.check_time()?;
         let page_path = join(path, &format!("page{number}"));
-        let text: String = doc
-            .extract_text_chunks(&[number])
-            .into_iter()
-            .filter_map(|chunk| chunk.ok())
-            .collect();
+        let text = pdf_text::page_text(&doc, page_id).unwrap_or_default();
         if !text.trim().is_empty() {
             ctx.push(page_path, text, Vec::new())?;
             continue;

@@ -5,4 +5,6 @@ pub mod extract_worker;
 pub mod hash_password;
 pub mod policies;
 pub mod scan;
+pub mod scan_files;
+pub mod scan_output;
 pub mod serve;

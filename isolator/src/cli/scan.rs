@@ -1,33 +1,53 @@
 //! `isolator scan`: scan files or standard input for sensitive data.
 //!
 //! ```text
-//! isolator scan [--profile NAME]... [--detector ID]... [--lines] [--json] [PATH|-]...
+//! isolator scan [--profile NAME]... [--detector ID]... [--json]
+//!               [--max-size SIZE] [--timeout SECS] [--workers N] [PATH|-]...
+//! isolator scan --lines [--json] [PATH|-]...
 //! isolator scan --list-detectors
 //! ```
 //!
-//! Files are read whole and decoded as UTF-8 (invalid bytes replaced), then
-//! scanned as text; routing through content extraction comes with the
-//! extraction engine. Without `--profile`/`--detector` every profile is
-//! applied. `--detector ID` adds an ad-hoc profile holding those detectors
-//! (minimum confidence `medium`, one match). With `--lines`, each line is its
-//! own document and spans are bytes within that line.
+//! Files go through content extraction in worker processes (this binary's
+//! `extract-worker`, with memory, CPU and wall-time limits; see
+//! [`scan_files`](super::scan_files)): the type is found from the content, a
+//! name/content mismatch is reported, archives and Office files are read
+//! member by member, images and scanned PDF pages are OCR'd. Each extracted
+//! part is scanned on its own; findings name the part's `path`
+//! (`report.zip!/q3/sheet.xlsx!/Sheet1`) and, for OCR'd text, the `page` and
+//! pixel `box`. A file that cannot be read completely within the limits is
+//! `unscannable` (fail closed). Standard input (`-`, or no path) and
+//! `--lines` stay plain text: bytes decoded as UTF-8 (invalid bytes
+//! replaced), and with `--lines` each line is its own document with spans in
+//! bytes of that line.
 //!
-//! Output: one line per document (`input: verdict` plus findings), or with
-//! `--json` one JSON object per document with `input`, `line` (with
-//! `--lines`), `verdict` (`clean`|`match`|`unscannable`) and `findings`.
-//! Exit status: 0 when everything is clean, 1 when anything matched, 2 on
-//! errors (the message names the input; other inputs are still scanned).
+//! Without `--profile`/`--detector` every profile is applied. `--detector ID`
+//! adds an ad-hoc profile holding those detectors (minimum confidence
+//! `medium`, one match).
+//!
+//! Output: per input a line `input: verdict` plus one indented line per
+//! finding, or with `--json` one JSON object per input (per line with
+//! `--lines`) with `input`, `line` (with `--lines`), `verdict`
+//! (`clean`|`match`|`unscannable`), `kind`, `mismatch`, `reason` (when
+//! unscannable), `fired` and `findings` (`detector`, `start`, `end`,
+//! `confidence`, `evidence`, `path`, and `page`/`box` for OCR'd text).
+//! Exit status: 0 when everything is clean, 1 when anything matched, 2 when
+//! an input was unscannable or could not be read (the message on standard
+//! error names the input; the other inputs are still scanned).
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use enforcer::{Confidence, Engine, EngineBuilder, Finding, ProfileSpec, ScanReport, Selection};
-use serde::Serialize;
+use enforcer::extract::Limits;
+use enforcer::{Confidence, Engine, EngineBuilder, ProfileSpec, Selection};
 
-/// Largest input read, in bytes (larger files are reported unscannable).
-const MAX_INPUT_BYTES: u64 = 512 << 20;
+use super::scan_files::{parse_size, scan_files, FileOptions, Outcome, PartFinding};
+use super::scan_output::{print_outcome, Verdicts};
+
+/// Largest standard input or `--lines` file read as text, in bytes (larger
+/// inputs are reported unscannable).
+const MAX_TEXT_BYTES: u64 = 512 << 20;
 
 /// Arguments of `isolator scan`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +58,7 @@ pub struct Args {
     /// Report this detector (repeatable), as an ad-hoc profile.
     #[arg(long = "detector", value_name = "ID")]
     pub detectors: Vec<String>,
-    /// Treat each line as its own document.
+    /// Treat each line as its own document (files are read as plain text).
     #[arg(long)]
     pub lines: bool,
     /// Print one JSON object per document.
@@ -47,20 +67,30 @@ pub struct Args {
     /// List detectors (ids, descriptions, profiles) and exit.
     #[arg(long)]
     pub list_detectors: bool,
+    /// Largest file extracted, e.g. `64M` (bytes, or K/M/G); larger files
+    /// are unscannable.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64M")]
+    pub max_size: u64,
+    /// Wall time allowed per file, in seconds; a file that takes longer is
+    /// unscannable and its worker is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Extraction worker processes (files are extracted in parallel).
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: u16,
     /// Files to scan; `-` or nothing for standard input.
     #[arg(value_name = "PATH")]
     pub inputs: Vec<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
-    input: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
-    verdict: &'static str,
-    findings: &'a [Finding],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (0.001..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a timeout in seconds (0.001 to 86400)"
+        )),
+    }
 }
 
 /// Runs `isolator scan`.
@@ -99,64 +129,103 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         args.inputs.clone()
     };
-    let mut matched = false;
-    let mut failed = false;
-    for path in &inputs {
-        let name = path.display().to_string();
-        match read_input(path) {
-            Ok(Input::Text(text)) => {
-                if args.lines {
-                    for (i, line) in text.split('\n').enumerate() {
-                        let line = line.strip_suffix('\r').unwrap_or(line);
-                        if line.is_empty()
-                            && i > 0
-                            && text.ends_with('\n')
-                            && i == text.split('\n').count() - 1
-                        {
-                            continue;
-                        }
-                        let report = engine.scan_selection(line, &sel);
-                        matched |= report.is_match();
-                        print_report(&mut out, args.json, &name, Some(i + 1), &report)?;
-                    }
-                } else {
-                    let report = engine.scan_selection(&text, &sel);
-                    matched |= report.is_match();
-                    print_report(&mut out, args.json, &name, None, &report)?;
-                }
-            }
-            Ok(Input::Unscannable(reason)) => {
-                failed = true;
-                print_unscannable(&mut out, args.json, &name, &reason)?;
-                eprintln!("isolator scan: {name}: unscannable: {reason}");
-            }
-            Err(err) => {
-                failed = true;
-                eprintln!("isolator scan: {name}: {err:#}");
-            }
-        }
+    let mut verdicts = Verdicts::default();
+    // Standard input and --lines are text, in order; files go to the pool.
+    let (text_inputs, files): (Vec<PathBuf>, Vec<PathBuf>) = inputs
+        .into_iter()
+        .partition(|p| args.lines || p.as_os_str() == "-");
+    for path in &text_inputs {
+        scan_text_input(path, &args, &engine, &sel, &mut out, &mut verdicts)?;
     }
+    let opts = FileOptions {
+        limits: Limits {
+            max_input_bytes: args.max_size,
+            max_wall_time_ms: (args.timeout * 1000.0).round() as u64,
+            ..Limits::default()
+        },
+        workers: usize::from(args.workers),
+    };
+    scan_files(&files, &opts, &engine, &sel, |path, outcome| {
+        let name = path.display().to_string();
+        print_outcome(&mut out, args.json, &name, None, &outcome)?;
+        out.flush()?;
+        verdicts.record(&name, &outcome);
+        Ok(())
+    })?;
     out.flush()?;
-    Ok(if failed {
-        ExitCode::from(2)
-    } else if matched {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(verdicts.exit_code())
 }
 
-enum Input {
-    Text(String),
-    Unscannable(String),
+/// Scans standard input or a file as UTF-8 text, whole or line by line.
+fn scan_text_input(
+    path: &Path,
+    args: &Args,
+    engine: &Engine,
+    sel: &Selection,
+    out: &mut impl Write,
+    verdicts: &mut Verdicts,
+) -> anyhow::Result<()> {
+    let name = path.display().to_string();
+    let text = match read_text(path) {
+        Ok(Some(text)) => text,
+        Ok(None) => {
+            let outcome = Outcome::Unscannable {
+                reason: format!("larger than {} MB", MAX_TEXT_BYTES >> 20),
+            };
+            print_outcome(out, args.json, &name, None, &outcome)?;
+            verdicts.record(&name, &outcome);
+            return Ok(());
+        }
+        Err(err) => {
+            let outcome = Outcome::Failed(format!("{err:#}"));
+            verdicts.record(&name, &outcome);
+            return Ok(());
+        }
+    };
+    let scan = |doc: &str| {
+        let report = engine.scan_selection(doc, sel);
+        let part = enforcer::extract::Part {
+            path: name.clone(),
+            text: String::new(),
+            boxes: Vec::new(),
+        };
+        Outcome::Scanned {
+            kind: None,
+            mismatch: None,
+            fired: report.fired,
+            findings: report
+                .findings
+                .into_iter()
+                .map(|f| PartFinding::new(f, &part))
+                .collect(),
+        }
+    };
+    if !args.lines {
+        let outcome = scan(&text);
+        print_outcome(out, args.json, &name, None, &outcome)?;
+        verdicts.record(&name, &outcome);
+        return Ok(());
+    }
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    if body.is_empty() {
+        return Ok(());
+    }
+    for (i, line) in body.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let outcome = scan(line);
+        print_outcome(out, args.json, &name, Some(i + 1), &outcome)?;
+        verdicts.record(&name, &outcome);
+    }
+    Ok(())
 }
 
-fn read_input(path: &PathBuf) -> anyhow::Result<Input> {
+/// Reads standard input (`-`) or a file as text; `None` when too large.
+fn read_text(path: &Path) -> anyhow::Result<Option<String>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
-            .take(MAX_INPUT_BYTES + 1)
+            .take(MAX_TEXT_BYTES + 1)
             .read_to_end(&mut bytes)
             .context("reading standard input")?;
     } else {
@@ -164,75 +233,14 @@ fn read_input(path: &PathBuf) -> anyhow::Result<Input> {
         if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             anyhow::bail!("is a directory");
         }
-        file.take(MAX_INPUT_BYTES + 1)
+        file.take(MAX_TEXT_BYTES + 1)
             .read_to_end(&mut bytes)
             .context("cannot read")?;
     }
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Ok(Input::Unscannable(format!(
-            "larger than {} MB",
-            MAX_INPUT_BYTES >> 20
-        )));
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        return Ok(None);
     }
-    Ok(Input::Text(String::from_utf8_lossy(&bytes).into_owned()))
-}
-
-fn print_report(
-    out: &mut impl Write,
-    json: bool,
-    input: &str,
-    line: Option<usize>,
-    report: &ScanReport,
-) -> anyhow::Result<()> {
-    let verdict = if report.is_match() { "match" } else { "clean" };
-    if json {
-        let doc = Document {
-            input,
-            line,
-            verdict,
-            findings: &report.findings,
-            reason: None,
-        };
-        serde_json::to_writer(&mut *out, &doc)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    let at = line.map(|l| format!(":{l}")).unwrap_or_default();
-    if report.is_match() {
-        writeln!(out, "{input}{at}: match ({})", report.fired.join(", "))?;
-        for f in &report.findings {
-            writeln!(
-                out,
-                "  {} {}..{} {} {}",
-                f.detector, f.start, f.end, f.confidence, f.evidence
-            )?;
-        }
-    } else if line.is_none() {
-        writeln!(out, "{input}: clean")?;
-    }
-    Ok(())
-}
-
-fn print_unscannable(
-    out: &mut impl Write,
-    json: bool,
-    input: &str,
-    reason: &str,
-) -> anyhow::Result<()> {
-    if json {
-        let doc = Document {
-            input,
-            line: None,
-            verdict: "unscannable",
-            findings: &[],
-            reason: Some(reason.to_string()),
-        };
-        serde_json::to_writer(&mut *out, &doc)?;
-        writeln!(out)?;
-    } else {
-        writeln!(out, "{input}: unscannable ({reason})")?;
-    }
-    Ok(())
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::Result<()> {

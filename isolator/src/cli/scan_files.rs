@@ -1,0 +1,337 @@
+//! Files for `isolator scan`: extraction through the worker pool, then a
+//! scan of each extracted part.
+//!
+//! Every file goes to a [`WorkerPool`] running this same binary's
+//! `extract-worker` (memory, CPU and wall-time limits, a crash costs one
+//! worker), whatever its size or type: the CLI parses untrusted files exactly
+//! as the server does. Files are extracted in parallel, one per worker, and
+//! reported in the order they were given.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::Context as _;
+use enforcer::extract::{Extraction, FileKind, Limits, Part, WorkerConfig, WorkerPool};
+use enforcer::{Confidence, Engine, Finding, Selection};
+use serde::Serialize;
+
+/// A rectangle in pixels of an OCR'd image or rendered PDF page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PixelBox {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub w: u32,
+    /// Height.
+    pub h: u32,
+}
+
+/// A finding located in one extracted part of a file.
+#[derive(Clone, Debug, Serialize)]
+pub struct PartFinding {
+    /// Detector id.
+    pub detector: String,
+    /// Start byte in the part's text.
+    pub start: usize,
+    /// End byte (exclusive) in the part's text.
+    pub end: usize,
+    /// How sure the engine is.
+    pub confidence: Confidence,
+    /// Redacted evidence (never the full value).
+    pub evidence: String,
+    /// The part: file name, then `!/member` per nesting level.
+    pub path: String,
+    /// Page of OCR'd text (1 for a single image).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// Union of the OCR word boxes the finding covers.
+    #[serde(rename = "box", skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<PixelBox>,
+}
+
+impl PartFinding {
+    /// A finding in `part`, with the page and box of OCR'd text.
+    pub fn new(finding: Finding, part: &Part) -> Self {
+        let (page, bbox) = match covered_box(part, finding.start, finding.end) {
+            Some((page, b)) => (Some(page), Some(b)),
+            None => (None, None),
+        };
+        PartFinding {
+            detector: finding.detector,
+            start: finding.start,
+            end: finding.end,
+            confidence: finding.confidence,
+            evidence: finding.evidence,
+            path: part.path.clone(),
+            page,
+            bbox,
+        }
+    }
+}
+
+/// The page and union box of the word boxes overlapping `start..end` (only
+/// boxes on the page of the first overlapping word count).
+pub fn covered_box(part: &Part, start: usize, end: usize) -> Option<(u32, PixelBox)> {
+    let mut hit = part
+        .boxes
+        .iter()
+        .filter(|b| b.text_start < end.max(start + 1) && b.text_end > start);
+    let first = hit.next()?;
+    let page = first.page;
+    let (mut x0, mut y0) = (first.x, first.y);
+    let (mut x1, mut y1) = (
+        first.x.saturating_add(first.w),
+        first.y.saturating_add(first.h),
+    );
+    for b in hit.filter(|b| b.page == page) {
+        x0 = x0.min(b.x);
+        y0 = y0.min(b.y);
+        x1 = x1.max(b.x.saturating_add(b.w));
+        y1 = y1.max(b.y.saturating_add(b.h));
+    }
+    Some((
+        page,
+        PixelBox {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        },
+    ))
+}
+
+/// What scanning one input produced.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Read completely and scanned.
+    Scanned {
+        /// The type found from the content (`None` for text read as text).
+        kind: Option<FileKind>,
+        /// Name/content mismatch, when there is one.
+        mismatch: Option<String>,
+        /// Profiles that fired, in any part.
+        fired: Vec<String>,
+        /// Findings, by part in extraction order.
+        findings: Vec<PartFinding>,
+    },
+    /// Could not be read completely: the caller must fail closed.
+    Unscannable {
+        /// Why (the limit or the damage, naming the member).
+        reason: String,
+    },
+    /// Could not be read at all (missing file, directory, I/O error).
+    Failed(String),
+}
+
+impl Outcome {
+    /// Scans every part of an extraction.
+    pub fn from_extraction(extraction: Extraction, engine: &Engine, sel: &Selection) -> Self {
+        match extraction {
+            Extraction::Unscannable { reason } => Outcome::Unscannable { reason },
+            Extraction::Text {
+                kind,
+                mismatch,
+                parts,
+            } => {
+                let mut fired: Vec<String> = Vec::new();
+                let mut findings = Vec::new();
+                for part in &parts {
+                    let report = engine.scan_selection(&part.text, sel);
+                    for id in report.fired {
+                        if !fired.contains(&id) {
+                            fired.push(id);
+                        }
+                    }
+                    findings.extend(
+                        report
+                            .findings
+                            .into_iter()
+                            .map(|f| PartFinding::new(f, part)),
+                    );
+                }
+                Outcome::Scanned {
+                    kind: Some(kind),
+                    mismatch,
+                    fired,
+                    findings,
+                }
+            }
+        }
+    }
+}
+
+/// Limits and parallelism for file extraction, from the command line.
+#[derive(Clone, Debug)]
+pub struct FileOptions {
+    /// Per-file extraction limits.
+    pub limits: Limits,
+    /// Worker processes (at most one per file).
+    pub workers: usize,
+}
+
+/// Extracts and scans `paths` through a worker pool; calls `emit` with each
+/// outcome in the order of `paths`, as soon as it and all before it are done.
+pub fn scan_files(
+    paths: &[PathBuf],
+    opts: &FileOptions,
+    engine: &Engine,
+    sel: &Selection,
+    mut emit: impl FnMut(&Path, Outcome) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let mut cfg = WorkerConfig::current_exe().context("locating the extraction worker")?;
+    cfg.workers = opts.workers.clamp(1, paths.len());
+    cfg.limits = opts.limits.clone();
+    let pool = WorkerPool::new(cfg).context("starting extraction workers")?;
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        for _ in 0..pool.config().workers {
+            let tx = tx.clone();
+            let (pool, next) = (&pool, &next);
+            s.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = paths.get(i) else { break };
+                let outcome = scan_one(pool, path, engine, sel);
+                if tx.send((i, outcome)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut due = 0;
+        for (i, outcome) in rx {
+            pending.insert(i, outcome);
+            while let Some(outcome) = pending.remove(&due) {
+                emit(&paths[due], outcome)?;
+                due += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn scan_one(pool: &WorkerPool, path: &Path, engine: &Engine, sel: &Selection) -> Outcome {
+    let limit = pool.config().limits.max_input_bytes;
+    match read_capped(path, limit) {
+        Ok(Some(bytes)) => {
+            let name = path.display().to_string();
+            Outcome::from_extraction(pool.extract(&name, &bytes), engine, sel)
+        }
+        Ok(None) => Outcome::Unscannable {
+            reason: format!("larger than the size limit of {limit} bytes (--max-size)"),
+        },
+        Err(err) => Outcome::Failed(format!("{err:#}")),
+    }
+}
+
+/// Reads a file whole, or `None` when it is larger than `limit` bytes.
+fn read_capped(path: &Path, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(path).context("cannot open")?;
+    let meta = file.metadata().context("cannot read")?;
+    if meta.is_dir() {
+        anyhow::bail!("is a directory");
+    }
+    if meta.len() > limit {
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .context("cannot read")?;
+    if bytes.len() as u64 > limit {
+        return Ok(None);
+    }
+    Ok(Some(bytes))
+}
+
+/// Parses a size such as `64M`, `512K`, `1G` or `1048576` (bytes).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&t[..i], 10),
+        Some((i, 'M' | 'm')) => (&t[..i], 20),
+        Some((i, 'G' | 'g')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (bytes, or a number with K, M or G)"))?;
+    let bytes = n
+        .checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))?;
+    if bytes == 0 {
+        return Err("the size limit must be more than 0".into());
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use enforcer::extract::WordBox;
+
+    fn wb(start: usize, end: usize, page: u32, x: u32, y: u32) -> WordBox {
+        WordBox {
+            text_start: start,
+            text_end: end,
+            page,
+            x,
+            y,
+            w: 50,
+            h: 20,
+        }
+    }
+
+    #[test]
+    fn box_is_the_union_of_covered_words_on_one_page() {
+        let part = Part {
+            path: "a.png".into(),
+            text: "card 4111 1111 next".into(),
+            boxes: vec![
+                wb(0, 4, 1, 0, 0),
+                wb(5, 9, 1, 60, 0),
+                wb(10, 14, 1, 120, 4),
+                wb(15, 19, 1, 180, 0),
+            ],
+        };
+        let (page, b) = covered_box(&part, 5, 14).expect("box");
+        assert_eq!(page, 1);
+        assert_eq!(
+            b,
+            PixelBox {
+                x: 60,
+                y: 0,
+                w: 110,
+                h: 24
+            }
+        );
+        assert!(covered_box(&part, 19, 19).is_none());
+        let plain = Part {
+            path: "a.txt".into(),
+            text: "x".into(),
+            boxes: Vec::new(),
+        };
+        assert!(covered_box(&plain, 0, 1).is_none());
+    }
+
+    #[test]
+    fn sizes_parse_with_suffixes_and_reject_nonsense() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("ten").unwrap_err().contains("`ten`"));
+        assert!(parse_size("99999999999G").is_err());
+        assert!(parse_size("").is_err());
+    }
+}
