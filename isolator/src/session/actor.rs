@@ -26,6 +26,9 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
 mod gates;
+mod recording;
+
+pub(super) use recording::Recording;
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
@@ -52,6 +55,7 @@ pub(super) struct ActorInit {
     pub egress: EgressProxy,
     pub egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     pub enforcer: Arc<Enforcer>,
+    pub recording: Option<Recording>,
 }
 
 /// Browser-wide target events concerning this session's context.
@@ -99,6 +103,7 @@ pub(super) struct Actor {
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     enforcer: Arc<Enforcer>,
+    recording: Option<Recording>,
 }
 
 impl Actor {
@@ -160,6 +165,7 @@ impl Actor {
             egress: Some(init.egress),
             egress_events: init.egress_events,
             enforcer: init.enforcer,
+            recording: init.recording,
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -316,6 +322,7 @@ impl Actor {
 
     fn push_frame(&self, frame: Arc<FrameData>) {
         if let Some(a) = &self.attachment {
+            self.record_frame(&frame);
             let _ = a.frames.send(Some(frame));
         }
     }
@@ -430,6 +437,7 @@ impl Actor {
         if is_input {
             self.last_input = Instant::now();
         }
+        self.record_input(&msg);
         match msg {
             ClientMsg::Resize { width, height, dpr } => {
                 let vp = Viewport { width, height, dpr };
@@ -709,6 +717,7 @@ impl Actor {
     }
 
     fn after_tab_change(&self, tab_id: u16) {
+        self.record_tab(tab_id);
         self.send_tabs();
         if tab_id == self.active {
             self.send_state();
@@ -952,6 +961,7 @@ impl Actor {
         if let Some(proxy) = self.egress.take() {
             proxy.shutdown(Duration::from_millis(500)).await;
         }
+        self.end_recording(reason).await;
         self.registry
             .lock()
             .expect("registry lock")

@@ -4,6 +4,7 @@
 
 mod browsing;
 mod login;
+mod recording;
 mod resilience;
 mod security;
 
