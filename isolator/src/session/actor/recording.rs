@@ -67,12 +67,14 @@ impl Actor {
         }
     }
 
-    /// Records a tab's URL (without query or fragment) and title when they changed.
+    /// Records a tab's URL (without query, fragment or credentials) and
+    /// title when they changed.
     pub(super) fn record_tab(&self, tab_id: u16) {
         let (Some(r), Some(tab)) = (&self.recording, self.tab(tab_id)) else {
             return;
         };
-        let url = if tab.url.is_empty() {
+        // A new tab's about:blank is not somewhere the user went.
+        let url = if tab.url.is_empty() || tab.url == "about:blank" {
             String::new()
         } else {
             redact_url(&tab.url)
