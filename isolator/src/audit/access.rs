@@ -64,7 +64,7 @@ pub struct AccessLog {
 #[derive(Debug, Default)]
 struct State {
     tail: Option<(u64, String)>,
-    recent: HashMap<(String, String), Instant>,
+    recent: HashMap<(String, String, String), Instant>,
 }
 
 impl AccessLog {
@@ -92,7 +92,7 @@ impl AccessLog {
         wall_ms: i64,
     ) -> Result<Option<AccessEntry>> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let key = (user.to_owned(), session.to_owned());
+        let key = (user.to_owned(), session.to_owned(), what.to_owned());
         if what == "replay" {
             if let Some(at) = state.recent.get(&key) {
                 if at.elapsed() < COALESCE {
