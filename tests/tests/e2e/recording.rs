@@ -228,7 +228,11 @@ async fn a_session_is_recorded_verified_searched_and_replayed() {
     );
     assert_eq!(s["url"], site.url("/"), "URL bar at the paste");
     // Play at 8x to the end: time advances, frames keep up, the URL bar follows.
-    player.eval::<Value>("document.getElementById('faster').click(); document.getElementById('faster').click(); document.getElementById('faster').click(); null").await;
+    assert!(
+        player
+            .eval::<bool>("(() => { for (let i = 0; i < 3; i++) document.getElementById('faster').click(); return true; })()")
+            .await
+    );
     player.press(" ", 0).await;
     let end = eventually(T, "playback reaches the end", || async {
         let s = replay_state(&player).await;
