@@ -235,6 +235,7 @@ fn user_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Us
 /// The admin (or auditor) making this request, or the JSON error to answer
 /// with: 401 when nobody is signed in, 403 for a signed-in non-admin. Every
 /// admin and audit endpoint starts here.
+#[allow(clippy::result_large_err)]
 pub fn require_admin(
     state: &AppState,
     headers: &HeaderMap,
