@@ -17,6 +17,7 @@
 //! - [`policy_watch`]: reloads the policy document when its file changes.
 
 pub mod audit;
+pub mod audit_api;
 pub mod auth;
 pub mod browser;
 pub mod cli;

@@ -47,6 +47,8 @@ pub struct AppState {
     pub policies: Arc<policies::PolicyStore>,
     /// The enforcement gates.
     pub enforcer: Arc<crate::enforce::Enforcer>,
+    /// Session recording, its search index and access log.
+    pub audit: Arc<crate::audit::AuditService>,
 }
 
 /// Runs the server on `listener` until `shutdown` turns true.
@@ -110,19 +112,26 @@ pub fn build_state(
         config.enforce.clone(),
         workers,
     ));
+    let audit = crate::audit::AuditService::open(&config.audit)
+        .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
+    audit.spawn_retention(Duration::from_secs(3600), shutdown.clone());
     let config = Arc::new(config);
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
     Ok(AppState {
         auth: Arc::new(Auth::new(config.auth.clone())),
-        sessions: Arc::new(SessionManager::new(
-            config.clone(),
-            browser,
-            Arc::new(egress),
-            enforcer.clone(),
-            shutdown,
-        )),
+        sessions: Arc::new(
+            SessionManager::new(
+                config.clone(),
+                browser,
+                Arc::new(egress),
+                enforcer.clone(),
+                shutdown,
+            )
+            .with_audit(audit.clone()),
+        ),
         policies: store,
         enforcer,
+        audit,
         config,
     })
 }
@@ -169,6 +178,7 @@ pub fn router(state: AppState) -> Router {
             get(session_status).delete(close_session),
         )
         .route("/api/sessions/{id}/ws", get(session_ws))
+        .merge(crate::audit_api::routes())
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(
@@ -435,7 +445,21 @@ async fn create_session(
         dpr: req.dpr,
     };
     let url = req.url.as_deref().filter(|u| !u.trim().is_empty());
-    match state.sessions.create(user, url, viewport).await {
+    let origin = crate::session::SessionOrigin {
+        addr: peer.to_string(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect(),
+    };
+    match state
+        .sessions
+        .create_from(user, url, viewport, origin)
+        .await
+    {
         Ok((handle, token)) => (
             StatusCode::CREATED,
             Json(serde_json::json!({

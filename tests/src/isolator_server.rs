@@ -50,6 +50,7 @@ impl Isolator {
             data_dir: dir.path().join("data"),
             ..Config::default()
         };
+        config.audit.dir = dir.path().join("recordings");
         adjust(&mut config);
         config.validate("test config").unwrap();
         std::fs::create_dir_all(&config.data_dir).unwrap();

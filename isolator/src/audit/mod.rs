@@ -31,24 +31,29 @@
 //! Nothing sensitive is stored raw: typed text is reduced to its length unless
 //! the caller explicitly keeps it, and decision evidence arrives redacted.
 
+pub mod access;
 pub mod bundle;
+pub mod chainlog;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod format;
 pub mod index;
 pub mod keyframes;
+pub mod live;
 pub mod reader;
 pub mod recorder;
 pub mod retention;
 pub mod store;
 pub mod verify;
 
+pub use access::{AccessEntry, AccessLog};
 pub use bundle::{export, Manifest};
 pub use config::AuditConfig;
 pub use error::{Error, Result};
 pub use event::{Decision, DecisionEvent, Event, Frame, Input, InputEvent, InputKind};
 pub use index::{Incident, IncidentQuery, Index, SessionQuery, SessionRow};
+pub use live::{AuditService, Health, LiveRecorder};
 pub use reader::{Reader, RecordedEvent, Seek};
 pub use recorder::{Recorder, SessionInfo};
 pub use retention::{verify_retention_log, RetentionEntry};

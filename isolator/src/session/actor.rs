@@ -29,6 +29,9 @@ mod copy;
 mod gates;
 mod keyboard;
 mod limits;
+mod recording;
+
+pub(super) use recording::Recording;
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
@@ -55,6 +58,7 @@ pub(super) struct ActorInit {
     pub egress: EgressProxy,
     pub egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     pub enforcer: Arc<Enforcer>,
+    pub recording: Option<Recording>,
 }
 
 /// Browser-wide target events concerning this session's context.
@@ -105,6 +109,7 @@ pub(super) struct Actor {
     kb: keyboard::KeyboardState,
     copies: copy::CopyState,
     limits: limits::LimitState,
+    recording: Option<Recording>,
 }
 
 impl Actor {
@@ -169,6 +174,7 @@ impl Actor {
             kb: Default::default(),
             copies: Default::default(),
             limits: Default::default(),
+            recording: init.recording,
         };
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
@@ -326,6 +332,7 @@ impl Actor {
 
     fn push_frame(&self, frame: Arc<FrameData>) {
         if let Some(a) = &self.attachment {
+            self.record_frame(&frame);
             let _ = a.frames.send(Some(frame));
         }
     }
@@ -440,6 +447,7 @@ impl Actor {
         if is_input {
             self.last_input = Instant::now();
         }
+        self.record_input(&msg);
         match msg {
             ClientMsg::Resize { width, height, dpr } => {
                 let vp = Viewport { width, height, dpr };
@@ -728,6 +736,7 @@ impl Actor {
     }
 
     fn after_tab_change(&self, tab_id: u16) {
+        self.record_tab(tab_id);
         self.send_tabs();
         if tab_id == self.active {
             self.send_state();
@@ -973,6 +982,7 @@ impl Actor {
         if let Some(proxy) = self.egress.take() {
             proxy.shutdown(Duration::from_millis(500)).await;
         }
+        self.end_recording(reason).await;
         self.registry
             .lock()
             .expect("registry lock")

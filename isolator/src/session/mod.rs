@@ -44,6 +44,15 @@ pub struct FrameData {
     pub jpeg: Vec<u8>,
 }
 
+/// Where a session was created from (recorded with it).
+#[derive(Clone, Debug, Default)]
+pub struct SessionOrigin {
+    /// The client's address as the server saw it.
+    pub addr: String,
+    /// The client's User-Agent header.
+    pub user_agent: String,
+}
+
 /// A client socket attached to a session.
 pub struct Attachment {
     /// Distinguishes sockets of the same session.
@@ -213,6 +222,7 @@ pub struct SessionManager {
     enforcer: Arc<Enforcer>,
     resolver: Arc<dyn Resolve>,
     shutdown: watch::Receiver<bool>,
+    audit: Option<Arc<crate::audit::AuditService>>,
 }
 
 impl SessionManager {
@@ -234,7 +244,14 @@ impl SessionManager {
             enforcer,
             resolver: Arc::new(SystemResolver),
             shutdown,
+            audit: None,
         }
+    }
+
+    /// Records every session through `audit`.
+    pub fn with_audit(mut self, audit: Arc<crate::audit::AuditService>) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// The enforcement gates.
@@ -253,6 +270,18 @@ impl SessionManager {
         user: User,
         start_url: Option<&str>,
         viewport: Viewport,
+    ) -> Result<(Arc<SessionHandle>, String), CreateError> {
+        self.create_from(user, start_url, viewport, SessionOrigin::default())
+            .await
+    }
+
+    /// [`create`](Self::create) for a client at `origin` (recorded with the session).
+    pub async fn create_from(
+        &self,
+        user: User,
+        start_url: Option<&str>,
+        viewport: Viewport,
+        origin: SessionOrigin,
     ) -> Result<(Arc<SessionHandle>, String), CreateError> {
         if *self.shutdown.borrow() {
             return Err(CreateError::ShuttingDown);
@@ -304,6 +333,10 @@ impl SessionManager {
             live: Mutex::new(LiveInfo::default()),
             next_attach: AtomicU64::new(1),
         });
+        let recording = self
+            .audit
+            .as_ref()
+            .and_then(|a| actor::Recording::start(a, &handle, &origin));
         let actor = actor::Actor::start(actor::ActorInit {
             handle: handle.clone(),
             config: self.config.clone(),
@@ -319,6 +352,7 @@ impl SessionManager {
             egress: proxy,
             egress_events,
             enforcer: self.enforcer.clone(),
+            recording,
         })
         .await;
         if let Err(e) = actor {

@@ -6,6 +6,7 @@ mod browsing;
 mod clipboard;
 mod limits;
 mod login;
+mod recording;
 mod resilience;
 mod security;
 

@@ -56,6 +56,7 @@ impl Actor {
     /// Keeps what listings show about a session's decisions current; the
     /// recorder takes the event when the session is recorded.
     pub(super) fn on_gate_event(&mut self, event: GateEvent) {
+        self.record_decision(&event);
         if event.verdict.outcome != Outcome::Allow || !event.verdict.detectors.is_empty() {
             let mut live = self.handle.live.lock().expect("live lock");
             live.incidents += 1;
