@@ -15,7 +15,10 @@
 //! action was blocked.
 
 mod event;
+pub mod link;
 pub mod notice;
+pub mod page;
+mod submit;
 mod verdict;
 
 use std::sync::Arc;
@@ -29,7 +32,7 @@ use tokio::sync::OnceCell;
 use crate::auth::User;
 use crate::enforce_config::EnforceConfig;
 
-pub use event::GateEvent;
+pub use event::{redact_url, GateEvent};
 pub use verdict::{Outcome, Verdict};
 
 /// The enforcement core shared by every session; see the module docs.
@@ -38,6 +41,7 @@ pub struct Enforcer {
     config: EnforceConfig,
     workers: WorkerConfig,
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
+    submit: submit::SubmitState,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -60,12 +64,18 @@ impl Enforcer {
             config,
             workers,
             pool: OnceCell::new(),
+            submit: submit::SubmitState::default(),
         }
     }
 
     /// The policy store.
     pub fn store(&self) -> &Arc<PolicyStore> {
         &self.store
+    }
+
+    /// The sessions by BrowserContext id, for the browser-wide gates.
+    pub fn contexts(&self) -> &Arc<link::ContextRegistry> {
+        self.submit.contexts()
     }
 
     /// The gates' budgets.

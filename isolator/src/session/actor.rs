@@ -25,7 +25,9 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
+mod gate_reports;
 mod gates;
+mod page_content;
 
 use super::input::{self, KeyAction};
 use super::tab::{self, with_timeout, Tab, TabEvent, Viewport};
@@ -33,6 +35,7 @@ use super::{Attachment, FrameData, Registry, SessionCmd, SessionHandle};
 use crate::browser::{BrowserError, Running};
 use crate::config::Config;
 use crate::egress::{self, EgressEvent, EgressProxy, Verdict};
+use crate::enforce::link::{GateReport, Registration};
 use crate::enforce::Enforcer;
 use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg, TabAction, TabInfo};
 
@@ -99,6 +102,9 @@ pub(super) struct Actor {
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     enforcer: Arc<Enforcer>,
+    gate_tx: mpsc::Sender<GateReport>,
+    gate_rx: mpsc::Receiver<GateReport>,
+    _context: Registration,
 }
 
 impl Actor {
@@ -129,7 +135,13 @@ impl Actor {
                 return Err(e.into());
             }
         };
-        let actor = Actor {
+        let (gate_tx, gate_rx) = mpsc::channel(256);
+        let context = init.enforcer.contexts().register(
+            init.context_id.inner(),
+            init.handle.user.clone(),
+            gate_tx.clone(),
+        );
+        let mut actor = Actor {
             handle: init.handle,
             config: init.config,
             running: init.running,
@@ -160,7 +172,11 @@ impl Actor {
             egress: Some(init.egress),
             egress_events: init.egress_events,
             enforcer: init.enforcer,
+            gate_tx,
+            gate_rx,
+            _context: context,
         };
+        actor.watch_page_content(0).await;
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
         }
@@ -197,6 +213,7 @@ impl Actor {
                 Some(ev) = self.targets_rx.recv() => self.on_target_event(ev).await,
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
+                Some(report) = self.gate_rx.recv() => self.on_gate_report(report),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
                     if *self.shutdown.borrow() {
@@ -872,6 +889,7 @@ impl Actor {
             Ok(mut t) => {
                 t.url = t.page.url().await.ok().flatten().unwrap_or_default();
                 self.tabs.push(t);
+                self.watch_page_content(id).await;
                 info!(tab = id, "popup opened as a tab");
                 self.switch_tab(id).await;
             }
