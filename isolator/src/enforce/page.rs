@@ -99,7 +99,7 @@ impl Enforcer {
         }
         let hide_all = !verdict.passes();
         for f in &report.findings {
-            if !(hide_all || decision.mask.iter().any(|d| *d == f.detector)) {
+            if !(hide_all || decision.mask.contains(&f.detector)) {
                 continue;
             }
             if let Some(value) = text.get(f.start..f.end) {
