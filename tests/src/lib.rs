@@ -12,6 +12,7 @@ pub mod isolator_server;
 pub mod site;
 pub mod site_clipboard;
 pub mod site_limits;
+pub mod site_gatesnet;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

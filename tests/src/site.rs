@@ -52,6 +52,7 @@ impl TestSite {
             .route("/gates/report", post(|| async { "ok" }))
             .merge(crate::site_clipboard::routes())
             .merge(crate::site_limits::routes())
+            .merge(crate::site_gatesnet::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -15,7 +15,10 @@
 //! action was blocked.
 
 mod event;
+pub mod link;
 pub mod notice;
+pub mod page;
+mod submit;
 mod verdict;
 
 #[cfg(test)]
@@ -41,6 +44,7 @@ pub struct Enforcer {
     config: EnforceConfig,
     workers: WorkerConfig,
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
+    submit: submit::SubmitState,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -63,12 +67,18 @@ impl Enforcer {
             config,
             workers,
             pool: OnceCell::new(),
+            submit: submit::SubmitState::default(),
         }
     }
 
     /// The policy store.
     pub fn store(&self) -> &Arc<PolicyStore> {
         &self.store
+    }
+
+    /// The sessions by BrowserContext id, for the browser-wide gates.
+    pub fn contexts(&self) -> &Arc<link::ContextRegistry> {
+        self.submit.contexts()
     }
 
     /// The gates' budgets.

@@ -26,9 +26,11 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
 mod copy;
+mod gate_reports;
 mod gates;
 mod keyboard;
 mod limits;
+mod page_content;
 mod recording;
 
 pub(super) use recording::Recording;
@@ -39,6 +41,7 @@ use super::{Attachment, FrameData, Registry, SessionCmd, SessionHandle};
 use crate::browser::{BrowserError, Running};
 use crate::config::Config;
 use crate::egress::{self, EgressEvent, EgressProxy, Verdict};
+use crate::enforce::link::{GateReport, Registration};
 use crate::enforce::Enforcer;
 use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg, TabAction, TabInfo};
 
@@ -110,6 +113,9 @@ pub(super) struct Actor {
     copies: copy::CopyState,
     limits: limits::LimitState,
     recording: Option<Recording>,
+    gate_tx: mpsc::Sender<GateReport>,
+    gate_rx: mpsc::Receiver<GateReport>,
+    _context: Registration,
 }
 
 impl Actor {
@@ -140,7 +146,13 @@ impl Actor {
                 return Err(e.into());
             }
         };
-        let actor = Actor {
+        let (gate_tx, gate_rx) = mpsc::channel(256);
+        let context = init.enforcer.contexts().register(
+            init.context_id.inner(),
+            init.handle.user.clone(),
+            gate_tx.clone(),
+        );
+        let mut actor = Actor {
             handle: init.handle,
             config: init.config,
             running: init.running,
@@ -175,7 +187,11 @@ impl Actor {
             copies: Default::default(),
             limits: Default::default(),
             recording: init.recording,
+            gate_tx,
+            gate_rx,
+            _context: context,
         };
+        actor.watch_page_content(0).await;
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
         }
@@ -212,6 +228,7 @@ impl Actor {
                 Some(ev) = self.targets_rx.recv() => self.on_target_event(ev).await,
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
+                Some(report) = self.gate_rx.recv() => self.on_gate_report(report),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
                     if *self.shutdown.borrow() {
@@ -901,6 +918,7 @@ impl Actor {
             Ok(mut t) => {
                 t.url = t.page.url().await.ok().flatten().unwrap_or_default();
                 self.tabs.push(t);
+                self.watch_page_content(id).await;
                 info!(tab = id, "popup opened as a tab");
                 self.switch_tab(id).await;
             }

@@ -5,6 +5,7 @@
 mod browsing;
 mod clipboard;
 mod limits;
+mod gatesnet;
 mod login;
 mod recording;
 mod resilience;

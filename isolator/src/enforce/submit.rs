@@ -1,0 +1,400 @@
+//! The submit gate: every request body a page sends (form posts, XHR,
+//! `fetch`, beacons; from every frame, worker and popup) is decided before it
+//! leaves the isolated browser.
+//!
+//! `Fetch.enable` is sent once per running Chromium on the *browser* session
+//! (page-level interception would miss popups), for the resource types that
+//! can carry a body. Every paused request is answered exactly once:
+//! - no body: continued at once, nothing else is done (no lookup, no log);
+//! - a body: the request's frame is mapped to its BrowserContext and so to
+//!   the session and user ([`ContextRegistry`]); the `submit` decision for the
+//!   request's URL says allow, block or scan; a scan runs within the submit
+//!   budget. A blocked document navigation is answered with a block page,
+//!   a blocked XHR/fetch fails with `BlockedByClient`;
+//! - anything going wrong (unknown frame, body not available, scan error or
+//!   timeout, CDP failure) fails the request closed.
+//!
+//! The decision goes to the session actor as a [`GateReport`], which logs,
+//! records and shows it like the actor's own gates.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
+    FulfillRequestParams, HeaderEntry, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, ResourceType};
+use chromiumoxide::cdp::browser_protocol::page::FrameId;
+use chromiumoxide::cdp::browser_protocol::target::{GetTargetInfoParams, TargetId};
+use futures::StreamExt;
+use policies::{Action, Mode};
+use tracing::{debug, info, warn};
+
+use super::link::{ContextRegistry, GateReport, SessionLink};
+use super::{notice, Enforcer, Verdict};
+use crate::browser::{BrowserError, Running};
+
+/// Resource types whose requests may carry a body; the others (images,
+/// scripts, styles, fonts, media) are never paused.
+const BODY_TYPES: [ResourceType; 5] = [
+    ResourceType::Document,
+    ResourceType::Xhr,
+    ResourceType::Fetch,
+    ResourceType::Ping,
+    ResourceType::Other,
+];
+
+/// Frames remembered before the frame-to-context cache starts over.
+const MAX_CACHED_FRAMES: usize = 4096;
+
+/// The submit gate's state, owned by the [`Enforcer`].
+#[derive(Debug, Default)]
+pub struct SubmitState {
+    contexts: Arc<ContextRegistry>,
+    frames: Mutex<HashMap<String, String>>,
+    intercepted: tokio::sync::Mutex<u64>,
+}
+
+impl SubmitState {
+    /// The sessions by BrowserContext id.
+    pub fn contexts(&self) -> &Arc<ContextRegistry> {
+        &self.contexts
+    }
+}
+
+/// How a paused request is answered.
+enum Answer {
+    Continue,
+    Fail,
+    BlockPage(String),
+}
+
+impl Enforcer {
+    /// Starts the submit gate on `running` unless it already runs there:
+    /// enables browser-level Fetch interception and answers every paused
+    /// request until the browser dies. Call before the first session of the
+    /// browser navigates.
+    pub async fn intercept_submits(
+        self: &Arc<Self>,
+        running: &Arc<Running>,
+    ) -> Result<(), BrowserError> {
+        let mut done = self.submit.intercepted.lock().await;
+        if *done == running.generation {
+            return Ok(());
+        }
+        let mut paused = running
+            .browser
+            .event_listener::<EventRequestPaused>()
+            .await?;
+        let patterns = BODY_TYPES
+            .iter()
+            .map(|t| RequestPattern {
+                url_pattern: Some("*".into()),
+                resource_type: Some(t.clone()),
+                request_stage: Some(RequestStage::Request),
+            })
+            .collect();
+        let enable = EnableParams {
+            patterns: Some(patterns),
+            handle_auth_requests: None,
+        };
+        let timeout = Duration::from_secs(5);
+        match tokio::time::timeout(timeout, running.browser.execute(enable)).await {
+            Ok(r) => {
+                r?;
+            }
+            Err(_) => return Err(BrowserError::Timeout(timeout)),
+        }
+        *done = running.generation;
+        let enforcer = self.clone();
+        let generation = running.generation;
+        let running = running.clone();
+        tokio::spawn(async move {
+            // Ends (and lets go of the browser) when the browser dies.
+            loop {
+                tokio::select! {
+                    ev = paused.next() => match ev {
+                        Some(ev) => enforcer.on_paused(&running, ev),
+                        None => break,
+                    },
+                    _ = running.died() => break,
+                }
+            }
+            debug!(generation, "submit interception ended");
+        });
+        info!(generation, "submit gate intercepts request bodies");
+        Ok(())
+    }
+
+    fn on_paused(self: &Arc<Self>, running: &Arc<Running>, ev: Arc<EventRequestPaused>) {
+        let running = running.clone();
+        if ev.request.has_post_data != Some(true) {
+            // The hot path: no body, nothing to decide.
+            tokio::spawn(async move {
+                answer(&running, &ev, Answer::Continue).await;
+            });
+            return;
+        }
+        let enforcer = self.clone();
+        tokio::spawn(async move {
+            let budget = Duration::from_millis(enforcer.config.submit_budget_ms);
+            // The scan has its own budget; this bounds the lookups around it too.
+            let limit = budget + Duration::from_secs(5);
+            let how = match tokio::time::timeout(limit, enforcer.judge(&running, &ev, budget)).await
+            {
+                Ok(how) => how,
+                Err(_) => {
+                    warn!(
+                        url = %super::event::redact_url(&ev.request.url),
+                        "a request body could not be decided in time; the request was failed"
+                    );
+                    Answer::Fail
+                }
+            };
+            answer(&running, &ev, how).await;
+        });
+    }
+
+    async fn judge(&self, running: &Running, ev: &EventRequestPaused, budget: Duration) -> Answer {
+        let frame: &str = ev.frame_id.as_ref();
+        let Some(session) = self.session_of(running, frame).await else {
+            warn!(
+                url = %super::event::redact_url(&ev.request.url),
+                "a request body from a frame of no known session was failed"
+            );
+            return Answer::Fail;
+        };
+        let url = ev.request.url.clone();
+        let decision = self.decide(&session.user, &url, Action::Submit);
+        let body = request_body(ev);
+        let size = body.as_ref().map_or(0, |b| b.len());
+        let what = format!(
+            "{} {} of {} bytes",
+            ev.request.method,
+            kind(&ev.resource_type),
+            size
+        );
+        let verdict = match (decision.mode, body) {
+            (Mode::Scan, None) => Verdict::blocked(
+                &decision,
+                "the request body was not available to scan".into(),
+            ),
+            (Mode::Scan, Some(bytes)) => {
+                let text = scan_text(ev, &bytes);
+                self.check_text(&decision, text, budget).await
+            }
+            _ => Verdict::before_scan(&decision).expect("allow or block needs no scan"),
+        };
+        let how = if verdict.passes() {
+            Answer::Continue
+        } else if ev.resource_type == ResourceType::Document {
+            Answer::BlockPage(block_page(&verdict))
+        } else {
+            Answer::Fail
+        };
+        report(
+            &session,
+            GateReport {
+                frame: frame.to_owned(),
+                url,
+                gate: Action::Submit,
+                what,
+                verdict,
+            },
+        );
+        how
+    }
+
+    /// The session a frame belongs to: main frames and out-of-process frames
+    /// are targets (their context is in the target info); in-process frames
+    /// are found among the pages' frames.
+    async fn session_of(&self, running: &Running, frame: &str) -> Option<Arc<SessionLink>> {
+        let contexts = &self.submit.contexts;
+        let cached = self
+            .submit
+            .frames
+            .lock()
+            .expect("frame cache lock")
+            .get(frame)
+            .cloned();
+        if let Some(ctx) = cached {
+            if let Some(s) = contexts.get(&ctx) {
+                return Some(s);
+            }
+        }
+        let timeout = Duration::from_secs(3);
+        let context_of = |target: TargetId| async move {
+            let params = GetTargetInfoParams {
+                target_id: Some(target),
+            };
+            match tokio::time::timeout(timeout, running.browser.execute(params)).await {
+                Ok(Ok(r)) => r
+                    .result
+                    .target_info
+                    .browser_context_id
+                    .map(|c| c.inner().clone()),
+                _ => None,
+            }
+        };
+        let mut ctx = context_of(TargetId::new(frame)).await;
+        if ctx.is_none() {
+            let pages = tokio::time::timeout(timeout, running.browser.pages())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let wanted = FrameId::new(frame);
+            for page in pages {
+                let frames = tokio::time::timeout(timeout, page.frames())
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .unwrap_or_default();
+                if frames.contains(&wanted) {
+                    ctx = context_of(page.target_id().clone()).await;
+                    break;
+                }
+            }
+        }
+        let ctx = ctx?;
+        let mut cache = self.submit.frames.lock().expect("frame cache lock");
+        if cache.len() >= MAX_CACHED_FRAMES {
+            cache.clear();
+        }
+        cache.insert(frame.to_owned(), ctx.clone());
+        drop(cache);
+        contexts.get(&ctx)
+    }
+}
+
+fn report(session: &SessionLink, report: GateReport) {
+    if session.reports.try_send(report).is_err() {
+        debug!("session is not reading gate reports; one submit decision was not reported");
+    }
+}
+
+/// Sends the answer to a paused request (errors mean the request is gone).
+async fn answer(running: &Running, ev: &EventRequestPaused, how: Answer) {
+    let id = ev.request_id.clone();
+    let timeout = Duration::from_secs(5);
+    let result = match how {
+        Answer::Continue => tokio::time::timeout(
+            timeout,
+            running.browser.execute(ContinueRequestParams::new(id)),
+        )
+        .await
+        .map(|r| r.map(drop)),
+        Answer::Fail => {
+            let fail = FailRequestParams::new(id, ErrorReason::BlockedByClient);
+            tokio::time::timeout(timeout, running.browser.execute(fail))
+                .await
+                .map(|r| r.map(drop))
+        }
+        Answer::BlockPage(html) => {
+            let mut fulfill = FulfillRequestParams::new(id, 403);
+            fulfill.response_headers = Some(vec![
+                HeaderEntry::new("Content-Type", "text/html; charset=utf-8"),
+                HeaderEntry::new("Cache-Control", "no-store"),
+            ]);
+            fulfill.body = Some(
+                base64::engine::general_purpose::STANDARD
+                    .encode(html)
+                    .into(),
+            );
+            tokio::time::timeout(timeout, running.browser.execute(fulfill))
+                .await
+                .map(|r| r.map(drop))
+        }
+    };
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => debug!("paused request could not be answered: {e}"),
+        Err(_) => debug!("paused request was not answered within {timeout:?}"),
+    }
+}
+
+/// The request body, or `None` when Chromium did not include it (large
+/// bodies, file parts).
+fn request_body(ev: &EventRequestPaused) -> Option<Vec<u8>> {
+    let entries = ev.request.post_data_entries.as_ref()?;
+    let mut body = Vec::new();
+    for entry in entries {
+        let b64: &str = entry.bytes.as_ref()?.as_ref();
+        body.extend(base64::engine::general_purpose::STANDARD.decode(b64).ok()?);
+    }
+    Some(body)
+}
+
+/// The text to scan: form fields decoded (`name=value` lines) for
+/// url-encoded bodies, the body as UTF-8 otherwise.
+fn scan_text(ev: &EventRequestPaused, body: &[u8]) -> String {
+    let content_type = ev
+        .request
+        .headers
+        .inner()
+        .as_object()
+        .and_then(|h| {
+            h.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                .and_then(|(_, v)| v.as_str().map(str::to_ascii_lowercase))
+        })
+        .unwrap_or_default();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        let mut text = String::with_capacity(body.len());
+        for (k, v) in url::form_urlencoded::parse(body) {
+            text.push_str(&k);
+            text.push('=');
+            text.push_str(&v);
+            text.push('\n');
+        }
+        text
+    } else {
+        String::from_utf8_lossy(body).into_owned()
+    }
+}
+
+fn kind(t: &ResourceType) -> &'static str {
+    match t {
+        ResourceType::Document => "form post",
+        ResourceType::Xhr => "XHR",
+        ResourceType::Fetch => "fetch",
+        ResourceType::Ping => "beacon",
+        _ => "request",
+    }
+}
+
+/// The page shown in place of a blocked form post.
+fn block_page(verdict: &Verdict) -> String {
+    let message = notice::text(Action::Submit, verdict)
+        .unwrap_or_else(|| "This form was not sent: it was blocked by policy.".into());
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Blocked by policy</title>\
+         <style>body{{font:16px system-ui,sans-serif;margin:15vh auto;max-width:36em;color:#222}}\
+         h1{{font-size:1.4em;color:#b00020}}</style></head><body>\
+         <h1>This form was not sent</h1><p>{}</p><p>Go back to return to the page.</p></body></html>",
+        escape_html(&message)
+    )
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_html;
+
+    #[test]
+    fn block_page_text_is_escaped() {
+        assert_eq!(
+            escape_html("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+}
