@@ -29,7 +29,7 @@ use tokio::sync::OnceCell;
 use crate::auth::User;
 use crate::enforce_config::EnforceConfig;
 
-pub use event::GateEvent;
+pub use event::{redact_url, GateEvent};
 pub use verdict::{Outcome, Verdict};
 
 /// The enforcement core shared by every session; see the module docs.
