@@ -48,6 +48,13 @@ function show(r) {
 }
 
 export function init(me) {
+  // Each field gets a place for its own error message.
+  const form = document.getElementById('bench-form');
+  for (const name of ['user', 'groups', 'url', 'action', 'text', 'file']) {
+    const label = form.elements[name].closest('label');
+    label.dataset.field = name;
+    label.append(el('p', { class: 'field-error', role: 'alert', hidden: true }));
+  }
   const user = document.getElementById('bench-user');
   if (!user.value && me) user.value = me.user;
   document.getElementById('bench-form').addEventListener('submit', run);

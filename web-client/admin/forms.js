@@ -64,9 +64,9 @@ export function showProblems(form, problems, prefix, fallback) {
   const rest = [];
   for (const p of problems) {
     let path = p.field || '';
-    if (prefix && path.startsWith(prefix)) path = path.slice(prefix.length).replace(/^\./, '');
-    else if (prefix && path && !path.startsWith(prefix.split('[')[0])) path = '';
-    const name = path.split(/[.[]/)[0];
+    const own = prefix && (path === prefix || path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`));
+    path = own ? path.slice(prefix.length).replace(/^\./, '') : '';
+    const name = prefix ? path.split(/[.[]/)[0] : (p.field || '').split(/[.[]/)[0];
     const wrap = name && form.querySelector(`[data-field="${CSS.escape(name)}"]`);
     const box = wrap && wrap.querySelector('.field-error');
     if (box) {
