@@ -763,7 +763,8 @@ async fn openapi_documents_every_route() {
                 .call(As::Admin("alice"), method.clone(), &concrete, None)
                 .await;
             assert!(
-                st == StatusCode::OK || st == StatusCode::NOT_FOUND && body["code"] == "not_found",
+                st == StatusCode::OK
+                    || (st == StatusCode::NOT_FOUND && body["code"] == "not_found"),
                 "{method} {concrete}: {st} {body}"
             );
         }

@@ -170,12 +170,14 @@ async fn from_multipart(req: Request, state: &AppState) -> ApiResult<Test> {
                     bytes: bytes.to_vec(),
                 })
             }
-            other => return Err(ApiError::bad_field(
-                other,
-                format!(
+            other => {
+                return Err(ApiError::bad_field(
+                    other,
+                    format!(
                     "unknown field `{other}` (expected user, groups, url, action, text or file)"
                 ),
-            )),
+                ))
+            }
         }
     }
     build(user, groups, url, action, sample)
