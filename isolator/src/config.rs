@@ -71,6 +71,8 @@ pub struct Config {
     pub audit: crate::audit::AuditConfig,
     /// API request rate limits per client address.
     pub rate_limit: crate::rate_limit::RateLimitConfig,
+    /// The admin API (`/api/v1`).
+    pub admin: AdminConfig,
 }
 
 impl Default for Config {
@@ -88,7 +90,26 @@ impl Default for Config {
             enforce: Default::default(),
             audit: Default::default(),
             rate_limit: Default::default(),
+            admin: AdminConfig::default(),
         }
+    }
+}
+
+/// The `[admin]` table: API clients of `/api/v1`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// SHA-256 hashes of the bearer tokens that may use the admin API, as
+    /// `sha256:<64 hex digits>` (`isolator hash-token` makes a token and its
+    /// hash). Only hashes are stored: the config file does not hold secrets.
+    pub api_tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("api_tokens", &self.api_tokens.len())
+            .finish()
     }
 }
 
@@ -316,6 +337,18 @@ impl Config {
         self.enforce.validate(origin)?;
         self.audit.validate(origin)?;
         self.rate_limit.validate(origin)?;
+        for (i, t) in self.admin.api_tokens.iter().enumerate() {
+            let hex = t.strip_prefix("sha256:").unwrap_or("");
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return bad(
+                    "admin.api_tokens",
+                    format!(
+                        "entry {} is not `sha256:<64 hex digits>` (make one with `isolator hash-token`)",
+                        i + 1
+                    ),
+                );
+            }
+        }
         if !self.web_root.join("index.html").is_file() {
             return bad(
                 "web_root",

@@ -14,8 +14,10 @@
 //! - [`auth`]: the three authentication modes;
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
-//! - [`policy_watch`]: reloads the policy document when its file changes.
+//! - [`policy_watch`]: reloads the policy document when its file changes;
+//! - [`admin`]: the admin REST API (`/api/v1`), its OpenAPI document and the `/admin` pages.
 
+pub mod admin;
 pub mod audit;
 pub mod audit_api;
 pub mod auth;

@@ -27,6 +27,8 @@ enum Command {
     Policies(cli::policies::Command),
     /// Hash a password (read from standard input) for `[[auth.users]]`.
     HashPassword(cli::hash_password::Args),
+    /// Make an admin API bearer token and its hash for `[admin] api_tokens`.
+    HashToken(cli::hash_token::Args),
     /// Verify and export tamper-evident session recordings.
     #[command(subcommand)]
     Audit(cli::audit::Command),
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Policies(cmd) => cli::policies::run(cmd),
         Command::ExtractWorker(args) => cli::extract_worker::run(args),
         Command::HashPassword(args) => cli::hash_password::run(args),
+        Command::HashToken(args) => cli::hash_token::run(args),
         Command::Audit(cmd) => cli::audit::run(cmd),
     };
     match result {

@@ -179,6 +179,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/sessions/{id}/ws", get(session_ws))
         .merge(crate::audit_api::routes())
+        .merge(crate::admin::routes())
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(
@@ -196,7 +197,11 @@ async fn guard(State(_): State<AppState>, req: Request<axum::body::Body>, next: 
     let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // The login form is a plain form post; it is protected by SameSite=Strict and
     // by carrying no ambient authority (it creates a login, it does not use one).
-    let exempt = req.uri().path() == "/login";
+    // Admin API clients authenticate with a bearer token, which a cross-site
+    // page cannot attach (it is not a CORS-safelisted header): no CSRF risk.
+    let exempt = req.uri().path() == "/login"
+        || (req.uri().path().starts_with("/api/v1/")
+            && crate::auth::bearer(req.headers()).is_some());
     if state_changing && !exempt && !req.headers().contains_key(REQUEST_HEADER) {
         return api_error(
             StatusCode::FORBIDDEN,
@@ -244,14 +249,29 @@ fn user_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Us
 /// The admin (or auditor) making this request, or the JSON error to answer
 /// with: 401 when nobody is signed in, 403 for a signed-in non-admin. Every
 /// admin and audit endpoint starts here.
-// The error is the response itself, built only when the check fails: its
-// size costs nothing on the success path, and handlers `return` it as is.
+///
+/// API clients may instead send `Authorization: Bearer <token>` with a token
+/// whose hash is in `[admin] api_tokens`; a request carrying that header is
+/// judged by it alone (a wrong token is 401, whatever cookie comes with it).
+// The error is the response itself, built once per refused request; boxing it
+// would only add an allocation to every caller's match.
 #[allow(clippy::result_large_err)]
 pub fn require_admin(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> Result<User, Response> {
+    if let Some(token) = crate::auth::bearer(headers) {
+        return crate::auth::api_token_user(&state.config.admin.api_tokens, token).ok_or_else(
+            || {
+                api_error(
+                    StatusCode::UNAUTHORIZED,
+                    "bad_token",
+                    "the bearer token is not one of [admin] api_tokens",
+                )
+            },
+        );
+    }
     match user_of(state, headers, peer) {
         Some(u) if u.admin => Ok(u),
         Some(_) => Err(api_error(

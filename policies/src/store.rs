@@ -234,11 +234,20 @@ impl PolicyStore {
             source,
         })?;
         let policy = compile_str(&src, path)?;
-        if policy.document() == self.current().document() {
+        let mut history = self.lock();
+        // An API write may have replaced the file while this text was being
+        // compiled (it writes the file under the same lock): only what is
+        // on disk now counts, or a stale read would undo that write.
+        let now = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            what: "reading policy file",
+            path: path.clone(),
+            source,
+        })?;
+        if now != src || policy.document() == self.current().document() {
             return Ok(None);
         }
         let author = format!("file:{}", path.display());
-        self.apply_inner(policy, &author, None, None, false)
+        self.apply_locked(&mut history, policy, &author, None, None, false)
             .map(Some)
     }
 
@@ -266,6 +275,25 @@ impl PolicyStore {
         write_file: bool,
     ) -> Result<Version> {
         let mut history = self.lock();
+        self.apply_locked(
+            &mut history,
+            policy,
+            author,
+            expected,
+            rollback_of,
+            write_file,
+        )
+    }
+
+    fn apply_locked(
+        &self,
+        history: &mut Vec<Record>,
+        policy: Policy,
+        author: &str,
+        expected: Option<Version>,
+        rollback_of: Option<Version>,
+        write_file: bool,
+    ) -> Result<Version> {
         let current = self.current.load();
         if let Some(expected) = expected {
             if expected != current.version {
@@ -290,7 +318,7 @@ impl PolicyStore {
             summary,
             rollback_of,
         };
-        self.append(&mut history, info, Arc::new(policy), write_file)?;
+        self.append(history, info, Arc::new(policy), write_file)?;
         Ok(version)
     }
 

@@ -288,3 +288,41 @@ impl Client {
         self.click_at(x, y).await;
     }
 }
+
+impl Client {
+    /// Waits until the JS expression `expr` is true in the page; panics with
+    /// `what` after `timeout`.
+    pub async fn wait_js(&self, what: &str, timeout: Duration, expr: &str) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.try_eval::<bool>(expr).await == Some(true) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!("timed out after {timeout:?} waiting for {what} ({expr})");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Gives keyboard focus to the first element matching `selector`.
+    pub async fn focus(&self, selector: &str) {
+        let found: bool = self
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({sel}); if (!e) return false; e.focus(); return document.activeElement === e; }})()",
+                sel = serde_json::to_string(selector).unwrap()
+            ))
+            .await;
+        assert!(found, "cannot focus {selector}");
+    }
+
+    /// The text content of the first element matching `selector` ("" if none).
+    pub async fn text_of(&self, selector: &str) -> String {
+        self.try_eval(&format!(
+            "(document.querySelector({sel}) || {{}}).textContent || ''",
+            sel = serde_json::to_string(selector).unwrap()
+        ))
+        .await
+        .unwrap_or_default()
+    }
+}

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod extract_worker;
 pub mod hash_password;
+pub mod hash_token;
 pub mod policies;
 pub mod scan;
 pub mod scan_files;

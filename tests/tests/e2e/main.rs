@@ -2,6 +2,7 @@
 //! web client, which drives the isolated Chromium on the server against a test
 //! site on 127.0.0.1. One test binary; modules by area.
 
+mod admin;
 mod browsing;
 mod clipboard;
 mod limits;
