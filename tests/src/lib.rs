@@ -10,6 +10,7 @@
 pub mod client;
 pub mod isolator_server;
 pub mod site;
+pub mod site_gatesfile;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

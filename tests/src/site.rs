@@ -48,6 +48,7 @@ impl TestSite {
             .route("/scroll", get(scroll))
             .route("/bench/input", get(bench_input))
             .route("/viewport", get(viewport))
+            .merge(crate::site_gatesfile::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -25,6 +25,7 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
+mod files;
 mod gates;
 
 use super::input::{self, KeyAction};
@@ -99,6 +100,7 @@ pub(super) struct Actor {
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     enforcer: Arc<Enforcer>,
+    files: Option<super::files::FileState>,
 }
 
 impl Actor {
@@ -129,7 +131,18 @@ impl Actor {
                 return Err(e.into());
             }
         };
-        let actor = Actor {
+        let files = super::files::FileState::start(
+            &init.config,
+            &init.handle.id,
+            &init.running,
+            &init.context_id,
+            timeout,
+        )
+        .await
+        .inspect_err(|e| warn!("uploads, downloads and print are off in this session: {e}"))
+        .ok();
+        let mut actor = Actor {
+            files,
             handle: init.handle,
             config: init.config,
             running: init.running,
@@ -161,6 +174,7 @@ impl Actor {
             egress_events: init.egress_events,
             enforcer: init.enforcer,
         };
+        actor.watch_files(0).await;
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
         }
@@ -187,6 +201,10 @@ impl Actor {
                     }
                     Some(SessionCmd::Detached(id)) => self.detach(id).await,
                     Some(SessionCmd::End(reason)) => break reason,
+                    Some(SessionCmd::Files(cmd)) => self.on_files_cmd(cmd).await,
+                    Some(SessionCmd::UploadRefused { chooser, name, size, reason }) => {
+                        self.upload_refused(chooser, &name, size, reason)
+                    }
                     None => break EndReason::Closed,
                 },
                 Some((tab, ev)) = self.events_rx.recv() => {
@@ -196,6 +214,7 @@ impl Actor {
                 }
                 Some(ev) = self.targets_rx.recv() => self.on_target_event(ev).await,
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
+                Some(ev) = async { self.files.as_mut()?.rx.recv().await } => self.on_file_event(ev).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
@@ -507,6 +526,10 @@ impl Actor {
                     }
                 }
                 KeyAction::PasteShortcut => {}
+                KeyAction::PrintShortcut if kind == crate::protocol::KeyKind::Down => {
+                    self.print(self.active)
+                }
+                KeyAction::PrintShortcut => {}
             },
             ClientMsg::Text { text } => {
                 if let Some(t) = self.active_tab() {
@@ -569,6 +592,8 @@ impl Actor {
                 }
             },
             ClientMsg::Close {} => return Some(EndReason::Closed),
+            ClientMsg::Print {} => self.print(self.active),
+            ClientMsg::FileChooserCancel { id } => self.cancel_chooser(id),
             // Answered by the socket task itself.
             ClientMsg::FrameAck { .. } | ClientMsg::Ping { .. } => {}
         }
@@ -872,6 +897,7 @@ impl Actor {
             Ok(mut t) => {
                 t.url = t.page.url().await.ok().flatten().unwrap_or_default();
                 self.tabs.push(t);
+                self.watch_files(id).await;
                 info!(tab = id, "popup opened as a tab");
                 self.switch_tab(id).await;
             }
@@ -940,6 +966,8 @@ impl Actor {
         }
         self.target_task.abort();
         self.tabs.clear();
+        // Uploads, downloads and PDFs of the session go with it.
+        self.files = None;
         if !self.running.is_dead() {
             let dispose = self
                 .running

@@ -7,6 +7,7 @@
 //! is bound to the user who created it.
 
 mod actor;
+pub mod files;
 pub mod input;
 pub mod socket;
 pub mod tab;
@@ -65,6 +66,19 @@ pub enum SessionCmd {
     Detached(u64),
     /// End the session.
     End(EndReason),
+    /// Files: uploads and downloads over HTTP.
+    Files(files::FilesCmd),
+    /// An upload that did not arrive whole (too large, dropped): reported as blocked.
+    UploadRefused {
+        /// The chooser it was for.
+        chooser: u64,
+        /// The user's file name.
+        name: String,
+        /// Bytes received.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What the admin list shows about a live session.

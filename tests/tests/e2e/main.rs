@@ -3,6 +3,7 @@
 //! site on 127.0.0.1. One test binary; modules by area.
 
 mod browsing;
+mod gatesfile;
 mod login;
 mod resilience;
 mod security;
