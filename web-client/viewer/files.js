@@ -12,6 +12,7 @@
 // targets inside the page are not reached directly).
 
 import { state, update } from './state.js';
+import { formatSize, uploadUrl } from './transfer.js';
 
 const el = (tag, attrs = {}, text = '') => {
   const e = document.createElement(tag);
@@ -19,20 +20,6 @@ const el = (tag, attrs = {}, text = '') => {
   if (text) e.textContent = text;
   return e;
 };
-
-/** "2.0 MB" */
-export function formatSize(n) {
-  if (!Number.isFinite(n) || n < 0) return '';
-  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  if (n >= 1 << 10) return `${(n / 1024).toFixed(1)} KB`;
-  return `${n} bytes`;
-}
-
-/** The upload URL for a file of chooser `chooser`. */
-export function uploadUrl(sessionId, chooser, name) {
-  const q = new URLSearchParams({ chooser: String(chooser), name: String(name) });
-  return `/api/sessions/${encodeURIComponent(sessionId)}/uploads?${q}`;
-}
 
 export class FileTransfers {
   /**
