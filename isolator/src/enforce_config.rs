@@ -89,6 +89,9 @@ pub struct EnforceConfig {
     pub extract_workers: usize,
     /// Largest file accepted for upload at all, bytes (policies may set less).
     pub max_upload_bytes: u64,
+    /// The program run as an extraction worker (`<program> extract-worker`).
+    /// Default: this executable.
+    pub worker_program: Option<PathBuf>,
 }
 
 impl Default for EnforceConfig {
@@ -101,6 +104,7 @@ impl Default for EnforceConfig {
             page_budget_ms: 3_000,
             extract_workers: 2,
             max_upload_bytes: 100 << 20,
+            worker_program: None,
         }
     }
 }

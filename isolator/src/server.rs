@@ -100,8 +100,11 @@ pub fn build_state(
             shutdown.clone(),
         ));
     }
-    let workers = enforcer::extract::worker::WorkerConfig::current_exe()
-        .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?;
+    let workers = match &config.enforce.worker_program {
+        Some(program) => enforcer::extract::worker::WorkerConfig::new(program, ["extract-worker"]),
+        None => enforcer::extract::worker::WorkerConfig::current_exe()
+            .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?,
+    };
     let enforcer = Arc::new(crate::enforce::Enforcer::new(
         store.clone(),
         config.enforce.clone(),
@@ -226,6 +229,9 @@ fn user_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Option<Us
 /// The admin (or auditor) making this request, or the JSON error to answer
 /// with: 401 when nobody is signed in, 403 for a signed-in non-admin. Every
 /// admin and audit endpoint starts here.
+// The error is the response itself, built only when the check fails: its
+// size costs nothing on the success path, and handlers `return` it as is.
+#[allow(clippy::result_large_err)]
 pub fn require_admin(
     state: &AppState,
     headers: &HeaderMap,

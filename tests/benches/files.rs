@@ -84,7 +84,9 @@ async fn open(iso: &Isolator, url: &str) -> Session {
         .insert("origin", iso.url("").trim_end_matches('/').parse().unwrap());
     req.headers_mut().insert(
         "sec-websocket-protocol",
-        format!("isolator.v1, isolator.token.{token}").parse().unwrap(),
+        format!("isolator.v1, isolator.token.{token}")
+            .parse()
+            .unwrap(),
     );
     let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     Session {
@@ -130,10 +132,12 @@ impl Session {
             .await;
         tokio::time::sleep(Duration::from_millis(700)).await;
         for kind in ["down", "up"] {
-            self.send(serde_json::json!({"t": "mouse", "type": kind, "x": 300, "y": 150,
+            self.send(
+                serde_json::json!({"t": "mouse", "type": kind, "x": 300, "y": 150,
                 "button": "left", "buttons": if kind == "down" { 1 } else { 0 }, "clicks": 1,
-                "mods": 0, "dx": 0, "dy": 0}))
-                .await;
+                "mods": 0, "dx": 0, "dy": 0}),
+            )
+            .await;
         }
         self.wait_for("file_chooser", Duration::from_secs(20)).await["id"]
             .as_u64()
@@ -159,7 +163,23 @@ async fn main() {
     )
     .unwrap();
     let site = TestSite::start().await;
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(policy.clone())).await;
+    // File scans run in `isolator extract-worker` processes: target/<profile>/isolator.
+    let exe = std::env::current_exe().unwrap();
+    let worker = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("isolator");
+    assert!(
+        worker.is_file(),
+        "{} is missing: cargo build -p isolator first",
+        worker.display()
+    );
+    let iso = Isolator::for_site_with(&site, |c| {
+        c.policies.file = Some(policy.clone());
+        c.enforce.worker_program = Some(worker);
+    })
+    .await;
     let page = site.url("/files/upload");
     let mut s = open(&iso, &page).await;
     let http = reqwest::Client::new();
@@ -169,7 +189,10 @@ async fn main() {
         "upload gate benchmark: docx of {:.1} MB, policy upload = scan [financial, national_ids, credentials]",
         clean.len() as f64 / f64::from(1u32 << 20)
     );
-    for (label, file, expect) in [("clean", &clean, true), ("card on the last page", &planted, false)] {
+    for (label, file, expect) in [
+        ("clean", &clean, true),
+        ("card on the last page", &planted, false),
+    ] {
         let mut times = Vec::new();
         for _ in 0..5 {
             let chooser = s.chooser(&page).await;

@@ -20,10 +20,32 @@ async fn setup_with(policy: &str, path: &str) -> (TestSite, Isolator, Client, te
     let file = dir.path().join("policy.toml");
     std::fs::write(&file, policy).unwrap();
     let site = TestSite::start().await;
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file.clone())).await;
+    let worker = worker_program();
+    let iso = Isolator::for_site_with(&site, |c| {
+        c.policies.file = Some(file.clone());
+        c.enforce.worker_program = Some(worker);
+    })
+    .await;
     let client = Client::open(&start_url(&iso, &site.url(path))).await;
     client.wait_connected().await;
     (site, iso, client, dir)
+}
+
+/// The `isolator` binary next to this test binary (target/debug/isolator):
+/// file scans run in its `extract-worker` processes.
+fn worker_program() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|d| d.join("isolator"))
+        .unwrap();
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p isolator` before these tests",
+        bin.display()
+    );
+    bin
 }
 
 fn policy(upload: &str, download: &str, print: &str) -> String {
