@@ -192,7 +192,7 @@ fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
                 c
             } else {
                 '_'

@@ -307,8 +307,10 @@ impl Actor {
         }
         let accept = match (&node, self.tab(tab)) {
             (Some(node), Some(t)) => {
-                let mut p = DescribeNodeParams::default();
-                p.backend_node_id = Some(*node);
+                let p = DescribeNodeParams {
+                    backend_node_id: Some(*node),
+                    ..Default::default()
+                };
                 match with_timeout(self.timeout, t.page.execute(p)).await {
                     Ok(r) => r
                         .result
