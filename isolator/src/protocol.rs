@@ -145,6 +145,13 @@ pub enum ClientMsg {
         #[serde(default)]
         id: u64,
     },
+    /// Print the active tab (toolbar button; Ctrl/Cmd+P arrives as a key).
+    Print {},
+    /// The user cancelled the file picker of a `file_chooser`.
+    FileChooserCancel {
+        /// The chooser's id.
+        id: u64,
+    },
 }
 
 /// Key event type.
@@ -471,6 +478,25 @@ pub enum ServerMsg {
     Copy {
         /// The text.
         text: String,
+    },
+    /// The page opened a file chooser: the client offers a file picker and
+    /// uploads the chosen files to `POST /api/sessions/{id}/uploads?chooser=<id>`.
+    FileChooser {
+        /// Chooser id.
+        id: u64,
+        /// Several files may be chosen.
+        multiple: bool,
+        /// The input's `accept` attribute (may be empty).
+        accept: String,
+    },
+    /// A file the download gate allowed: `GET /api/sessions/{id}/downloads/<id>`.
+    Download {
+        /// Download id.
+        id: u64,
+        /// File name.
+        name: String,
+        /// Bytes.
+        size: u64,
     },
 }
 

@@ -180,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{id}/ws", get(session_ws))
         .merge(crate::audit_api::routes())
         .merge(crate::admin::routes())
+        .merge(crate::server_files::routes())
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(
@@ -517,7 +518,7 @@ async fn create_session(
 }
 
 /// Why [`owned_session`] refused.
-enum NotOwned {
+pub(crate) enum NotOwned {
     Unauthenticated,
     NoSession,
 }
@@ -539,7 +540,7 @@ impl IntoResponse for NotOwned {
 
 /// The session `id` if the caller is signed in as its owner and presents its
 /// token (`X-Isolator-Token`).
-fn owned_session(
+pub(crate) fn owned_session(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,

@@ -325,4 +325,46 @@ impl Client {
         .await
         .unwrap_or_default()
     }
+
+    /// Sets the files of the `<input type=file>` matching `selector` in the
+    /// web client's own UI, as a user's file picker does (fires `change`).
+    pub async fn set_input_files(&self, selector: &str, paths: &[&std::path::Path]) {
+        use chromiumoxide::cdp::browser_protocol::dom::SetFileInputFilesParams;
+        let el = self
+            .page
+            .find_element(selector)
+            .await
+            .unwrap_or_else(|e| panic!("no element {selector} in the web client: {e}"));
+        let mut p = SetFileInputFilesParams::new(
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>(),
+        );
+        p.backend_node_id = Some(el.backend_node_id);
+        self.page
+            .execute(p)
+            .await
+            .expect("file input accepts the files");
+    }
+
+    /// GETs an API path of the server with this tab's session token (as the
+    /// web client does for session resources); `(status, body bytes)`.
+    pub async fn session_get(&self, path: &str) -> (u16, Vec<u8>) {
+        let v: Value = self
+            .eval(&format!(
+                "(async () => {{ const s = JSON.parse(sessionStorage.getItem('isolator.session.v1'));\
+                 const r = await fetch({path}, {{headers: {{'X-Isolator-Token': s.token}}}});\
+                 const b = new Uint8Array(await r.arrayBuffer()); let bin = '';\
+                 for (const x of b) bin += String.fromCharCode(x);\
+                 return {{status: r.status, b64: btoa(bin)}}; }})()",
+                path = serde_json::to_string(path).unwrap()
+            ))
+            .await;
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["b64"].as_str().unwrap_or(""))
+            .expect("base64 body");
+        (v["status"].as_u64().unwrap_or(0) as u16, bytes)
+    }
 }

@@ -13,6 +13,7 @@ pub mod site;
 pub mod site_clipboard;
 pub mod site_limits;
 pub mod site_gatesnet;
+pub mod site_gatesfile;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

@@ -80,3 +80,19 @@ test('Mac clients: Cmd arrives as Ctrl (and Ctrl as Meta)', async () => {
   assert.deepEqual(macToPc(ev({ key: 'Meta', code: 'MetaRight', keyCode: 93, metaKey: true })).code, 'ControlRight');
   assert.deepEqual(macToPc(ev({ key: 'Control', code: 'ControlLeft', keyCode: 17, ctrlKey: true })), { key: 'Meta', code: 'MetaLeft', keyCode: 91, mods: MOD_META });
 });
+
+import { formatSize, uploadUrl } from '../viewer/transfer.js';
+
+test('file sizes read as bytes, KB and MB', () => {
+  assert.equal(formatSize(0), '0 bytes');
+  assert.equal(formatSize(1023), '1023 bytes');
+  assert.equal(formatSize(1536), '1.5 KB');
+  assert.equal(formatSize(10 * 1024 * 1024), '10.0 MB');
+  assert.equal(formatSize(-1), '');
+  assert.equal(formatSize(NaN), '');
+});
+
+test('upload URLs carry the chooser and an encoded file name', () => {
+  assert.equal(uploadUrl('abc', 7, 'a b&c.txt'), '/api/sessions/abc/uploads?chooser=7&name=a+b%26c.txt');
+  assert.equal(uploadUrl('x/y', 1, 'r.pdf'), '/api/sessions/x%2Fy/uploads?chooser=1&name=r.pdf');
+});

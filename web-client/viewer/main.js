@@ -27,6 +27,7 @@ import { BrowserChrome } from './chrome.js';
 import { PageDialogs } from './dialogs.js';
 import { Notices } from './notices.js';
 import { Overlay } from './overlay.js';
+import { FileTransfers } from './files.js';
 
 const RESIZE_DEBOUNCE_MS = 150;
 /** How long "End session" waits for the server's `ended` before closing over HTTP. */
@@ -104,6 +105,10 @@ class Viewer {
       (d) => update({ dialog: d ? { id: d.id, kind: d.kind, message: d.message } : null }),
       () => state.url,
     );
+    this.files = new FileTransfers({
+      viewport: this.viewport, toolbar: document.querySelector('.toolbar'), session: () => this.session, send,
+      notify: (level, code, message) => this.notices.show(level, code, message), done: () => this.input.focus(),
+    });
     subscribe((s) => this.chrome.render(s));
     this.chrome.render(state);
 
@@ -385,6 +390,12 @@ class Viewer {
         this.copyToClipboard(str(m.text));
         break;
       case 'pong':
+        break;
+      case 'file_chooser':
+        this.files.open(m);
+        break;
+      case 'download':
+        this.files.offer(m);
         break;
       default:
         console.debug(`isolator: ignoring unknown server message type "${m.t}"`);

@@ -27,6 +27,7 @@ use tracing::{debug, info, warn};
 
 mod copy;
 mod gate_reports;
+mod files;
 mod gates;
 mod keyboard;
 mod limits;
@@ -116,6 +117,7 @@ pub(super) struct Actor {
     gate_tx: mpsc::Sender<GateReport>,
     gate_rx: mpsc::Receiver<GateReport>,
     _context: Registration,
+    files: Option<super::files::FileState>,
 }
 
 impl Actor {
@@ -152,7 +154,18 @@ impl Actor {
             init.handle.user.clone(),
             gate_tx.clone(),
         );
+        let files = super::files::FileState::start(
+            &init.config,
+            &init.handle.id,
+            &init.running,
+            &init.context_id,
+            timeout,
+        )
+        .await
+        .inspect_err(|e| warn!("uploads, downloads and print are off in this session: {e}"))
+        .ok();
         let mut actor = Actor {
+            files,
             handle: init.handle,
             config: init.config,
             running: init.running,
@@ -192,6 +205,7 @@ impl Actor {
             _context: context,
         };
         actor.watch_page_content(0).await;
+        actor.watch_files(0).await;
         if let Some(url) = init.start_url {
             actor.navigate_tab(0, url);
         }
@@ -218,6 +232,10 @@ impl Actor {
                     }
                     Some(SessionCmd::Detached(id)) => self.detach(id).await,
                     Some(SessionCmd::End(reason)) => break reason,
+                    Some(SessionCmd::Files(cmd)) => self.on_files_cmd(cmd).await,
+                    Some(SessionCmd::UploadRefused { chooser, name, size, reason }) => {
+                        self.upload_refused(chooser, &name, size, reason)
+                    }
                     None => break EndReason::Closed,
                 },
                 Some((tab, ev)) = self.events_rx.recv() => {
@@ -227,6 +245,7 @@ impl Actor {
                 }
                 Some(ev) = self.targets_rx.recv() => self.on_target_event(ev).await,
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
+                Some(ev) = async { self.files.as_mut()?.rx.recv().await } => self.on_file_event(ev).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
                 Some(report) = self.gate_rx.recv() => self.on_gate_report(report),
                 _ = running.died() => break EndReason::BrowserCrashed,
@@ -544,6 +563,10 @@ impl Actor {
                     }
                 }
                 KeyAction::PasteShortcut => {}
+                KeyAction::PrintShortcut if kind == crate::protocol::KeyKind::Down => {
+                    self.print(self.active)
+                }
+                KeyAction::PrintShortcut => {}
             },
             ClientMsg::Text { text } => {
                 if self.keyboard_allows_text(&text) {
@@ -608,6 +631,8 @@ impl Actor {
                 }
             },
             ClientMsg::Close {} => return Some(EndReason::Closed),
+            ClientMsg::Print {} => self.print(self.active),
+            ClientMsg::FileChooserCancel { id } => self.cancel_chooser(id),
             // Answered by the socket task itself.
             ClientMsg::FrameAck { .. } | ClientMsg::Ping { .. } => {}
         }
@@ -919,6 +944,7 @@ impl Actor {
                 t.url = t.page.url().await.ok().flatten().unwrap_or_default();
                 self.tabs.push(t);
                 self.watch_page_content(id).await;
+                self.watch_files(id).await;
                 info!(tab = id, "popup opened as a tab");
                 self.switch_tab(id).await;
             }
@@ -988,6 +1014,8 @@ impl Actor {
         }
         self.target_task.abort();
         self.tabs.clear();
+        // Uploads, downloads and PDFs of the session go with it.
+        self.files = None;
         if !self.running.is_dead() {
             let dispose = self
                 .running

@@ -46,6 +46,8 @@ pub enum KeyAction {
     Dispatch(Box<InputCmd>),
     /// A paste shortcut: dropped (the client sends the clipboard as `paste`).
     PasteShortcut,
+    /// Ctrl/Cmd+P: the print gate decides (never Chromium's own print).
+    PrintShortcut,
 }
 
 /// Maps a key message.
@@ -64,6 +66,10 @@ pub fn key(
         || key == "Paste";
     if is_paste {
         return KeyAction::PasteShortcut;
+    }
+    if command_key && (key.eq_ignore_ascii_case("p") || code == "KeyP") {
+        // Down and up are both swallowed; the session prints on the down.
+        return KeyAction::PrintShortcut;
     }
     // A printable key is one character (one grapheme at most a few chars) with
     // no Ctrl/Meta; AltGr combinations arrive as the composed character.

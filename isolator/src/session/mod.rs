@@ -8,6 +8,7 @@
 
 mod actor;
 pub mod field;
+pub mod files;
 pub mod input;
 pub mod socket;
 pub mod tab;
@@ -75,6 +76,19 @@ pub enum SessionCmd {
     Detached(u64),
     /// End the session.
     End(EndReason),
+    /// Files: uploads and downloads over HTTP.
+    Files(files::FilesCmd),
+    /// An upload that did not arrive whole (too large, dropped): reported as blocked.
+    UploadRefused {
+        /// The chooser it was for.
+        chooser: u64,
+        /// The user's file name.
+        name: String,
+        /// Bytes received.
+        size: u64,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What the admin list shows about a live session.

@@ -7,6 +7,7 @@ mod browsing;
 mod clipboard;
 mod limits;
 mod gatesnet;
+mod gatesfile;
 mod login;
 mod recording;
 mod resilience;
