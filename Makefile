@@ -6,7 +6,7 @@ CONFIG ?= isolator/examples/isolator.toml
 CARGO ?= cargo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test deps build check fmt clippy bench
+.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench
 
 deps:
 	@bash isolator/scripts/install-deps.sh
@@ -21,7 +21,17 @@ check: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test: check
+# The cargo-fuzz crates live outside the workspace; type-check their targets
+# so they cannot rot (fuzzing itself: `make fuzz-build`, then enforcer/FUZZING.md).
+fuzz-check:
+	for c in enforcer policies isolator; do \
+		$(CARGO) check --locked --manifest-path $$c/fuzz/Cargo.toml --target-dir target/fuzz-check --bins || exit 1; \
+	done
+
+fuzz-build: deps
+	bash isolator/scripts/fuzz-build.sh
+
+test: check fuzz-check
 	node --test web-client/tests/
 	$(CARGO) test --workspace --locked --no-fail-fast
 

@@ -11,9 +11,9 @@ pub mod client;
 pub mod isolator_server;
 pub mod site;
 pub mod site_clipboard;
-pub mod site_limits;
-pub mod site_gatesnet;
 pub mod site_gatesfile;
+pub mod site_gatesnet;
+pub mod site_limits;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

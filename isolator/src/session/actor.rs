@@ -26,8 +26,8 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tracing::{debug, info, warn};
 
 mod copy;
-mod gate_reports;
 mod files;
+mod gate_reports;
 mod gates;
 mod keyboard;
 mod limits;

@@ -5,9 +5,9 @@
 mod admin;
 mod browsing;
 mod clipboard;
-mod limits;
-mod gatesnet;
 mod gatesfile;
+mod gatesnet;
+mod limits;
 mod login;
 mod recording;
 mod resilience;
