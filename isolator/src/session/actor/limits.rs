@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::page::{CrashParams, NavigateParams, StopLoadingParams};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use tracing::{info, warn};
 
 use super::Actor;
@@ -84,8 +85,13 @@ impl Actor {
         let now = Instant::now();
         for tab in &self.tabs {
             let probe = self.limits.probes.entry(tab.id).or_default();
-            // A page showing a dialog waits for the user, not in a script.
-            if self.dialogs.values().any(|(t, _)| *t == tab.id) {
+            // A page showing a dialog or a file chooser waits for the user,
+            // not in a script.
+            let chooser_open = self
+                .files
+                .as_ref()
+                .is_some_and(|f| f.choosers.values().any(|c| c.tab == tab.id));
+            if chooser_open || self.dialogs.values().any(|(t, _)| *t == tab.id) {
                 probe.busy_since = None;
                 probe.warned = false;
                 continue;
@@ -103,8 +109,10 @@ impl Actor {
             let events = self.events_tx.clone();
             let id = tab.id;
             tokio::spawn(async move {
+                // A raw Runtime.evaluate: answered by the renderer's main thread,
+                // with no wait for an execution context on our side.
                 let answered = !matches!(
-                    with_timeout(PROBE_TIMEOUT, page.evaluate_expression("1")).await,
+                    with_timeout(PROBE_TIMEOUT, page.execute(EvaluateParams::new("1"))).await,
                     Err(chromiumoxide::error::CdpError::Timeout)
                 );
                 let _ = events.send((id, TabEvent::Responsive(answered))).await;
