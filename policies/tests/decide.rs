@@ -204,12 +204,7 @@ fn example_policy_loads_and_scans_by_default() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policy.toml");
     let p = policies::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let anyone = who("eve", &[]);
-    for action in [
-        Action::Paste,
-        Action::Upload,
-        Action::Keyboard,
-        Action::Submit,
-    ] {
+    for action in [Action::Paste, Action::Upload, Action::Keyboard] {
         let d = p
             .decide_str(&anyone, "https://news.example.org/", action)
             .unwrap();

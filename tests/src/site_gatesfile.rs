@@ -52,8 +52,9 @@ async fn upload_page() -> Html<String> {
         "<!doctype html><title>Upload</title>{STYLE}\
          <form id=f method=post action=/files/received enctype=multipart/form-data>\
          <input class=big type=file id=file name=file accept=\".txt,.docx\"></form>\
-         <script>document.getElementById('file').onchange=()=>{{document.title='chosen';\
-         document.getElementById('f').submit();}};</script>"
+         <script>document.getElementById('file').onchange=async (e)=>{{document.title='chosen';\
+         const f=e.target.files[0]; const t=await f.text();\
+         await fetch('/files/received',{{method:'POST',body:'filename='+f.name+' '+t}});}};</script>"
     ))
 }
 
