@@ -14,65 +14,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use enforcer::extract::{extract, Extraction, Limits};
 use extract_fixtures::*;
 
-fn screenshot() -> Vec<u8> {
-    let lines = [
-        "Inbox - Customer support",
-        "From: alice.smith@example.com   Subject: refund request",
-        "Card number 4111 1111 1111 1111, expiry 12/29",
-        "Please refund order 55102 to IBAN GB82 WEST 1234 5698 7654 32",
-        "SSN on file: 078-05-1120",
-    ];
-    png(&render(&lines, DEJAVU_SANS, 18.0, false, 1280, 720))
-}
-
-/// Words from a fixed generator: realistic, not trivially compressible.
-fn words(n: usize) -> Vec<String> {
-    const SYLLABLES: &[&str] = &[
-        "ka", "lo", "mi", "ne", "sut", "ver", "da", "quo", "rin", "tel", "pa", "gon",
-    ];
-    let mut seed = 0x9e37_79b9_u32;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
-    (0..n)
-        .map(|_| {
-            let len = 1 + next() % 4;
-            (0..len)
-                .map(|_| SYLLABLES[(next() % SYLLABLES.len() as u32) as usize])
-                .collect()
-        })
-        .collect()
-}
-
-fn big_docx() -> Vec<u8> {
-    let words = words(2_400_000);
-    let paras: Vec<String> = words
-        .chunks(40)
-        .enumerate()
-        .map(|(i, c)| {
-            let mut p = c.join(" ");
-            if i % 500 == 0 {
-                p.push_str(" card 4111 1111 1111 1111");
-            }
-            p
-        })
-        .collect();
-    let refs: Vec<&str> = paras.iter().map(String::as_str).collect();
-    docx(&refs, "header", "footer", "note", "comment")
-}
-
-fn twenty_page_pdf() -> Vec<u8> {
-    let words = words(20 * 50 * 12);
-    let pages: Vec<Vec<String>> = words
-        .chunks(50 * 12)
-        .map(|page| page.chunks(12).map(|line| line.join(" ")).collect())
-        .collect();
-    pdf_text(&pages)
-}
-
 fn ok(e: Extraction) -> Extraction {
     assert!(!e.is_unscannable(), "{e:?}");
     e
@@ -80,7 +21,7 @@ fn ok(e: Extraction) -> Extraction {
 
 fn bench(c: &mut Criterion) {
     let limits = Limits::default();
-    let shot = screenshot();
+    let shot = mailbox_screenshot(55_102);
     let mut group = c.benchmark_group("ocr");
     group
         .sample_size(10)
@@ -101,8 +42,8 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
-    let pdf = twenty_page_pdf();
-    let docx = big_docx();
+    let pdf = pdf_of_words(20, false);
+    let docx = docx_of_words(2_400_000);
     let mut group = c.benchmark_group("extract");
     group
         .sample_size(10)

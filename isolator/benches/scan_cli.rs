@@ -20,95 +20,6 @@ use image::GrayImage;
 
 const BIN: &str = env!("CARGO_BIN_EXE_isolator");
 
-/// Words from a fixed generator: realistic, not trivially compressible.
-fn words(n: usize) -> Vec<String> {
-    const SYLLABLES: &[&str] = &[
-        "ka", "lo", "mi", "ne", "sut", "ver", "da", "quo", "rin", "tel", "pa", "gon",
-    ];
-    let mut seed = 0x9e37_79b9_u32;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
-    (0..n)
-        .map(|_| {
-            let len = 1 + next() % 4;
-            (0..len)
-                .map(|_| SYLLABLES[(next() % SYLLABLES.len() as u32) as usize])
-                .collect()
-        })
-        .collect()
-}
-
-/// A docx of about 10 MB (compressed) with a card every 500 paragraphs.
-fn docx_10mb() -> Vec<u8> {
-    let words = words(4_500_000);
-    let paras: Vec<String> = words
-        .chunks(40)
-        .enumerate()
-        .map(|(i, c)| {
-            let mut p = c.join(" ");
-            if i % 500 == 0 {
-                p.push_str(" card 4111 1111 1111 1111");
-            }
-            p
-        })
-        .collect();
-    let refs: Vec<&str> = paras.iter().map(String::as_str).collect();
-    docx(&refs, "header", "footer", "note", "comment")
-}
-
-fn pdf_20_pages() -> Vec<u8> {
-    let words = words(20 * 50 * 12);
-    let mut pages: Vec<Vec<String>> = words
-        .chunks(50 * 12)
-        .map(|page| page.chunks(12).map(|line| line.join(" ")).collect())
-        .collect();
-    pages[9][20] = "card 4111 1111 1111 1111".into();
-    pdf_text(&pages)
-}
-
-/// A PDF whose pages are only images (a scan), one image per page.
-fn pdf_scanned_pages(images: &[GrayImage]) -> Vec<u8> {
-    use lopdf::{dictionary, Document, Object, Stream};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let mut kids = Vec::new();
-    for image in images {
-        let (w, h) = image.dimensions();
-        let mut img = Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64,
-                "Height" => h as i64, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
-            },
-            image.as_raw().clone(),
-        );
-        img.compress().expect("compress");
-        let img_id = doc.add_object(img);
-        let (pw, ph) = (612.0f32, 612.0 * h as f32 / w as f32);
-        let content = format!("q {pw} 0 0 {ph} 0 0 cm /Im1 Do Q");
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-        let page = doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => img_id } },
-            "MediaBox" => vec![0.into(), 0.into(), Object::Real(pw), Object::Real(ph)],
-        });
-        kids.push(Object::from(page));
-    }
-    let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).expect("save pdf");
-    out
-}
-
 fn page_image(n: usize) -> GrayImage {
     let lines: Vec<String> = (0..25)
         .map(|i| {
@@ -121,21 +32,6 @@ fn page_image(n: usize) -> GrayImage {
     let mut lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     lines[3] = "Card number 4111 1111 1111 1111";
     render(&lines, DEJAVU_SANS, 22.0, false, 1240, 1754)
-}
-
-fn screenshot(i: usize) -> Vec<u8> {
-    let order = format!(
-        "Please refund order {} to IBAN GB82 WEST 1234 5698 7654 32",
-        55_100 + i
-    );
-    let lines = [
-        "Inbox - Customer support",
-        "From: alice.smith@example.com   Subject: refund request",
-        "Card number 4111 1111 1111 1111, expiry 12/29",
-        order.as_str(),
-        "SSN on file: 078-05-1120",
-    ];
-    png(&render(&lines, DEJAVU_SANS, 18.0, false, 1280, 720))
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -208,8 +104,8 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let docx = docx_10mb();
-    let pdf = pdf_20_pages();
+    let docx = docx_of_words(4_500_000);
+    let pdf = pdf_of_words(20, true);
     let scanned = pdf_scanned_pages(&[page_image(1), page_image(2), page_image(3)]);
     let small = dir.path().join("small.txt");
     std::fs::write(&small, "card 4111 1111 1111 1111").expect("write");
@@ -240,7 +136,7 @@ fn main() {
             bytes.len() as f64 / 1e3 / t.as_secs_f64()
         );
     }
-    let shots: Vec<Vec<u8>> = (0..12).map(screenshot).collect();
+    let shots: Vec<Vec<u8>> = (0..12).map(|i| mailbox_screenshot(55_100 + i)).collect();
     for workers in [1, 2] {
         println!(
             "| OCR 1280x720 screenshots, {workers} worker(s), warm pool | 12 images | - | {:.2} images/s |",

@@ -216,39 +216,115 @@ pub fn pdf_text(pages: &[Vec<String>]) -> Vec<u8> {
 
 /// A PDF whose single page is only an image (a "scan").
 pub fn pdf_scanned(image: &GrayImage) -> Vec<u8> {
+    pdf_scanned_pages(std::slice::from_ref(image))
+}
+
+/// A PDF whose pages are only images (a scan), one greyscale image per page.
+pub fn pdf_scanned_pages(images: &[GrayImage]) -> Vec<u8> {
     use lopdf::{dictionary, Document, Object, Stream};
-    let (w, h) = image.dimensions();
     let mut doc = Document::with_version("1.5");
     let pages_id = doc.new_object_id();
-    let mut img = Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
-            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
-        },
-        image.as_raw().clone(),
-    );
-    img.compress().expect("compress");
-    let img_id = doc.add_object(img);
-    // Page is 612 pt wide; keep the image's aspect ratio.
-    let (pw, ph) = (612.0f32, 612.0 * h as f32 / w as f32);
-    let content = format!("q {pw} 0 0 {ph} 0 0 cm /Im1 Do Q");
-    let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
-        "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => img_id } },
-        "MediaBox" => vec![0.into(), 0.into(), Object::Real(pw), Object::Real(ph)],
-    });
+    let mut kids = Vec::new();
+    for image in images {
+        let (w, h) = image.dimensions();
+        let mut img = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64,
+                "Height" => h as i64, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            image.as_raw().clone(),
+        );
+        img.compress().expect("compress");
+        let img_id = doc.add_object(img);
+        // Page is 612 pt wide; keep the image's aspect ratio.
+        let (pw, ph) = (612.0f32, 612.0 * h as f32 / w as f32);
+        let content = format!("q {pw} 0 0 {ph} 0 0 cm /Im1 Do Q");
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => img_id } },
+            "MediaBox" => vec![0.into(), 0.into(), Object::Real(pw), Object::Real(ph)],
+        });
+        kids.push(Object::from(page));
+    }
+    let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
-        Object::Dictionary(
-            dictionary! { "Type" => "Pages", "Kids" => vec![Object::from(page)], "Count" => 1 },
-        ),
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut out = Vec::new();
     doc.save_to(&mut out).expect("save pdf");
     out
+}
+
+/// `n` words from a fixed generator: realistic, not trivially compressible.
+pub fn words(n: usize) -> Vec<String> {
+    const SYLLABLES: &[&str] = &[
+        "ka", "lo", "mi", "ne", "sut", "ver", "da", "quo", "rin", "tel", "pa", "gon",
+    ];
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    (0..n)
+        .map(|_| {
+            let len = 1 + next() % 4;
+            (0..len)
+                .map(|_| SYLLABLES[(next() % SYLLABLES.len() as u32) as usize])
+                .collect()
+        })
+        .collect()
+}
+
+/// A large docx of `n` generated words, 40 to a paragraph, with a card
+/// number in every 500th paragraph (4.5 M words make about 10 MB).
+pub fn docx_of_words(n: usize) -> Vec<u8> {
+    let paras: Vec<String> = words(n)
+        .chunks(40)
+        .enumerate()
+        .map(|(i, c)| {
+            let mut p = c.join(" ");
+            if i % 500 == 0 {
+                p.push_str(" card 4111 1111 1111 1111");
+            }
+            p
+        })
+        .collect();
+    let refs: Vec<&str> = paras.iter().map(String::as_str).collect();
+    docx(&refs, "header", "footer", "note", "comment")
+}
+
+/// A text PDF of `pages` pages of 50 lines of 12 generated words; with
+/// `card`, line 20 of page 10 (or the last page) is a card number.
+pub fn pdf_of_words(pages: usize, card: bool) -> Vec<u8> {
+    let mut pages: Vec<Vec<String>> = words(pages * 50 * 12)
+        .chunks(50 * 12)
+        .map(|page| page.chunks(12).map(|line| line.join(" ")).collect())
+        .collect();
+    if card {
+        let at = pages.len().min(10) - 1;
+        pages[at][20] = "card 4111 1111 1111 1111".into();
+    }
+    pdf_text(&pages)
+}
+
+/// A 1280x720 screenshot of a support mailbox holding a card number, an
+/// IBAN, an e-mail address and an SSN; `order` varies one line.
+pub fn mailbox_screenshot(order: usize) -> Vec<u8> {
+    let order = format!("Please refund order {order} to IBAN GB82 WEST 1234 5698 7654 32");
+    let lines = [
+        "Inbox - Customer support",
+        "From: alice.smith@example.com   Subject: refund request",
+        "Card number 4111 1111 1111 1111, expiry 12/29",
+        order.as_str(),
+        "SSN on file: 078-05-1120",
+    ];
+    png(&render(&lines, DEJAVU_SANS, 18.0, false, 1280, 720))
 }
 
 pub const DEJAVU_SANS: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
