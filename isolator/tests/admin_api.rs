@@ -135,6 +135,26 @@ impl Server {
         )
     }
 
+    /// Sends `method path` as `who` with no body.
+    async fn fetch(&self, who: As<'_>, method: Method, path: &str) -> reqwest::Response {
+        self.req(who, method, path).send().await.unwrap()
+    }
+
+    /// Sends `method path` as `who` with no body, naming `version` as the base.
+    async fn fetch_if_match(
+        &self,
+        who: As<'_>,
+        method: Method,
+        path: &str,
+        version: u64,
+    ) -> reqwest::Response {
+        self.req(who, method, path)
+            .header("if-match", format!("\"{version}\""))
+            .send()
+            .await
+            .unwrap()
+    }
+
     async fn get(&self, path: &str) -> Value {
         let (s, v) = self.call(As::Admin("alice"), Method::GET, path, None).await;
         assert_eq!(s, StatusCode::OK, "GET {path}: {v}");
@@ -217,17 +237,9 @@ async fn only_admins_reach_the_api() {
     assert!(s.get("/api/v1/rules/mail-scan").await["item"].is_object());
 
     // The admin page follows the same rule.
-    let res = s
-        .req(As::User("bob"), Method::GET, "/admin")
-        .send()
-        .await
-        .unwrap();
+    let res = s.fetch(As::User("bob"), Method::GET, "/admin").await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = s
-        .req(As::Admin("alice"), Method::GET, "/admin/")
-        .send()
-        .await
-        .unwrap();
+    let res = s.fetch(As::Admin("alice"), Method::GET, "/admin/").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("<title>admin</title>"));
 }
@@ -313,11 +325,8 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
 
     // Deleting a profile... there is none; deleting an app a rule uses is refused.
     let res = s
-        .req(As::Admin("alice"), Method::DELETE, "/api/v1/apps/mail")
-        .header("if-match", format!("\"{v}\""))
-        .send()
-        .await
-        .unwrap();
+        .fetch_if_match(As::Admin("alice"), Method::DELETE, "/api/v1/apps/mail", v)
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = res.json().await.unwrap();
     assert!(
@@ -375,10 +384,8 @@ async fn stale_writes_are_refused_not_lost() {
     let s = start().await;
     // Two admins read the same version.
     let res = s
-        .req(As::Admin("alice"), Method::GET, "/api/v1/rules")
-        .send()
-        .await
-        .unwrap();
+        .fetch(As::Admin("alice"), Method::GET, "/api/v1/rules")
+        .await;
     let etag = res.headers()["etag"].to_str().unwrap().to_owned();
     let seen: u64 = etag.trim_matches('"').parse().unwrap();
 
@@ -413,14 +420,12 @@ async fn stale_writes_are_refused_not_lost() {
 
     // Every write must say what it was based on.
     let res = s
-        .req(
+        .fetch(
             As::Admin("carol"),
             Method::DELETE,
             "/api/v1/rules/alice-rule",
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::PRECONDITION_REQUIRED);
 
     // Reorder with the current version; a stale reorder is refused too.
@@ -505,14 +510,12 @@ async fn writes_reach_the_file_history_and_roll_back() {
     let old = s.get(&format!("/api/v1/history/{v1}")).await;
     assert_eq!(old["document"], original);
     let res = s
-        .req(
+        .fetch(
             As::Admin("alice"),
             Method::GET,
             &format!("/api/v1/history/{v1}?format=toml"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert!(res.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -521,26 +524,22 @@ async fn writes_reach_the_file_history_and_roll_back() {
 
     // Rollback needs the current version, then restores version 1's document.
     let res = s
-        .req(
+        .fetch_if_match(
             As::Admin("alice"),
             Method::POST,
             &format!("/api/v1/history/{v1}/rollback"),
+            v1,
         )
-        .header("if-match", format!("\"{v1}\""))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let res = s
-        .req(
+        .fetch_if_match(
             As::Admin("alice"),
             Method::POST,
             &format!("/api/v1/history/{v1}/rollback"),
+            v2,
         )
-        .header("if-match", format!("\"{v2}\""))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let v3 = res.json::<Value>().await.unwrap()["version"]
         .as_u64()
