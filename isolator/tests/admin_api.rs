@@ -155,6 +155,11 @@ impl Server {
             .unwrap()
     }
 
+    /// `call` as the admin alice.
+    async fn alice(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call(As::Admin("alice"), method, path, body).await
+    }
+
     async fn get(&self, path: &str) -> Value {
         let (s, v) = self.call(As::Admin("alice"), Method::GET, path, None).await;
         assert_eq!(s, StatusCode::OK, "GET {path}: {v}");
@@ -253,14 +258,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
 
     // A rule scanning with a profile that does not exist.
     let rule = json!({ "name": "bad", "paste": { "mode": "scan", "profiles": ["no-such-profile"] }, "version": v });
-    let (st, body) = s
-        .call(
-            As::Admin("alice"),
-            Method::POST,
-            "/api/v1/rules",
-            Some(rule),
-        )
-        .await;
+    let (st, body) = s.alice(Method::POST, "/api/v1/rules", Some(rule)).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "invalid");
     let field = body["field"].as_str().unwrap();
@@ -278,7 +276,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
     doc["rules"][0]["apps"] = json!(["nope"]);
     doc["detectors"] = json!([{ "id": "broken", "kind": "regex", "pattern": "(unclosed" }]);
     let (st, body) = s
-        .call(As::Admin("alice"), Method::PUT, "/api/v1/document", Some(json!({ "version": v, "rules": doc["rules"], "apps": doc["apps"], "defaults": doc["defaults"], "detectors": doc["detectors"] })))
+        .alice(Method::PUT, "/api/v1/document", Some(json!({ "version": v, "rules": doc["rules"], "apps": doc["apps"], "defaults": doc["defaults"], "detectors": doc["detectors"] })))
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let fields: Vec<&str> = body["problems"]
@@ -312,8 +310,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
 
     // Unknown keys are refused, naming the item.
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
+        .alice(
             Method::POST,
             "/api/v1/apps",
             Some(json!({ "name": "x", "hosts": ["x.example"], "hostz": [], "version": v })),
@@ -336,8 +333,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
 
     // Bad requests name the request field.
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
+        .alice(
             Method::POST,
             "/api/v1/rules",
             Some(json!({ "name": "x", "version": "three" })),
@@ -346,12 +342,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "version");
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
-            Method::GET,
-            "/api/v1/rules/no-such-rule",
-            None,
-        )
+        .alice(Method::GET, "/api/v1/rules/no-such-rule", None)
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
 
@@ -359,12 +350,7 @@ async fn invalid_edits_name_the_field_and_change_nothing() {
     let mut draft = before["document"].clone();
     draft["rules"][1]["name"] = json!("contractors-ro");
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
-            Method::POST,
-            "/api/v1/document/validate",
-            Some(draft),
-        )
+        .alice(Method::POST, "/api/v1/document/validate", Some(draft))
         .await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(body["valid"], true);
@@ -474,8 +460,7 @@ async fn writes_reach_the_file_history_and_roll_back() {
     let original = s.get("/api/v1/document").await["document"].clone();
 
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
+        .alice(
             Method::PUT,
             "/api/v1/rules/mail-scan",
             Some(json!({ "name": "mail-scan", "apps": ["mail"], "paste": "block", "version": v1 })),
@@ -549,8 +534,7 @@ async fn writes_reach_the_file_history_and_roll_back() {
     let h = s.get("/api/v1/history").await;
     assert_eq!(h["versions"][0]["rollback_of"], v1);
     let (st, _) = s
-        .call(
-            As::Admin("alice"),
+        .alice(
             Method::POST,
             "/api/v1/history/999/rollback",
             Some(json!({ "version": v3 })),
@@ -559,7 +543,7 @@ async fn writes_reach_the_file_history_and_roll_back() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     // The enforcer uses the rolled-back rules at once.
     let (_, r) = s
-        .call(As::Admin("alice"), Method::POST, "/api/v1/test", Some(json!({ "user": "dana", "url": "https://mail.example.com/", "action": "paste", "text": "hello" })))
+        .alice(Method::POST, "/api/v1/test", Some(json!({ "user": "dana", "url": "https://mail.example.com/", "action": "paste", "text": "hello" })))
         .await;
     assert_eq!(r["decision"]["mode"], "scan", "{r}");
 }
@@ -611,11 +595,11 @@ async fn test_bench_shows_decisions_and_redacted_evidence() {
 
     // Clean text passes; another app falls through to the defaults.
     let (_, r) = s
-        .call(As::Admin("alice"), Method::POST, "/api/v1/test", Some(json!({ "user": "dana", "url": "https://mail.example.com/", "action": "paste", "text": "lunch at noon?" })))
+        .alice(Method::POST, "/api/v1/test", Some(json!({ "user": "dana", "url": "https://mail.example.com/", "action": "paste", "text": "lunch at noon?" })))
         .await;
     assert_eq!(r["verdict"]["outcome"], "allow", "{r}");
     let (_, r) = s
-        .call(As::Admin("alice"), Method::POST, "/api/v1/test", Some(json!({ "user": "eve", "groups": ["contractors"], "url": "https://wiki.example.org/", "action": "keyboard", "text": "x" })))
+        .alice(Method::POST, "/api/v1/test", Some(json!({ "user": "eve", "groups": ["contractors"], "url": "https://wiki.example.org/", "action": "keyboard", "text": "x" })))
         .await;
     assert_eq!(r["verdict"]["outcome"], "block", "{r}");
     assert_eq!(r["decision"]["rule"]["name"], "contractors-read-only");
@@ -663,9 +647,7 @@ async fn test_bench_shows_decisions_and_redacted_evidence() {
             "text",
         ),
     ] {
-        let (st, r) = s
-            .call(As::Admin("alice"), Method::POST, "/api/v1/test", Some(body))
-            .await;
+        let (st, r) = s.alice(Method::POST, "/api/v1/test", Some(body)).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{r}");
         assert_eq!(r["field"], field, "{r}");
     }
@@ -704,12 +686,7 @@ async fn live_sessions_are_listed_and_terminated() {
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = s
-        .call(
-            As::Admin("alice"),
-            Method::DELETE,
-            &format!("/api/v1/sessions/{id}"),
-            None,
-        )
+        .alice(Method::DELETE, &format!("/api/v1/sessions/{id}"), None)
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -728,12 +705,7 @@ async fn live_sessions_are_listed_and_terminated() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let (st, body) = s
-        .call(
-            As::Admin("alice"),
-            Method::DELETE,
-            &format!("/api/v1/sessions/{id}"),
-            None,
-        )
+        .alice(Method::DELETE, &format!("/api/v1/sessions/{id}"), None)
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
 }
@@ -758,9 +730,7 @@ async fn openapi_documents_every_route() {
             .replace("{id}", "nope")
             .replace("{version}", "1");
         if method == Method::GET {
-            let (st, body) = s
-                .call(As::Admin("alice"), method.clone(), &concrete, None)
-                .await;
+            let (st, body) = s.alice(method.clone(), &concrete, None).await;
             assert!(
                 st == StatusCode::OK
                     || (st == StatusCode::NOT_FOUND && body["code"] == "not_found"),

@@ -14,7 +14,10 @@ use serde_json::{json, Value};
 
 use super::search::session_json;
 use super::{admin_store, audit_error, blocking, log_view};
-use crate::audit::{Event, IncidentQuery, Reader, RecordedEvent, SessionRow, Store};
+use std::sync::Arc;
+
+use crate::audit::{Event, Incident, IncidentQuery, Reader, RecordedEvent, SessionRow, Store};
+use crate::auth::User;
 use crate::server::{api_error, AppState};
 
 /// Longest chunk a client may ask for.
@@ -28,6 +31,37 @@ fn row_of(store: &Store, id: &str) -> Result<SessionRow, Response> {
         Some(row) => Ok(row),
         None => Err(audit_error(crate::audit::Error::NotFound(id.to_owned()))),
     }
+}
+
+/// Runs `f` off the async threads on recording `id` for an admin, once the
+/// view (`what`) is in the access log: nothing is read unless it was logged.
+async fn viewed<T: Send + 'static>(
+    state: &AppState,
+    (user, store): (User, Arc<Store>),
+    peer: SocketAddr,
+    id: String,
+    what: &'static str,
+    f: impl FnOnce(&Store, SessionRow) -> Result<T, Response> + Send + 'static,
+) -> Result<T, Response> {
+    let audit = state.audit.clone();
+    blocking(move || {
+        let row = row_of(&store, &id)?;
+        log_view(&audit, &user, peer, &id, what)?;
+        f(&store, row)
+    })
+    .await
+}
+
+/// Every incident of session `id`.
+fn session_incidents(store: &Store, id: &str) -> Result<Vec<Incident>, Response> {
+    store
+        .index()
+        .incidents(&IncidentQuery {
+            session: Some(id.to_owned()),
+            limit: Some(10_000),
+            ..Default::default()
+        })
+        .map_err(audit_error)
 }
 
 /// One record as the player gets it.
@@ -49,24 +83,14 @@ pub(super) async fn session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let (user, store) = match admin_store(&state, &headers, peer) {
+    let admin = match admin_store(&state, &headers, peer) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let audit = state.audit.clone();
-    let out = blocking(move || {
-        let row = row_of(&store, &id)?;
-        log_view(&audit, &user, peer, &id, "view")?;
+    let out = viewed(&state, admin, peer, id, "view", |store, row| {
         let anchor = row.head.as_deref().map(|h| (row.records, h));
         let report = crate::audit::verify_dir(&row.path, anchor).map_err(audit_error)?;
-        let incidents = store
-            .index()
-            .incidents(&IncidentQuery {
-                session: Some(id.clone()),
-                limit: Some(10_000),
-                ..Default::default()
-            })
-            .map_err(audit_error)?;
+        let incidents = session_incidents(store, &row.id)?;
         let reader = Reader::open(&row.path).map_err(audit_error)?;
         let mut events = Vec::new();
         let mut last = report.last_ms;
@@ -114,7 +138,7 @@ pub(super) async fn chunk(
     Path(id): Path<String>,
     query: Result<Query<ChunkQuery>, QueryRejection>,
 ) -> Response {
-    let (user, store) = match admin_store(&state, &headers, peer) {
+    let admin = match admin_store(&state, &headers, peer) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -130,10 +154,7 @@ pub(super) async fn chunk(
             &format!("len_ms must be between 1 and {MAX_CHUNK_MS}"),
         );
     }
-    let audit = state.audit.clone();
-    let out = blocking(move || {
-        let row = row_of(&store, &id)?;
-        log_view(&audit, &user, peer, &id, "replay")?;
+    let out = viewed(&state, admin, peer, id, "replay", move |_, row| {
         let reader = Reader::open(&row.path).map_err(audit_error)?;
         let to = q.from_ms.saturating_add(len);
         let seek = reader.seek(q.from_ms).map_err(audit_error)?;
@@ -174,28 +195,18 @@ pub(super) async fn export(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let (user, store) = match admin_store(&state, &headers, peer) {
+    let admin = match admin_store(&state, &headers, peer) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let audit = state.audit.clone();
     let name = format!("isolator-session-{id}.tar");
-    let out = blocking(move || {
-        let row = row_of(&store, &id)?;
-        log_view(&audit, &user, peer, &id, "export")?;
-        let incidents = store
-            .index()
-            .incidents(&IncidentQuery {
-                session: Some(id.clone()),
-                limit: Some(10_000),
-                ..Default::default()
-            })
-            .map_err(audit_error)?;
+    let out = viewed(&state, admin, peer, id, "export", |store, row| {
+        let incidents = session_incidents(store, &row.id)?;
         // Written beside the recordings (same disk), opened, then unlinked:
         // the open file is streamed and nothing is left behind.
         let tmp = store.root().join(format!(
             ".export-{}-{}.tar",
-            id,
+            row.id,
             crate::audit::recorder::now_wall_ms()
         ));
         let dir = row.path.clone();

@@ -11,7 +11,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{admin_store, audit_error, blocking, replay_link};
-use crate::audit::{IncidentQuery, SessionQuery, SessionRow};
+use crate::audit::{IncidentQuery, SessionQuery, SessionRow, Store};
 use crate::server::{api_error, require_admin, AppState};
 
 fn bad_query(e: QueryRejection) -> Response {
@@ -48,14 +48,17 @@ pub(super) async fn health(
     Json(state.audit.health()).into_response()
 }
 
-/// `GET /api/v1/audit/sessions`.
-pub(super) async fn sessions(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    query: Result<Query<SessionQuery>, QueryRejection>,
+/// The shape both searches share: admins only, a valid query, the index
+/// read off the async threads, the rows as JSON under `key`.
+async fn search<Q: Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    query: Result<Query<Q>, QueryRejection>,
+    key: &'static str,
+    rows: impl FnOnce(&Store, Q) -> crate::audit::Result<Vec<Value>> + Send + 'static,
 ) -> Response {
-    let (_, store) = match admin_store(&state, &headers, peer) {
+    let (_, store) = match admin_store(state, headers, peer) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -63,12 +66,24 @@ pub(super) async fn sessions(
         Ok(q) => q,
         Err(e) => return bad_query(e),
     };
-    let rows = blocking(move || store.index().sessions(&q).map_err(audit_error)).await;
-    match rows {
-        Ok(rows) => Json(json!({ "sessions": rows.iter().map(session_json).collect::<Vec<_>>() }))
-            .into_response(),
+    match blocking(move || rows(&store, q).map_err(audit_error)).await {
+        Ok(rows) => Json(json!({ key: rows })).into_response(),
         Err(r) => r,
     }
+}
+
+/// `GET /api/v1/audit/sessions`.
+pub(super) async fn sessions(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    query: Result<Query<SessionQuery>, QueryRejection>,
+) -> Response {
+    search(&state, &headers, peer, query, "sessions", |store, q| {
+        let rows = store.index().sessions(&q)?;
+        Ok(rows.iter().map(session_json).collect())
+    })
+    .await
 }
 
 /// `GET /api/v1/audit/incidents`.
@@ -78,29 +93,18 @@ pub(super) async fn incidents(
     headers: HeaderMap,
     query: Result<Query<IncidentQuery>, QueryRejection>,
 ) -> Response {
-    let (_, store) = match admin_store(&state, &headers, peer) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let Query(q) = match query {
-        Ok(q) => q,
-        Err(e) => return bad_query(e),
-    };
-    let rows = blocking(move || store.index().incidents(&q).map_err(audit_error)).await;
-    match rows {
-        Ok(rows) => {
-            let list: Vec<Value> = rows
-                .iter()
-                .map(|i| {
-                    let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
-                    v["replay"] = Value::String(replay_link(&i.session, i.ts_ms));
-                    v
-                })
-                .collect();
-            Json(json!({ "incidents": list })).into_response()
-        }
-        Err(r) => r,
-    }
+    search(&state, &headers, peer, query, "incidents", |store, q| {
+        let rows = store.index().incidents(&q)?;
+        Ok(rows
+            .iter()
+            .map(|i| {
+                let mut v = serde_json::to_value(i).unwrap_or(Value::Null);
+                v["replay"] = Value::String(replay_link(&i.session, i.ts_ms));
+                v
+            })
+            .collect())
+    })
+    .await
 }
 
 /// `GET /api/v1/audit/access`: who viewed which recording, verified.
