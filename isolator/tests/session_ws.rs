@@ -49,6 +49,17 @@ async fn create(server: &Server, url: Option<&str>) -> reqwest::Response {
         .unwrap()
 }
 
+/// A new session at `url`, its socket connected from the server's own origin.
+async fn open(server: &Server, url: &str) -> Ws {
+    let body: serde_json::Value = create(server, Some(url)).await.json().await.unwrap();
+    let origin = format!("http://{}", server.addr);
+    let (id, token) = (
+        body["id"].as_str().unwrap(),
+        body["token"].as_str().unwrap(),
+    );
+    connect(server, id, token, &origin).await.unwrap()
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -210,17 +221,8 @@ async fn navigation_reports_url_and_title() {
         .allow
         .push(format!("127.0.0.1:{}", site_addr.port()));
     let server = start(config).await;
-    let origin = format!("http://{}", server.addr);
     let target = format!("http://{site_addr}/titled.html");
-    let body: serde_json::Value = create(&server, Some(&target)).await.json().await.unwrap();
-    let mut ws = connect(
-        &server,
-        body["id"].as_str().unwrap(),
-        body["token"].as_str().unwrap(),
-        &origin,
-    )
-    .await
-    .unwrap();
+    let mut ws = open(&server, &target).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let state = next_json(&mut ws, "state").await;
@@ -237,17 +239,7 @@ async fn navigation_reports_url_and_title() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_isolated_browser_cannot_reach_the_isolator_itself() {
     let server = start(Config::default()).await;
-    let origin = format!("http://{}", server.addr);
-    let target = format!("http://{}/", server.addr);
-    let body: serde_json::Value = create(&server, Some(&target)).await.json().await.unwrap();
-    let mut ws = connect(
-        &server,
-        body["id"].as_str().unwrap(),
-        body["token"].as_str().unwrap(),
-        &origin,
-    )
-    .await
-    .unwrap();
+    let mut ws = open(&server, &format!("http://{}/", server.addr)).await;
     let notice = next_json(&mut ws, "notice").await;
     assert_eq!(notice["code"], "egress_blocked", "{notice}");
     assert!(
