@@ -6,18 +6,19 @@
 //! attempt must be refused by the proxy and the forbidden listener must
 //! receive nothing, while the explicitly allowed test site still works.
 
+mod common;
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::StreamExt;
 use isolator::egress::{
-    browser_context_params, chromium_disabled_features, chromium_hardening_args, EgressConfig,
-    EgressEvent, EgressPolicy, EgressProxy, SystemResolver, Verdict,
+    chromium_disabled_features, chromium_hardening_args, EgressConfig, EgressEvent, EgressPolicy,
+    EgressProxy, SystemResolver, Verdict,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -279,22 +280,7 @@ async fn ssrf_matrix_through_real_chromium() {
         .unwrap();
 
     let (browser, handler) = launch().await;
-    let ctx = browser
-        .execute(browser_context_params(&proxy.proxy_server()))
-        .await
-        .expect("createBrowserContext with proxyServer")
-        .result
-        .browser_context_id;
-    let page = browser
-        .new_page(
-            CreateTargetParams::builder()
-                .url("about:blank")
-                .browser_context_id(ctx)
-                .build()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let page = common::proxied_blank_page(&browser, &proxy).await;
 
     // The allowed site works, through the proxy.
     page.goto(site.as_str()).await.expect("allowed site loads");

@@ -4,15 +4,14 @@
 //! local UDP socket sends nothing; the same page in a Chromium without the
 //! flag does reach it (the control that shows the test can fail).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use chromiumoxide::{Browser, BrowserConfig};
 use futures::StreamExt;
-use isolator::egress::{
-    browser_context_params, chromium_hardening_args, EgressPolicy, EgressProxy, SystemResolver,
-};
+use isolator::egress::{chromium_hardening_args, EgressPolicy, EgressProxy, SystemResolver};
 use tokio::net::UdpSocket;
 
 async fn udp_packets_from_stun_page(hardened: bool) -> usize {
@@ -41,22 +40,7 @@ async fn udp_packets_from_stun_page(hardened: bool) -> usize {
         EgressProxy::start(Arc::new(EgressPolicy::default()), Arc::new(SystemResolver))
             .await
             .unwrap();
-    let ctx = browser
-        .execute(browser_context_params(&proxy.proxy_server()))
-        .await
-        .unwrap()
-        .result
-        .browser_context_id;
-    let page = browser
-        .new_page(
-            CreateTargetParams::builder()
-                .url("about:blank")
-                .browser_context_id(ctx)
-                .build()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let page = common::proxied_blank_page(&browser, &proxy).await;
     let js = format!(
         "(async () => {{ const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{port}'}}]}});
            pc.createDataChannel('x'); await pc.setLocalDescription(await pc.createOffer());
