@@ -7,6 +7,10 @@
 #
 # Usage: isolator/scripts/fuzz-build.sh   (from anywhere)
 # Target dir: $FUZZ_TARGET_DIR, default target/fuzz at the repository root.
+# Sanitizer: $FUZZ_SANITIZER, default `none` (libFuzzer's coverage guidance
+# without AddressSanitizer: the code under test is safe Rust whose failures
+# are panics, and an ASan build of the extractors' dependency tree takes over
+# an hour on 2 cores); `address` for an ASan build.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 target="${FUZZ_TARGET_DIR:-$root/target/fuzz}"
@@ -25,7 +29,7 @@ for crate in "${crates[@]}"; do
     fi
     echo "fuzz-build: $crate/fuzz"
     if cargo +nightly fuzz --version >/dev/null 2>&1; then
-        (cd "$dir" && cargo +nightly fuzz build --target-dir "$target")
+        (cd "$dir" && cargo +nightly fuzz build -s "${FUZZ_SANITIZER:-none}" --target-dir "$target")
     else
         cargo +nightly build --manifest-path "$dir/fuzz/Cargo.toml" --target-dir "$target" --bins
     fi
