@@ -25,6 +25,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+mod literals;
 pub mod normalise;
 mod predefined;
 pub mod profile;
