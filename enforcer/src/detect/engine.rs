@@ -55,6 +55,18 @@ pub const DEFAULT_CONTEXT_WINDOW: usize = 80;
 /// scanners' windows (whole-text scans report them in full).
 pub const MAX_SPAN: usize = 1100;
 
+/// Longest span of a predefined finding other than a JWT or a PEM private
+/// key, in bytes, rounded up: an e-mail (64 bytes before the `@` its
+/// regex may start, 255 after), a URL with credentials (17 + 3 + 260), a
+/// GitHub token (4 + 255); token candidates stay under 80 bytes, keyword
+/// findings under 180. The incremental scanner uses it for edits with no
+/// long-span anchor ([`LONG_SPAN_ANCHORS`]) anywhere near.
+pub(crate) const SHORT_SPAN: usize = 400;
+
+/// Literals at the start of every predefined finding that may be longer
+/// than [`SHORT_SPAN`] (a JWT, a PEM private key).
+pub(crate) const LONG_SPAN_ANCHORS: [&str; 2] = ["eyJ", "-----BEGIN"];
+
 /// Ids of the predefined profiles.
 pub const PREDEFINED_PROFILES: [&str; 6] = [
     "financial",
@@ -733,6 +745,21 @@ impl Engine {
         MAX_SPAN + self.inner.context_window
     }
 
+    /// How far an edit can influence findings when no JWT or PEM private
+    /// key can be near it and no custom detector is selected: the longest
+    /// other span ([`SHORT_SPAN`]) plus the context window.
+    pub(crate) fn short_reach(&self) -> usize {
+        SHORT_SPAN + self.inner.context_window
+    }
+
+    /// Whether `mask` selects a custom detector (their spans are unbounded).
+    pub(crate) fn selects_custom(&self, mask: &[bool]) -> bool {
+        self.inner
+            .custom_dets
+            .iter()
+            .any(|&d| mask.get(d).copied().unwrap_or(false))
+    }
+
     /// An incremental scanner for a text field being typed into.
     pub fn field_scanner(&self, sel: &Selection) -> super::field::FieldScanner {
         super::field::FieldScanner::new(self.clone(), sel.clone())
@@ -1168,5 +1195,30 @@ mod tests {
         // Literal prefixes are extracted where they exist, not elsewhere.
         assert!(prefix_literals(r"\bEMP-[0-9]{6}\b").is_some());
         assert!(prefix_literals(r"[a-z0-9-]+\.corp").is_none());
+    }
+
+    /// [`SHORT_SPAN`] bounds every predefined finding that does not start
+    /// with a [`LONG_SPAN_ANCHORS`] literal: anchored regexes run in
+    /// `[hit - before, hit + after]`, keyword values within `after` of the
+    /// keyword, token candidates have at most `MAX_WORDS` words of
+    /// `MAX_COMPACT` characters with 3-byte separators and a leading `+`.
+    #[test]
+    fn short_span_bounds_every_short_detector() {
+        let engine = Engine::with_defaults();
+        for d in &engine.inner.dets {
+            let longest_literal = d.literals.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+            let long = d
+                .literals
+                .iter()
+                .any(|(l, _)| LONG_SPAN_ANCHORS.contains(&l.as_str()));
+            let bound = match &d.kind {
+                DetKind::Anchored { before, after, .. } => before + longest_literal + after,
+                DetKind::Keyword { after, .. } => longest_literal + after,
+                DetKind::Token(..) => 1 + token::MAX_COMPACT + 3 * (token::MAX_WORDS - 1),
+                DetKind::Custom { .. } => continue,
+            };
+            assert!(long || bound <= SHORT_SPAN, "{}: {bound} bytes", d.id);
+            assert!(bound <= MAX_SPAN, "{}: {bound} bytes", d.id);
+        }
     }
 }

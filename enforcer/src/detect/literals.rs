@@ -109,13 +109,15 @@ impl LiteralSet {
             let mut prefixes: Vec<&[u8]> = long.iter().map(|p| &p[..width]).collect();
             prefixes.sort_unstable();
             prefixes.dedup();
-            let teddy = (prefixes.len() <= 128)
-                .then(|| packed::Config::new().builder().extend(&prefixes).build())
-                .flatten();
-            finders.push(match teddy {
-                Some(t) => Finder::Packed(t),
-                None => Finder::Automaton(automaton(MatchKind::LeftmostFirst, &long)?),
-            });
+            // Teddy stays fast up to 64 patterns: larger sets (the context
+            // words) get one searcher per 64 prefixes.
+            for chunk in prefixes.chunks(64) {
+                let teddy = packed::Config::new().builder().extend(chunk).build();
+                finders.push(match teddy {
+                    Some(t) => Finder::Packed(t),
+                    None => Finder::Automaton(automaton(MatchKind::LeftmostFirst, &long)?),
+                });
+            }
         }
         if short.len() > 4 {
             let teddy = packed::Config::new().builder().extend(&short).build();
@@ -254,5 +256,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn large_sets_split_across_searchers() {
+        // 150 words with distinct prefixes: more than one Teddy searcher.
+        let words: Vec<String> = (0..150u32)
+            .map(|i| {
+                format!(
+                    "{}{}x{i}",
+                    (b'a' + (i % 26) as u8) as char,
+                    (b'a' + (i / 26) as u8) as char
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = words.iter().map(String::as_str).collect();
+        let ls = LiteralSet::new(&refs, true).unwrap();
+        assert!(ls.finders.len() >= 3, "{} finders", ls.finders.len());
+        let hay: String = refs.iter().rev().map(|w| format!("{w} zz{w}, ")).collect();
+        let lower = hay.to_ascii_lowercase();
+        let mut got = Vec::new();
+        ls.for_each(lower.as_bytes(), 0, lower.len(), |m| {
+            got.push((m.start(), m.end(), m.pattern().as_usize()))
+        });
+        got.sort_unstable();
+        assert_eq!(got, reference(&refs, true, &hay, 0, hay.len()));
     }
 }
