@@ -852,21 +852,26 @@ impl Engine {
                         continue;
                     }
                     let mut hit = false;
+                    // Whether it is a piece of a longer number: only asked
+                    // once a detector accepts it (most candidates fail).
+                    let mut embedded: Option<bool> = None;
                     for &(d, f) in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
                         if let Some(score) = f(&c) {
                             if let Some((conf, ctx)) = resolve(d, score, c.start, c.end) {
+                                let piece = *embedded
+                                    .get_or_insert_with(|| token::embedded(t, words, i, j));
                                 raws.push(Raw {
                                     det: d,
                                     start: c.start,
                                     end: c.end,
-                                    confidence: if c.embedded { Confidence::Low } else { conf },
+                                    confidence: if piece { Confidence::Low } else { conf },
                                     ctx,
                                 });
                                 hit = true;
                             }
                         }
                     }
-                    if hit && !c.embedded {
+                    if hit && embedded == Some(false) {
                         claimed.push((c.start, c.end));
                     }
                 }

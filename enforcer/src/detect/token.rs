@@ -34,8 +34,6 @@ pub struct Cand<'t> {
     pub seps: Vec<&'t str>,
     /// Whether the span starts with `+` (E.164 phone numbers).
     pub plus: bool,
-    /// Whether it is a piece of a longer grouped number (see [`embedded`]).
-    pub embedded: bool,
 }
 
 impl Cand<'_> {
@@ -260,7 +258,6 @@ impl<'t> Cand<'t> {
             groups: Vec::with_capacity(MAX_WORDS),
             seps: Vec::with_capacity(MAX_WORDS),
             plus: false,
-            embedded: false,
         }
     }
 
@@ -290,7 +287,6 @@ impl<'t> Cand<'t> {
         self.end = words[j].1;
         self.raw = &text[start..self.end];
         self.digits_only = self.compact.bytes().all(|b| b.is_ascii_digit());
-        self.embedded = embedded(text, words, i, j);
         true
     }
 }
