@@ -53,10 +53,15 @@ impl Cand<'_> {
 
 /// Position of the first ASCII digit in `bytes[from..to]`, eight bytes at a
 /// time (SWAR): most text between numbers is skipped at several GB/s.
+#[inline]
 pub fn next_digit(bytes: &[u8], from: usize, to: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
     let to = to.min(bytes.len());
+    // Dense data: the next byte is often a digit already.
+    if from < to && bytes[from].is_ascii_digit() {
+        return Some(from);
+    }
     let mut i = from;
     while i + 8 <= to {
         let mut chunk = [0u8; 8];
