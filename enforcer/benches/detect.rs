@@ -1,6 +1,8 @@
 //! Detection engine benchmarks, all predefined profiles on, one thread:
 //! - `detect/scan/{prose,dense,code}`: whole-text scans of 1 MB of each
 //!   generated corpus (throughput in MB/s per core);
+//! - `detect/scan_custom/{prose,dense}`: the same with 20 custom regex
+//!   detectors and 2 keyword lists added (`support/custom_rules.rs`);
 //! - `detect/paste_1mb`: pasting 1 MB of dense data into an empty field
 //!   ([`enforcer::FieldScanner`]);
 //! - `detect/keystroke_10kb/{append,backspace,replace_4_bytes}`: one edit
@@ -13,6 +15,8 @@
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/custom_rules.rs"]
+mod custom_rules;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -36,6 +40,21 @@ fn scans(c: &mut Criterion) {
         ("dense", corpus::dense(MB)),
         ("code", corpus::code(MB)),
     ] {
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(engine.scan_selection(black_box(&text), &sel)))
+        });
+    }
+    g.finish();
+}
+
+fn scans_custom(c: &mut Criterion) {
+    let engine = custom_rules::engine();
+    let sel = engine.selection(&["all"]).expect("all profile");
+    let mut g = c.benchmark_group("detect/scan_custom");
+    g.measurement_time(Duration::from_secs(8));
+    g.sample_size(20);
+    for (name, text) in [("prose", corpus::prose(MB)), ("dense", corpus::dense(MB))] {
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(name, |b| {
             b.iter(|| black_box(engine.scan_selection(black_box(&text), &sel)))
@@ -122,5 +141,5 @@ fn keystrokes(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, scans, paste, keystrokes);
+criterion_group!(benches, scans, scans_custom, paste, keystrokes);
 criterion_main!(benches);

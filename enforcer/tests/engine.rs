@@ -177,6 +177,49 @@ fn field_scanner_matches_full_scan_after_every_edit() {
     assert!(field.delete(0..field.text().len() + 1).is_err());
 }
 
+/// Edits far from and near long findings (a JWT, a PEM key, a long
+/// e-mail, a password assignment): the incremental scanner's short reach
+/// (used when no `eyJ` / `-----BEGIN` is near) agrees with full scans.
+#[test]
+fn field_scanner_short_and_full_reach_agree_with_full_scans() {
+    let e = Engine::with_defaults();
+    let sel = e.selection(&["all"]).unwrap();
+    let long_local = "a".repeat(60);
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n";
+    let docs = [
+        format!("mail {long_local}@sub.example-domain.com and password = Tr0ub4dor&3xyz then card 4111 1111 1111 1111 "),
+        format!("Bearer {jwt} and more text here 536-22-1234 "),
+        format!("{pem}-----END RSA PRIVATE KEY----- ssn 536-22-1234 "),
+    ];
+    for doc in &docs {
+        for filler_len in [0usize, 300, 900, 2500] {
+            let filler = "lorem ipsum dolor sit amet ".repeat(filler_len / 27 + 1);
+            let mut field = e.field_scanner(&sel);
+            field.set_text(&format!("{filler}{filler}"));
+            let mut at = filler.len();
+            for (k, c) in doc.chars().enumerate() {
+                let mut buf = [0u8; 4];
+                field.insert(at, c.encode_utf8(&mut buf)).unwrap();
+                at += c.len_utf8();
+                if k % 3 == 0 || k + 1 == doc.chars().count() {
+                    let full = e.scan_selection(field.text(), &sel);
+                    assert_eq!(field.report().findings, full.findings, "{doc:?} at {at}");
+                }
+            }
+            // Backspaces from the end of the typed text.
+            for _ in 0..40 {
+                at -= 1;
+                while !field.text().is_char_boundary(at) {
+                    at -= 1;
+                }
+                let r = field.delete(at..at + 1).unwrap();
+                assert_eq!(r.findings, e.scan_selection(field.text(), &sel).findings);
+            }
+        }
+    }
+}
+
 #[test]
 fn stream_scanner_matches_full_scan_for_any_chunk_size() {
     let e = Engine::with_defaults();

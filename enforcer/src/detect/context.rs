@@ -1,7 +1,7 @@
 //! Context words: nearby words that raise a detector's confidence.
 //!
 //! Every detector's words compile into one ASCII-case-insensitive
-//! Aho-Corasick automaton ([`ContextIndex`]), each word knowing which
+//! literal set (`LiteralSet`: Aho-Corasick with a prefilter) ([`ContextIndex`]), each word knowing which
 //! detectors it serves. A finding at `[start, end)` has context when one of
 //! its detector's words occurs as a whole word within `window` bytes on
 //! either side (the span itself excluded). A scan ([`ContextScan`]) finds
@@ -14,12 +14,12 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use super::literals::LiteralSet;
 
 /// The context words of every detector, compiled.
 #[derive(Debug, Clone)]
 pub struct ContextIndex {
-    ac: Option<AhoCorasick>,
+    ac: Option<LiteralSet>,
     /// For each word (pattern id): the detectors it serves, sorted.
     dets: Vec<Vec<usize>>,
     /// Longest word, in bytes.
@@ -33,7 +33,8 @@ const BLOCK: usize = 4096;
 #[derive(Debug)]
 pub struct ContextScan<'a> {
     index: &'a ContextIndex,
-    text: &'a str,
+    /// The text, ASCII lower-cased.
+    lower: &'a [u8],
     blocks: Vec<OnceCell<Vec<Occurrence>>>,
 }
 
@@ -41,17 +42,17 @@ impl ContextScan<'_> {
     /// Whether a word of `det` occurs wholly within `window` bytes before
     /// `start` or after `end`.
     pub fn near(&self, det: usize, start: usize, end: usize, window: usize) -> bool {
-        if self.index.ac.is_none() || self.text.is_empty() {
+        if self.index.ac.is_none() || self.lower.is_empty() {
             return false;
         }
         let lo = start.saturating_sub(window);
-        let hi = end.saturating_add(window).min(self.text.len());
+        let hi = end.saturating_add(window).min(self.lower.len());
         let (first, last) = (lo / BLOCK, hi.saturating_sub(1) / BLOCK);
         (first..=last.min(self.blocks.len() - 1)).any(|b| {
             let occ = self.blocks[b].get_or_init(|| {
                 let from = b * BLOCK;
-                let to = (from + BLOCK).min(self.text.len());
-                self.index.occurrences_in(self.text, from, to)
+                let to = (from + BLOCK).min(self.lower.len());
+                self.index.occurrences_lower(self.lower, from, to)
             });
             self.index.near(occ, det, start, end, window)
         })
@@ -98,20 +99,17 @@ impl ContextIndex {
                 longest,
             };
         }
-        let ac = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&words)
-            .ok();
+        let ac = LiteralSet::new(&words, true).ok();
         ContextIndex { ac, dets, longest }
     }
 
-    /// Lazy context lookups for `text`.
-    pub fn scan<'a>(&'a self, text: &'a str) -> ContextScan<'a> {
+    /// Lazy context lookups for a text, given ASCII lower-cased
+    /// (`to_ascii_lowercase`: the engine lower-cases each text once).
+    pub fn scan<'a>(&'a self, lower: &'a [u8]) -> ContextScan<'a> {
         ContextScan {
             index: self,
-            text,
-            blocks: (0..text.len().div_ceil(BLOCK))
+            lower,
+            blocks: (0..lower.len().div_ceil(BLOCK))
                 .map(|_| OnceCell::new())
                 .collect(),
         }
@@ -124,26 +122,30 @@ impl ContextIndex {
 
     /// The whole-word occurrences that start in `text[from..to]`, by start.
     pub fn occurrences_in(&self, text: &str, from: usize, to: usize) -> Vec<Occurrence> {
+        self.occurrences_lower(&text.as_bytes().to_ascii_lowercase(), from, to)
+    }
+
+    /// [`ContextIndex::occurrences_in`] on ASCII lower-cased text (whole-word
+    /// checks do not depend on case).
+    fn occurrences_lower(&self, bytes: &[u8], from: usize, to: usize) -> Vec<Occurrence> {
         let Some(ac) = &self.ac else {
             return Vec::new();
         };
-        let bytes = text.as_bytes();
         let end = to.saturating_add(self.longest).min(bytes.len());
-        let input = aho_corasick::Input::new(bytes).range(from..end);
-        let mut out: Vec<Occurrence> = ac
-            .find_overlapping_iter(input)
-            .filter(|m| m.start() < to)
-            .filter(|m| {
-                let (s, e) = (m.start(), m.end());
-                (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
-                    && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
-            })
-            .map(|m| Occurrence {
-                start: m.start(),
-                end: m.end(),
-                word: m.pattern().as_usize(),
-            })
-            .collect();
+        let mut out: Vec<Occurrence> = Vec::new();
+        ac.for_each(bytes, from, end, |m| {
+            let (s, e) = (m.start(), m.end());
+            if s < to
+                && (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
+                && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
+            {
+                out.push(Occurrence {
+                    start: s,
+                    end: e,
+                    word: m.pattern().as_usize(),
+                });
+            }
+        });
         out.sort_by_key(|o| (o.start, o.end));
         out
     }
@@ -217,7 +219,8 @@ mod tests {
             t.push_str("filler social security text ssn, ");
         }
         let all = c.occurrences(&t);
-        let lazy = c.scan(&t);
+        let lower = t.to_ascii_lowercase();
+        let lazy = c.scan(lower.as_bytes());
         for start in (0..t.len() - 20).step_by(7) {
             for window in [0, 5, 40, 80] {
                 assert_eq!(

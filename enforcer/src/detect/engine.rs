@@ -11,7 +11,9 @@
 //!    case-insensitive scan for every keyword (`password`, `swift`, ...);
 //!    each hit runs its detector's regex on a bounded window only, then the
 //!    validator;
-//! 4. custom detectors (regex / keywords / exact data);
+//! 4. custom detectors (regex / keywords / exact data): one gate pass (the
+//!    prefix literals of all custom regexes and all custom keywords, as
+//!    literal sets) says which can match at all; only those run;
 //! 5. context words are looked up only for matches whose confidence depends
 //!    on them (see [`super::context`]); one predefined finding is kept per
 //!    span (the best: highest confidence, then the one a context word
@@ -32,13 +34,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
 use super::context::{ceil_boundary, floor_boundary, ContextIndex};
 use super::custom::{self, CustomDetectorSpec, Matcher};
 use super::error::{Error, Result};
+use super::literals::LiteralSet;
 use super::normalise::Normalised;
 use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
@@ -52,6 +54,18 @@ pub const DEFAULT_CONTEXT_WINDOW: usize = 80;
 /// regex matches are cut at this length by the incremental and stream
 /// scanners' windows (whole-text scans report them in full).
 pub const MAX_SPAN: usize = 1100;
+
+/// Longest span of a predefined finding other than a JWT or a PEM private
+/// key, in bytes, rounded up: an e-mail (64 bytes before the `@` its
+/// regex may start, 255 after), a URL with credentials (17 + 3 + 260), a
+/// GitHub token (4 + 255); token candidates stay under 80 bytes, keyword
+/// findings under 180. The incremental scanner uses it for edits with no
+/// long-span anchor ([`LONG_SPAN_ANCHORS`]) anywhere near.
+pub(crate) const SHORT_SPAN: usize = 400;
+
+/// Literals at the start of every predefined finding that may be longer
+/// than [`SHORT_SPAN`] (a JWT, a PEM private key).
+pub(crate) const LONG_SPAN_ANCHORS: [&str; 2] = ["eyJ", "-----BEGIN"];
 
 /// Ids of the predefined profiles.
 pub const PREDEFINED_PROFILES: [&str; 6] = [
@@ -75,9 +89,12 @@ const CONTEXT_ONLY: [&str; 7] = [
 
 static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
 
+/// A token detector's check: shape and checksum of one candidate.
+type TokenCheck = fn(&Cand<'_>) -> Option<Score>;
+
 #[derive(Debug)]
 enum DetKind {
-    Token(fn(&Cand<'_>) -> Option<Score>, Shape),
+    Token(TokenCheck, Shape),
     Anchored {
         re: Regex,
         before: usize,
@@ -93,7 +110,141 @@ enum DetKind {
     Custom {
         matcher: Matcher,
         score: Score,
+        /// What the one-pass gate searches for this detector.
+        gate: Gate,
     },
+}
+
+/// A custom detector's part in the one-pass gate (see [`CustomGate`]).
+#[derive(Debug)]
+enum Gate {
+    /// A regex pattern: joins the multi-pattern regex.
+    Regex(String),
+    /// Keywords: join the literal set (case-insensitively, a superset).
+    Keywords(Vec<String>),
+    /// Exact data: always runs (its hashed-token walk is one pass already).
+    None,
+}
+
+/// One pass over a text says which custom detectors can match it at all;
+/// only those then run their own matcher (the exact same search as
+/// before, so findings do not change).
+///
+/// Every match of a regex starts with one of its *prefix literals* when
+/// `regex-syntax` can list them (finite and none empty: `EMP-` for
+/// `\bEMP-[0-9]{6}`, `prod-db-` and `stg-db-` for
+/// `\b(?:prod|stg)-db-[0-9]{2}`). All such literals of all custom regexes,
+/// and all custom keywords, go into literal sets searched once per scan
+/// (SIMD, see [`LiteralSet`]); a detector none of whose literals occur is
+/// skipped. A regex without usable prefix literals (`[a-z0-9-]+\.corp`)
+/// always runs: its own meta-regex search (which has its own prefilter,
+/// e.g. on an inner literal) is then the cheapest way to look for it. (A
+/// multi-pattern `MatchKind::All` regex as the gate was measured first: its
+/// lazy DFA walks every byte and cost more than twenty prefiltered passes.)
+#[derive(Debug)]
+struct CustomGate {
+    /// Prefix literals of the gated custom regexes, and the detector of each.
+    prefixes: Option<(LiteralSet, Vec<usize>)>,
+    /// Custom regex detectors with a usable prefix set.
+    gated: Vec<usize>,
+    /// Every custom keyword, lower-cased, and the detector of each.
+    keywords: Option<(LiteralSet, Vec<usize>)>,
+}
+
+/// The prefix literals every match of `pattern` starts with, when there are
+/// at most 256, all non-empty.
+fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 256 || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+impl CustomGate {
+    fn new(dets: &[Arc<Det>]) -> CustomGate {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut literal_dets = Vec::new();
+        let mut gated = Vec::new();
+        let mut words: Vec<&str> = Vec::new();
+        let mut word_dets = Vec::new();
+        for (i, d) in dets.iter().enumerate() {
+            match &d.kind {
+                DetKind::Custom {
+                    gate: Gate::Regex(p),
+                    ..
+                } => {
+                    if let Some(lits) = prefix_literals(p) {
+                        for l in lits {
+                            literals.push(l);
+                            literal_dets.push(i);
+                        }
+                        gated.push(i);
+                    }
+                }
+                DetKind::Custom {
+                    gate: Gate::Keywords(ws),
+                    ..
+                } => {
+                    for w in ws {
+                        words.push(w);
+                        word_dets.push(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A set that does not compile means no gate: those detectors run.
+        let prefixes = (!literals.is_empty())
+            .then(|| LiteralSet::new(&literals, false).ok())
+            .flatten()
+            .map(|set| (set, literal_dets));
+        if prefixes.is_none() {
+            gated.clear();
+        }
+        let keywords = (!words.is_empty())
+            .then(|| LiteralSet::new(&words, true).ok())
+            .flatten()
+            .map(|set| (set, word_dets));
+        CustomGate {
+            prefixes,
+            gated,
+            keywords,
+        }
+    }
+
+    /// Marks in `open` (indexed by detector) the custom detectors that may
+    /// match `t` (`lower`: `t` ASCII lower-cased); detectors without a gate
+    /// are always open.
+    fn open(&self, dets: &[Arc<Det>], t: &str, lower: &[u8], open: &mut [bool]) {
+        for (i, d) in dets.iter().enumerate() {
+            open[i] = match &d.kind {
+                DetKind::Custom {
+                    gate: Gate::Regex(_),
+                    ..
+                } => !self.gated.contains(&i),
+                DetKind::Custom {
+                    gate: Gate::Keywords(_),
+                    ..
+                } => self.keywords.is_none(),
+                _ => true,
+            };
+        }
+        if let Some((set, literal_dets)) = &self.prefixes {
+            set.for_each(t.as_bytes(), 0, t.len(), |m| {
+                open[literal_dets[m.pattern().as_usize()]] = true;
+            });
+        }
+        if let Some((set, word_dets)) = &self.keywords {
+            set.for_each(lower, 0, lower.len(), |m| {
+                open[word_dets[m.pattern().as_usize()]] = true;
+            });
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -164,6 +315,13 @@ impl EngineBuilder {
                 ctx: raise(spec.confidence),
             }
         };
+        let gate = match &spec.kind {
+            custom::CustomKind::Regex { pattern } => Gate::Regex(pattern.clone()),
+            custom::CustomKind::Keywords { words, .. } => {
+                Gate::Keywords(words.iter().map(|w| w.trim().to_string()).collect())
+            }
+            custom::CustomKind::ExactData { .. } => Gate::None,
+        };
         let validation = match &spec.kind {
             custom::CustomKind::Regex { .. } => "custom regex".to_string(),
             custom::CustomKind::Keywords {
@@ -195,7 +353,11 @@ impl EngineBuilder {
             context_words: spec.context.clone(),
             requires_context: false,
             reveal: (2, 2),
-            kind: DetKind::Custom { matcher, score },
+            kind: DetKind::Custom {
+                matcher,
+                score,
+                gate,
+            },
             literals: Vec::new(),
         }));
         Ok(self)
@@ -287,14 +449,10 @@ impl EngineBuilder {
             }
         }
         let automaton = |patterns: &[&str], case_insensitive: bool| {
-            AhoCorasick::builder()
-                .ascii_case_insensitive(case_insensitive)
-                .match_kind(MatchKind::Standard)
-                .build(patterns)
-                .map_err(|e| Error::InvalidDetector {
-                    detector: "(literals)".into(),
-                    message: e.to_string(),
-                })
+            LiteralSet::new(patterns, case_insensitive).map_err(|e| Error::InvalidDetector {
+                detector: "(literals)".into(),
+                message: e.to_string(),
+            })
         };
         let anchors = automaton(&anchor_patterns, false)?;
         let keywords = automaton(&keyword_patterns, true)?;
@@ -327,6 +485,7 @@ impl EngineBuilder {
                     .filter(|(_, d)| matches!(d.kind, DetKind::Custom { .. }))
                     .map(|(i, _)| i)
                     .collect(),
+                custom_gate: CustomGate::new(&dets),
                 dets,
                 anchors,
                 anchor_entries,
@@ -346,14 +505,14 @@ fn shape_slot(len: usize, words: usize) -> usize {
 }
 
 /// For every (compact length, word count) slot, the detectors of `ids` whose shape admits it.
-fn token_by_shape(dets: &[Arc<Det>], ids: &[usize]) -> Vec<Vec<usize>> {
+fn token_by_shape(dets: &[Arc<Det>], ids: &[usize]) -> Vec<Vec<(usize, TokenCheck)>> {
     let mut table = vec![Vec::new(); (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
     for len in 0..=token::MAX_COMPACT {
         for words in 0..=token::MAX_WORDS {
             for &d in ids {
-                if let DetKind::Token(_, shape) = &dets[d].kind {
+                if let DetKind::Token(f, shape) = &dets[d].kind {
                     if shape.admits(len, words) {
-                        table[shape_slot(len, words)].push(d);
+                        table[shape_slot(len, words)].push((d, *f));
                     }
                 }
             }
@@ -424,13 +583,15 @@ struct Inner {
     /// Every detector's context words.
     context: ContextIndex,
     /// Token detectors that may take a candidate, by [`shape_slot`].
-    token_by_shape: Vec<Vec<usize>>,
+    token_by_shape: Vec<Vec<(usize, TokenCheck)>>,
     custom_dets: Vec<usize>,
+    /// Which custom detectors can match a text at all, in one pass.
+    custom_gate: CustomGate,
     /// Case-sensitive anchor literals, and the detector of each pattern.
-    anchors: AhoCorasick,
+    anchors: LiteralSet,
     anchor_entries: Vec<usize>,
     /// Case-insensitive keywords (matched as whole words), and their detectors.
-    keywords: AhoCorasick,
+    keywords: LiteralSet,
     keyword_entries: Vec<usize>,
     profiles: Vec<Profile>,
     profile_index: HashMap<String, usize>,
@@ -584,6 +745,21 @@ impl Engine {
         MAX_SPAN + self.inner.context_window
     }
 
+    /// How far an edit can influence findings when no JWT or PEM private
+    /// key can be near it and no custom detector is selected: the longest
+    /// other span ([`SHORT_SPAN`]) plus the context window.
+    pub(crate) fn short_reach(&self) -> usize {
+        SHORT_SPAN + self.inner.context_window
+    }
+
+    /// Whether `mask` selects a custom detector (their spans are unbounded).
+    pub(crate) fn selects_custom(&self, mask: &[bool]) -> bool {
+        self.inner
+            .custom_dets
+            .iter()
+            .any(|&d| mask.get(d).copied().unwrap_or(false))
+    }
+
     /// An incremental scanner for a text field being typed into.
     pub fn field_scanner(&self, sel: &Selection) -> super::field::FieldScanner {
         super::field::FieldScanner::new(self.clone(), sel.clone())
@@ -602,7 +778,10 @@ impl Engine {
         let t: &str = &n.text;
         let mut raws: Vec<Raw> = Vec::new();
         let window = inner.context_window;
-        let context = inner.context.scan(t);
+        // One ASCII-lower-cased copy (same offsets) serves every
+        // case-insensitive literal search: keywords and context words.
+        let lower = t.as_bytes().to_ascii_lowercase();
+        let context = inner.context.scan(&lower);
         let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
                 // Context cannot change it: skip the lookup.
@@ -634,9 +813,17 @@ impl Engine {
             let mut order: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
             let mut claimed: Vec<(usize, usize)> = Vec::new();
             let mut c = Cand::empty(t);
+            let mut digits_before: Vec<u32> = Vec::new();
             token::for_each_chain(t, 0, t.len(), |words| {
                 order.clear();
                 claimed.clear();
+                digits_before.clear();
+                digits_before.push(0);
+                let mut n = 0;
+                for &(s, e) in words {
+                    n += u32::from(t.as_bytes()[s..e].iter().any(u8::is_ascii_digit));
+                    digits_before.push(n);
+                }
                 for i in 0..words.len() {
                     let start = token::cand_start(t, words, i);
                     let mut compact = 0;
@@ -659,29 +846,32 @@ impl Engine {
                     {
                         continue;
                     }
-                    if !c.fill(t, words, i, j) || !c.compact.bytes().any(|b| b.is_ascii_digit()) {
+                    // Words holding a digit among words[..k]: a candidate
+                    // without one is skipped before it is built.
+                    if digits_before[j + 1] == digits_before[i] || !c.fill(t, words, i, j) {
                         continue;
                     }
                     let mut hit = false;
-                    for &d in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
-                        let det = &inner.dets[d];
-                        let DetKind::Token(f, _) = det.kind else {
-                            continue;
-                        };
+                    // Whether it is a piece of a longer number: only asked
+                    // once a detector accepts it (most candidates fail).
+                    let mut embedded: Option<bool> = None;
+                    for &(d, f) in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
                         if let Some(score) = f(&c) {
                             if let Some((conf, ctx)) = resolve(d, score, c.start, c.end) {
+                                let piece = *embedded
+                                    .get_or_insert_with(|| token::embedded(t, words, i, j));
                                 raws.push(Raw {
                                     det: d,
                                     start: c.start,
                                     end: c.end,
-                                    confidence: if c.embedded { Confidence::Low } else { conf },
+                                    confidence: if piece { Confidence::Low } else { conf },
                                     ctx,
                                 });
                                 hit = true;
                             }
                         }
                     }
-                    if hit && !c.embedded {
+                    if hit && embedded == Some(false) {
                         claimed.push((c.start, c.end));
                     }
                 }
@@ -692,19 +882,27 @@ impl Engine {
         let any_on = |entries: &[usize]| entries.iter().any(|&d| on(d));
         if any_on(&inner.anchor_entries) || any_on(&inner.keyword_entries) {
             let bytes = t.as_bytes();
-            let anchors = inner
-                .anchors
-                .find_overlapping_iter(bytes)
-                .map(|m| (inner.anchor_entries[m.pattern().as_usize()], true, m));
-            let keywords = inner
-                .keywords
-                .find_overlapping_iter(bytes)
-                .map(|m| (inner.keyword_entries[m.pattern().as_usize()], false, m));
-            for (det_idx, case_sensitive, m) in anchors.chain(keywords) {
+            let mut hits: Vec<(usize, bool, usize, usize)> = Vec::new();
+            inner.anchors.for_each(bytes, 0, bytes.len(), |m| {
+                hits.push((
+                    inner.anchor_entries[m.pattern().as_usize()],
+                    true,
+                    m.start(),
+                    m.end(),
+                ))
+            });
+            inner.keywords.for_each(&lower, 0, bytes.len(), |m| {
+                hits.push((
+                    inner.keyword_entries[m.pattern().as_usize()],
+                    false,
+                    m.start(),
+                    m.end(),
+                ))
+            });
+            for (det_idx, case_sensitive, s, e) in hits {
                 if !on(det_idx) {
                     continue;
                 }
-                let (s, e) = (m.start(), m.end());
                 let det = &inner.dets[det_idx];
                 if !case_sensitive {
                     let before_ok = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
@@ -788,24 +986,28 @@ impl Engine {
             }
         }
 
-        // Custom detectors.
-        for &d in &inner.custom_dets {
-            if !on(d) {
-                continue;
-            }
-            let det = &inner.dets[d];
-            let DetKind::Custom { matcher, score } = &det.kind else {
-                continue;
-            };
-            for (s, e) in matcher.find(t, 0, t.len()) {
-                if let Some((conf, ctx)) = resolve(d, *score, s, e) {
-                    raws.push(Raw {
-                        det: d,
-                        start: s,
-                        end: e,
-                        confidence: conf,
-                        ctx,
-                    });
+        // Custom detectors: one gate pass, then each open detector's matcher.
+        if inner.custom_dets.iter().any(|&d| on(d)) {
+            let mut open = vec![false; inner.dets.len()];
+            inner.custom_gate.open(&inner.dets, t, &lower, &mut open);
+            for &d in &inner.custom_dets {
+                if !on(d) || !open[d] {
+                    continue;
+                }
+                let det = &inner.dets[d];
+                let DetKind::Custom { matcher, score, .. } = &det.kind else {
+                    continue;
+                };
+                for (s, e) in matcher.find(t, 0, t.len()) {
+                    if let Some((conf, ctx)) = resolve(d, *score, s, e) {
+                        raws.push(Raw {
+                            det: d,
+                            start: s,
+                            end: e,
+                            confidence: conf,
+                            ctx,
+                        });
+                    }
                 }
             }
         }
@@ -897,4 +1099,131 @@ pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanRe
         .map(|(p, _)| p.id.clone())
         .collect();
     ScanReport { findings, fired }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::CustomKind;
+
+    fn regex_spec(id: &str, pattern: &str) -> CustomDetectorSpec {
+        CustomDetectorSpec {
+            id: id.into(),
+            description: String::new(),
+            kind: CustomKind::Regex {
+                pattern: pattern.into(),
+            },
+            context: Vec::new(),
+            confidence: Confidence::Medium,
+        }
+    }
+
+    /// The gate may only skip a detector whose own matcher finds nothing:
+    /// then findings are exactly those of running every matcher.
+    #[test]
+    fn custom_gate_never_skips_a_detector_that_matches() {
+        let patterns = [
+            r"\bEMP-[0-9]{6}\b",
+            r"\b(?:prod|stg)-db-[0-9]{2}\b",
+            r"(?i)\bcase[0-9]{4}\b",
+            r"[a-z0-9-]+\.corp\.internal\b",
+            r"\bx{2,3}y\b",
+            r"(?:ab|cd)+e",
+            r"[0-9]{3}-[A-Z]",
+        ];
+        let mut b = EngineBuilder::new();
+        for (i, p) in patterns.iter().enumerate() {
+            b.custom_detector(regex_spec(&format!("re{i}"), p)).unwrap();
+        }
+        b.custom_detector(CustomDetectorSpec {
+            id: "kw".into(),
+            description: String::new(),
+            kind: CustomKind::Keywords {
+                words: vec!["Project Falcon".into(), "blue harbor".into()],
+                case_sensitive: true,
+                whole_word: true,
+            },
+            context: Vec::new(),
+            confidence: Confidence::High,
+        })
+        .unwrap();
+        let engine = b.build().unwrap();
+        let inner = &*engine.inner;
+        let pieces = [
+            "EMP-123456",
+            "EMP-12345",
+            "prod-db-07",
+            "stg-db-1",
+            "CASE1234",
+            "Case9876",
+            "web-01.corp.internal",
+            "xxy",
+            "xxxxy",
+            "ababe",
+            "cde",
+            "123-A",
+            "Project Falcon",
+            "project falcon",
+            "BLUE HARBOR",
+            "blue harbor",
+            " ",
+            "\n",
+            "-",
+            "x",
+            "é",
+            "4111",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut gated_some = false;
+        for _ in 0..3000 {
+            let mut t = String::new();
+            for _ in 0..(state % 12) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                t.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            state = state.wrapping_add(1);
+            let lower = t.as_bytes().to_ascii_lowercase();
+            let mut open = vec![false; inner.dets.len()];
+            inner.custom_gate.open(&inner.dets, &t, &lower, &mut open);
+            for &d in &inner.custom_dets {
+                let DetKind::Custom { matcher, .. } = &inner.dets[d].kind else {
+                    unreachable!()
+                };
+                let found = !matcher.find(&t, 0, t.len()).is_empty();
+                assert!(open[d] || !found, "{} skipped on {t:?}", inner.dets[d].id);
+                gated_some |= !open[d];
+            }
+        }
+        assert!(gated_some, "the gate never skipped anything");
+        // Literal prefixes are extracted where they exist, not elsewhere.
+        assert!(prefix_literals(r"\bEMP-[0-9]{6}\b").is_some());
+        assert!(prefix_literals(r"[a-z0-9-]+\.corp").is_none());
+    }
+
+    /// [`SHORT_SPAN`] bounds every predefined finding that does not start
+    /// with a [`LONG_SPAN_ANCHORS`] literal: anchored regexes run in
+    /// `[hit - before, hit + after]`, keyword values within `after` of the
+    /// keyword, token candidates have at most `MAX_WORDS` words of
+    /// `MAX_COMPACT` characters with 3-byte separators and a leading `+`.
+    #[test]
+    fn short_span_bounds_every_short_detector() {
+        let engine = Engine::with_defaults();
+        for d in &engine.inner.dets {
+            let longest_literal = d.literals.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+            let long = d
+                .literals
+                .iter()
+                .any(|(l, _)| LONG_SPAN_ANCHORS.contains(&l.as_str()));
+            let bound = match &d.kind {
+                DetKind::Anchored { before, after, .. } => before + longest_literal + after,
+                DetKind::Keyword { after, .. } => longest_literal + after,
+                DetKind::Token(..) => 1 + token::MAX_COMPACT + 3 * (token::MAX_WORDS - 1),
+                DetKind::Custom { .. } => continue,
+            };
+            assert!(long || bound <= SHORT_SPAN, "{}: {bound} bytes", d.id);
+            assert!(bound <= MAX_SPAN, "{}: {bound} bytes", d.id);
+        }
+    }
 }

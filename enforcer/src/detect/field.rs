@@ -12,10 +12,15 @@
 //!    `[edit_start - reach, edit_end + reach]`.
 //!
 //! The cost of an edit is bounded by the window (a few KB), never by the
-//! field's length. Evaluating profiles is a pass over the current findings.
+//! field's length. The longest span is that of a JWT (1,100 bytes); every
+//! other predefined finding is at most `SHORT_SPAN` (400) bytes long, so
+//! when no JWT or PEM anchor (`eyJ`, `-----BEGIN`) occurs in the full-reach
+//! window, the text there is ASCII and no custom detector is selected, the
+//! edit uses the short reach (400 + context window): a window of about 1 KB
+//! before an append instead of 2.4 KB. Evaluating profiles is a pass over the current findings.
 
 use super::context::{ceil_boundary, floor_boundary};
-use super::engine::{evaluate, Engine, Indexed};
+use super::engine::{evaluate, Engine, Indexed, LONG_SPAN_ANCHORS};
 use super::error::{Error, Result};
 use super::profile::{ScanReport, Selection};
 use super::types::Finding;
@@ -96,10 +101,37 @@ impl FieldScanner {
         Ok(self.apply(a, b, s))
     }
 
-    fn apply(&mut self, a: usize, b: usize, s: &str) -> ScanReport {
+    /// The reach for an edit of `text[a..new_end]` (text already edited):
+    /// the engine's full reach, or the short one when no finding longer
+    /// than `SHORT_SPAN` can touch the edit's dirty zone. Such a finding
+    /// (JWT, PEM key) starts with one of [`LONG_SPAN_ANCHORS`] at most
+    /// `reach` before the zone, so the full window is searched for them
+    /// (two `memmem` passes over a few KB). Non-ASCII text could normalise
+    /// into an anchor (full-width letters), and custom regexes have no
+    /// bound: both keep the full reach.
+    fn reach_for(&self, a: usize, new_end: usize) -> usize {
         let reach = self.engine.reach();
+        if self.engine.selects_custom(&self.sel.inner.mask) {
+            return reach;
+        }
+        let lo = a.saturating_sub(2 * reach);
+        let hi = (new_end + 2 * reach).min(self.text.len());
+        let region = &self.text.as_bytes()[lo..hi];
+        let long_near = !region.is_ascii()
+            || LONG_SPAN_ANCHORS
+                .iter()
+                .any(|lit| memchr::memmem::find(region, lit.as_bytes()).is_some());
+        if long_near {
+            reach
+        } else {
+            self.engine.short_reach().min(reach)
+        }
+    }
+
+    fn apply(&mut self, a: usize, b: usize, s: &str) -> ScanReport {
         self.text.replace_range(a..b, s);
         let new_end = a + s.len();
+        let reach = self.reach_for(a, new_end);
         let delta = s.len() as isize - (b - a) as isize;
         let dirty_lo = a.saturating_sub(reach);
         let dirty_hi = new_end + reach;

@@ -16,8 +16,10 @@
 //!   1 MB one; [`StreamScanner`] scans chunks with overlap in bounded memory.
 //!
 //! Design notes live in each module: [`normalise`] (evasion resistance and
-//! span mapping), `token` (number-like candidates), `predefined` (the detector
-//! table and confidence rules), [`engine`] (the scan pipeline).
+//! span mapping), `token` (number-like candidates), `literals` (every
+//! occurrence of a literal set at SIMD speed: anchors, keywords, context
+//! words, the custom-detector gate), `predefined` (the detector table and
+//! confidence rules), [`engine`] (the scan pipeline).
 
 pub mod context;
 pub mod custom;
@@ -25,6 +27,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+mod literals;
 pub mod normalise;
 mod predefined;
 pub mod profile;

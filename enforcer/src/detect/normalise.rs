@@ -180,7 +180,15 @@ fn fold_lookalikes(text: Cow<'_, str>) -> Cow<'_, str> {
     let mut edits: Vec<(usize, u8)> = Vec::new();
     let mut i = 1;
     while i + 1 < bytes.len() {
-        if bytes[i - 1].is_ascii_digit() && lookalike_digit(bytes[i]).is_some() {
+        // Only a byte right after a digit can start a fold: jump to digits.
+        match super::token::next_digit(bytes, i - 1, bytes.len()) {
+            Some(d) => i = d + 1,
+            None => break,
+        }
+        if i + 1 >= bytes.len() {
+            break;
+        }
+        if lookalike_digit(bytes[i]).is_some() {
             let mut j = i;
             while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
                 j += 1;
@@ -250,6 +258,55 @@ mod tests {
             assert_eq!(Normalised::new(code).text, code);
             let padded = format!("key {code} end");
             assert_eq!(Normalised::new(&padded).text, padded);
+        }
+    }
+
+    /// The folding loop as it was before the digit skip: every byte checked.
+    fn fold_reference(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = bytes.to_vec();
+        let mut i = 1;
+        while i + 1 < bytes.len() {
+            if bytes[i - 1].is_ascii_digit() && lookalike_digit(bytes[i]).is_some() {
+                let mut j = i;
+                while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
+                    j += 1;
+                }
+                if j - i <= 2
+                    && j < bytes.len()
+                    && bytes[j].is_ascii_digit()
+                    && digit_word(bytes, i)
+                {
+                    for k in i..j {
+                        out[k] = lookalike_digit(bytes[k]).unwrap_or(bytes[k]);
+                    }
+                }
+                i = j.max(i + 1);
+            } else {
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn digit_skip_folds_like_the_byte_loop() {
+        let alphabet = b"0123456789OoDQIl|SBZ x-.";
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let mut t = String::new();
+            for _ in 0..(state % 30) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                t.push(alphabet[(state % alphabet.len() as u64) as usize] as char);
+            }
+            state = state.wrapping_add(1);
+            assert_eq!(
+                fold_lookalikes(Cow::Borrowed(&t)),
+                fold_reference(&t),
+                "{t:?}"
+            );
         }
     }
 }
