@@ -89,6 +89,12 @@ pub struct EnforceConfig {
     pub extract_workers: usize,
     /// Largest file accepted for upload at all, bytes (policies may set less).
     pub max_upload_bytes: u64,
+    /// Budget for OCR and scanning one pasted image, milliseconds (the user
+    /// waits for it: a 1280x720 screenshot takes well under a second).
+    pub paste_image_budget_ms: u64,
+    /// Largest pasted image accepted at all, bytes (the policy's
+    /// `max_clipboard_bytes` for paste may set less).
+    pub max_paste_image_bytes: u64,
     /// The program run as an extraction worker (`<program> extract-worker`).
     /// Default: this executable.
     pub worker_program: Option<PathBuf>,
@@ -104,6 +110,8 @@ impl Default for EnforceConfig {
             page_budget_ms: 3_000,
             extract_workers: 2,
             max_upload_bytes: 100 << 20,
+            paste_image_budget_ms: 20_000,
+            max_paste_image_bytes: 20 << 20,
             worker_program: None,
         }
     }
@@ -125,6 +133,7 @@ impl EnforceConfig {
             ("enforce.submit_budget_ms", self.submit_budget_ms),
             ("enforce.file_budget_ms", self.file_budget_ms),
             ("enforce.page_budget_ms", self.page_budget_ms),
+            ("enforce.paste_image_budget_ms", self.paste_image_budget_ms),
         ] {
             if v == 0 || v > 600_000 {
                 return bad(field, "must be between 1 and 600000 milliseconds");
@@ -135,6 +144,12 @@ impl EnforceConfig {
         }
         if self.max_upload_bytes == 0 {
             return bad("enforce.max_upload_bytes", "must be positive");
+        }
+        if self.max_paste_image_bytes == 0 || self.max_paste_image_bytes > 256 << 20 {
+            return bad(
+                "enforce.max_paste_image_bytes",
+                "must be between 1 and 268435456 bytes (the image is held in memory)",
+            );
         }
         Ok(())
     }

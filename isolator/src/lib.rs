@@ -9,6 +9,7 @@
 //! - [`config`]: the TOML configuration, validated with field names in errors;
 //! - [`server`]: routes, security headers, login, session creation, WebSocket upgrade;
 //! - [`server_files`]: the upload and download endpoints of a session;
+//! - [`server_paste`]: the image paste endpoint of a session;
 //! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
 //! - [`browser`]: the one shared Chromium process, restarted when it dies;
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
@@ -34,4 +35,5 @@ pub mod protocol;
 pub mod rate_limit;
 pub mod server;
 pub mod server_files;
+pub mod server_paste;
 pub mod session;

@@ -181,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit_api::routes())
         .merge(crate::admin::routes())
         .merge(crate::server_files::routes())
+        .merge(crate::server_paste::routes())
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(middleware::from_fn_with_state(

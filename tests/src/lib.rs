@@ -13,6 +13,7 @@ pub mod site;
 pub mod site_clipboard;
 pub mod site_gatesfile;
 pub mod site_gatesnet;
+pub mod site_imagepaste;
 pub mod site_limits;
 
 pub use client::Client;

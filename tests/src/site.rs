@@ -54,6 +54,7 @@ impl TestSite {
             .merge(crate::site_limits::routes())
             .merge(crate::site_gatesnet::routes())
             .merge(crate::site_gatesfile::routes())
+            .merge(crate::site_imagepaste::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,7 +6,8 @@
 // prevented, so Tab, Backspace, F5... act on the remote page, not this one.
 // Exceptions, kept local on purpose:
 // - Ctrl/Cmd+V and Shift+Insert: the native `paste` event reads the local
-//   clipboard and sends it as a `paste` message (never as a key);
+//   clipboard and sends its text as a `paste` message (never as a key) and
+//   its images to the image paste endpoint (`pasteImages`, paste_image.js);
 // - browser shortcuts that a headless page would ignore are turned into
 //   commands: Alt+Left/Right (back/forward), F5 and Ctrl/Cmd+R (reload),
 //   Ctrl/Cmd+L, Alt+D and F6 (address bar);
@@ -18,6 +19,8 @@
 // Pointer moves and wheel deltas are coalesced to one message per animation
 // frame; discrete events (button down/up, keys) flush a pending move first so
 // the server sees them in order and at the right position.
+
+import { clipboardImages } from './clipboard_items.js';
 
 /** `mods` bits, as in CDP. */
 export const MOD_ALT = 1;
@@ -89,14 +92,16 @@ export class InputController {
    * @param {(msg: object) => boolean} o.sendDroppable
    * @param {{back: Function, forward: Function, reload: Function, focusAddress: Function}} o.commands
    * @param {(level: string, code: string, message: string) => void} o.notify
+   * @param {(files: File[]) => void} [o.pasteImages] clipboard images of a paste
    */
-  constructor({ canvas, sink, send, sendDroppable, commands, notify }) {
+  constructor({ canvas, sink, send, sendDroppable, commands, notify, pasteImages }) {
     this.canvas = canvas;
     this.sink = sink;
     this.send = send;
     this.sendDroppable = sendDroppable;
     this.commands = commands;
     this.notify = notify;
+    this.pasteImages = pasteImages || (() => this.notify('info', 'paste_empty', 'Images cannot be pasted here.'));
     this.enabled = false;
     this.composing = false;
     /** code -> key of keys whose keydown was forwarded, to release them on blur. */
@@ -287,24 +292,29 @@ export class InputController {
     if (!this.enabled) return;
     const data = e.clipboardData;
     const text = data ? data.getData('text/plain') : '';
-    if (!text) {
+    const images = clipboardImages(data);
+    if (!text && !images.length) {
       const onlyFiles = data && data.files && data.files.length > 0;
       this.notify(
         'info',
         'paste_empty',
-        onlyFiles ? 'Only text can be pasted into the remote page.' : 'The clipboard holds no text to paste.',
+        onlyFiles ? 'Only text and images can be pasted into the remote page.' : 'The clipboard holds no text or image to paste.',
       );
       return;
     }
-    const msg = { t: 'paste', text };
-    const bytes = this.encoder.encode(JSON.stringify(msg)).length;
-    if (bytes > MAX_MESSAGE_BYTES) {
-      const kib = Math.ceil(bytes / 1024);
-      this.notify('warn', 'paste_too_large', `This paste is ${kib} KiB; at most 4 MiB of text can be pasted at once.`);
-      return;
-    }
     this.flushPointer();
-    this.send(msg);
+    if (text) {
+      const msg = { t: 'paste', text };
+      const bytes = this.encoder.encode(JSON.stringify(msg)).length;
+      if (bytes > MAX_MESSAGE_BYTES) {
+        const kib = Math.ceil(bytes / 1024);
+        this.notify('warn', 'paste_too_large', `This paste is ${kib} KiB; at most 4 MiB of text can be pasted at once.`);
+      } else {
+        this.send(msg);
+      }
+    }
+    // Images go over HTTP (paste_image.js); both pass the paste gate.
+    if (images.length) this.pasteImages(images);
   }
 
   // ---- mouse and wheel ---------------------------------------------------

@@ -28,6 +28,7 @@ import { PageDialogs } from './dialogs.js';
 import { Notices } from './notices.js';
 import { Overlay } from './overlay.js';
 import { FileTransfers } from './files.js';
+import { ImagePaste } from './paste_image.js';
 
 const RESIZE_DEBOUNCE_MS = 150;
 /** How long "End session" waits for the server's `ended` before closing over HTTP. */
@@ -93,6 +94,11 @@ class Viewer {
       send,
       sendDroppable: (msg) => this.conn?.sendDroppable(msg) ?? false,
       commands: this.commands,
+      notify: (level, code, message) => this.notices.show(level, code, message),
+      pasteImages: (files) => this.imagePaste.pasteAll(files),
+    });
+    this.imagePaste = new ImagePaste({
+      session: () => this.session,
       notify: (level, code, message) => this.notices.show(level, code, message),
     });
     this.chrome = new BrowserChrome(this.commands);

@@ -13,8 +13,14 @@
 //! structured line (target `isolator::decision`), recorded by the session's
 //! audit recorder, and shown to the user as a notice ([`notice`]) when the
 //! action was blocked.
+//!
+//! Pasted images ([`Enforcer::check_image`]) reuse the file path: the
+//! extraction workers OCR them, under the `paste` decision and its own
+//! budget (`paste_image_budget_ms`), after a content check that the bytes
+//! really are an image.
 
 mod event;
+pub mod image_paste;
 pub mod link;
 pub mod notice;
 pub mod page;
@@ -156,6 +162,19 @@ impl Enforcer {
         name: &str,
         bytes: Arc<Vec<u8>>,
     ) -> Verdict {
+        let budget = Duration::from_millis(self.config.file_budget_ms);
+        self.check_file_within(decision, name, bytes, budget).await
+    }
+
+    /// [`check_file`](Self::check_file) within `budget` rather than the
+    /// file budget.
+    pub(crate) async fn check_file_within(
+        &self,
+        decision: &Decision,
+        name: &str,
+        bytes: Arc<Vec<u8>>,
+        budget: Duration,
+    ) -> Verdict {
         if decision.mode == Mode::Block || decision.mode == Mode::Allow {
             if let Some(v) = self.file_limits(decision, name, bytes.len() as u64, None) {
                 return v;
@@ -174,7 +193,6 @@ impl Enforcer {
                 return Verdict::blocked(decision, format!("no file scanner is available ({e})"))
             }
         };
-        let budget = Duration::from_millis(self.config.file_budget_ms);
         let engine = decision.engine.clone();
         let name_owned = name.to_owned();
         let started = Instant::now();
@@ -194,8 +212,8 @@ impl Enforcer {
                 return Verdict::blocked(
                     decision,
                     format!(
-                        "the file could not be scanned within {} s",
-                        budget.as_secs()
+                        "the file could not be scanned within {:.1} s",
+                        budget.as_secs_f64()
                     ),
                 )
             }

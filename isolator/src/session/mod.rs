@@ -10,6 +10,7 @@ mod actor;
 pub mod field;
 pub mod files;
 pub mod input;
+pub mod paste_image;
 pub mod socket;
 pub mod tab;
 
@@ -78,6 +79,8 @@ pub enum SessionCmd {
     End(EndReason),
     /// Files: uploads and downloads over HTTP.
     Files(files::FilesCmd),
+    /// Image paste over HTTP.
+    PasteImage(paste_image::ImagePasteCmd),
     /// An upload that did not arrive whole (too large, dropped): reported as blocked.
     UploadRefused {
         /// The chooser it was for.

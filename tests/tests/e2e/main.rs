@@ -7,6 +7,7 @@ mod browsing;
 mod clipboard;
 mod gatesfile;
 mod gatesnet;
+mod imagepaste;
 mod limits;
 mod login;
 mod recording;

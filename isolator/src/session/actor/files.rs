@@ -34,7 +34,7 @@ use crate::session::files::{
 use crate::session::tab::with_timeout;
 
 /// "report.pdf (2.0 MB)": what a gate event says about a file, never its content.
-fn describe(verb: &str, name: &str, size: u64) -> String {
+pub(super) fn describe(verb: &str, name: &str, size: u64) -> String {
     let size = if size >= 1 << 20 {
         format!("{:.1} MB", size as f64 / f64::from(1u32 << 20))
     } else if size >= 1 << 10 {
