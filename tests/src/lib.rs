@@ -14,6 +14,7 @@ pub mod site_clipboard;
 pub mod site_gatesfile;
 pub mod site_gatesnet;
 pub mod site_limits;
+pub mod site_pagecontent;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

@@ -53,6 +53,7 @@ impl TestSite {
             .merge(crate::site_clipboard::routes())
             .merge(crate::site_limits::routes())
             .merge(crate::site_gatesnet::routes())
+            .merge(crate::site_pagecontent::routes())
             .merge(crate::site_gatesfile::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));

@@ -18,6 +18,7 @@ mod event;
 pub mod link;
 pub mod notice;
 pub mod page;
+pub mod page_image;
 mod submit;
 mod verdict;
 

@@ -9,6 +9,7 @@ mod gatesfile;
 mod gatesnet;
 mod limits;
 mod login;
+mod pagecontent;
 mod recording;
 mod resilience;
 mod security;
