@@ -85,6 +85,10 @@ pub struct EnforceConfig {
     pub file_budget_ms: u64,
     /// Budget for scanning the text of a page, milliseconds.
     pub page_budget_ms: u64,
+    /// Budget for OCR and scan of one page image or canvas (rules with
+    /// `ocr_images`), milliseconds; an image not read in time is treated as
+    /// unscannable (an incident, and masked where the rule masks anything).
+    pub page_image_budget_ms: u64,
     /// Extraction worker processes (the same binary's `extract-worker`).
     pub extract_workers: usize,
     /// Largest file accepted for upload at all, bytes (policies may set less).
@@ -108,6 +112,7 @@ impl Default for EnforceConfig {
             submit_budget_ms: 3_000,
             file_budget_ms: 60_000,
             page_budget_ms: 3_000,
+            page_image_budget_ms: 10_000,
             extract_workers: 2,
             max_upload_bytes: 100 << 20,
             paste_image_budget_ms: 20_000,
@@ -134,6 +139,7 @@ impl EnforceConfig {
             ("enforce.file_budget_ms", self.file_budget_ms),
             ("enforce.page_budget_ms", self.page_budget_ms),
             ("enforce.paste_image_budget_ms", self.paste_image_budget_ms),
+            ("enforce.page_image_budget_ms", self.page_image_budget_ms),
         ] {
             if v == 0 || v > 600_000 {
                 return bad(field, "must be between 1 and 600000 milliseconds");

@@ -354,6 +354,21 @@ fn compile_rule(
             cx.push(format!("{at}.mask[{j}]"), format!("unknown detector `{m}`"));
         }
     }
+    if rule.ocr_images == Some(true) {
+        let page = rule.setting(Action::Page).map(|s| s.mode);
+        if page != Some(Mode::Scan) {
+            let now = match page {
+                Some(m) => format!("`page` is `{m}`"),
+                None => "the rule does not set `page`".to_owned(),
+            };
+            cx.push(
+                format!("{at}.ocr_images"),
+                format!(
+                    "ocr_images OCRs images for the page scan, so it needs `page = \"scan\"` on the same rule; {now}"
+                ),
+            );
+        }
+    }
     let rule_on_match = rule.on_match.unwrap_or_default();
     let mut verdicts: [Option<Arc<Verdict>>; 8] = Default::default();
     for action in Action::ALL {
@@ -453,6 +468,7 @@ fn compile_rule(
         verdicts,
         limits: Arc::new(limits(rule, fallback)),
         mask: rule.mask.iter().map(|m| m.trim().to_owned()).collect(),
+        ocr_images: rule.ocr_images.unwrap_or(false),
         keep_typed_text: rule.keep_typed_text.unwrap_or(false),
     }
 }

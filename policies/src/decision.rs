@@ -137,6 +137,9 @@ pub struct Decision {
     pub limits: Arc<Limits>,
     /// Detector ids masked in page content.
     pub mask: Arc<[String]>,
+    /// Whether the page-content gate also OCRs the page's images and
+    /// canvases (`page` decisions of a rule with `ocr_images = true` only).
+    pub ocr_images: bool,
     /// Whether recordings keep typed text (otherwise only lengths).
     pub keep_typed_text: bool,
     /// Whether the deciding rule is read-only (and this block comes from it).
@@ -163,6 +166,7 @@ impl std::fmt::Debug for Decision {
             .field("app", &self.app)
             .field("limits", &self.limits)
             .field("mask", &self.mask)
+            .field("ocr_images", &self.ocr_images)
             .field("keep_typed_text", &self.keep_typed_text)
             .field("read_only", &self.read_only)
             .field("explain", &self.explain)

@@ -220,6 +220,12 @@ pub struct RuleDoc {
     /// Detector ids whose matches are masked in page content.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mask: Vec<String>,
+    /// Also OCR the page's images, canvases and SVG images (page-content
+    /// gate): their text is scanned with this rule's `page` profiles and
+    /// masked like page text. Needs `page = "scan"` on the same rule.
+    /// Default false: OCR costs ~100-300 ms of CPU per image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_images: Option<bool>,
     /// Keep typed text in recordings (default false: only lengths are kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_typed_text: Option<bool>,

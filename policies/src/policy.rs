@@ -35,6 +35,7 @@ pub(crate) struct CompiledRule {
     pub verdicts: [Option<Arc<Verdict>>; 8],
     pub limits: Arc<Limits>,
     pub mask: Arc<[String]>,
+    pub ocr_images: bool,
     pub keep_typed_text: bool,
 }
 
@@ -174,6 +175,7 @@ impl Policy {
             },
             limits: rule.limits.clone(),
             mask: rule.mask.clone(),
+            ocr_images: rule.ocr_images && action == Action::Page,
             keep_typed_text: rule.keep_typed_text,
             read_only: v.read_only,
             explain,

@@ -241,3 +241,41 @@ fn document_round_trips_through_toml_and_json() {
     let back: policies::PolicyDocument = serde_json::from_str(&json).unwrap();
     assert_eq!(&back, p.document());
 }
+
+#[test]
+fn ocr_images_applies_to_page_decisions_of_its_rule_only() {
+    let p = policy(
+        r#"
+[[apps]]
+name = "bank"
+hosts = ["bank.example.com"]
+
+[[rules]]
+name = "bank-images"
+apps = ["bank"]
+page = { mode = "scan", profiles = ["financial"] }
+mask = ["credit_card"]
+ocr_images = true
+paste = "allow"
+
+[[rules]]
+name = "text-only"
+page = { mode = "scan", profiles = ["financial"] }
+"#,
+    );
+    let bob = who("bob", &[]);
+    let page = p
+        .decide_str(&bob, "https://bank.example.com/a", Action::Page)
+        .unwrap();
+    assert!(page.ocr_images);
+    assert_eq!(page.rule.name.as_ref(), "bank-images");
+    let paste = p
+        .decide_str(&bob, "https://bank.example.com/a", Action::Paste)
+        .unwrap();
+    assert!(!paste.ocr_images, "only page decisions OCR");
+    let other = p
+        .decide_str(&bob, "https://shop.example.com/", Action::Page)
+        .unwrap();
+    assert!(!other.ocr_images);
+    assert_eq!(other.rule.name.as_ref(), "text-only");
+}

@@ -149,3 +149,44 @@ detectors = ["credit_card"]
     assert!(ps.iter().any(|p| p.field == "defaults.users"));
     assert!(ps.iter().any(|p| p.message.contains("predefined profile")));
 }
+
+#[test]
+fn ocr_images_needs_a_page_scan_on_the_same_rule() {
+    let src = r#"
+[[rules]]
+name = "no-page"
+ocr_images = true
+
+[[rules]]
+name = "page-allowed"
+page = "allow"
+ocr_images = true
+
+[[rules]]
+name = "fine"
+page = { mode = "scan", profiles = ["financial"] }
+ocr_images = true
+
+[[rules]]
+name = "off"
+ocr_images = false
+"#;
+    let ps = problems(src);
+    let ocr: Vec<&Problem> = ps
+        .iter()
+        .filter(|p| p.field.ends_with("ocr_images"))
+        .collect();
+    assert_eq!(ocr.len(), 2, "{ps:?}");
+    assert_eq!(ocr[0].field, "rules[0].ocr_images");
+    assert!(ocr[0].message.contains("does not set `page`"), "{}", ocr[0]);
+    assert_eq!(at(ocr[0]).0, 4, "{}", ocr[0]);
+    assert_eq!(ocr[1].field, "rules[1].ocr_images");
+    assert!(ocr[1].message.contains("`page` is `allow`"), "{}", ocr[1]);
+}
+
+#[test]
+fn ocr_images_must_be_a_boolean() {
+    let ps = problems("[[rules]]\nname = \"x\"\npage = \"allow\"\nocr_images = \"yes\"\n");
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(at(&ps[0]).0, 4, "{}", ps[0]);
+}

@@ -15,6 +15,7 @@ pub mod site_gatesfile;
 pub mod site_gatesnet;
 pub mod site_imagepaste;
 pub mod site_limits;
+pub mod site_pagecontent;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

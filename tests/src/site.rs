@@ -53,6 +53,7 @@ impl TestSite {
             .merge(crate::site_clipboard::routes())
             .merge(crate::site_limits::routes())
             .merge(crate::site_gatesnet::routes())
+            .merge(crate::site_pagecontent::routes())
             .merge(crate::site_gatesfile::routes())
             .merge(crate::site_imagepaste::routes())
             .with_state(log.clone())

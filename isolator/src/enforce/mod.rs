@@ -24,6 +24,7 @@ pub mod image_paste;
 pub mod link;
 pub mod notice;
 pub mod page;
+pub mod page_image;
 mod submit;
 mod verdict;
 

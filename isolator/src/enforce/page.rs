@@ -6,7 +6,8 @@
 //! original text; [`Enforcer::check_page`] scans it with the `page`
 //! decision and answers with the verdict (an incident when something was
 //! found) and the exact values to mask: those of the rule's `mask`
-//! detectors, and every value found when the rule blocks.
+//! detectors, and every value found when the rule blocks. It also tells
+//! the page whether to OCR its images ([`super::page_image`]).
 
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,11 @@ pub struct PageCheck {
     pub mask_detectors: Vec<String>,
     /// Exact values found that the page must hide.
     pub mask_values: Vec<String>,
+    /// Whether the page's images, canvases and SVG images are OCR'd too
+    /// (see [`super::page_image`]).
+    pub ocr_images: bool,
+    /// Whether images not (yet) found clean are hidden.
+    pub hide_images: bool,
 }
 
 impl Enforcer {
@@ -51,6 +57,8 @@ impl Enforcer {
             verdict: None,
             mask_detectors: decision.mask.to_vec(),
             mask_values: Vec::new(),
+            ocr_images: decision.ocr_images && decision.mode == Mode::Scan,
+            hide_images: super::page_image::hides_images(decision),
         };
         if decision.mode != Mode::Scan {
             return check;

@@ -10,6 +10,7 @@ mod gatesnet;
 mod imagepaste;
 mod limits;
 mod login;
+mod pagecontent;
 mod recording;
 mod resilience;
 mod security;

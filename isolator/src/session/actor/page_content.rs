@@ -2,10 +2,21 @@
 //! tab (it masks likely values before paint and reports the page's text),
 //! scans what it reports with the `page` decision, tells it the exact
 //! values to mask, and reports findings as incidents.
+//!
+//! Where the page's rule says `ocr_images`, the page script also sends its
+//! images, one at a time, and waits for each answer; a per-tab task OCRs
+//! them ([`Enforcer::check_page_image`]) so that text answers never wait
+//! behind OCR, and answers `clean`, `mask` or `off` (the rule does not OCR:
+//! the page cannot get OCR without the policy).
 
+use std::collections::HashSet;
 use std::time::Duration;
 
-use chromiumoxide::cdp::browser_protocol::page::AddScriptToEvaluateOnNewDocumentParams;
+use base64::Engine as _;
+
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, FrameTree, GetFrameTreeParams, GetResourceContentParams,
+};
 use chromiumoxide::cdp::js_protocol::runtime::{
     AddBindingParams, EvaluateParams, EventBindingCalled,
 };
@@ -19,13 +30,17 @@ use tracing::debug;
 use super::Actor;
 use crate::auth::User;
 use crate::enforce::link::GateReport;
-use crate::enforce::Enforcer;
+use crate::enforce::page_image::{ImageCheck, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS};
+use crate::enforce::{redact_url, Enforcer};
 use crate::session::tab::{with_timeout, WORLD};
 
 /// Binding the page-content script reports through.
 const PAGE_BINDING: &str = "__isolatorPage";
 /// The page side.
 const PAGE_CONTENT_JS: &str = include_str!("../page_content.js");
+/// Main-world hooks telling the page side about script-set field values and
+/// new shadow roots.
+const PAGE_HOOKS_JS: &str = include_str!("../page_content_hooks.js");
 
 /// JavaScript patterns for likely values of a detector: the page script hides
 /// matches at once, before the server's authoritative scan. Detectors without
@@ -40,20 +55,71 @@ pub(crate) fn js_pattern(detector: &str) -> Option<&'static str> {
     })
 }
 
+/// Images smaller than this on screen (CSS pixels, either side) are not
+/// OCR'd: icons, bullets, spacers.
+const MIN_IMAGE_SIDE: u32 = 24;
+/// Images smaller than this on screen (CSS pixels, area) are not OCR'd.
+const MIN_IMAGE_AREA: u32 = 4_000;
+/// Most images OCR'd per document; beyond it they are unscannable.
+const MAX_IMAGES_PER_PAGE: u32 = 60;
+/// Images waiting for OCR per tab; beyond it the page is told to retry.
+const IMAGE_QUEUE: usize = 4;
+
 /// The script installed in every document: the configuration, then the page side.
-pub(crate) fn script_source(masked: &[String]) -> String {
+/// `ocr`: some rule OCRs images, so new images are hidden until checked.
+pub(crate) fn script_source(masked: &[String], ocr: bool) -> String {
     let patterns: serde_json::Map<String, serde_json::Value> = masked
         .iter()
         .filter_map(|d| js_pattern(d).map(|p| (d.clone(), p.into())))
         .collect();
-    let config = serde_json::json!({ "patterns": patterns });
+    let config = serde_json::json!({
+        "patterns": patterns,
+        "ocr": ocr,
+        "minSide": MIN_IMAGE_SIDE,
+        "minArea": MIN_IMAGE_AREA,
+        "maxPixels": MAX_IMAGE_PIXELS,
+        "maxImages": MAX_IMAGES_PER_PAGE,
+        "maxBytes": MAX_IMAGE_BYTES,
+    });
     format!("const __ISOLATOR_PAGE = {config};\n{PAGE_CONTENT_JS}")
 }
 
+/// What the page script reports.
 #[derive(Deserialize)]
-struct PageText {
+#[serde(tag = "k", rename_all = "snake_case")]
+enum PageReport {
+    /// The page's text.
+    PageText { url: String, text: String },
+    /// One image, canvas or SVG image.
+    PageImage(ImageReport),
+}
+
+/// One image the page script asks about.
+#[derive(Deserialize)]
+struct ImageReport {
+    /// The document's URL.
     url: String,
-    text: String,
+    /// The script's id for the element.
+    id: u64,
+    /// The script's signature of the content (answered back unchanged).
+    sig: String,
+    /// The element, described (`<canvas#chart> 600x200`); never pixels.
+    what: String,
+    /// The image's URL, when it has one.
+    #[serde(default)]
+    src: String,
+    /// The pixels as a base64 PNG, when the page could read them.
+    #[serde(default)]
+    png: Option<String>,
+    /// Why the page could not hand the pixels over.
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// An image report with the context to answer in.
+struct ImageJob {
+    report: ImageReport,
+    context: chromiumoxide::cdp::js_protocol::runtime::ExecutionContextId,
 }
 
 impl Actor {
@@ -74,7 +140,10 @@ impl Actor {
             execution_context_name: Some(WORLD.into()),
         };
         let script = AddScriptToEvaluateOnNewDocumentParams {
-            source: script_source(&self.enforcer.masked_anywhere()),
+            source: script_source(
+                &self.enforcer.masked_anywhere(),
+                self.enforcer.ocr_images_anywhere(),
+            ),
             world_name: Some(WORLD.into()),
             include_command_line_api: None,
             run_immediately: Some(true),
@@ -87,9 +156,28 @@ impl Actor {
             debug!("page-content script not installed: {e}");
             return;
         }
+        let hooks = AddScriptToEvaluateOnNewDocumentParams {
+            source: PAGE_HOOKS_JS.into(),
+            world_name: None,
+            include_command_line_api: None,
+            run_immediately: Some(true),
+        };
+        if let Err(e) = with_timeout(timeout, page.execute(hooks)).await {
+            debug!("page-content hooks not installed: {e}");
+        }
+        let (image_tx, image_rx) = mpsc::channel(IMAGE_QUEUE);
+        tokio::spawn(serve_images(
+            page.clone(),
+            image_rx,
+            self.enforcer.clone(),
+            self.handle.user.clone(),
+            self.gate_tx.clone(),
+            timeout,
+        ));
         tokio::spawn(serve_page(
             page,
             reports,
+            image_tx,
             self.enforcer.clone(),
             self.handle.user.clone(),
             self.gate_tx.clone(),
@@ -99,9 +187,11 @@ impl Actor {
 }
 
 /// Answers one tab's page script until the tab or the session is gone.
+#[allow(clippy::too_many_arguments)]
 async fn serve_page(
     page: Page,
     reports: impl Stream<Item = std::sync::Arc<EventBindingCalled>> + Unpin,
+    images: mpsc::Sender<ImageJob>,
     enforcer: std::sync::Arc<Enforcer>,
     user: User,
     gate_tx: mpsc::Sender<GateReport>,
@@ -112,14 +202,32 @@ async fn serve_page(
     // What was last reported per URL: the same findings are one incident, not one per change.
     let mut last: Option<(String, String)> = None;
     while let Some(ev) = reports.next().await {
-        let Ok(msg) = serde_json::from_str::<PageText>(&ev.payload) else {
-            continue;
+        let (url, text) = match serde_json::from_str::<PageReport>(&ev.payload) {
+            Ok(PageReport::PageText { url, text }) => (url, text),
+            Ok(PageReport::PageImage(report)) => {
+                let job = ImageJob {
+                    report,
+                    context: ev.execution_context_id,
+                };
+                if let Err(mpsc::error::TrySendError::Full(job)) = images.try_send(job) {
+                    // The page sends one image at a time per document; many
+                    // frames at once wait their turn.
+                    answer_image(&page, &job, "busy", timeout).await;
+                }
+                continue;
+            }
+            Err(e) => {
+                debug!("page-content report not understood: {e}");
+                continue;
+            }
         };
-        let chars = msg.text.chars().count();
-        let check = enforcer.check_page(&user, &msg.url, msg.text).await;
+        let chars = text.chars().count();
+        let check = enforcer.check_page(&user, &url, text).await;
         let answer = serde_json::json!({
             "detectors": check.mask_detectors,
             "values": check.mask_values,
+            "ocr": check.ocr_images,
+            "hideImages": check.hide_images,
         });
         let mut eval = EvaluateParams::new(format!(
             "globalThis.__isolatorPageMask && globalThis.__isolatorPageMask({answer})"
@@ -137,14 +245,14 @@ async fn serve_page(
             verdict.detectors.join(","),
             verdict.evidence.join(",")
         );
-        let key = (crate::enforce::redact_url(&msg.url), signature);
+        let key = (redact_url(&url), signature);
         if last.as_ref() == Some(&key) {
             continue;
         }
         last = Some(key);
         let report = GateReport {
             frame: frame.clone(),
-            url: msg.url,
+            url,
             gate: Action::Page,
             what: format!("page text of {chars} characters"),
             verdict,
@@ -152,5 +260,182 @@ async fn serve_page(
         if gate_tx.send(report).await.is_err() {
             return;
         }
+    }
+}
+
+/// OCRs one tab's images, one at a time, until the tab or the session is gone.
+async fn serve_images(
+    page: Page,
+    mut jobs: mpsc::Receiver<ImageJob>,
+    enforcer: std::sync::Arc<Enforcer>,
+    user: User,
+    gate_tx: mpsc::Sender<GateReport>,
+    timeout: Duration,
+) {
+    let frame = page.target_id().as_ref().to_owned();
+    // Incidents already reported: the same image with the same findings is one incident.
+    let mut reported: HashSet<String> = HashSet::new();
+    while let Some(job) = jobs.recv().await {
+        let r = &job.report;
+        let decision = enforcer.decide(&user, &r.url, Action::Page);
+        let check = match image_bytes(&page, r, timeout).await {
+            Ok(bytes) => enforcer.check_page_image(&decision, bytes).await,
+            Err(reason) => enforcer.unscannable_page_image(&decision, &reason),
+        };
+        let Some(ImageCheck { verdict, mask }) = check else {
+            answer_image(&page, &job, "off", timeout).await;
+            continue;
+        };
+        answer_image(&page, &job, if mask { "mask" } else { "clean" }, timeout).await;
+        if verdict.outcome == crate::enforce::Outcome::Allow {
+            continue;
+        }
+        let what = describe(r);
+        let key = format!(
+            "{}|{what}|{}|{}",
+            redact_url(&r.url),
+            verdict.detectors.join(","),
+            verdict.evidence.join(",")
+        );
+        if reported.len() > 10_000 {
+            reported.clear();
+        }
+        if !reported.insert(key) {
+            continue;
+        }
+        let report = GateReport {
+            frame: frame.clone(),
+            url: r.url.clone(),
+            gate: Action::Page,
+            what,
+            verdict,
+        };
+        if gate_tx.send(report).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The image, for incidents: its URL (redacted) or the element; never pixels.
+fn describe(r: &ImageReport) -> String {
+    let what: String = r.what.chars().take(200).collect();
+    if r.src.starts_with("http:") || r.src.starts_with("https:") {
+        format!("page image {} ({what})", redact_url(&r.src))
+    } else {
+        format!("page image {what}")
+    }
+}
+
+/// The image's bytes: the PNG the page sent, or the resource Chromium holds
+/// for its URL. `Err` says why there are none.
+async fn image_bytes(page: &Page, r: &ImageReport, timeout: Duration) -> Result<Vec<u8>, String> {
+    if let Some(png) = &r.png {
+        let b64 = png.strip_prefix("data:image/png;base64,").unwrap_or(png);
+        return base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("the page sent an unreadable image ({e})"));
+    }
+    if let Some(error) = &r.error {
+        return Err(error.chars().take(300).collect());
+    }
+    if !(r.src.starts_with("http:") || r.src.starts_with("https:")) {
+        return Err("the page could not read the image back".into());
+    }
+    cached_resource(page, &r.src, timeout).await
+}
+
+/// The bytes Chromium already holds for `url` in one of the page's frames
+/// (`Page.getResourceContent`): the site is not asked again.
+async fn cached_resource(page: &Page, url: &str, timeout: Duration) -> Result<Vec<u8>, String> {
+    let tree = with_timeout(timeout, page.execute(GetFrameTreeParams::default()))
+        .await
+        .map_err(|e| format!("the browser did not list the page's frames ({e})"))?;
+    let mut frames = Vec::new();
+    let mut stack: Vec<&FrameTree> = vec![&tree.result.frame_tree];
+    while let Some(t) = stack.pop() {
+        frames.push(t.frame.id.clone());
+        stack.extend(t.child_frames.iter().flatten());
+    }
+    let mut last = String::from("no frame holds it");
+    for frame_id in frames.into_iter().take(32) {
+        let params = GetResourceContentParams::new(frame_id, url);
+        match with_timeout(timeout, page.execute(params)).await {
+            Ok(res) => {
+                let res = res.result;
+                let bytes = if res.base64_encoded {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(res.content.as_bytes())
+                        .map_err(|e| format!("the browser sent unreadable bytes ({e})"))?
+                } else {
+                    res.content.into_bytes()
+                };
+                if bytes.len() > MAX_IMAGE_BYTES {
+                    return Err(format!(
+                        "{} bytes is more than {MAX_IMAGE_BYTES}",
+                        bytes.len()
+                    ));
+                }
+                return Ok(bytes);
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(format!("the cross-origin image is not readable ({last})"))
+}
+
+/// Tells the page script what became of one image.
+async fn answer_image(page: &Page, job: &ImageJob, state: &str, timeout: Duration) {
+    let answer = serde_json::json!({ "id": job.report.id, "sig": job.report.sig, "state": state });
+    let mut eval = EvaluateParams::new(format!(
+        "globalThis.__isolatorImageAnswer && globalThis.__isolatorImageAnswer({answer})"
+    ));
+    eval.context_id = Some(job.context);
+    if let Err(e) = with_timeout(timeout, page.execute(eval)).await {
+        debug!("page-image answer not delivered: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_parse_by_kind() {
+        let t: PageReport =
+            serde_json::from_str(r#"{"k":"page_text","url":"https://a/","seq":3,"text":"hi"}"#)
+                .unwrap();
+        assert!(matches!(t, PageReport::PageText { ref text, .. } if text == "hi"));
+        let i: PageReport = serde_json::from_str(
+            r#"{"k":"page_image","url":"https://a/","id":7,"sig":"s","what":"<img> 600x200","src":"https://a/x.png?t=1","png":"AAAA"}"#,
+        )
+        .unwrap();
+        let PageReport::PageImage(r) = i else {
+            panic!("an image report")
+        };
+        assert_eq!(r.id, 7);
+        assert_eq!(describe(&r), "page image https://a/x.png (<img> 600x200)");
+    }
+
+    #[test]
+    fn data_urls_never_reach_incidents() {
+        let r = ImageReport {
+            url: "https://a/".into(),
+            id: 1,
+            sig: "s".into(),
+            what: "<canvas#c> 300x100".into(),
+            src: "data:image/png;base64,AAAA".into(),
+            png: None,
+            error: None,
+        };
+        assert_eq!(describe(&r), "page image <canvas#c> 300x100");
+    }
+
+    #[test]
+    fn script_carries_the_ocr_settings() {
+        let s = script_source(&["credit_card".into()], true);
+        assert!(s.starts_with("const __ISOLATOR_PAGE = {"));
+        let config = s.lines().next().unwrap();
+        assert!(config.contains("\"ocr\":true"), "{config}");
+        assert!(config.contains("credit_card"), "{config}");
     }
 }

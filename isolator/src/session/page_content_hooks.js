@@ -1,0 +1,35 @@
+// Page-content gate, main-world hooks. The isolated world where the gate
+// runs (page_content.js) sees the DOM but not the page's JavaScript: a page
+// script setting an input's `value`, or attaching a shadow root, changes
+// nothing a MutationObserver reports. These hooks tell the gate at once,
+// synchronously, with a composed event on the element, so the gate masks
+// before the next paint. A page can undo them; it then only defeats
+// masking of values it shows itself, and the gate's periodic sweep of field
+// values still catches those within a second.
+(() => {
+  if (window.__isolatorHooks) return;
+  Object.defineProperty(window, "__isolatorHooks", { value: true });
+  const tell = (el, type) => {
+    try { el.dispatchEvent(new Event(type, { composed: true })); } catch (_) { /* detached */ }
+  };
+  const hook = (proto, prop) => {
+    const d = Object.getOwnPropertyDescriptor(proto, prop);
+    if (!d || !d.set) return;
+    Object.defineProperty(proto, prop, {
+      configurable: true,
+      enumerable: d.enumerable,
+      get: d.get,
+      set(v) { d.set.call(this, v); tell(this, "__isolator_value"); },
+    });
+  };
+  hook(HTMLInputElement.prototype, "value");
+  hook(HTMLInputElement.prototype, "defaultValue");
+  hook(HTMLTextAreaElement.prototype, "value");
+  hook(HTMLTextAreaElement.prototype, "defaultValue");
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function attachShadow(init) {
+    const root = attach.call(this, init);
+    tell(this, "__isolator_shadow");
+    return root;
+  };
+})();
