@@ -277,7 +277,31 @@ fn remove_group(memory_dir: &Path, dirs: &[PathBuf]) {
     }
 }
 
+/// Removes empty groups of earlier servers that exited without cleaning up
+/// (`isolator-chromium-<pid>-<n>` whose pid is gone).
+fn sweep_stale(base: &Path) {
+    for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("isolator-chromium-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            // Fails, harmlessly, while processes remain in it.
+            if std::fs::remove_dir(entry.path()).is_ok() {
+                info!(dir = %entry.path().display(), "removed a stale browser cgroup");
+            }
+        }
+    }
+}
+
 fn make_dir(dir: &Path) -> Result<(), CgroupError> {
+    if let Some(base) = dir.parent() {
+        sweep_stale(base);
+    }
     match std::fs::create_dir(dir) {
         // Left over from a crashed run with the same name: never share it
         // (its limits and processes are not ours); an empty one is replaced.
