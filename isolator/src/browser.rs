@@ -308,7 +308,7 @@ impl BrowserManager {
     fn cgroup(&self, launch_no: u64) -> Option<ChromiumCgroup> {
         let limits = Limits {
             memory_bytes: (self.config.memory_limit_mb > 0)
-                .then(|| self.config.memory_limit_mb << 20),
+                .then_some(self.config.memory_limit_mb << 20),
             cpu_cores: (self.config.cpu_limit_cores > 0.0).then_some(self.config.cpu_limit_cores),
         };
         if !self.config.cgroup {
