@@ -6,6 +6,13 @@
 //! never exposed. When the process dies, every session that lived in it is told
 //! through [`Running::died`] (they end with reason `browser_crashed`), and the
 //! next session start launches a fresh process.
+//!
+//! Each launch puts Chromium's whole process tree in its own cgroup
+//! ([`crate::cgroup`]) with the configured memory cap and CPU quota: the
+//! launcher script joins the group before it execs Chromium, so every process
+//! Chromium forks is born inside. The group is removed when the browser is
+//! gone. Where cgroups cannot be used the log says why and Chromium runs
+//! without limits.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +23,7 @@ use futures::StreamExt;
 use tokio::sync::{watch, Mutex};
 use tracing::{error, info, warn};
 
+use crate::cgroup::{ChromiumCgroup, Limits};
 use crate::config::ChromiumConfig;
 
 /// Why the browser could not be used; always the browser's fault or ours, never the client's.
@@ -41,6 +49,9 @@ pub struct Running {
     pid: Option<u32>,
     died: watch::Receiver<bool>,
     profile_dir: PathBuf,
+    /// Declared after `browser`: dropped (processes killed, group removed)
+    /// after the browser process was.
+    cgroup: Option<ChromiumCgroup>,
 }
 
 impl Running {
@@ -59,6 +70,17 @@ impl Running {
     /// Whether the process is known to be gone.
     pub fn is_dead(&self) -> bool {
         *self.died.borrow()
+    }
+
+    /// The cgroup holding the browser's process tree, when there is one.
+    pub fn cgroup(&self) -> Option<&ChromiumCgroup> {
+        self.cgroup.as_ref()
+    }
+
+    /// Processes the kernel stopped in the browser's cgroup for going over
+    /// its memory cap since launch (0 without a cgroup).
+    pub fn oom_kills(&self) -> u64 {
+        self.cgroup.as_ref().map_or(0, ChromiumCgroup::oom_kills)
     }
 }
 
@@ -132,7 +154,11 @@ impl BrowserManager {
     /// The program to launch: Chromium itself, or, when the server runs as root,
     /// a wrapper that drops to the unprivileged `run_as` user first so that
     /// Chromium's sandbox can stay on.
-    fn launcher(&self, profile_dir: &Path) -> Result<PathBuf, BrowserError> {
+    fn launcher(
+        &self,
+        profile_dir: &Path,
+        cgroup: Option<&ChromiumCgroup>,
+    ) -> Result<PathBuf, BrowserError> {
         let exe = &self.config.executable;
         if !exe.is_file() {
             return Err(BrowserError::Launch(format!(
@@ -140,24 +166,33 @@ impl BrowserManager {
                 exe.display()
             )));
         }
-        if !crate::config::is_root() || self.config.no_sandbox || self.config.run_as.is_empty() {
+        let join = cgroup.map(ChromiumCgroup::join_script).unwrap_or_default();
+        let drop_privileges =
+            crate::config::is_root() && !self.config.no_sandbox && !self.config.run_as.is_empty();
+        if !drop_privileges && join.is_empty() {
             return Ok(exe.clone());
         }
-        let (uid, gid) = lookup_user(&self.config.run_as).ok_or_else(|| {
-            BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
-        })?;
-        std::os::unix::fs::chown(profile_dir, Some(uid), Some(gid)).map_err(|e| {
-            BrowserError::Launch(format!(
-                "cannot hand {} to uid {uid}: {e}",
-                profile_dir.display()
-            ))
-        })?;
+        let exec = if drop_privileges {
+            let (uid, gid) = lookup_user(&self.config.run_as).ok_or_else(|| {
+                BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
+            })?;
+            std::os::unix::fs::chown(profile_dir, Some(uid), Some(gid)).map_err(|e| {
+                BrowserError::Launch(format!(
+                    "cannot hand {} to uid {uid}: {e}",
+                    profile_dir.display()
+                ))
+            })?;
+            format!(
+                "export HOME={home}\nexec setpriv --reuid={uid} --regid={gid} --clear-groups --inh-caps=-all --pdeathsig KILL -- {exe} \"$@\"\n",
+                home = shell_quote(&profile_dir.display().to_string()),
+                exe = shell_quote(&exe.display().to_string()),
+            )
+        } else {
+            format!("exec {} \"$@\"\n", shell_quote(&exe.display().to_string()))
+        };
         let wrapper = profile_dir.with_extension("launch.sh");
         let script = format!(
-            "#!/bin/sh\n# Written by isolator: runs Chromium as an unprivileged user, sandbox on.\n\
-             export HOME={home}\nexec setpriv --reuid={uid} --regid={gid} --clear-groups --inh-caps=-all --pdeathsig KILL -- {exe} \"$@\"\n",
-            home = shell_quote(&profile_dir.display().to_string()),
-            exe = shell_quote(&exe.display().to_string()),
+            "#!/bin/sh\n# Written by isolator: joins Chromium's cgroup, drops to an unprivileged user (sandbox on).\n{join}{exec}"
         );
         std::fs::write(&wrapper, script)
             .and_then(|_| {
@@ -169,7 +204,9 @@ impl BrowserManager {
             .map_err(|e| {
                 BrowserError::Launch(format!("cannot write {}: {e}", wrapper.display()))
             })?;
-        info!(user = %self.config.run_as, "isolated browser runs as an unprivileged user with its sandbox on");
+        if drop_privileges {
+            info!(user = %self.config.run_as, "isolated browser runs as an unprivileged user with its sandbox on");
+        }
         Ok(wrapper)
     }
 
@@ -191,7 +228,8 @@ impl BrowserManager {
         std::fs::create_dir_all(&profile_dir).map_err(|e| {
             BrowserError::Launch(format!("cannot create {}: {e}", profile_dir.display()))
         })?;
-        let executable = self.launcher(&profile_dir)?;
+        let cgroup = self.cgroup(launch_no);
+        let executable = self.launcher(&profile_dir, cgroup.as_ref())?;
 
         let mut builder = BrowserConfig::builder()
             .chrome_executable(&executable)
@@ -261,7 +299,49 @@ impl BrowserManager {
             pid,
             died: dead_rx,
             profile_dir,
+            cgroup,
         })
+    }
+
+    /// The cgroup for one launch, or `None` (said in the log) when cgroups
+    /// are off or cannot be used here.
+    fn cgroup(&self, launch_no: u64) -> Option<ChromiumCgroup> {
+        let limits = Limits {
+            memory_bytes: (self.config.memory_limit_mb > 0)
+                .then_some(self.config.memory_limit_mb << 20),
+            cpu_cores: (self.config.cpu_limit_cores > 0.0).then_some(self.config.cpu_limit_cores),
+        };
+        if !self.config.cgroup {
+            if limits != Limits::default() {
+                warn!(
+                    "chromium.cgroup = false: memory_limit_mb and cpu_limit_cores are not applied"
+                );
+            }
+            return None;
+        }
+        // Unique per process and launch, like the profile directory: several
+        // managers in one process (tests) must never share a group.
+        let name = format!("isolator-chromium-{}-{launch_no}", std::process::id());
+        match ChromiumCgroup::create(&name, &limits) {
+            Ok(group) => {
+                info!(
+                    version = ?group.version(),
+                    dir = %group.dirs()[0].display(),
+                    memory_limit_mb = self.config.memory_limit_mb,
+                    cpu_limit_cores = self.config.cpu_limit_cores,
+                    "isolated browser runs in its own cgroup"
+                );
+                Some(group)
+            }
+            Err(e) => {
+                warn!(
+                    error = %e,
+                    "isolated browser runs WITHOUT a cgroup: no memory cap or CPU quota \
+                     (needs root or a delegated, writable cgroup hierarchy)"
+                );
+                None
+            }
+        }
     }
 }
 
@@ -321,6 +401,7 @@ pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
     })
 }
 
-fn shell_quote(s: &str) -> String {
+/// `s` quoted for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }

@@ -133,6 +133,18 @@ pub struct ChromiumConfig {
     pub launch_timeout_secs: u64,
     /// Seconds a single CDP command may take before it is abandoned.
     pub command_timeout_secs: u64,
+    /// Put Chromium's whole process tree in its own cgroup (under the
+    /// server's own), created at launch and removed when it exits. Needs a
+    /// writable cgroup hierarchy (root, or a delegated group); without one the
+    /// server says so in its log and runs Chromium without limits.
+    pub cgroup: bool,
+    /// Memory cap in MB for Chromium's whole process tree (its cgroup); 0: no
+    /// cap. At the cap the kernel stops the largest renderer, which is the
+    /// page that grew, and that session is told; the browser and other
+    /// sessions go on.
+    pub memory_limit_mb: u64,
+    /// CPU quota for Chromium's whole process tree, in cores (`1.5`); 0: no quota.
+    pub cpu_limit_cores: f64,
 }
 
 impl Default for ChromiumConfig {
@@ -144,6 +156,9 @@ impl Default for ChromiumConfig {
             extra_args: Vec::new(),
             launch_timeout_secs: 20,
             command_timeout_secs: 10,
+            cgroup: true,
+            memory_limit_mb: 0,
+            cpu_limit_cores: 0.0,
         }
     }
 }
@@ -391,6 +406,22 @@ impl Config {
         if self.chromium.command_timeout_secs == 0 {
             return bad("chromium.command_timeout_secs", "must be positive".into());
         }
+        if self.chromium.memory_limit_mb != 0
+            && !(256..=4 << 20).contains(&self.chromium.memory_limit_mb)
+        {
+            return bad(
+                "chromium.memory_limit_mb",
+                "must be 0 (no cap) or between 256 and 4194304 (Chromium alone needs about 200 MB)"
+                    .into(),
+            );
+        }
+        let cores = self.chromium.cpu_limit_cores;
+        if !(cores == 0.0 || (0.1..=1024.0).contains(&cores)) {
+            return bad(
+                "chromium.cpu_limit_cores",
+                "must be 0 (no quota) or between 0.1 and 1024".into(),
+            );
+        }
         if is_root() && !self.chromium.no_sandbox {
             if self.chromium.run_as.is_empty() {
                 return bad(
@@ -541,6 +572,31 @@ mod tests {
         let c = parse("[stream]\njpeg_quality = 0\n");
         let err = c.validate("t.toml").unwrap_err();
         assert!(err.to_string().contains("stream.jpeg_quality"), "{err}");
+    }
+
+    #[test]
+    fn chromium_limits_are_checked() {
+        for (text, field) in [
+            (
+                "[chromium]\nmemory_limit_mb = 100\n",
+                "chromium.memory_limit_mb",
+            ),
+            (
+                "[chromium]\ncpu_limit_cores = 0.01\n",
+                "chromium.cpu_limit_cores",
+            ),
+            (
+                "[chromium]\ncpu_limit_cores = -1.0\n",
+                "chromium.cpu_limit_cores",
+            ),
+        ] {
+            let err = parse(text).validate("t").unwrap_err().to_string();
+            assert!(err.contains(field), "{text}: {err}");
+        }
+        let c = parse("[chromium]\nmemory_limit_mb = 2048\ncpu_limit_cores = 1.5\ncgroup = true\n");
+        assert_eq!(c.chromium.memory_limit_mb, 2048);
+        assert_eq!(c.chromium.cpu_limit_cores, 1.5);
+        c.validate("t").unwrap();
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`server_paste`]: the image paste endpoint of a session;
 //! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
 //! - [`browser`]: the one shared Chromium process, restarted when it dies;
+//! - [`cgroup`]: the cgroup that caps Chromium's memory and CPU;
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
 //! - [`auth`]: the three authentication modes;
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
@@ -24,6 +25,7 @@ pub mod audit;
 pub mod audit_api;
 pub mod auth;
 pub mod browser;
+pub mod cgroup;
 pub mod cli;
 pub mod config;
 pub mod egress;

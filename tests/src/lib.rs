@@ -5,12 +5,16 @@
 //! - [`Isolator`]: the isolator server in-process on port 0, serving the real
 //!   `web-client/`;
 //! - [`Client`]: a second, real headless Chromium that opens the web client
-//!   the way a user's browser would, and is driven with real input events.
+//!   the way a user's browser would, and is driven with real input events;
+//! - [`Scripted`]: a session driven over the WebSocket protocol without a
+//!   browser, for tests that run many sessions at once.
 
 pub mod client;
 pub mod isolator_server;
+pub mod scripted;
 pub mod site;
 pub mod site_clipboard;
+pub mod site_faults;
 pub mod site_gatesfile;
 pub mod site_gatesnet;
 pub mod site_imagepaste;
@@ -19,6 +23,7 @@ pub mod site_pagecontent;
 
 pub use client::Client;
 pub use isolator_server::Isolator;
+pub use scripted::Scripted;
 pub use site::TestSite;
 
 use std::time::Duration;

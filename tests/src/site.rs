@@ -52,6 +52,7 @@ impl TestSite {
             .route("/gates/report", post(|| async { "ok" }))
             .merge(crate::site_clipboard::routes())
             .merge(crate::site_limits::routes())
+            .merge(crate::site_faults::routes())
             .merge(crate::site_gatesnet::routes())
             .merge(crate::site_pagecontent::routes())
             .merge(crate::site_gatesfile::routes())

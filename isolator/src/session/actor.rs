@@ -18,7 +18,8 @@ use chromiumoxide::cdp::browser_protocol::page::{
     NavigateToHistoryEntryParams, ReloadParams, StopLoadingParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, EventTargetCreated, EventTargetDestroyed, EventTargetInfoChanged, TargetId,
+    CloseTargetParams, EventTargetCrashed, EventTargetCreated, EventTargetDestroyed,
+    EventTargetInfoChanged, TargetId,
 };
 use chromiumoxide::Page;
 use futures::StreamExt;
@@ -78,6 +79,12 @@ enum TargetEvent {
         title: String,
     },
     Destroyed(TargetId),
+    /// A target's renderer process ended abnormally (crash, killed, out of memory).
+    Crashed {
+        target_id: TargetId,
+        status: String,
+        error_code: i64,
+    },
 }
 
 pub(super) struct Actor {
@@ -205,6 +212,7 @@ impl Actor {
             gate_rx,
             _context: context,
         };
+        actor.note_oom_kills();
         actor.watch_page_content(0).await;
         actor.watch_files(0).await;
         if let Some(url) = init.start_url {
@@ -917,6 +925,20 @@ impl Actor {
                     let _ = self.events_tx.try_send((id, TabEvent::Gone));
                 }
             }
+            TargetEvent::Crashed {
+                target_id,
+                status,
+                error_code,
+            } => {
+                if let Some(id) = self
+                    .tabs
+                    .iter()
+                    .find(|t| t.target_id == target_id)
+                    .map(|t| t.id)
+                {
+                    self.on_renderer_crashed(id, &status, error_code).await;
+                }
+            }
         }
     }
 
@@ -1061,6 +1083,10 @@ async fn watch_targets(
         .browser
         .event_listener::<EventTargetDestroyed>()
         .await?;
+    let crashed = running
+        .browser
+        .event_listener::<EventTargetCrashed>()
+        .await?;
     let ctx = context.clone();
     let created = created.filter_map(move |ev| {
         let ctx = ctx.clone();
@@ -1089,8 +1115,17 @@ async fn watch_targets(
         }
     });
     let destroyed = destroyed.map(|ev| TargetEvent::Destroyed(ev.target_id.clone()));
-    let mut all =
-        futures::stream::select_all([created.boxed(), changed.boxed(), destroyed.boxed()]);
+    let crashed = crashed.map(|ev| TargetEvent::Crashed {
+        target_id: ev.target_id.clone(),
+        status: ev.status.clone(),
+        error_code: ev.error_code,
+    });
+    let mut all = futures::stream::select_all([
+        created.boxed(),
+        changed.boxed(),
+        destroyed.boxed(),
+        crashed.boxed(),
+    ]);
     Ok(tokio::spawn(async move {
         while let Some(ev) = all.next().await {
             if tx.send(ev).await.is_err() {

@@ -33,7 +33,7 @@ async fn setup_with(policy: &str, path: &str) -> (TestSite, Isolator, Client, te
 
 /// The `isolator` binary next to this test binary (target/debug/isolator):
 /// file scans run in its `extract-worker` processes.
-fn worker_program() -> std::path::PathBuf {
+pub(crate) fn worker_program() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let bin = exe
         .parent()

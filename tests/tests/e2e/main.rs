@@ -5,6 +5,7 @@
 mod admin;
 mod browsing;
 mod clipboard;
+mod faults;
 mod gatesfile;
 mod gatesnet;
 mod imagepaste;

@@ -10,6 +10,14 @@ const T: Duration = Duration::from_secs(30);
 async fn killed_chromium_is_reported_and_recovered_from() {
     let (_site, iso, client) = setup("/").await;
     let before = client.wait_connected().await;
+    let first_browser = iso
+        .state
+        .sessions
+        .browser()
+        .peek()
+        .await
+        .unwrap()
+        .generation;
     iso.state.sessions.browser().kill().await;
     let s = client
         .wait_state("the crash reported", T, |s| {
@@ -30,6 +38,10 @@ async fn killed_chromium_is_reported_and_recovered_from() {
         })
         .await;
     assert_ne!(before["sessionId"], after["sessionId"]);
+    // The new session lives server-side, in a relaunched browser.
+    let relaunched = iso.state.sessions.browser().peek().await.unwrap();
+    assert!(relaunched.generation > first_browser && !relaunched.is_dead());
+    assert_eq!(iso.state.sessions.count(), 1);
     client.close().await;
 }
 

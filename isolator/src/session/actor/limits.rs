@@ -7,8 +7,16 @@
 //! at the limit the renderer is crashed (`Page.crash` works on a stuck page,
 //! from the IO thread) and the tab is sent to a blank page. Each session's
 //! BrowserContext has its own renderer processes, so nothing else stops.
+//!
+//! A renderer that ends on its own (it crashed, or the kernel stopped it when
+//! Chromium's cgroup reached `chromium.memory_limit_mb`: see
+//! [`crate::cgroup`]) is reported to this session only, through the
+//! browser-wide `Target.targetCrashed` event of its tab. "Out of memory" is
+//! said when Chromium reports it (`oom`) or when the browser's cgroup counted
+//! a new OOM kill since the session last looked; the tab then gets a blank
+//! page and a fresh renderer.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::page::{CrashParams, NavigateParams, StopLoadingParams};
@@ -30,6 +38,10 @@ pub(super) struct LimitState {
     navigations: VecDeque<Instant>,
     nav_notice_at: Option<Instant>,
     probes: HashMap<u16, Probe>,
+    /// Tabs whose renderer this module crashed on purpose (no second notice).
+    crashing: HashSet<u16>,
+    /// The browser cgroup's OOM kill count when this session last looked.
+    oom_kills_seen: Option<u64>,
 }
 
 #[derive(Default)]
@@ -162,6 +174,7 @@ impl Actor {
         let Some(t) = self.tab(tab_id) else { return };
         let page = t.page.clone();
         warn!(tab = tab_id, secs = busy.as_secs(), url = %crate::enforce::redact_url(&t.url), "stopping a page that kept its renderer busy");
+        self.limits.crashing.insert(tab_id);
         if let Err(e) = with_timeout(self.timeout, page.execute(CrashParams::default())).await {
             // The renderer may already be gone; the navigation below replaces it anyway.
             info!("crashing the busy renderer: {e}");
@@ -180,5 +193,58 @@ impl Actor {
                 busy.as_secs()
             ),
         );
+    }
+}
+
+impl Actor {
+    /// Remembers the browser's OOM kill count, so that a later crash can tell
+    /// whether the kernel stopped a renderer for memory since.
+    pub(super) fn note_oom_kills(&mut self) {
+        self.limits.oom_kills_seen = Some(self.running.oom_kills());
+    }
+
+    /// A tab's renderer ended abnormally (`Target.targetCrashed`).
+    pub(super) async fn on_renderer_crashed(&mut self, tab_id: u16, status: &str, error_code: i64) {
+        if self.limits.crashing.remove(&tab_id) {
+            // Stopped by `stop_busy_page`, which told the user already.
+            return;
+        }
+        let kills = self.running.oom_kills();
+        let seen = self.limits.oom_kills_seen.replace(kills).unwrap_or(0);
+        let out_of_memory = status == "oom" || kills > seen;
+        let Some(t) = self.tab(tab_id) else { return };
+        let page = t.page.clone();
+        warn!(
+            tab = tab_id,
+            status,
+            error_code,
+            out_of_memory,
+            cgroup_oom_kills = kills,
+            url = %crate::enforce::redact_url(&t.url),
+            "a page's renderer ended abnormally"
+        );
+        let message = if out_of_memory {
+            "This page used too much memory and was stopped. Other tabs and sessions were not affected."
+                .to_owned()
+        } else {
+            format!(
+                "This page crashed ({status}) and was stopped. Other tabs and sessions were not affected."
+            )
+        };
+        self.notice(
+            NoticeLevel::Block,
+            if out_of_memory {
+                "page_out_of_memory"
+            } else {
+                "page_crashed"
+            },
+            message,
+        );
+        // A fresh document gets a fresh renderer; the user can go back or reload.
+        let _ = with_timeout(
+            self.timeout,
+            page.execute(NavigateParams::new("about:blank")),
+        )
+        .await;
     }
 }
