@@ -116,7 +116,7 @@ pub(super) struct Actor {
     recording: Option<Recording>,
     gate_tx: mpsc::Sender<GateReport>,
     gate_rx: mpsc::Receiver<GateReport>,
-    _context: Registration,
+    context_link: Registration,
     files: Option<super::files::FileState>,
 }
 
@@ -202,7 +202,7 @@ impl Actor {
             recording: init.recording,
             gate_tx,
             gate_rx,
-            _context: context,
+            context_link: context,
         };
         actor.watch_page_content(0).await;
         actor.watch_files(0).await;
