@@ -204,7 +204,12 @@ fn example_policy_loads_and_scans_by_default() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policy.toml");
     let p = policies::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
     let anyone = who("eve", &[]);
-    for action in [Action::Paste, Action::Upload, Action::Keyboard] {
+    for action in [
+        Action::Paste,
+        Action::Upload,
+        Action::Keyboard,
+        Action::Submit,
+    ] {
         let d = p
             .decide_str(&anyone, "https://news.example.org/", action)
             .unwrap();
@@ -228,6 +233,12 @@ fn example_policy_loads_and_scans_by_default() {
     assert!(!d.limits.allows_type(Action::Upload, "tool.exe", None));
     assert!(d.limits.allows_type(Action::Upload, "scan", Some("png")));
     assert_eq!(d.limits.max_upload_bytes, Some(25_000_000));
+    // A webmail's message bodies are scanned by the catch-all rule.
+    let d = p
+        .decide_str(&anyone, "https://mail.example.com/send", Action::Submit)
+        .unwrap();
+    assert_eq!(d.mode, Mode::Scan);
+    assert_eq!(&*d.rule.name, "catch-all-dlp");
 }
 
 #[test]

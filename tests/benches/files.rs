@@ -180,7 +180,7 @@ async fn main() {
         c.enforce.worker_program = Some(worker);
     })
     .await;
-    let page = site.url("/files/upload");
+    let page = site.url("/files/upload/fetch");
     let mut s = open(&iso, &page).await;
     let http = reqwest::Client::new();
     let clean = docx(10 << 20, "End of report.");

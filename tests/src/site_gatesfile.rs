@@ -1,6 +1,7 @@
-//! Test-site pages for the upload, download and print gates: a form that
-//! posts the chosen file as soon as it is chosen, a page-wide download link
-//! to a known file, and a page that prints itself.
+//! Test-site pages for the upload, download and print gates: a multipart
+//! form (a text field and a file input) that is sent as soon as a file is
+//! chosen, by `form.submit()` or by `fetch(FormData)`; a page-wide download
+//! link to a known file, and a page that prints itself.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
@@ -11,13 +12,18 @@ use axum::Router;
 pub const DOWNLOAD_BYTES: &[u8] = b"Quarterly report\nrevenue 1234\nno secrets here\n";
 /// The bytes `/files/leak.txt` serves (a card number the scan finds).
 pub const LEAK_BYTES: &[u8] = b"customer card 4111 1111 1111 1111 exp 12/29\n";
+/// The value of the upload form's text field on `/files/upload/submit-card`
+/// (a card number the submit scan finds).
+pub const FORM_CARD: &str = "4111 1111 1111 1111";
+/// The value of the upload form's text field on the other upload pages.
+pub const FORM_NOTE: &str = "see the attached notes";
 /// Text on the print page (its PDF must contain it).
 pub const PRINT_TEXT: &str = "Printable quarterly summary";
 
 /// The pages (merged into the test site).
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/files/upload", get(upload_page))
+        .route("/files/upload/{how}", get(upload_page))
         .route("/files/received", post(|| async { "received" }))
         .route("/files/download/{name}", get(download_page))
         .route(
@@ -47,14 +53,27 @@ fn attachment(name: &str, bytes: &'static [u8]) -> impl IntoResponse {
 const STYLE: &str = "<style>body{margin:0;font:20px sans-serif}\
     .big{position:absolute;left:0;top:0;width:100%;height:300px;display:block;font-size:28px}</style>";
 
-async fn upload_page() -> Html<String> {
+/// The upload form; `how` says how it is sent once a file is chosen:
+/// `submit` (a document form post), `fetch` (`fetch` with the form's
+/// `FormData`), `submit-card` (a form post whose text field holds a card
+/// number).
+async fn upload_page(axum::extract::Path(how): axum::extract::Path<String>) -> Html<String> {
+    let (note, send) = match how.as_str() {
+        "fetch" => (
+            FORM_NOTE,
+            "fetch('/files/received',{method:'POST',body:new FormData(f)})\
+             .then(r=>{document.title='sent '+r.status;},e=>{document.title='fetch failed';});",
+        ),
+        "submit-card" => (FORM_CARD, "f.submit();"),
+        _ => (FORM_NOTE, "f.submit();"),
+    };
     Html(format!(
         "<!doctype html><title>Upload</title>{STYLE}\
          <form id=f method=post action=/files/received enctype=multipart/form-data>\
-         <input class=big type=file id=file name=file accept=\".txt,.docx\"></form>\
-         <script>document.getElementById('file').onchange=async (e)=>{{document.title='chosen';\
-         const f=e.target.files[0]; const t=await f.text();\
-         await fetch('/files/received',{{method:'POST',body:'filename='+f.name+' '+t}});}};</script>"
+         <input class=big type=file id=file name=file accept=\".txt,.docx\">\
+         <input name=note value=\"{note}\" style=position:absolute;top:320px></form>\
+         <script>const f=document.getElementById('f');\
+         document.getElementById('file').onchange=()=>{{document.title='chosen';{send}}};</script>"
     ))
 }
 

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch, Semaphore};
 use tokio::task::JoinHandle;
@@ -268,7 +268,33 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
             if dest.write_all(&up).await.is_err() || dest.write_all(leftover).await.is_err() {
                 return;
             }
-            let Some(mode) = forward_response_head(&mut dest, &mut browser, &limits).await else {
+            // The rest of the request body (a file upload is read from disk
+            // and streams in after the head) must keep flowing while the
+            // response head is awaited: the server answers only once it has
+            // the whole body. Waiting for the response first deadlocked every
+            // request whose body did not arrive with its head.
+            let mode = {
+                let (mut br, mut bw) = browser.split();
+                let (mut dr, mut dw) = dest.split();
+                let head = forward_response_head(&mut dr, &mut bw, &limits);
+                tokio::pin!(head);
+                let mut buf = vec![0u8; 32 * 1024];
+                let mut body_open = true;
+                loop {
+                    tokio::select! {
+                        mode = &mut head => break mode,
+                        r = br.read(&mut buf), if body_open => match r {
+                            Ok(0) | Err(_) => body_open = false,
+                            Ok(n) => {
+                                if !matches!(timeout(idle, dw.write_all(&buf[..n])).await, Ok(Ok(()))) {
+                                    break None;
+                                }
+                            }
+                        },
+                    }
+                }
+            };
+            let Some(mode) = mode else {
                 return;
             };
             relay(&mut browser, &mut dest, mode, idle, &mut shutdown).await;
@@ -278,11 +304,15 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
 
 /// Reads the destination's response head(s), forwards interim 1xx heads
 /// verbatim and the final one rewritten. Returns how to relay the rest.
-async fn forward_response_head(
-    dest: &mut TcpStream,
-    browser: &mut TcpStream,
+async fn forward_response_head<R, W>(
+    dest: &mut R,
+    browser: &mut W,
     limits: &super::config::ProxyLimits,
-) -> Option<Mode> {
+) -> Option<Mode>
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
     let mut pending: Vec<u8> = Vec::new();
     loop {
         let mut reader = tokio::io::AsyncReadExt::chain(&pending[..], &mut *dest);

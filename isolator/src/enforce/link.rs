@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use policies::Action;
 use tokio::sync::mpsc;
 
+use super::submit_body::PassedFiles;
 use super::Verdict;
 use crate::auth::User;
 
@@ -37,6 +38,8 @@ pub struct SessionLink {
     pub user: User,
     /// Where its gate decisions go.
     pub reports: mpsc::Sender<GateReport>,
+    /// The files its upload gate passed: the submit gate does not scan them again.
+    pub uploads: PassedFiles,
 }
 
 /// The sessions by BrowserContext id.
@@ -53,13 +56,19 @@ impl ContextRegistry {
         user: User,
         reports: mpsc::Sender<GateReport>,
     ) -> Registration {
+        let link = Arc::new(SessionLink {
+            user,
+            reports,
+            uploads: PassedFiles::default(),
+        });
         self.sessions
             .lock()
             .expect("context registry lock")
-            .insert(context.to_owned(), Arc::new(SessionLink { user, reports }));
+            .insert(context.to_owned(), link.clone());
         Registration {
             registry: self.clone(),
             context: context.to_owned(),
+            link,
         }
     }
 
@@ -86,6 +95,14 @@ impl ContextRegistry {
 pub struct Registration {
     registry: Arc<ContextRegistry>,
     context: String,
+    link: Arc<SessionLink>,
+}
+
+impl Registration {
+    /// The registered session, as the browser-wide gates see it.
+    pub fn link(&self) -> &Arc<SessionLink> {
+        &self.link
+    }
 }
 
 impl Drop for Registration {

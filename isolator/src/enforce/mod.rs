@@ -26,6 +26,7 @@ pub mod notice;
 pub mod page;
 pub mod page_image;
 mod submit;
+pub mod submit_body;
 mod verdict;
 
 #[cfg(test)]
@@ -76,23 +77,6 @@ impl Enforcer {
             pool: OnceCell::new(),
             submit: submit::SubmitState::default(),
         }
-    }
-
-    /// Whether the policy in force sets `submit` to anything but `allow`
-    /// somewhere. Request interception starts only then: this Chromium
-    /// loses a request carrying file data (a form or `FormData` upload) when
-    /// it is paused and continued at browser level, so a policy that never
-    /// scans submits must not pay that cost. (A read-only rule alone does
-    /// not start it: read-only users cannot type, paste or upload anyway.)
-    pub fn restricts_submits(&self) -> bool {
-        let policy = self.store.current();
-        let doc = policy.document();
-        std::iter::once(&doc.defaults)
-            .chain(doc.rules.iter())
-            .any(|r| {
-                r.setting(Action::Submit)
-                    .is_some_and(|s| s.mode != Mode::Allow)
-            })
     }
 
     /// The policy store.

@@ -16,6 +16,18 @@
 //!
 //! The decision goes to the session actor as a [`GateReport`], which logs,
 //! records and shows it like the actor's own gates.
+//!
+//! Requests carrying files. Chromium 156 inlines a paused request's body in
+//! `request.postDataEntries`, except the content of a file read from disk
+//! (a `File` from a file input; measured from 1 KB up), whose entry has no
+//! `bytes`. Such a request is continued like any other, without `postData`
+//! (re-sending the body we saw would drop the file), and reaches the site
+//! intact. The gate once treated "an entry without bytes" as "body not
+//! available" and failed the whole request closed, which broke every upload
+//! while submits were scanned. Now the body is read as inline bytes with
+//! holes ([`super::submit_body`]): text fields are scanned, a file part is
+//! left to the upload gate that passed it, and a hole that is no passed
+//! file fails closed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +46,7 @@ use policies::{Action, Mode};
 use tracing::{debug, info, warn};
 
 use super::link::{ContextRegistry, GateReport, SessionLink};
+use super::submit_body::{body_text, RawBody};
 use super::{notice, Enforcer, Verdict};
 use crate::browser::{BrowserError, Running};
 
@@ -170,21 +183,47 @@ impl Enforcer {
         let url = ev.request.url.clone();
         let decision = self.decide(&session.user, &url, Action::Submit);
         let body = request_body(ev);
-        let size = body.as_ref().map_or(0, |b| b.len());
-        let what = format!(
+        let size = body.as_ref().map_or(0, |b| b.bytes.len());
+        let files = body.as_ref().map_or(0, |b| b.holes.len());
+        let mut what = format!(
             "{} {} of {} bytes",
             ev.request.method,
             kind(&ev.resource_type),
             size
         );
+        if files > 0 {
+            what.push_str(&format!(" and {files} file(s) from disk"));
+        }
         let verdict = match (decision.mode, body) {
             (Mode::Scan, None) => Verdict::blocked(
                 &decision,
                 "the request body was not available to scan".into(),
             ),
             (Mode::Scan, Some(bytes)) => {
-                let text = scan_text(ev, &bytes);
-                self.check_text(&decision, text, budget).await
+                // Off the async threads: a body with a file part is hashed.
+                let (ct, link) = (content_type(ev), session.clone());
+                let body = match tokio::task::spawn_blocking(move || {
+                    body_text(&ct, &bytes, &link.uploads)
+                })
+                .await
+                {
+                    Ok(body) => body,
+                    Err(e) => {
+                        warn!("a request body could not be read: {e}");
+                        return Answer::Fail;
+                    }
+                };
+                if body.files_passed + body.files_scanned > 0 {
+                    debug!(
+                        passed = body.files_passed,
+                        scanned = body.files_scanned,
+                        "file parts of a request body"
+                    );
+                }
+                match body.unreadable {
+                    Some(why) => Verdict::blocked(&decision, why),
+                    None => self.check_text(&decision, body.text, budget).await,
+                }
             }
             _ => Verdict::before_scan(&decision).expect("allow or block needs no scan"),
         };
@@ -316,44 +355,35 @@ async fn answer(running: &Running, ev: &EventRequestPaused, how: Answer) {
     }
 }
 
-/// The request body, or `None` when Chromium did not include it (large
-/// bodies, file parts).
-fn request_body(ev: &EventRequestPaused) -> Option<Vec<u8>> {
+/// The request body as the interception shows it (a file read from disk
+/// is a hole), or `None` when Chromium gave no post-data entries at all.
+fn request_body(ev: &EventRequestPaused) -> Option<RawBody> {
     let entries = ev.request.post_data_entries.as_ref()?;
-    let mut body = Vec::new();
+    let mut body = RawBody::default();
     for entry in entries {
-        let b64: &str = entry.bytes.as_ref()?.as_ref();
-        body.extend(base64::engine::general_purpose::STANDARD.decode(b64).ok()?);
+        match &entry.bytes {
+            Some(b64) => {
+                let b64: &str = b64.as_ref();
+                body.push_bytes(&base64::engine::general_purpose::STANDARD.decode(b64).ok()?);
+            }
+            None => body.push_hole(),
+        }
     }
     Some(body)
 }
 
-/// The text to scan: form fields decoded (`name=value` lines) for
-/// url-encoded bodies, the body as UTF-8 otherwise.
-fn scan_text(ev: &EventRequestPaused, body: &[u8]) -> String {
-    let content_type = ev
-        .request
+/// The request's `Content-Type`, or "".
+fn content_type(ev: &EventRequestPaused) -> String {
+    ev.request
         .headers
         .inner()
         .as_object()
         .and_then(|h| {
             h.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                .and_then(|(_, v)| v.as_str().map(str::to_ascii_lowercase))
+                .and_then(|(_, v)| v.as_str().map(str::to_owned))
         })
-        .unwrap_or_default();
-    if content_type.starts_with("application/x-www-form-urlencoded") {
-        let mut text = String::with_capacity(body.len());
-        for (k, v) in url::form_urlencoded::parse(body) {
-            text.push_str(&k);
-            text.push('=');
-            text.push_str(&v);
-            text.push('\n');
-        }
-        text
-    } else {
-        String::from_utf8_lossy(body).into_owned()
-    }
+        .unwrap_or_default()
 }
 
 fn kind(t: &ResourceType) -> &'static str {

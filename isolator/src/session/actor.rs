@@ -124,7 +124,7 @@ pub(super) struct Actor {
     recording: Option<Recording>,
     gate_tx: mpsc::Sender<GateReport>,
     gate_rx: mpsc::Receiver<GateReport>,
-    _context: Registration,
+    context_link: Registration,
     files: Option<super::files::FileState>,
 }
 
@@ -210,7 +210,7 @@ impl Actor {
             recording: init.recording,
             gate_tx,
             gate_rx,
-            _context: context,
+            context_link: context,
         };
         actor.note_oom_kills();
         actor.watch_page_content(0).await;

@@ -144,6 +144,8 @@ pub enum FileEvent {
         url: String,
         /// The verdict.
         verdict: Verdict,
+        /// SHA-256 of the file when it passed (the submit gate skips it in request bodies).
+        digest: Option<[u8; 32]>,
         /// The answer for the client.
         reply: oneshot::Sender<UploadAnswer>,
     },

@@ -314,9 +314,7 @@ impl SessionManager {
             .map_err(|_| CreateError::Full(self.config.sessions.max))?;
         let started = Instant::now();
         let running = self.browser.get().await?;
-        if self.enforcer.restricts_submits() {
-            self.enforcer.intercept_submits(&running).await?;
-        }
+        self.enforcer.intercept_submits(&running).await?;
         let timeout = self.browser.command_timeout();
         // Every session browses through its own egress proxy, in its own context.
         let (proxy, egress_events) = EgressProxy::start(self.egress.clone(), self.resolver.clone())

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use isolator_e2e::site_gatesfile::{DOWNLOAD_BYTES, PRINT_TEXT};
+use isolator_e2e::site_gatesfile::{DOWNLOAD_BYTES, FORM_NOTE, PRINT_TEXT};
 use isolator_e2e::{Client, Isolator, TestSite};
 use serde_json::Value;
 
@@ -49,10 +49,78 @@ pub(crate) fn worker_program() -> std::path::PathBuf {
 }
 
 fn policy(upload: &str, download: &str, print: &str) -> String {
+    policy_with_submit(upload, download, print, "allow")
+}
+
+fn policy_with_submit(upload: &str, download: &str, print: &str, submit: &str) -> String {
     format!(
         "[[rules]]\nname = \"files\"\nprofiles = [\"financial\", \"national_ids\"]\n\
-         upload = \"{upload}\"\ndownload = \"{download}\"\nprint = \"{print}\"\n"
+         upload = \"{upload}\"\ndownload = \"{download}\"\nprint = \"{print}\"\n\
+         submit = \"{submit}\"\n"
     )
+}
+
+/// The content of the part of multipart `body` that carries file `name`.
+fn file_part<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let at = body.find(&format!("filename=\"{name}\""))?;
+    let start = at + body[at..].find("\r\n\r\n")? + 4;
+    let end = start + body[start..].find("\r\n--")?;
+    Some(&body[start..end])
+}
+
+/// A text file of about 60 KB with no sensitive data.
+fn notes_file(dir: &Path) -> (std::path::PathBuf, String) {
+    let text: String = (0..1500)
+        .map(|i| format!("line {i}: meeting notes, bring the projector\n"))
+        .collect();
+    let file = dir.join("notes.txt");
+    std::fs::write(&file, &text).unwrap();
+    (file, text)
+}
+
+/// Chooses a clean file on upload page `how` under a policy with `submit`,
+/// and checks that the form reaches the site with the file byte for byte
+/// and its text field.
+async fn upload_arrives_intact(how: &str, submit: &str) {
+    let (site, _iso, client, dir) = setup_with(
+        &policy_with_submit("scan", "allow", "allow", submit),
+        &format!("/files/upload/{how}"),
+    )
+    .await;
+    let (file, text) = notes_file(dir.path());
+    choose(&client, &file).await;
+    let deadline = tokio::time::Instant::now() + T;
+    let body = loop {
+        if let Some(b) = site.posts_to("/files/received").into_iter().next() {
+            break b;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let s = client.state().await;
+            panic!(
+                "the multipart post with the file did not arrive; page title {}, uploads {}, site saw {:?}",
+                s["title"],
+                s["files"]["uploads"],
+                site.requests().iter().map(|r| format!("{} {}", r.method, r.uri)).collect::<Vec<_>>()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let part = file_part(&body, "notes.txt").expect("a file part named notes.txt");
+    assert!(
+        part == text,
+        "the file changed on the way: {} bytes arrived, {} sent",
+        part.len(),
+        text.len()
+    );
+    assert!(body.contains(FORM_NOTE), "the text field is missing");
+    let s = client.state().await;
+    assert_eq!(s["files"]["uploads"][0]["allowed"], true, "{s}");
+    assert_eq!(
+        site.posts_to("/files/received").len(),
+        1,
+        "sent more than once"
+    );
+    client.close().await;
 }
 
 fn notice_with(s: &Value, code: &str) -> bool {
@@ -113,27 +181,62 @@ async fn choose(client: &Client, file: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clean_upload_reaches_the_site() {
-    let (site, _iso, client, dir) =
-        setup_with(&policy("scan", "allow", "allow"), "/files/upload").await;
-    let file = dir.path().join("notes.txt");
-    std::fs::write(&file, "meeting notes: bring the projector\n").unwrap();
-    choose(&client, &file).await;
-    isolator_e2e::eventually(T, "the form post with the file", || async {
-        site.posts_to("/files/received")
-            .into_iter()
-            .find(|b| b.contains("meeting notes: bring the projector") && b.contains("notes.txt"))
-    })
+async fn clean_upload_reaches_the_site_by_form_submit() {
+    upload_arrives_intact("submit", "allow").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clean_upload_reaches_the_site_by_fetch() {
+    upload_arrives_intact("fetch", "allow").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_submit_scanning_an_upload_by_form_submit_arrives_intact() {
+    upload_arrives_intact("submit", "scan").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_submit_scanning_an_upload_by_fetch_arrives_intact() {
+    upload_arrives_intact("fetch", "scan").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_form_with_a_card_in_a_text_field_is_blocked() {
+    let (site, _iso, client, dir) = setup_with(
+        &policy_with_submit("scan", "allow", "allow", "scan"),
+        "/files/upload/submit-card",
+    )
     .await;
-    let s = client.state().await;
+    let (file, _) = notes_file(dir.path());
+    choose(&client, &file).await;
+    let s = client
+        .wait_state("the form post blocked", T, |s| {
+            notice_with(s, "submit_blocked")
+        })
+        .await;
+    // The file itself was clean: the upload gate let it through.
     assert_eq!(s["files"]["uploads"][0]["allowed"], true, "{s}");
+    client
+        .wait_state("the block page", T, |s| s["title"] == "Blocked by policy")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        site.posts_to("/files/received").is_empty(),
+        "the blocked form reached the site"
+    );
+    assert!(
+        site.requests()
+            .iter()
+            .all(|r| !r.body.contains("4111 1111")),
+        "the card number reached the site"
+    );
     client.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_with_a_card_number_is_blocked_and_deleted() {
     let (site, iso, client, dir) =
-        setup_with(&policy("scan", "allow", "allow"), "/files/upload").await;
+        setup_with(&policy("scan", "allow", "allow"), "/files/upload/submit").await;
     let file = dir.path().join("customers.txt");
     std::fs::write(&file, "customer card 4111 1111 1111 1111 exp 12/29\n").unwrap();
     choose(&client, &file).await;

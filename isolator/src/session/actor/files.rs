@@ -25,6 +25,7 @@ use policies::{Action, Mode};
 use tracing::{debug, warn};
 
 use super::Actor;
+use crate::enforce::submit_body::PassedFiles;
 use crate::enforce::{notice, Verdict};
 use crate::protocol::ServerMsg;
 use crate::session::files::{
@@ -152,11 +153,26 @@ impl Actor {
                     .decide(&self.handle.user, &url, Action::Upload);
                 let enforcer = self.enforcer.clone();
                 tokio::spawn(async move {
-                    let verdict = match tokio::fs::read(&path).await {
-                        Ok(bytes) => enforcer.check_file(&decision, &name, Arc::new(bytes)).await,
-                        Err(e) => Verdict::blocked(
-                            &decision,
-                            format!("the uploaded file could not be read ({e})"),
+                    let (verdict, digest) = match tokio::fs::read(&path).await {
+                        Ok(bytes) => {
+                            let bytes = Arc::new(bytes);
+                            let verdict =
+                                enforcer.check_file(&decision, &name, bytes.clone()).await;
+                            let digest = if verdict.passes() {
+                                tokio::task::spawn_blocking(move || PassedFiles::digest(&bytes))
+                                    .await
+                                    .ok()
+                            } else {
+                                None
+                            };
+                            (verdict, digest)
+                        }
+                        Err(e) => (
+                            Verdict::blocked(
+                                &decision,
+                                format!("the uploaded file could not be read ({e})"),
+                            ),
+                            None,
                         ),
                     };
                     let ev = FileEvent::UploadChecked {
@@ -166,6 +182,7 @@ impl Actor {
                         size,
                         url,
                         verdict,
+                        digest,
                         reply,
                     };
                     if let Err(mpsc_err) = tx.send(ev).await {
@@ -241,8 +258,14 @@ impl Actor {
                 size,
                 url,
                 verdict,
+                digest,
                 reply,
             } => {
+                // Known before the page can send the file: the submit gate
+                // then leaves it to this verdict.
+                if let Some(d) = digest {
+                    self.context_link.link().uploads.remember(&name, d);
+                }
                 let answer = self
                     .upload_checked(chooser, &name, &path, size, &url, verdict)
                     .await;
