@@ -180,7 +180,7 @@ impl Scripted {
         .await;
     }
 
-    /// Opens the file chooser of the upload test page (`/files/upload`, a
+    /// Opens the file chooser of the upload test page (`/files/upload/{how}`, a
     /// click on its file input); returns the chooser id.
     pub async fn chooser(&mut self, upload_page: &str) -> u64 {
         self.messages

@@ -102,7 +102,7 @@ async fn a_killed_extraction_worker_blocks_its_upload_and_is_replaced() {
         c.enforce.file_budget_ms = 60_000;
     })
     .await;
-    let page = site.url("/files/upload");
+    let page = site.url("/files/upload/fetch");
     let mut a = Scripted::open(&iso.url(""), &page).await;
     let mut b = Scripted::open(&iso.url(""), &site.url("/bench/input")).await;
     let pool = iso.state.enforcer.pool().await.expect("worker pool");
@@ -224,7 +224,7 @@ async fn an_upload_cut_off_midway_leaves_nothing_and_the_user_is_told() {
         c.enforce.worker_program = Some(worker_program());
     })
     .await;
-    let page = site.url("/files/upload");
+    let page = site.url("/files/upload/fetch");
     let mut s = Scripted::open(&iso.url(""), &page).await;
     let chooser = s.chooser(&page).await;
 
