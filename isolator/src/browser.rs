@@ -363,6 +363,11 @@ pub fn chromium_args() -> Vec<String> {
         "font-render-hinting=none",
         "force-color-profile=srgb",
         "remote-allow-origins=http://127.0.0.1",
+        // Every session's page is on someone's screen: Chromium must not treat
+        // all but one of them as background tabs (no frames, throttled timers).
+        "disable-renderer-backgrounding",
+        "disable-background-timer-throttling",
+        "disable-backgrounding-occluded-windows",
     ]
     .into_iter()
     .map(String::from)
