@@ -332,8 +332,6 @@ impl SessionManager {
         .browser_context_id;
         let mut params = CreateTargetParams::new("about:blank");
         params.browser_context_id = Some(context_id.clone());
-        // A window of its own: in one shared window only the front tab renders.
-        params.new_window = Some(true);
         let page = match with_timeout(timeout, running.browser.new_page(params)).await {
             Ok(page) => page,
             Err(e) => {
