@@ -45,7 +45,7 @@ use super::normalise::Normalised;
 use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
 use super::redact::redact;
-use super::token::{self, Cand};
+use super::token_pass::{Raw, TokenCheck, TokenTable};
 use super::types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
 
 /// Default context window, in bytes on each side of a match.
@@ -77,20 +77,7 @@ pub const PREDEFINED_PROFILES: [&str; 6] = [
     "all",
 ];
 
-const CONTEXT_ONLY: [&str; 7] = [
-    "aba_routing",
-    "us_bank_account",
-    "us_passport",
-    "date_of_birth",
-    "icd10_code",
-    "swift_bic",
-    "aws_secret_access_key",
-];
-
 static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
-
-/// A token detector's check: shape and checksum of one candidate.
-type TokenCheck = fn(&Cand<'_>) -> Option<Score>;
 
 #[derive(Debug)]
 enum DetKind {
@@ -98,6 +85,7 @@ enum DetKind {
     Anchored {
         re: Regex,
         before: usize,
+        left: Option<fn(u8) -> bool>,
         after: usize,
         check: fn(&str) -> Option<Score>,
     },
@@ -461,16 +449,18 @@ impl EngineBuilder {
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
-        let token_dets: Vec<usize> = dets
+        let token_dets: Vec<(usize, TokenCheck, Shape, bool)> = dets
             .iter()
             .enumerate()
-            .filter(|(_, d)| matches!(d.kind, DetKind::Token(..)))
-            .map(|(i, _)| i)
+            .filter_map(|(i, d)| match d.kind {
+                DetKind::Token(f, shape) => Some((i, f, shape, d.requires_context)),
+                _ => None,
+            })
             .collect();
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: ENGINE_IDS.fetch_add(1, Ordering::Relaxed),
-                token_by_shape: token_by_shape(&dets, &token_dets),
+                tokens: TokenTable::new(&token_dets),
                 context: ContextIndex::new(
                     &dets
                         .iter()
@@ -478,7 +468,6 @@ impl EngineBuilder {
                         .map(|(i, d)| (i, d.context_words.as_slice()))
                         .collect::<Vec<_>>(),
                 ),
-                token_dets,
                 custom_dets: dets
                     .iter()
                     .enumerate()
@@ -499,28 +488,6 @@ impl EngineBuilder {
     }
 }
 
-/// Index of a candidate's (compact length, word count) in a shape table.
-fn shape_slot(len: usize, words: usize) -> usize {
-    len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)
-}
-
-/// For every (compact length, word count) slot, the detectors of `ids` whose shape admits it.
-fn token_by_shape(dets: &[Arc<Det>], ids: &[usize]) -> Vec<Vec<(usize, TokenCheck)>> {
-    let mut table = vec![Vec::new(); (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
-    for len in 0..=token::MAX_COMPACT {
-        for words in 0..=token::MAX_WORDS {
-            for &d in ids {
-                if let DetKind::Token(f, shape) = &dets[d].kind {
-                    if shape.admits(len, words) {
-                        table[shape_slot(len, words)].push((d, *f));
-                    }
-                }
-            }
-        }
-    }
-    table
-}
-
 fn compile_predefined(p: predefined::Predefined) -> Det {
     let compile = |pattern: &str| {
         custom::compile_regex(p.id, pattern)
@@ -532,12 +499,14 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
             literals,
             pattern,
             before,
+            left,
             after,
             check,
         } => (
             DetKind::Anchored {
                 re: compile(pattern),
                 before,
+                left,
                 after,
                 check,
             },
@@ -568,7 +537,7 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
         category: p.category,
         validation: p.validation.to_string(),
         context_words: p.context.iter().map(|s| s.to_string()).collect(),
-        requires_context: CONTEXT_ONLY.contains(&p.id),
+        requires_context: predefined::CONTEXT_ONLY.contains(&p.id),
         reveal: p.reveal,
         kind,
         literals,
@@ -579,11 +548,10 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
 struct Inner {
     id: usize,
     dets: Vec<Arc<Det>>,
-    token_dets: Vec<usize>,
     /// Every detector's context words.
     context: ContextIndex,
-    /// Token detectors that may take a candidate, by [`shape_slot`].
-    token_by_shape: Vec<Vec<(usize, TokenCheck)>>,
+    /// The token detectors, indexed by what they can take.
+    tokens: TokenTable,
     custom_dets: Vec<usize>,
     /// Which custom detectors can match a text at all, in one pass.
     custom_gate: CustomGate,
@@ -602,17 +570,6 @@ struct Inner {
 #[derive(Clone, Debug)]
 pub struct Engine {
     inner: Arc<Inner>,
-}
-
-/// A finding before mapping: detector index and normalised span.
-#[derive(Clone, Copy, Debug)]
-struct Raw {
-    det: usize,
-    start: usize,
-    end: usize,
-    confidence: Confidence,
-    /// Whether a context word (or the detector's keyword) raised the confidence.
-    ctx: bool,
 }
 
 /// A finding with the engine's detector index (for profile evaluation).
@@ -670,7 +627,7 @@ impl Engine {
     /// Scans with the detectors of `sel` and evaluates its profiles.
     pub fn scan_selection(&self, text: &str, sel: &Selection) -> ScanReport {
         let found = self.scan_indexed(text, Some(self.mask_for(sel)));
-        evaluate(text, &found, sel)
+        evaluate_owned(text, found, sel)
     }
 
     fn mask_for<'s>(&self, sel: &'s Selection) -> &'s [bool] {
@@ -772,6 +729,17 @@ impl Engine {
 
     /// Scans `text` with the detectors in `mask` (all when `None`).
     pub(crate) fn scan_indexed(&self, text: &str, mask: Option<&[bool]>) -> Vec<Indexed> {
+        self.scan_with(text, mask, None)
+    }
+
+    /// [`Engine::scan_indexed`] with another token table (tests compare
+    /// the engine's own with an unfiltered one).
+    fn scan_with(
+        &self,
+        text: &str,
+        mask: Option<&[bool]>,
+        tokens: Option<&TokenTable>,
+    ) -> Vec<Indexed> {
         let inner = &*self.inner;
         let on = |d: usize| mask.is_none_or(|m| m.get(d).copied().unwrap_or(false));
         let n = Normalised::new(text);
@@ -795,88 +763,15 @@ impl Engine {
         };
 
         // Token pass.
-        let token_dets: Vec<usize> = inner
-            .token_dets
-            .iter()
-            .copied()
-            .filter(|&d| on(d))
-            .collect();
-        if !token_dets.is_empty() {
-            let by_shape = if token_dets.len() == inner.token_dets.len() {
-                &inner.token_by_shape
-            } else {
-                &token_by_shape(&inner.dets, &token_dets)
-            };
-            // Candidates of a chain, longest first: (compact length, span
-            // length, start, first word, last word). Only the order is built
-            // up front; each candidate is then filled into one reused `Cand`.
-            let mut order: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
-            let mut claimed: Vec<(usize, usize)> = Vec::new();
-            let mut c = Cand::empty(t);
-            let mut digits_before: Vec<u32> = Vec::new();
-            token::for_each_chain(t, 0, t.len(), |words| {
-                order.clear();
-                claimed.clear();
-                digits_before.clear();
-                digits_before.push(0);
-                let mut n = 0;
-                for &(s, e) in words {
-                    n += u32::from(t.as_bytes()[s..e].iter().any(u8::is_ascii_digit));
-                    digits_before.push(n);
-                }
-                for i in 0..words.len() {
-                    let start = token::cand_start(t, words, i);
-                    let mut compact = 0;
-                    for j in i..words.len().min(i + token::MAX_WORDS) {
-                        compact += words[j].1 - words[j].0;
-                        if compact > token::MAX_COMPACT {
-                            break;
-                        }
-                        if !by_shape[shape_slot(compact, j - i + 1)].is_empty() {
-                            order.push((compact, words[j].1 - start, start, i, j));
-                        }
-                    }
-                }
-                order.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
-                for &(_, len, start, i, j) in &order {
-                    let end = start + len;
-                    if claimed
-                        .iter()
-                        .any(|&(s, e)| s < end && start < e && (s, e) != (start, end))
-                    {
-                        continue;
-                    }
-                    // Words holding a digit among words[..k]: a candidate
-                    // without one is skipped before it is built.
-                    if digits_before[j + 1] == digits_before[i] || !c.fill(t, words, i, j) {
-                        continue;
-                    }
-                    let mut hit = false;
-                    // Whether it is a piece of a longer number: only asked
-                    // once a detector accepts it (most candidates fail).
-                    let mut embedded: Option<bool> = None;
-                    for &(d, f) in &by_shape[shape_slot(c.compact.len(), c.groups.len())] {
-                        if let Some(score) = f(&c) {
-                            if let Some((conf, ctx)) = resolve(d, score, c.start, c.end) {
-                                let piece = *embedded
-                                    .get_or_insert_with(|| token::embedded(t, words, i, j));
-                                raws.push(Raw {
-                                    det: d,
-                                    start: c.start,
-                                    end: c.end,
-                                    confidence: if piece { Confidence::Low } else { conf },
-                                    ctx,
-                                });
-                                hit = true;
-                            }
-                        }
-                    }
-                    if hit && embedded == Some(false) {
-                        claimed.push((c.start, c.end));
-                    }
-                }
-            });
-        }
+        let tokens = tokens.unwrap_or(&inner.tokens);
+        tokens.run(
+            t,
+            tokens.selected(on),
+            &context,
+            window,
+            &resolve,
+            &mut raws,
+        );
 
         // Literal pass.
         let any_on = |entries: &[usize]| entries.iter().any(|&d| on(d));
@@ -915,12 +810,28 @@ impl Engine {
                     DetKind::Anchored {
                         re,
                         before,
+                        left,
                         after,
                         check,
                     } => {
-                        let lo = floor_boundary(t, s.saturating_sub(*before));
+                        // The one start a match covering the hit can have,
+                        // when known: the hit, or the start of the run of
+                        // `left` bytes before it (ASCII: a char boundary).
+                        let (lo, anchored) = match left {
+                            Some(left) => {
+                                let mut lo = s;
+                                let min = s.saturating_sub(*before);
+                                while lo > min && left(bytes[lo - 1]) {
+                                    lo -= 1;
+                                }
+                                (lo, Anchored::Yes)
+                            }
+                            None if *before == 0 => (s, Anchored::Yes),
+                            None => (floor_boundary(t, s.saturating_sub(*before)), Anchored::No),
+                        };
                         let hi = ceil_boundary(t, e.saturating_add(*after));
-                        for mm in re.find_iter(Input::new(t).range(lo..hi)) {
+                        let input = Input::new(t).range(lo..hi).anchored(anchored);
+                        for mm in re.find_iter(input) {
                             if mm.start() > s {
                                 break;
                             }
@@ -1076,25 +987,45 @@ impl Engine {
 /// Applies a selection's profiles to findings of `text`.
 pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanReport {
     let mut counts = vec![0usize; sel.inner.profiles.len()];
-    let mut findings = Vec::new();
-    for f in found {
-        let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
-        let mut counted = false;
-        for (k, p) in sel.inner.profiles.iter().enumerate() {
-            if p.counts(f.det, f.finding.confidence, value) {
-                counts[k] += 1;
-                counted = true;
-            }
-        }
-        if counted {
-            findings.push(f.finding.clone());
+    let findings = found
+        .iter()
+        .filter(|f| counted(text, f, sel, &mut counts))
+        .map(|f| f.finding.clone())
+        .collect();
+    report(findings, &counts, sel)
+}
+
+/// [`evaluate`], consuming the findings (no copies).
+fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
+    let mut counts = vec![0usize; sel.inner.profiles.len()];
+    let findings = found
+        .into_iter()
+        .filter(|f| counted(text, f, sel, &mut counts))
+        .map(|f| f.finding)
+        .collect();
+    report(findings, &counts, sel)
+}
+
+/// Whether some profile of `sel` counts `f`; adds it to those profiles' counts.
+fn counted(text: &str, f: &Indexed, sel: &Selection, counts: &mut [usize]) -> bool {
+    let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
+    let mut counted = false;
+    for (k, p) in sel.inner.profiles.iter().enumerate() {
+        if p.counts(f.det, f.finding.confidence, value) {
+            counts[k] += 1;
+            counted = true;
         }
     }
+    counted
+}
+
+/// The report: counted findings and the profiles whose threshold they reach.
+fn report(findings: Vec<Finding>, counts: &[usize], sel: &Selection) -> ScanReport {
     let fired = sel
         .inner
         .profiles
         .iter()
-        .zip(&counts)
+        .zip(counts)
         .filter(|(p, &c)| c >= p.min_matches)
         .map(|(p, _)| p.id.clone())
         .collect();
@@ -1104,6 +1035,7 @@ pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanRe
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::token;
     use crate::detect::CustomKind;
 
     fn regex_spec(id: &str, pattern: &str) -> CustomDetectorSpec {
@@ -1200,6 +1132,107 @@ mod tests {
         // Literal prefixes are extracted where they exist, not elsewhere.
         assert!(prefix_literals(r"\bEMP-[0-9]{6}\b").is_some());
         assert!(prefix_literals(r"[a-z0-9-]+\.corp").is_none());
+    }
+
+    /// The token table's filters (shape, character class, separators,
+    /// context per chain) never change findings: scans agree with an
+    /// unfiltered table, where every candidate meets every detector.
+    #[test]
+    fn token_filters_never_change_findings() {
+        let engine = Engine::with_defaults();
+        let inner = &*engine.inner;
+        let unfiltered = inner.tokens.unfiltered();
+        let pieces = [
+            "4111 1111 1111 1111",
+            "4111-1111-1111-1111",
+            "4111111111111111",
+            "378282246310005",
+            "078-05-1120",
+            "078 05 1120",
+            "+44 20 7946 0958",
+            "(555) 123-4567",
+            "555.123.4567",
+            "020 7946 0958",
+            "1985-04-12",
+            "12/04/1985",
+            "10.1.2.3",
+            "GB82 WEST 1234 5698 7654 32",
+            "AB 12 34 56 C",
+            "AB123456C",
+            "ABCPE1234F",
+            "1EG4-TE5-MK73",
+            "J45.909",
+            "S1234567D",
+            "123456789",
+            "021000021",
+            "12345678",
+            "ORD-12345678",
+            "1234.56",
+            "5e-3",
+            "X1234567L",
+            "RSSMRA85T10A562S",
+            "2 84 12 75 123 456 78",
+            "dob: 1985-04-12",
+            "routing 021000021",
+            "account 12345678 ",
+            "passport 123456789",
+            "diagnosis J45.909",
+            "dob",
+            "date of birth",
+            "account",
+            "routing number",
+            "passport",
+            "diagnosis",
+            "icd",
+            "phone",
+            "card",
+            "ssn",
+            " ",
+            " ",
+            "\n",
+            ", ",
+            "-",
+            "/",
+            ".",
+            "(",
+            "+",
+            "the",
+            "INFO",
+            "7",
+            "42",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let subset: Vec<bool> = (0..inner.dets.len()).map(|d| d % 3 != 0).collect();
+        let mut found = 0;
+        let mut context_only = 0;
+        for round in 0..6000 {
+            let mut t = String::new();
+            for _ in 0..(2 + next(14)) {
+                t.push_str(pieces[next(pieces.len() as u64) as usize]);
+            }
+            let mask = (round % 2 == 1).then_some(subset.as_slice());
+            let got = engine.scan_with(&t, mask, None);
+            let want = engine.scan_with(&t, mask, Some(&unfiltered));
+            let strip = |v: Vec<Indexed>| v.into_iter().map(|i| i.finding).collect::<Vec<_>>();
+            let (got, want) = (strip(got), strip(want));
+            assert_eq!(got, want, "{t:?}");
+            found += got.len();
+            context_only += got
+                .iter()
+                .filter(|f| predefined::CONTEXT_ONLY.contains(&f.detector.as_str()))
+                .count();
+        }
+        assert!(found > 1500, "only {found} findings");
+        assert!(
+            context_only > 100,
+            "only {context_only} context-only findings"
+        );
     }
 
     /// [`SHORT_SPAN`] bounds every predefined finding that does not start

@@ -34,6 +34,7 @@ pub mod profile;
 pub mod redact;
 pub mod stream;
 mod token;
+mod token_pass;
 mod types;
 pub mod validators;
 

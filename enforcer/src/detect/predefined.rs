@@ -15,7 +15,7 @@
 //!   ICD-10 codes, passport numbers, SWIFT codes, AWS secrets) report nothing
 //!   without a context word.
 
-use super::token::Cand;
+use super::token::{Cand, Class};
 use super::types::{Category, Confidence};
 use super::validators as v;
 use Confidence::{High, Low, Medium};
@@ -39,16 +39,67 @@ const fn ctx_only(ctx: Confidence) -> Option<Score> {
     Some(Score { bare: None, ctx })
 }
 
-/// The candidates a token detector can accept: compact length range and
-/// word counts (empty = any). The engine indexes detectors by it, so a
-/// candidate only meets the detectors that could take it; it must be a
-/// superset of what the detector's function accepts (a test checks this).
+/// The candidates a token detector can accept: compact length range, word
+/// counts (empty = any) and the character classes it takes. The engine
+/// indexes detectors by it, so a candidate only meets the detectors that
+/// could take it, usually before it is even built; it must be a superset of
+/// what the detector's function accepts (a test checks this).
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
     /// Smallest and largest compact length (alphanumerics).
     pub len: (usize, usize),
     /// Accepted word counts; empty for any.
     pub words: &'static [usize],
+    /// Accepted character classes.
+    pub chars: Chars,
+    /// Separators the detector may accept between words ([`Class`]
+    /// separator bits; [`Class::SEPS`] for any).
+    pub seps: u16,
+}
+
+/// Which candidate [`Class`]es a token detector can take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chars {
+    /// Any candidate.
+    Any,
+    /// Digits only (national numbers, phones, dates, addresses).
+    Digits,
+    /// Digits only, without a leading `+` (card numbers).
+    DigitsNoPlus,
+    /// Digits only, or a letter first (a passport number).
+    DigitsOrLetterFirst,
+    /// Holds a letter (a DNI's check letter).
+    NotDigits,
+    /// Holds a letter, none lower-case (a Medicare MBI).
+    NotDigitsUpper,
+    /// A letter first (an NRIC's S/T/F/G/M).
+    LetterFirst,
+    /// A letter first, none lower-case (an ICD-10 code).
+    LetterFirstUpper,
+    /// Two letters first (an IBAN's country, a NINO's prefix).
+    Alpha2,
+    /// Two letters first, none lower-case (an Indian PAN).
+    Alpha2Upper,
+}
+
+impl Chars {
+    /// Whether a candidate of class `c` may match.
+    pub fn admits(self, c: Class) -> bool {
+        let digits = !c.has(Class::LETTERS);
+        let upper = !c.has(Class::LOWER);
+        match self {
+            Chars::Any => true,
+            Chars::Digits => digits,
+            Chars::DigitsNoPlus => digits && !c.has(Class::PLUS),
+            Chars::DigitsOrLetterFirst => digits || c.has(Class::LETTER_FIRST),
+            Chars::NotDigits => !digits,
+            Chars::NotDigitsUpper => !digits && upper,
+            Chars::LetterFirst => c.has(Class::LETTER_FIRST),
+            Chars::LetterFirstUpper => c.has(Class::LETTER_FIRST) && upper,
+            Chars::Alpha2 => c.has(Class::ALPHA2),
+            Chars::Alpha2Upper => c.has(Class::ALPHA2) && upper,
+        }
+    }
 }
 
 impl Shape {
@@ -57,39 +108,73 @@ impl Shape {
         (self.len.0..=self.len.1).contains(&len)
             && (self.words.is_empty() || self.words.contains(&words))
     }
+
+    /// Whether a candidate of class `c` may match.
+    pub fn admits_class(&self, c: Class) -> bool {
+        self.chars.admits(c) && c.0 & Class::SEPS & !self.seps == 0
+    }
 }
 
 /// The shape of each token detector's candidates.
 fn token_shape(id: &str) -> Shape {
     const ONE: &[usize] = &[1];
     const ONE_THREE: &[usize] = &[1, 3];
-    let (len, words): ((usize, usize), &'static [usize]) = match id {
-        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6]),
-        "iban" => ((15, 34), &[]),
-        "us_bank_account" => ((8, 17), &[]),
-        "us_ssn" | "us_itin" | "ca_sin" | "nl_bsn" => ((9, 9), ONE_THREE),
-        "uk_nino" => ((9, 9), &[1, 3, 5]),
-        "uk_nhs" => ((10, 10), ONE_THREE),
-        "au_tfn" => ((8, 9), ONE_THREE),
-        "in_aadhaar" => ((12, 12), ONE_THREE),
-        "fr_nir" => ((15, 15), &[1, 2, 7]),
-        "es_dni" => ((9, 9), &[1, 2]),
-        "br_cpf" => ((11, 11), &[1, 4]),
-        "za_id" => ((13, 13), ONE_THREE),
-        "us_mbi" => ((11, 11), ONE_THREE),
-        "phone_number" => ((8, 15), &[]),
-        "date_of_birth" => ((4, 12), &[3]),
-        "ip_address" => ((4, 12), &[4]),
-        "icd10_code" => ((3, 7), &[1, 2]),
-        "aba_routing" | "us_passport" | "sg_nric" | "us_dea" => ((9, 9), ONE),
-        "in_pan" | "us_npi" => ((10, 10), ONE),
-        "it_fiscal_code" => ((16, 16), ONE),
-        "pl_pesel" => ((11, 11), ONE),
+    use Chars::*;
+    const ANY: u16 = Class::SEPS;
+    const SPACE: u16 = Class::SEP_SPACE;
+    const DASH: u16 = Class::SEP_DASH;
+    const DOT: u16 = Class::SEP_DOT;
+    const SLASH: u16 = Class::SEP_SLASH;
+    let (len, words, chars, seps): ((usize, usize), &'static [usize], Chars, u16) = match id {
+        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6], DigitsNoPlus, SPACE | DASH),
+        "iban" => ((15, 34), &[], Alpha2, SPACE),
+        "us_bank_account" => ((8, 17), &[], Digits, DASH),
+        "us_ssn" | "us_itin" | "ca_sin" => ((9, 9), ONE_THREE, Digits, SPACE | DASH),
+        "nl_bsn" => ((9, 9), ONE_THREE, Digits, SPACE | DOT),
+        "uk_nino" => ((9, 9), &[1, 3, 5], Alpha2, SPACE),
+        "uk_nhs" => ((10, 10), ONE_THREE, Digits, SPACE | DASH),
+        "au_tfn" => ((8, 9), ONE_THREE, Digits, SPACE | DASH),
+        "in_aadhaar" => ((12, 12), ONE_THREE, Digits, SPACE | DASH),
+        "fr_nir" => ((15, 15), &[1, 2, 7], Any, SPACE | DASH | DOT),
+        "es_dni" => ((9, 9), &[1, 2], NotDigits, SPACE | DASH),
+        "br_cpf" => ((11, 11), &[1, 4], Digits, DOT | DASH),
+        "za_id" => ((13, 13), ONE_THREE, Digits, SPACE),
+        "us_mbi" => ((11, 11), ONE_THREE, NotDigitsUpper, DASH),
+        "phone_number" => ((8, 15), &[], Digits, ANY),
+        "date_of_birth" => ((4, 12), &[3], Digits, DASH | DOT | SLASH),
+        "ip_address" => ((4, 12), &[4], Digits, DOT),
+        "icd10_code" => ((3, 7), &[1, 2], LetterFirstUpper, DOT),
+        "aba_routing" => ((9, 9), ONE, Digits, ANY),
+        "us_passport" => ((9, 9), ONE, DigitsOrLetterFirst, ANY),
+        "sg_nric" => ((9, 9), ONE, LetterFirst, ANY),
+        "us_dea" => ((9, 9), ONE, Alpha2, ANY),
+        "in_pan" => ((10, 10), ONE, Alpha2Upper, ANY),
+        "us_npi" => ((10, 10), ONE, Digits, ANY),
+        "it_fiscal_code" => ((16, 16), ONE, Alpha2, ANY),
+        "pl_pesel" => ((11, 11), ONE, Digits, ANY),
         // Unknown ids take every candidate (correct, just slower).
-        _ => ((0, usize::MAX), &[]),
+        _ => ((0, usize::MAX), &[], Any, ANY),
     };
-    Shape { len, words }
+    Shape {
+        len,
+        words,
+        chars,
+        seps,
+    }
 }
+
+/// Detectors that report nothing without one of their context words near
+/// (every score they give has no bare confidence; a test checks the token
+/// ones). The engine skips them where no such word is near.
+pub const CONTEXT_ONLY: [&str; 7] = [
+    "aba_routing",
+    "us_bank_account",
+    "us_passport",
+    "date_of_birth",
+    "icd10_code",
+    "swift_bic",
+    "aws_secret_access_key",
+];
 
 /// How a predefined detector finds candidates.
 pub enum Kind {
@@ -97,6 +182,10 @@ pub enum Kind {
     Token(fn(&Cand<'_>) -> Option<Score>, Shape),
     /// Found from a literal anchor: the regex runs on a window around each
     /// literal hit (`before`/`after` bytes) and matches must cover the hit.
+    /// With `before` 0 the match starts at the hit; with `left`, it starts
+    /// where the run of `left` bytes ending at the hit starts (at most
+    /// `before` of them back). Either way one anchored search per hit;
+    /// otherwise the regex searches the whole window.
     Anchored {
         /// Literals that every match contains (case-sensitive).
         literals: &'static [&'static str],
@@ -104,6 +193,9 @@ pub enum Kind {
         pattern: &'static str,
         /// Bytes a match may start before the literal.
         before: usize,
+        /// The bytes a match holds before the literal, when every byte
+        /// before the literal up to the match start is one of them.
+        left: Option<fn(u8) -> bool>,
         /// Bytes a match may extend after the literal.
         after: usize,
         /// Validator of the matched text.
@@ -502,6 +594,11 @@ fn icd10_code(c: &Cand<'_>) -> Option<Score> {
     ctx_only(Medium)
 }
 
+/// A byte of an e-mail address's local part (as in the e-mail pattern).
+fn email_local(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
 fn always_high(_: &str) -> Option<Score> {
     s(High, High)
 }
@@ -726,6 +823,7 @@ pub fn all() -> Vec<Predefined> {
             literals,
             pattern,
             before,
+            left: None,
             after,
             check,
         },
@@ -798,6 +896,7 @@ pub fn all() -> Vec<Predefined> {
                 literals: &["-----BEGIN"],
                 pattern: r"-----BEGIN[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----[\r\n]+(?:[A-Za-z\-]+: [^\r\n]*[\r\n]+)*[\r\n]*[A-Za-z0-9+/=]{16,80}",
                 before: 0,
+                left: None,
                 after: 400,
                 check: always_high,
             },
@@ -825,7 +924,7 @@ pub fn all() -> Vec<Predefined> {
             category: Pii,
             validation: "RFC 5322 dot-atom local part, domain with a 2+ letter TLD",
             context: &["email", "e-mail", "mail", "contact"],
-            kind: Anchored { literals: &["@"], pattern: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b", before: 64, after: 255, check: email },
+            kind: Anchored { literals: &["@"], pattern: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b", before: 64, left: Some(email_local), after: 255, check: email },
             reveal: (1, 0),
         },
         t("phone_number", "Phone number (E.164 and national formats)", Pii, "E.164 +CC (8-15 digits) or national groupings; bare digits need context", PHONE_CTX, phone_number, (3, 2)),
@@ -903,17 +1002,23 @@ mod tests {
                     text.push(c as char);
                 }
             }
-            token::for_each_chain(&text, 0, text.len(), |ws| {
+            token::for_each_chain(&text, 0, text.len(), |ws, _| {
                 for i in 0..ws.len() {
                     for j in i..ws.len() {
                         let Some(c) = token::candidate(&text, ws, i, j) else {
                             continue;
                         };
                         for (id, f, shape) in &dets {
-                            if f(&c).is_some() {
+                            if let Some(score) = f(&c) {
                                 accepted += 1;
                                 assert!(
-                                    shape.admits(c.compact.len(), c.groups.len()),
+                                    score.bare.is_none() || !CONTEXT_ONLY.contains(id),
+                                    "{id} needs context but scored {:?} bare",
+                                    c.raw
+                                );
+                                assert!(
+                                    shape.admits(c.compact.len(), c.groups.len())
+                                        && shape.admits_class(Class::of(&c)),
                                     "{id} accepted {:?} outside its shape {shape:?}",
                                     c.raw
                                 );

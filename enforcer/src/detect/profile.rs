@@ -51,6 +51,8 @@ pub struct Profile {
     pub min_confidence: Confidence,
     /// Count threshold.
     pub min_matches: usize,
+    /// Whether each engine detector index is in `detectors`.
+    member: Vec<bool>,
     allow_exact: HashSet<String>,
     allow_re: Vec<Regex>,
     allow_entries: usize,
@@ -110,9 +112,14 @@ impl Profile {
                 allow_exact.insert(key);
             }
         }
+        let mut member = vec![false; detectors.iter().max().map_or(0, |&d| d + 1)];
+        for &d in &detectors {
+            member[d] = true;
+        }
         Ok(Profile {
             id: spec.id.clone(),
             description: spec.description.clone(),
+            member,
             detectors,
             min_confidence: spec.min_confidence,
             min_matches: spec.min_matches,
@@ -135,7 +142,9 @@ impl Profile {
 
     /// Whether a finding of detector `det` with `confidence` and `value` counts for this profile.
     pub fn counts(&self, det: usize, confidence: Confidence, value: &str) -> bool {
-        confidence >= self.min_confidence && self.detectors.contains(&det) && !self.allows(value)
+        confidence >= self.min_confidence
+            && self.member.get(det).copied().unwrap_or(false)
+            && !self.allows(value)
     }
 }
 

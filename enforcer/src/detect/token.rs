@@ -85,20 +85,59 @@ pub fn next_digit(bytes: &[u8], from: usize, to: usize) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// Byte flags of a word's characters (see [`byte_flags`]).
+pub const WORD_CHAR: u8 = 1;
+/// The word holds an ASCII digit.
+pub const WORD_DIGIT: u8 = 2;
+/// The word holds an ASCII letter.
+pub const WORD_LETTER: u8 = 4;
+/// The word holds a lower-case ASCII letter.
+pub const WORD_LOWER: u8 = 8;
+
+/// For every byte: [`WORD_CHAR`] for alphanumerics, with [`WORD_DIGIT`],
+/// [`WORD_LETTER`] and [`WORD_LOWER`] as they apply. A word's flags are the
+/// OR of its bytes', gathered while it is scanned.
+static BYTE_FLAGS: [u8; 256] = byte_flags();
+
+const fn byte_flags() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_digit() {
+            WORD_CHAR | WORD_DIGIT
+        } else if c.is_ascii_lowercase() {
+            WORD_CHAR | WORD_LETTER | WORD_LOWER
+        } else if c.is_ascii_uppercase() {
+            WORD_CHAR | WORD_LETTER
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+}
+
 fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
+    BYTE_FLAGS[usize::from(b)] & WORD_CHAR != 0
 }
 
 fn is_sep(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
 }
 
-/// A word: [start, end) of alphanumerics.
+/// A word: [start, end) of alphanumerics, and the OR of its bytes' flags.
 #[derive(Clone, Copy, Debug)]
 struct Word {
     start: usize,
     end: usize,
-    digit: bool,
+    flags: u8,
+}
+
+impl Word {
+    fn digit(&self) -> bool {
+        self.flags & WORD_DIGIT != 0
+    }
 }
 
 /// Whether a word without digits may sit in a chain: short and upper-case
@@ -112,12 +151,16 @@ fn joinable_alpha(text: &[u8], w: &Word) -> bool {
 
 fn word_at(text: &[u8], start: usize) -> Word {
     let mut end = start;
-    let mut digit = false;
-    while end < text.len() && is_word(text[end]) {
-        digit |= text[end].is_ascii_digit();
+    let mut flags = 0;
+    while end < text.len() {
+        let f = BYTE_FLAGS[usize::from(text[end])];
+        if f & WORD_CHAR == 0 {
+            break;
+        }
+        flags |= f;
         end += 1;
     }
-    Word { start, end, digit }
+    Word { start, end, flags }
 }
 
 /// Finds the next word to the right of `end` across a separator run of 1-3 bytes.
@@ -150,14 +193,21 @@ fn prev_word(text: &[u8], start: usize) -> Option<Word> {
 }
 
 /// Calls `f` with every chain of words in `text[from..to]`, in order.
-/// Chains are returned as word lists; the caller builds candidates.
-pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(usize, usize)])) {
+/// Chains are given as word spans and each word's flags ([`WORD_DIGIT`],
+/// [`WORD_LETTER`], [`WORD_LOWER`]); the caller builds candidates.
+pub fn for_each_chain(
+    text: &str,
+    from: usize,
+    to: usize,
+    mut f: impl FnMut(&[(usize, usize)], &[u8]),
+) {
     let bytes = text.as_bytes();
     let to = to.min(bytes.len());
     let mut i = from;
     let mut lead: Vec<Word> = Vec::with_capacity(MAX_WORDS);
     let mut chain: Vec<Word> = Vec::with_capacity(16);
     let mut spans: Vec<(usize, usize)> = Vec::with_capacity(16);
+    let mut flags: Vec<u8> = Vec::with_capacity(16);
     while i < to {
         // Skip to the next digit.
         match next_digit(bytes, i, to) {
@@ -174,7 +224,7 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
         lead.clear();
         while lead.len() < MAX_WORDS {
             match prev_word(bytes, left.start) {
-                Some(w) if w.start >= from && (w.digit || joinable_alpha(bytes, &w)) => {
+                Some(w) if w.start >= from && (w.digit() || joinable_alpha(bytes, &w)) => {
                     lead.push(w);
                     left = w;
                 }
@@ -188,7 +238,7 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
         let mut right = first;
         let mut alpha_run = 0;
         while let Some(w) = next_word(bytes, right.end) {
-            if w.digit {
+            if w.digit() {
                 alpha_run = 0;
             } else if joinable_alpha(bytes, &w) && alpha_run == 0 {
                 alpha_run += 1;
@@ -204,7 +254,9 @@ pub fn for_each_chain(text: &str, from: usize, to: usize, mut f: impl FnMut(&[(u
         // Trailing alphabetic words are kept (NINO suffix letter).
         spans.clear();
         spans.extend(chain.iter().map(|w| (w.start, w.end)));
-        f(&spans);
+        flags.clear();
+        flags.extend(chain.iter().map(|w| w.flags));
+        f(&spans, &flags);
         i = right.end.max(i + 1);
     }
 }
@@ -236,6 +288,164 @@ pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> boo
         && same_sep(inner(j))
         && (long(r) || r + 1 == words.len() || inner(r) == inner(j));
     left || right
+}
+
+/// What kind of characters and separators a candidate holds, as bits. The
+/// engine knows a candidate's class from its chain before building it, and
+/// each token detector's [`Shape`](super::predefined::Shape) says which
+/// classes it can take, so most candidates of dense data meet no detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Class(pub u16);
+
+impl Class {
+    /// Some alphanumeric character is a letter (else: digits only).
+    pub const LETTERS: u16 = 1;
+    /// The span starts with `+` (E.164).
+    pub const PLUS: u16 = 2;
+    /// The first alphanumeric character is a letter.
+    pub const LETTER_FIRST: u16 = 4;
+    /// The first two alphanumeric characters are letters.
+    pub const ALPHA2: u16 = 8;
+    /// Some letter is lower-case.
+    pub const LOWER: u16 = 16;
+    /// Some separator is exactly ` `.
+    pub const SEP_SPACE: u16 = 32;
+    /// Some separator is exactly `-`.
+    pub const SEP_DASH: u16 = 64;
+    /// Some separator is exactly `.`.
+    pub const SEP_DOT: u16 = 128;
+    /// Some separator is exactly `/`.
+    pub const SEP_SLASH: u16 = 256;
+    /// Some separator is anything else (`  `, `) `, `(`...).
+    pub const SEP_OTHER: u16 = 512;
+    /// Every separator bit.
+    pub const SEPS: u16 = 32 | 64 | 128 | 256 | 512;
+    /// Number of distinct classes.
+    pub const COUNT: usize = 1024;
+
+    /// Whether `bit` is set.
+    pub fn has(self, bit: u16) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// The bit of one separator run.
+    fn sep(sep: &[u8]) -> u16 {
+        match sep {
+            b" " => Class::SEP_SPACE,
+            b"-" => Class::SEP_DASH,
+            b"." => Class::SEP_DOT,
+            b"/" => Class::SEP_SLASH,
+            _ => Class::SEP_OTHER,
+        }
+    }
+
+    /// The class of a built candidate (the reference for [`ChainFacts`]).
+    #[cfg(test)]
+    pub fn of(c: &Cand<'_>) -> Class {
+        let b = c.compact.as_bytes();
+        let letter = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphabetic);
+        let mut bits = 0;
+        if !c.digits_only {
+            bits |= Class::LETTERS;
+        }
+        if c.plus {
+            bits |= Class::PLUS;
+        }
+        if letter(0) {
+            bits |= Class::LETTER_FIRST;
+        }
+        if letter(0) && letter(1) {
+            bits |= Class::ALPHA2;
+        }
+        if c.raw.bytes().any(|x| x.is_ascii_lowercase()) {
+            bits |= Class::LOWER;
+        }
+        for sep in &c.seps {
+            bits |= Class::sep(sep.as_bytes());
+        }
+        Class(bits)
+    }
+}
+
+/// Facts about the words of one chain, from which the [`Class`] of a
+/// candidate `words[i..=j]` follows word by word as `j` grows
+/// ([`ChainFacts::first`], then [`ChainFacts::extend`]).
+#[derive(Debug, Default)]
+pub struct ChainFacts {
+    /// Per word: [`Class::LETTERS`] and [`Class::LOWER`] as they apply,
+    /// plus the separator bit of the run before it (none for the first).
+    bits: Vec<u16>,
+    /// Per word: whether it holds a digit.
+    digit: Vec<bool>,
+}
+
+impl ChainFacts {
+    /// Computes the facts of `words` (a chain of `text`, each word's flags in `flags`).
+    pub fn reset(&mut self, text: &str, words: &[(usize, usize)], flags: &[u8]) {
+        let bytes = text.as_bytes();
+        self.bits.clear();
+        self.digit.clear();
+        for (k, (&(s, _), &f)) in words.iter().zip(flags).enumerate() {
+            let mut bits = 0;
+            if f & WORD_LETTER != 0 {
+                bits |= Class::LETTERS;
+            }
+            if f & WORD_LOWER != 0 {
+                bits |= Class::LOWER;
+            }
+            if k > 0 {
+                bits |= Class::sep(&bytes[words[k - 1].1..s]);
+            }
+            self.bits.push(bits);
+            self.digit.push(f & WORD_DIGIT != 0);
+        }
+    }
+
+    /// The class of the one-word candidate `words[i]` starting at `start`
+    /// ([`cand_start`]), and whether it holds a digit.
+    pub fn first(
+        &self,
+        text: &str,
+        words: &[(usize, usize)],
+        i: usize,
+        start: usize,
+    ) -> (Class, bool) {
+        let bytes = text.as_bytes();
+        let (s, e) = words[i];
+        let mut bits = self.bits[i] & !Class::SEPS;
+        if start < s && bytes[s - 1] == b'+' {
+            bits |= Class::PLUS;
+        }
+        if bytes[s].is_ascii_alphabetic() {
+            bits |= Class::LETTER_FIRST;
+            if e - s >= 2 && bytes[s + 1].is_ascii_alphabetic() {
+                bits |= Class::ALPHA2;
+            }
+        }
+        (Class(bits), self.digit[i])
+    }
+
+    /// The class of `words[i..=j]` from that of `words[i..j]` (`c`), and
+    /// whether it holds a digit (from `digit`, that of `words[i..j]`).
+    pub fn extend(
+        &self,
+        (c, digit): (Class, bool),
+        text: &str,
+        words: &[(usize, usize)],
+        i: usize,
+        j: usize,
+    ) -> (Class, bool) {
+        let mut bits = c.0 | self.bits[j];
+        // A one-letter first word: the second letter is this word's first.
+        if j == i + 1
+            && words[i].1 - words[i].0 == 1
+            && c.has(Class::LETTER_FIRST)
+            && text.as_bytes()[words[j].0].is_ascii_alphabetic()
+        {
+            bits |= Class::ALPHA2;
+        }
+        (Class(bits), digit || self.digit[j])
+    }
 }
 
 /// Where the candidate `words[i..=j]` starts: a `+` (E.164) or `(` right
@@ -315,7 +525,7 @@ mod tests {
 
     fn chains(text: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_chain(text, 0, text.len(), |w| {
+        for_each_chain(text, 0, text.len(), |w, _| {
             out.push(text[w[0].0..w[w.len() - 1].1].to_string());
         });
         out
@@ -370,7 +580,7 @@ mod tests {
 
     fn embedded_in(text: &str, piece: &str) -> bool {
         let mut out = None;
-        for_each_chain(text, 0, text.len(), |w| {
+        for_each_chain(text, 0, text.len(), |w, _| {
             for i in 0..w.len() {
                 for j in i..w.len() {
                     if &text[w[i].0..w[j].1] == piece {
@@ -404,11 +614,51 @@ mod tests {
         assert!(!embedded_in("ssn 123-45-6789 1990", "123-45-6789"));
     }
 
+    /// The class read off a chain is the class of the built candidate.
+    #[test]
+    fn chain_facts_give_each_candidates_class() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let alphabet = b"0123456789aZbY+(- ./)x";
+        let mut facts = ChainFacts::default();
+        let mut seen = 0;
+        for _ in 0..20_000 {
+            let len = 1 + next(30) as usize;
+            let text: String = (0..len)
+                .map(|_| alphabet[next(alphabet.len() as u64) as usize] as char)
+                .collect();
+            for_each_chain(&text, 0, text.len(), |w, flags| {
+                facts.reset(&text, w, flags);
+                for i in 0..w.len() {
+                    let mut class = facts.first(&text, w, i, cand_start(&text, w, i));
+                    for j in i..w.len() {
+                        if j > i {
+                            class = facts.extend(class, &text, w, i, j);
+                        }
+                        let Some(c) = candidate(&text, w, i, j) else {
+                            continue;
+                        };
+                        seen += 1;
+                        assert_eq!(class.0, Class::of(&c), "{:?} in {text:?}", c.raw);
+                        let digit = c.compact.bytes().any(|b| b.is_ascii_digit());
+                        assert_eq!(class.1, digit, "{:?}", c.raw);
+                    }
+                }
+            });
+        }
+        assert!(seen > 10_000, "{seen} candidates");
+    }
+
     #[test]
     fn candidate_includes_plus() {
         let t = "call +44 20 7946 0958";
         let mut got = None;
-        for_each_chain(t, 0, t.len(), |w| {
+        for_each_chain(t, 0, t.len(), |w, _| {
             got = candidate(t, w, 0, w.len() - 1).map(|c| (c.raw.to_string(), c.plus))
         });
         assert_eq!(got, Some(("+44 20 7946 0958".to_string(), true)));

@@ -1,0 +1,290 @@
+//! The token pass of a scan: number-like candidates, checked only by the
+//! detectors that could take them.
+//!
+//! [`token::for_each_chain`] finds chains of grouped words around digits;
+//! every contiguous sub-range of a chain (bounded in words and length) is a
+//! candidate. Dense data (CSV exports, logs, numeric tables) has a chain
+//! every 15 bytes or so, and nearly none of their candidates is sensitive, so
+//! the pass is built to reject candidates before building them:
+//!
+//! - a [`TokenTable`] holds, for every (compact length, word count) slot and
+//!   for every character [`Class`], the set of token detectors whose
+//!   [`Shape`] admits it, as a bit set; a candidate's class follows from its
+//!   chain's [`ChainFacts`] in constant time, so its detector set is two
+//!   table lookups and an AND;
+//! - detectors that need a context word to report anything
+//!   ([`CONTEXT_ONLY`](super::predefined::CONTEXT_ONLY)) are dropped for a whole chain when none
+//!   of their words is near it (asked at most once per chain and detector,
+//!   and only when some candidate could go to them);
+//! - only candidates left with a detector are built ([`Cand::fill`]), longest
+//!   first, and a candidate a detector accepts claims its span, as before.
+//!
+//! Findings are exactly those of checking every candidate with every
+//! detector: each rejection above is one the detector's own function would
+//! make. Tests check the shapes and classes against the functions
+//! (`predefined`), the classes read off chains against built candidates
+//! (`token`), and whole scans against an unfiltered table (`engine`).
+
+use super::context::ContextScan;
+use super::predefined::{Score, Shape};
+use super::token::{self, Cand, ChainFacts, Class};
+use super::types::Confidence;
+
+/// A token detector's check: shape and checksum of one candidate.
+pub(super) type TokenCheck = fn(&Cand<'_>) -> Option<Score>;
+
+/// A finding before mapping: detector index and normalised span.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Raw {
+    pub det: usize,
+    pub start: usize,
+    pub end: usize,
+    pub confidence: Confidence,
+    /// Whether a context word (or the detector's keyword) raised the confidence.
+    pub ctx: bool,
+}
+
+/// The token detectors of an engine, indexed by what they can take.
+#[derive(Debug)]
+pub(super) struct TokenTable {
+    /// Bit `k` of every set below stands for `checks[k]`: (engine
+    /// detector index, check).
+    checks: Vec<(usize, TokenCheck)>,
+    /// Detectors admitting each (compact length, word count) [`slot`].
+    by_slot: Vec<u64>,
+    /// Detectors admitting each [`Class`].
+    by_class: Vec<u64>,
+    /// Detectors admitting some (length, word count) slot reachable from
+    /// each slot by adding words (neither can shrink).
+    slot_reach: Vec<u64>,
+    /// Detectors admitting some class reachable from each class by adding
+    /// words: letters, lower case and separators can only appear; the
+    /// `+` and the first letter are fixed; a second letter may appear.
+    class_reach: Vec<u64>,
+    /// Detectors that report nothing without a context word near.
+    ctx_only: u64,
+}
+
+/// Index of a candidate's (compact length, word count) in a slot table.
+fn slot(len: usize, words: usize) -> usize {
+    len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)
+}
+
+/// Iterates the set bits of `m`, lowest first.
+fn bits(mut m: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (m != 0).then(|| {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            k
+        })
+    })
+}
+
+impl TokenTable {
+    /// Indexes `dets`: (engine detector index, check, shape, whether it
+    /// needs context), in engine order. At most 64 (the predefined set has 25).
+    pub(super) fn new(dets: &[(usize, TokenCheck, Shape, bool)]) -> TokenTable {
+        assert!(dets.len() <= 64, "{} token detectors", dets.len());
+        let mut by_slot = vec![0u64; (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
+        let mut by_class = vec![0u64; Class::COUNT];
+        let mut ctx_only = 0;
+        for (k, (_, _, shape, needs_context)) in dets.iter().enumerate() {
+            for len in 0..=token::MAX_COMPACT {
+                for words in 0..=token::MAX_WORDS {
+                    if shape.admits(len, words) {
+                        by_slot[slot(len, words)] |= 1 << k;
+                    }
+                }
+            }
+            for (c, set) in by_class.iter_mut().enumerate() {
+                if shape.admits_class(Class(c as u16)) {
+                    *set |= 1 << k;
+                }
+            }
+            if *needs_context {
+                ctx_only |= 1 << k;
+            }
+        }
+        let mut slot_reach = by_slot.clone();
+        for len in (0..=token::MAX_COMPACT).rev() {
+            for words in (0..=token::MAX_WORDS).rev() {
+                let mut m = by_slot[slot(len, words)];
+                if len < token::MAX_COMPACT {
+                    m |= slot_reach[slot(len + 1, words)];
+                }
+                if words < token::MAX_WORDS {
+                    m |= slot_reach[slot(len, words + 1)];
+                }
+                slot_reach[slot(len, words)] = m;
+            }
+        }
+        let fixed = usize::from(Class::PLUS | Class::LETTER_FIRST);
+        let class_reach = (0..Class::COUNT)
+            .map(|c| {
+                (0..Class::COUNT)
+                    .filter(|&d| d & c == c && d & fixed == c & fixed)
+                    .fold(0, |m, d| m | by_class[d])
+            })
+            .collect();
+        TokenTable {
+            checks: dets.iter().map(|&(d, f, _, _)| (d, f)).collect(),
+            by_slot,
+            by_class,
+            slot_reach,
+            class_reach,
+            ctx_only,
+        }
+    }
+
+    /// The same detectors without any filter: every candidate meets every
+    /// detector (the reference the filtered table is tested against).
+    #[cfg(test)]
+    pub(super) fn unfiltered(&self) -> TokenTable {
+        TokenTable {
+            checks: self.checks.clone(),
+            by_slot: vec![u64::MAX; self.by_slot.len()],
+            by_class: vec![u64::MAX; Class::COUNT],
+            slot_reach: vec![u64::MAX; self.slot_reach.len()],
+            class_reach: vec![u64::MAX; Class::COUNT],
+            ctx_only: 0,
+        }
+    }
+
+    /// The bit set of the token detectors `on` selects.
+    pub(super) fn selected(&self, on: impl Fn(usize) -> bool) -> u64 {
+        self.checks
+            .iter()
+            .enumerate()
+            .filter(|(_, (d, _))| on(*d))
+            .fold(0, |m, (k, _)| m | 1 << k)
+    }
+
+    /// Runs the token pass over `t` with the detectors in `selected`,
+    /// pushing findings to `raws`. `resolve` turns a detector's score at a
+    /// span into a confidence (or nothing, when it needs context that is
+    /// not there); `context` and `window` answer whether a detector's
+    /// context word is near a span.
+    pub(super) fn run(
+        &self,
+        t: &str,
+        selected: u64,
+        context: &ContextScan<'_>,
+        window: usize,
+        resolve: &impl Fn(usize, Score, usize, usize) -> Option<(Confidence, bool)>,
+        raws: &mut Vec<Raw>,
+    ) {
+        if selected == 0 {
+            return;
+        }
+        // Candidates of a chain that some detector may take: (compact
+        // length, span length, start, first word, last word, detectors).
+        let mut order: Vec<(usize, usize, usize, usize, usize, u64)> = Vec::new();
+        let mut claimed: Vec<(usize, usize)> = Vec::new();
+        let mut c = Cand::empty(t);
+        let mut facts = ChainFacts::default();
+        token::for_each_chain(t, 0, t.len(), |words, flags| {
+            order.clear();
+            claimed.clear();
+            facts.reset(t, words, flags);
+            // Context-only detectors are asked about once per chain: is one
+            // of their words near any candidate of it? (A superset of
+            // `near` for each candidate: see `chain_context`.)
+            let (mut ctx_known, mut ctx_live) = (0u64, 0u64);
+            for i in 0..words.len() {
+                let start = token::cand_start(t, words, i);
+                let mut compact = 0;
+                let mut class = facts.first(t, words, i, start);
+                for j in i..words.len().min(i + token::MAX_WORDS) {
+                    compact += words[j].1 - words[j].0;
+                    if compact > token::MAX_COMPACT {
+                        break;
+                    }
+                    if j > i {
+                        class = facts.extend(class, t, words, i, j);
+                    }
+                    let at = slot(compact, j - i + 1);
+                    if self.slot_reach[at] & self.class_reach[usize::from(class.0 .0)] & selected
+                        == 0
+                    {
+                        // No longer candidate from word i can meet a detector.
+                        break;
+                    }
+                    let mut m = self.by_slot[at] & selected;
+                    if m == 0 || !class.1 {
+                        continue;
+                    }
+                    m &= self.by_class[usize::from(class.0 .0)];
+                    let unknown = m & self.ctx_only & !ctx_known;
+                    if unknown != 0 {
+                        for k in bits(unknown) {
+                            if chain_context(context, self.checks[k].0, t, words, window) {
+                                ctx_live |= 1 << k;
+                            }
+                        }
+                        ctx_known |= unknown;
+                    }
+                    m &= !self.ctx_only | ctx_live;
+                    if m != 0 {
+                        order.push((compact, words[j].1 - start, start, i, j, m));
+                    }
+                }
+            }
+            order.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
+            for &(_, len, start, i, j, m) in &order {
+                let end = start + len;
+                if claimed
+                    .iter()
+                    .any(|&(s, e)| s < end && start < e && (s, e) != (start, end))
+                {
+                    continue;
+                }
+                if !c.fill(t, words, i, j) {
+                    continue;
+                }
+                let mut hit = false;
+                // Whether it is a piece of a longer number: only asked
+                // once a detector accepts it (most candidates fail).
+                let mut embedded: Option<bool> = None;
+                for k in bits(m) {
+                    let (d, f) = self.checks[k];
+                    let Some(score) = f(&c) else { continue };
+                    let Some((conf, ctx)) = resolve(d, score, c.start, c.end) else {
+                        continue;
+                    };
+                    let piece = *embedded.get_or_insert_with(|| token::embedded(t, words, i, j));
+                    raws.push(Raw {
+                        det: d,
+                        start: c.start,
+                        end: c.end,
+                        confidence: if piece { Confidence::Low } else { conf },
+                        ctx,
+                    });
+                    hit = true;
+                }
+                if hit && embedded == Some(false) {
+                    claimed.push((c.start, c.end));
+                }
+            }
+        });
+    }
+}
+
+/// Whether a context word of `det` may be near some candidate of the chain
+/// `words`: every occurrence `near` accepts for a candidate `[s, e)` inside
+/// the chain starts at or after `chain start - window` and ends by
+/// `chain end + window`, and `near` at the point `x = chain start - window`
+/// with a window reaching `chain end + window` accepts every such
+/// occurrence (it may accept more: this only has to be a superset).
+fn chain_context(
+    context: &ContextScan<'_>,
+    det: usize,
+    t: &str,
+    words: &[(usize, usize)],
+    window: usize,
+) -> bool {
+    let start = token::cand_start(t, words, 0);
+    let end = words[words.len() - 1].1;
+    let x = start.saturating_sub(window);
+    context.near(det, x, x, end + window - x)
+}
