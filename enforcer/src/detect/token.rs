@@ -142,11 +142,8 @@ impl Word {
 
 /// Whether a word without digits may sit in a chain: short and upper-case
 /// (`GB82 WEST`, `AB 12 34 56 C`).
-fn joinable_alpha(text: &[u8], w: &Word) -> bool {
-    w.end - w.start <= 4
-        && text[w.start..w.end]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+fn joinable_alpha(w: &Word) -> bool {
+    w.end - w.start <= 4 && w.flags & WORD_LOWER == 0
 }
 
 fn word_at(text: &[u8], start: usize) -> Word {
@@ -186,10 +183,20 @@ fn prev_word(text: &[u8], start: usize) -> Option<Word> {
     }
     let end = i;
     let mut s = end;
-    while s > 0 && is_word(text[s - 1]) {
+    let mut flags = 0;
+    while s > 0 {
+        let f = BYTE_FLAGS[usize::from(text[s - 1])];
+        if f & WORD_CHAR == 0 {
+            break;
+        }
+        flags |= f;
         s -= 1;
     }
-    Some(word_at(text, s))
+    Some(Word {
+        start: s,
+        end,
+        flags,
+    })
 }
 
 /// Calls `f` with every chain of words in `text[from..to]`, in order.
@@ -224,7 +231,7 @@ pub fn for_each_chain(
         lead.clear();
         while lead.len() < MAX_WORDS {
             match prev_word(bytes, left.start) {
-                Some(w) if w.start >= from && (w.digit() || joinable_alpha(bytes, &w)) => {
+                Some(w) if w.start >= from && (w.digit() || joinable_alpha(&w)) => {
                     lead.push(w);
                     left = w;
                 }
@@ -240,7 +247,7 @@ pub fn for_each_chain(
         while let Some(w) = next_word(bytes, right.end) {
             if w.digit() {
                 alpha_run = 0;
-            } else if joinable_alpha(bytes, &w) && alpha_run == 0 {
+            } else if joinable_alpha(&w) && alpha_run == 0 {
                 alpha_run += 1;
             } else {
                 break;
