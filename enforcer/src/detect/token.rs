@@ -374,6 +374,36 @@ impl Class {
     }
 }
 
+/// The class of the one word `text[s..e]` as a candidate starting at
+/// `start` ([`cand_start`]); `bits` holds its [`Class::LETTERS`] and
+/// [`Class::LOWER`] (other bits are ignored).
+pub fn word_class(text: &str, s: usize, e: usize, start: usize, bits: u16) -> Class {
+    let bytes = text.as_bytes();
+    let mut bits = bits & (Class::LETTERS | Class::LOWER);
+    if start < s && bytes[s - 1] == b'+' {
+        bits |= Class::PLUS;
+    }
+    if bytes[s].is_ascii_alphabetic() {
+        bits |= Class::LETTER_FIRST;
+        if e - s >= 2 && bytes[s + 1].is_ascii_alphabetic() {
+            bits |= Class::ALPHA2;
+        }
+    }
+    Class(bits)
+}
+
+/// The [`Class`] bits a word's flags ([`WORD_LETTER`], [`WORD_LOWER`]) give.
+pub fn flag_bits(flags: u8) -> u16 {
+    let mut bits = 0;
+    if flags & WORD_LETTER != 0 {
+        bits |= Class::LETTERS;
+    }
+    if flags & WORD_LOWER != 0 {
+        bits |= Class::LOWER;
+    }
+    bits
+}
+
 /// Facts about the words of one chain, from which the [`Class`] of a
 /// candidate `words[i..=j]` follows word by word as `j` grows
 /// ([`ChainFacts::first`], then [`ChainFacts::extend`]).
@@ -393,13 +423,7 @@ impl ChainFacts {
         self.bits.clear();
         self.digit.clear();
         for (k, (&(s, _), &f)) in words.iter().zip(flags).enumerate() {
-            let mut bits = 0;
-            if f & WORD_LETTER != 0 {
-                bits |= Class::LETTERS;
-            }
-            if f & WORD_LOWER != 0 {
-                bits |= Class::LOWER;
-            }
+            let mut bits = flag_bits(f);
             if k > 0 {
                 bits |= Class::sep(&bytes[words[k - 1].1..s]);
             }
@@ -417,19 +441,8 @@ impl ChainFacts {
         i: usize,
         start: usize,
     ) -> (Class, bool) {
-        let bytes = text.as_bytes();
         let (s, e) = words[i];
-        let mut bits = self.bits[i] & !Class::SEPS;
-        if start < s && bytes[s - 1] == b'+' {
-            bits |= Class::PLUS;
-        }
-        if bytes[s].is_ascii_alphabetic() {
-            bits |= Class::LETTER_FIRST;
-            if e - s >= 2 && bytes[s + 1].is_ascii_alphabetic() {
-                bits |= Class::ALPHA2;
-            }
-        }
-        (Class(bits), self.digit[i])
+        (word_class(text, s, e, start, self.bits[i]), self.digit[i])
     }
 
     /// The class of `words[i..=j]` from that of `words[i..j]` (`c`), and

@@ -184,6 +184,19 @@ impl TokenTable {
         let mut c = Cand::empty(t);
         let mut facts = ChainFacts::default();
         token::for_each_chain(t, 0, t.len(), |words, flags| {
+            if let ([(s, e)], [f]) = (words, flags) {
+                // A lone word (most chains of dense data): one lookup.
+                let len = e - s;
+                if f & token::WORD_DIGIT == 0 || len > token::MAX_COMPACT {
+                    return;
+                }
+                let start = token::cand_start(t, words, 0);
+                let class = token::word_class(t, *s, *e, start, token::flag_bits(*f));
+                if self.by_slot[slot(len, 1)] & self.by_class[usize::from(class.0)] & selected == 0
+                {
+                    return;
+                }
+            }
             order.clear();
             claimed.clear();
             facts.reset(t, words, flags);
