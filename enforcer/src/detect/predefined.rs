@@ -48,6 +48,9 @@ const fn ctx_only(ctx: Confidence) -> Option<Score> {
 pub struct Shape {
     /// Smallest and largest compact length (alphanumerics).
     pub len: (usize, usize),
+    /// The same for a candidate that starts with `+` (E.164 phone numbers
+    /// are 8-15 digits, national ones 10-12).
+    pub plus_len: (usize, usize),
     /// Accepted word counts; empty for any.
     pub words: &'static [usize],
     /// Accepted character classes.
@@ -103,10 +106,11 @@ impl Chars {
 }
 
 impl Shape {
-    /// Whether a candidate of `len` alphanumerics in `words` words may match.
-    pub fn admits(&self, len: usize, words: usize) -> bool {
-        (self.len.0..=self.len.1).contains(&len)
-            && (self.words.is_empty() || self.words.contains(&words))
+    /// Whether a candidate of `len` alphanumerics in `words` words, with
+    /// a leading `+` or not, may match.
+    pub fn admits(&self, len: usize, words: usize, plus: bool) -> bool {
+        let range = if plus { self.plus_len } else { self.len };
+        (range.0..=range.1).contains(&len) && (self.words.is_empty() || self.words.contains(&words))
     }
 
     /// Whether a candidate of class `c` may match.
@@ -140,7 +144,7 @@ fn token_shape(id: &str) -> Shape {
         "br_cpf" => ((11, 11), &[1, 4], Digits, DOT | DASH),
         "za_id" => ((13, 13), ONE_THREE, Digits, SPACE),
         "us_mbi" => ((11, 11), ONE_THREE, NotDigitsUpper, DASH),
-        "phone_number" => ((8, 15), &[], Digits, ANY),
+        "phone_number" => ((10, 12), &[], Digits, ANY),
         "date_of_birth" => ((4, 12), &[3], Digits, DASH | DOT | SLASH),
         "ip_address" => ((4, 12), &[4], Digits, DOT),
         "icd10_code" => ((3, 7), &[1, 2], LetterFirstUpper, DOT),
@@ -155,8 +159,10 @@ fn token_shape(id: &str) -> Shape {
         // Unknown ids take every candidate (correct, just slower).
         _ => ((0, usize::MAX), &[], Any, ANY),
     };
+    let plus_len = if id == "phone_number" { (8, 15) } else { len };
     Shape {
         len,
+        plus_len,
         words,
         chars,
         seps,
@@ -1017,7 +1023,7 @@ mod tests {
                                     c.raw
                                 );
                                 assert!(
-                                    shape.admits(c.compact.len(), c.groups.len())
+                                    shape.admits(c.compact.len(), c.groups.len(), c.plus)
                                         && shape.admits_class(Class::of(&c)),
                                     "{id} accepted {:?} outside its shape {shape:?}",
                                     c.raw

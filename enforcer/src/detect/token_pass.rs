@@ -50,28 +50,30 @@ pub(super) struct TokenTable {
     /// Bit `k` of every set below stands for `checks[k]`: (engine
     /// detector index, check).
     checks: Vec<(usize, TokenCheck)>,
-    /// Detectors admitting each (compact length, word count) [`slot`].
-    by_slot: Vec<u64>,
-    /// Detectors admitting each [`Class`].
-    by_class: Vec<u64>,
-    /// Detectors admitting some (length, word count) slot reachable from
-    /// each slot by adding words (neither can shrink).
-    slot_reach: Vec<u64>,
-    /// Detectors admitting some class reachable from each class by adding
-    /// words: letters, lower case and separators can only appear; the
-    /// `+` and the first letter are fixed; a second letter may appear.
-    class_reach: Vec<u64>,
+    /// For each (compact length, word count) [`slot`]: the detectors
+    /// admitting it, and those admitting some slot reachable from it by
+    /// adding words (neither can shrink).
+    slots: Vec<(Set, Set)>,
+    /// For each [`Class`]: the detectors admitting it, and those admitting
+    /// some class reachable from it by adding words (letters, lower case
+    /// and separators can only appear; the `+` and the first letter are
+    /// fixed; a second letter may appear).
+    classes: Vec<(Set, Set)>,
     /// Detectors that report nothing without a context word near.
-    ctx_only: u64,
+    ctx_only: Set,
 }
 
-/// Index of a candidate's (compact length, word count) in a slot table.
-fn slot(len: usize, words: usize) -> usize {
-    len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)
+/// Index of a candidate's (compact length, word count, leading `+`) in a slot table.
+fn slot(len: usize, words: usize, plus: bool) -> usize {
+    (len.min(token::MAX_COMPACT) * (token::MAX_WORDS + 1) + words.min(token::MAX_WORDS)) * 2
+        + usize::from(plus)
 }
+
+/// A set of token detectors: bit `k` for [`TokenTable`]'s `checks[k]`.
+pub(super) type Set = u32;
 
 /// Iterates the set bits of `m`, lowest first.
-fn bits(mut m: u64) -> impl Iterator<Item = usize> {
+fn bits(mut m: Set) -> impl Iterator<Item = usize> {
     std::iter::from_fn(move || {
         (m != 0).then(|| {
             let k = m.trailing_zeros() as usize;
@@ -85,15 +87,17 @@ impl TokenTable {
     /// Indexes `dets`: (engine detector index, check, shape, whether it
     /// needs context), in engine order. At most 64 (the predefined set has 25).
     pub(super) fn new(dets: &[(usize, TokenCheck, Shape, bool)]) -> TokenTable {
-        assert!(dets.len() <= 64, "{} token detectors", dets.len());
-        let mut by_slot = vec![0u64; (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1)];
-        let mut by_class = vec![0u64; Class::COUNT];
+        assert!(dets.len() <= 32, "{} token detectors", dets.len());
+        let mut by_slot: Vec<Set> = vec![0; (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1) * 2];
+        let mut by_class: Vec<Set> = vec![0; Class::COUNT];
         let mut ctx_only = 0;
         for (k, (_, _, shape, needs_context)) in dets.iter().enumerate() {
             for len in 0..=token::MAX_COMPACT {
                 for words in 0..=token::MAX_WORDS {
-                    if shape.admits(len, words) {
-                        by_slot[slot(len, words)] |= 1 << k;
+                    for plus in [false, true] {
+                        if shape.admits(len, words, plus) {
+                            by_slot[slot(len, words, plus)] |= 1 << k;
+                        }
                     }
                 }
             }
@@ -107,32 +111,30 @@ impl TokenTable {
             }
         }
         let mut slot_reach = by_slot.clone();
-        for len in (0..=token::MAX_COMPACT).rev() {
-            for words in (0..=token::MAX_WORDS).rev() {
-                let mut m = by_slot[slot(len, words)];
-                if len < token::MAX_COMPACT {
-                    m |= slot_reach[slot(len + 1, words)];
+        for plus in [false, true] {
+            for len in (0..=token::MAX_COMPACT).rev() {
+                for words in (0..=token::MAX_WORDS).rev() {
+                    let mut m = by_slot[slot(len, words, plus)];
+                    if len < token::MAX_COMPACT {
+                        m |= slot_reach[slot(len + 1, words, plus)];
+                    }
+                    if words < token::MAX_WORDS {
+                        m |= slot_reach[slot(len, words + 1, plus)];
+                    }
+                    slot_reach[slot(len, words, plus)] = m;
                 }
-                if words < token::MAX_WORDS {
-                    m |= slot_reach[slot(len, words + 1)];
-                }
-                slot_reach[slot(len, words)] = m;
             }
         }
         let fixed = usize::from(Class::PLUS | Class::LETTER_FIRST);
-        let class_reach = (0..Class::COUNT)
-            .map(|c| {
-                (0..Class::COUNT)
-                    .filter(|&d| d & c == c && d & fixed == c & fixed)
-                    .fold(0, |m, d| m | by_class[d])
-            })
-            .collect();
+        let class_reach = (0..Class::COUNT).map(|c| {
+            (0..Class::COUNT)
+                .filter(|&d| d & c == c && d & fixed == c & fixed)
+                .fold(0, |m, d| m | by_class[d])
+        });
         TokenTable {
             checks: dets.iter().map(|&(d, f, _, _)| (d, f)).collect(),
-            by_slot,
-            by_class,
-            slot_reach,
-            class_reach,
+            slots: by_slot.into_iter().zip(slot_reach).collect(),
+            classes: by_class.iter().copied().zip(class_reach).collect(),
             ctx_only,
         }
     }
@@ -143,16 +145,14 @@ impl TokenTable {
     pub(super) fn unfiltered(&self) -> TokenTable {
         TokenTable {
             checks: self.checks.clone(),
-            by_slot: vec![u64::MAX; self.by_slot.len()],
-            by_class: vec![u64::MAX; Class::COUNT],
-            slot_reach: vec![u64::MAX; self.slot_reach.len()],
-            class_reach: vec![u64::MAX; Class::COUNT],
+            slots: vec![(Set::MAX, Set::MAX); self.slots.len()],
+            classes: vec![(Set::MAX, Set::MAX); Class::COUNT],
             ctx_only: 0,
         }
     }
 
     /// The bit set of the token detectors `on` selects.
-    pub(super) fn selected(&self, on: impl Fn(usize) -> bool) -> u64 {
+    pub(super) fn selected(&self, on: impl Fn(usize) -> bool) -> Set {
         self.checks
             .iter()
             .enumerate()
@@ -168,7 +168,7 @@ impl TokenTable {
     pub(super) fn run(
         &self,
         t: &str,
-        selected: u64,
+        selected: Set,
         context: &ContextScan<'_>,
         window: usize,
         resolve: &impl Fn(usize, Score, usize, usize) -> Option<(Confidence, bool)>,
@@ -179,7 +179,7 @@ impl TokenTable {
         }
         // Candidates of a chain that some detector may take: (compact
         // length, span length, start, first word, last word, detectors).
-        let mut order: Vec<(usize, usize, usize, usize, usize, u64)> = Vec::new();
+        let mut order: Vec<(usize, usize, usize, usize, usize, Set)> = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();
         let mut c = Cand::empty(t);
         let mut facts = ChainFacts::default();
@@ -192,7 +192,11 @@ impl TokenTable {
                 }
                 let start = token::cand_start(t, words, 0);
                 let class = token::word_class(t, *s, *e, start, token::flag_bits(*f));
-                if self.by_slot[slot(len, 1)] & self.by_class[usize::from(class.0)] & selected == 0
+                let plus = class.has(Class::PLUS);
+                if self.slots[slot(len, 1, plus)].0
+                    & self.classes[usize::from(class.0)].0
+                    & selected
+                    == 0
                 {
                     return;
                 }
@@ -203,7 +207,7 @@ impl TokenTable {
             // Context-only detectors are asked about once per chain: is one
             // of their words near any candidate of it? (A superset of
             // `near` for each candidate: see `chain_context`.)
-            let (mut ctx_known, mut ctx_live) = (0u64, 0u64);
+            let (mut ctx_known, mut ctx_live): (Set, Set) = (0, 0);
             for i in 0..words.len() {
                 let start = token::cand_start(t, words, i);
                 let mut compact = 0;
@@ -216,18 +220,17 @@ impl TokenTable {
                     if j > i {
                         class = facts.extend(class, t, words, i, j);
                     }
-                    let at = slot(compact, j - i + 1);
-                    if self.slot_reach[at] & self.class_reach[usize::from(class.0 .0)] & selected
-                        == 0
-                    {
+                    let plus = class.0.has(Class::PLUS);
+                    let (slot_admit, slot_reach) = self.slots[slot(compact, j - i + 1, plus)];
+                    let (class_admit, class_reach) = self.classes[usize::from(class.0 .0)];
+                    if slot_reach & class_reach & selected == 0 {
                         // No longer candidate from word i can meet a detector.
                         break;
                     }
-                    let mut m = self.by_slot[at] & selected;
+                    let m = slot_admit & class_admit & selected;
                     if m == 0 || !class.1 {
                         continue;
                     }
-                    m &= self.by_class[usize::from(class.0 .0)];
                     let unknown = m & self.ctx_only & !ctx_known;
                     if unknown != 0 {
                         for k in bits(unknown) {
@@ -237,7 +240,7 @@ impl TokenTable {
                         }
                         ctx_known |= unknown;
                     }
-                    m &= !self.ctx_only | ctx_live;
+                    let m = m & (!self.ctx_only | ctx_live);
                     if m != 0 {
                         order.push((compact, words[j].1 - start, start, i, j, m));
                     }
