@@ -86,6 +86,7 @@ enum DetKind {
         re: Regex,
         before: usize,
         left: Option<fn(u8) -> bool>,
+        matcher: Option<predefined::AnchoredMatcher>,
         after: usize,
         check: fn(&str) -> Option<Score>,
     },
@@ -500,6 +501,7 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
             pattern,
             before,
             left,
+            matcher,
             after,
             check,
         } => (
@@ -507,6 +509,7 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
                 re: compile(pattern),
                 before,
                 left,
+                matcher,
                 after,
                 check,
             },
@@ -811,6 +814,7 @@ impl Engine {
                         re,
                         before,
                         left,
+                        matcher,
                         after,
                         check,
                     } => {
@@ -830,26 +834,32 @@ impl Engine {
                             None => (floor_boundary(t, s.saturating_sub(*before)), Anchored::No),
                         };
                         let hi = ceil_boundary(t, e.saturating_add(*after));
+                        let mut emit = |ms: usize, me: usize| {
+                            if let Some(score) = check(&t[ms..me]) {
+                                if let Some((conf, ctx)) = resolve(det_idx, score, ms, me) {
+                                    raws.push(Raw {
+                                        det: det_idx,
+                                        start: ms,
+                                        end: me,
+                                        confidence: conf,
+                                        ctx,
+                                    });
+                                }
+                            }
+                        };
+                        if let Some(end) = matcher.and_then(|f| f(t, lo, s, hi)) {
+                            if let Some(end) = end.filter(|&end| end >= e) {
+                                emit(lo, end);
+                            }
+                            continue;
+                        }
                         let input = Input::new(t).range(lo..hi).anchored(anchored);
                         for mm in re.find_iter(input) {
                             if mm.start() > s {
                                 break;
                             }
-                            if mm.end() < e {
-                                continue;
-                            }
-                            if let Some(score) = check(&t[mm.start()..mm.end()]) {
-                                if let Some((conf, ctx)) =
-                                    resolve(det_idx, score, mm.start(), mm.end())
-                                {
-                                    raws.push(Raw {
-                                        det: det_idx,
-                                        start: mm.start(),
-                                        end: mm.end(),
-                                        confidence: conf,
-                                        ctx,
-                                    });
-                                }
+                            if mm.end() >= e {
+                                emit(mm.start(), mm.end());
                             }
                         }
                     }

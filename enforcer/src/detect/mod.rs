@@ -23,6 +23,7 @@
 
 pub mod context;
 pub mod custom;
+mod email;
 pub mod engine;
 mod error;
 pub mod exact;

@@ -202,6 +202,10 @@ pub enum Kind {
         /// The bytes a match holds before the literal, when every byte
         /// before the literal up to the match start is one of them.
         left: Option<fn(u8) -> bool>,
+        /// A hand-written equivalent of the anchored search: given the
+        /// text, the start, the hit and the range end, the match's end, no
+        /// match, or `None` to run the regex.
+        matcher: Option<AnchoredMatcher>,
         /// Bytes a match may extend after the literal.
         after: usize,
         /// Validator of the matched text.
@@ -220,6 +224,9 @@ pub enum Kind {
         check: fn(&str) -> Option<Score>,
     },
 }
+
+/// See [`Kind::Anchored`]'s `matcher`.
+pub type AnchoredMatcher = fn(&str, usize, usize, usize) -> Option<Option<usize>>;
 
 /// One predefined detector.
 pub struct Predefined {
@@ -830,6 +837,7 @@ pub fn all() -> Vec<Predefined> {
             pattern,
             before,
             left: None,
+            matcher: None,
             after,
             check,
         },
@@ -903,6 +911,7 @@ pub fn all() -> Vec<Predefined> {
                 pattern: r"-----BEGIN[ A-Z0-9]{0,24}PRIVATE KEY(?: BLOCK)?-----[\r\n]+(?:[A-Za-z\-]+: [^\r\n]*[\r\n]+)*[\r\n]*[A-Za-z0-9+/=]{16,80}",
                 before: 0,
                 left: None,
+                matcher: None,
                 after: 400,
                 check: always_high,
             },
@@ -930,7 +939,7 @@ pub fn all() -> Vec<Predefined> {
             category: Pii,
             validation: "RFC 5322 dot-atom local part, domain with a 2+ letter TLD",
             context: &["email", "e-mail", "mail", "contact"],
-            kind: Anchored { literals: &["@"], pattern: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b", before: 64, left: Some(email_local), after: 255, check: email },
+            kind: Anchored { literals: &["@"], pattern: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b", before: 64, left: Some(email_local), matcher: Some(super::email::match_end), after: 255, check: email },
             reveal: (1, 0),
         },
         t("phone_number", "Phone number (E.164 and national formats)", Pii, "E.164 +CC (8-15 digits) or national groupings; bare digits need context", PHONE_CTX, phone_number, (3, 2)),
