@@ -54,12 +54,13 @@ pub fn match_end(text: &str, lo: usize, at: usize, hi: usize) -> Option<Option<u
     // Segments of the run, split at dots.
     let mut segments: Vec<(usize, usize)> = Vec::with_capacity(8);
     let mut s = d;
-    for k in d..=run_end {
-        if k == run_end || b[k] == b'.' {
-            segments.push((s, k));
-            s = k + 1;
+    for (k, &c) in b[d..run_end].iter().enumerate() {
+        if c == b'.' {
+            segments.push((s, d + k));
+            s = d + k + 1;
         }
     }
+    segments.push((s, run_end));
     // Labels followed by a dot, from the first on: the top-level domain can
     // start at segment m when segments 0..m are whole labels.
     let mut labels = 0;
