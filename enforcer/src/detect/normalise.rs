@@ -173,36 +173,77 @@ fn digit_word(bytes: &[u8], at: usize) -> bool {
     left && right
 }
 
+/// High bit of each byte of `x` set iff the byte is an ASCII digit
+/// (`0x30..=0x39`), all other bits clear. Exact per byte: no borrow or
+/// carry crosses byte lanes (the same test as `token::next_digit`).
+#[inline]
+fn digit_bytes(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low7 = x & (ONES * 0x7F);
+    (ONES * (127 + 0x3A)).wrapping_sub(low7)
+        & !x
+        & low7.wrapping_add(ONES * (127 - 0x2F))
+        & (ONES * 0x80)
+}
+
+/// Calls `f(p)` for every `p` where `bytes[p - 1]` is an ASCII digit and
+/// `bytes[p]` has bit 6 set (`0x40..=0x7F`, `0xC0..=0xFF`: every look-alike
+/// is a letter or `|`), in increasing order: the only places a look-alike
+/// fold can start. One pass, eight bytes per step (SWAR): the digit bytes'
+/// high bits shifted one byte up (plus the previous word's last digit), and
+/// bit 6 of each byte shifted onto its high bit. Dense data (half digits,
+/// mostly followed by separators) costs no more per byte than prose.
+fn for_each_fold_start(bytes: &[u8], mut f: impl FnMut(usize)) {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    // High bit of byte 0 set iff the byte before `i` is a digit.
+    let mut carry = 0u64;
+    let mut words = bytes.chunks_exact(8);
+    for word in words.by_ref() {
+        let mut chunk = [0u8; 8];
+        chunk.copy_from_slice(word);
+        let x = u64::from_le_bytes(chunk);
+        let digits = digit_bytes(x);
+        // Little-endian: the byte before byte k is byte k - 1, 8 bits lower.
+        let mut starts = ((digits << 8) | carry) & (x << 1) & HIGH;
+        carry = digits >> 56;
+        while starts != 0 {
+            f(i + (starts.trailing_zeros() / 8) as usize);
+            starts &= starts - 1;
+        }
+        i += 8;
+    }
+    let mut prev_digit = carry != 0;
+    for (k, &b) in words.remainder().iter().enumerate() {
+        if prev_digit && b & 0x40 != 0 {
+            f(i + k);
+        }
+        prev_digit = b.is_ascii_digit();
+    }
+}
+
 /// Replaces runs of 1-2 look-alikes that have a digit on both sides, inside a
 /// word that is otherwise digits (an OCR'd number, not a code).
+///
+/// A fold starts at a look-alike right after a digit, so only letters and `|`
+/// right after a digit ([`for_each_fold_start`]) are looked at.
 fn fold_lookalikes(text: Cow<'_, str>) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut edits: Vec<(usize, u8)> = Vec::new();
-    let mut i = 1;
-    while i + 1 < bytes.len() {
-        // Only a byte right after a digit can start a fold: jump to digits.
-        match super::token::next_digit(bytes, i - 1, bytes.len()) {
-            Some(d) => i = d + 1,
-            None => break,
+    for_each_fold_start(bytes, |i| {
+        if lookalike_digit(bytes[i]).is_none() {
+            return;
         }
-        if i + 1 >= bytes.len() {
-            break;
+        let mut j = i;
+        while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
+            j += 1;
         }
-        if lookalike_digit(bytes[i]).is_some() {
-            let mut j = i;
-            while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
-                j += 1;
+        if j - i <= 2 && j < bytes.len() && bytes[j].is_ascii_digit() && digit_word(bytes, i) {
+            for (k, &b) in bytes.iter().enumerate().take(j).skip(i) {
+                edits.push((k, lookalike_digit(b).unwrap_or(b)));
             }
-            if j - i <= 2 && j < bytes.len() && bytes[j].is_ascii_digit() && digit_word(bytes, i) {
-                for (k, &b) in bytes.iter().enumerate().take(j).skip(i) {
-                    edits.push((k, lookalike_digit(b).unwrap_or(b)));
-                }
-            }
-            i = j.max(i + 1);
-        } else {
-            i += 1;
         }
-    }
+    });
     if edits.is_empty() {
         return text;
     }
@@ -289,24 +330,106 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    #[test]
-    fn digit_skip_folds_like_the_byte_loop() {
-        let alphabet = b"0123456789OoDQIl|SBZ x-.";
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..20_000 {
-            let mut t = String::new();
-            for _ in 0..(state % 30) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                t.push(alphabet[(state % alphabet.len() as u64) as usize] as char);
+    /// The folding loop before the one-pass scan: it jumped from digit to
+    /// digit with `token::next_digit` (one call per digit on dense data).
+    fn fold_digit_skip(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = bytes.to_vec();
+        let mut i = 1;
+        while i + 1 < bytes.len() {
+            match super::super::token::next_digit(bytes, i - 1, bytes.len()) {
+                Some(d) => i = d + 1,
+                None => break,
             }
-            state = state.wrapping_add(1);
-            assert_eq!(
-                fold_lookalikes(Cow::Borrowed(&t)),
-                fold_reference(&t),
-                "{t:?}"
-            );
+            if i + 1 >= bytes.len() {
+                break;
+            }
+            if lookalike_digit(bytes[i]).is_some() {
+                let mut j = i;
+                while j < bytes.len() && j - i < 3 && lookalike_digit(bytes[j]).is_some() {
+                    j += 1;
+                }
+                if j - i <= 2
+                    && j < bytes.len()
+                    && bytes[j].is_ascii_digit()
+                    && digit_word(bytes, i)
+                {
+                    for k in i..j {
+                        out[k] = lookalike_digit(bytes[k]).unwrap_or(bytes[k]);
+                    }
+                }
+                i = j.max(i + 1);
+            } else {
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn one_pass_folds_like_the_previous_loops() {
+        // Digits, look-alikes, letters, `|`, separators and non-ASCII
+        // characters; lengths across several 64-byte chunks.
+        let pieces = [
+            "0", "1", "4", "9", "O", "o", "D", "Q", "I", "l", "|", "S", "B", "Z", "x", "A", "k",
+            " ", "-", ".", "/", ",", "\n", "é", "４", "\u{200B}", "ß", "4111", "1O1",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut folded = 0;
+        for round in 0..6_000 {
+            let mut t = String::new();
+            let len = xorshift(&mut state) % if round % 4 == 0 { 400 } else { 40 };
+            // Each text leans on a few pieces, so long digit runs and long
+            // look-alike runs both occur.
+            let bias = xorshift(&mut state) % pieces.len() as u64;
+            while (t.len() as u64) < len {
+                let r = xorshift(&mut state);
+                let k = if r.is_multiple_of(3) {
+                    bias
+                } else {
+                    (r >> 8) % pieces.len() as u64
+                };
+                t.push_str(pieces[k as usize]);
+            }
+            let got = fold_lookalikes(Cow::Borrowed(&t));
+            assert_eq!(got, fold_digit_skip(&t), "{t:?}");
+            assert_eq!(got, fold_reference(&t), "{t:?}");
+            folded += usize::from(got != t);
+        }
+        // The texts exercise folding, not only its absence.
+        assert!(folded > 300, "{folded} texts folded");
+    }
+
+    #[test]
+    fn fold_starts_agree_with_a_byte_loop() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..3_000 {
+            let len = xorshift(&mut state) % 300;
+            let digits_only = xorshift(&mut state).is_multiple_of(2);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = xorshift(&mut state);
+                    // Every byte value, or mostly digits.
+                    if digits_only && !r.is_multiple_of(8) {
+                        b'0' + (r >> 8) as u8 % 10
+                    } else {
+                        (r >> 24) as u8
+                    }
+                })
+                .collect();
+            let want: Vec<usize> = (1..bytes.len())
+                .filter(|&p| bytes[p - 1].is_ascii_digit() && bytes[p] & 0x40 != 0)
+                .collect();
+            let mut got = Vec::new();
+            for_each_fold_start(&bytes, |p| got.push(p));
+            assert_eq!(got, want, "{bytes:?}");
         }
     }
 }
