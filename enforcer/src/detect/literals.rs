@@ -8,14 +8,16 @@
 //! case-insensitivity: two such passes were a third of a prose scan.
 //!
 //! A [`LiteralSet`] instead *finds the next candidate position* with
-//! SIMD searchers, each of which is exact about what it looks for:
-//! - literals of 3+ bytes: Teddy searchers (`aho_corasick::packed`,
-//!   3-10 GB/s on prose) over their distinct prefixes, all of one width (3
-//!   or 4 bytes); a match names the one prefix found there;
-//! - 1- and 2-byte literals (`@`, `SK`, `ip`): `memchr` / `memmem` each,
-//!   or a Teddy searcher when there are more than four;
-//! - a group Teddy cannot take falls back to a leftmost Aho-Corasick search
-//!   over the same prefixes or short literals.
+//! SIMD searchers, each of which is exact about what it looks for. The
+//! literals fall into three groups: 1-2 bytes (`@`, `SK`, `ip`), exactly 3
+//! bytes (`sk-`, `://`, `pwd`), and 4+ bytes (by their 4-byte prefix:
+//! `AKIA`, `pass` for `password`). Per group, up to four distinct patterns
+//! get a `memchr` / `memmem` searcher each (rare bytes: tens of GB/s), more
+//! get one Teddy searcher (`aho_corasick::packed`) per 64, and a group Teddy
+//! cannot take (no SIMD) a leftmost Aho-Corasick search. 4-byte prefixes
+//! are worth the third group: a 4-byte Teddy fingerprint has far fewer
+//! false candidates on prose than a 3-byte one (the anchor set's Teddy went
+//! from 0.55 to 0.22 ms/MB of prose, measured).
 //!
 //! Case-insensitive sets are compiled lower-cased and searched on an
 //! ASCII-lower-cased copy of the text (same length, same offsets), so every
@@ -25,8 +27,9 @@
 //! starts where some searcher has a candidate: a long literal's prefix
 //! occurs there, or a short literal does. At the earliest candidate `s`, only
 //! the literals that can start there are compared with the text: the long
-//! ones sharing the prefix the Teddy searcher matched (usually one), and the
-//! short ones starting with the byte at `s`. Then only the searchers whose
+//! ones sharing the prefix the searcher matched (usually one; at most one
+//! prefix per width matches at a position), and the short ones starting
+//! with the byte at `s`. Then only the searchers whose
 //! candidate was `s` resume, at `s + 1`. (The previous design confirmed with
 //! an overlapping automaton walk over `[s, s + 2L)`, `L` the longest
 //! literal: 21 bytes for the keyword set, a tenth of a prose scan.)
@@ -61,8 +64,8 @@ enum Finder {
     Automaton(AhoCorasick),
     /// One 1-byte literal.
     Byte(u8),
-    /// One 2-byte literal.
-    Pair(memmem::Finder<'static>),
+    /// One literal of 2+ bytes.
+    Literal(memmem::Finder<'static>),
 }
 
 impl Finder {
@@ -83,7 +86,7 @@ impl Finder {
                 .find(Input::new(hay).range(from..to))
                 .map(|m| (m.start(), m.pattern().as_usize())),
             Finder::Byte(b) => memchr::memchr(*b, &hay[from..to]).map(|i| (from + i, 0)),
-            Finder::Pair(f) => f.find(&hay[from..to]).map(|i| (from + i, 0)),
+            Finder::Literal(f) => f.find(&hay[from..to]).map(|i| (from + i, 0)),
         }
     }
 }
@@ -91,8 +94,9 @@ impl Finder {
 /// Which literals a finder's candidate may start.
 #[derive(Clone, Copy, Debug)]
 enum Group {
-    /// Long literals: the finder's pattern `k` is prefix `base + k`.
-    Long { base: usize },
+    /// Long literals: the finder's pattern `k` is prefix `base + k`, of the
+    /// 3-byte (`rank` 0) or 4-byte (`rank` 1) prefixes.
+    Long { base: usize, rank: usize },
     /// Short literals: those starting with the candidate's first byte.
     Short,
 }
@@ -111,6 +115,41 @@ pub struct LiteralSet {
     short_bucket: Box<[u16; 256]>,
     /// The short literals of each first byte, by length then pattern id.
     short: Vec<Box<[u32]>>,
+}
+
+/// Searchers for `patterns` (distinct, non-empty), each tagged by
+/// `group(k)` for the index `k` of its first pattern: up to four, one
+/// `memchr` / `memmem` each (exact, SIMD, fastest on rare bytes); more, one
+/// Teddy per 64 (Teddy slows down past that), or a leftmost automaton
+/// where Teddy is not available.
+fn add_finders(
+    finders: &mut Vec<(Finder, Group)>,
+    patterns: &[&[u8]],
+    group: impl Fn(usize) -> Group,
+) -> Result<(), BuildError> {
+    if patterns.len() <= 4 {
+        for (k, p) in patterns.iter().enumerate() {
+            let finder = match p {
+                [] => continue,
+                [b] => Finder::Byte(*b),
+                _ => Finder::Literal(memmem::Finder::new(p).into_owned()),
+            };
+            finders.push((finder, group(k)));
+        }
+        return Ok(());
+    }
+    for (c, chunk) in patterns.chunks(64).enumerate() {
+        let finder = match packed::Config::new().builder().extend(chunk).build() {
+            Some(t) => Finder::Packed(t),
+            None => Finder::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(chunk)?,
+            ),
+        };
+        finders.push((finder, group(c * 64)));
+    }
+    Ok(())
 }
 
 impl LiteralSet {
@@ -147,43 +186,41 @@ impl LiteralSet {
         let (short_ids, long_ids): (Vec<u32>, Vec<u32>) = ids
             .into_iter()
             .partition(|&i| literals[i as usize].len() < 3);
-        let leftmost = |list: &[&[u8]]| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(list)
-        };
         let mut finders = Vec::new();
 
-        // Long literals: Teddy over their distinct prefixes, four bytes when
-        // every one has them (fewer false candidates), else three.
-        let width = long_ids
-            .iter()
-            .map(|&i| literals[i as usize].len())
-            .min()
-            .unwrap_or(3)
-            .min(4);
-        let mut prefixes: Vec<&[u8]> = long_ids
-            .iter()
-            .map(|&i| &literals[i as usize][..width])
-            .collect();
-        prefixes.sort_unstable();
-        prefixes.dedup();
-        let mut by_prefix: Vec<Vec<u32>> = vec![Vec::new(); prefixes.len()];
-        for &i in &long_ids {
-            let lit = &literals[i as usize];
-            if let Ok(k) = prefixes.binary_search(&&lit[..width]) {
-                by_prefix[k].push(i);
+        // Long literals: 3-byte ones by themselves, longer ones by their
+        // 4-byte prefix. Two widths, not one: a 4-byte Teddy fingerprint
+        // gives far fewer false candidates on prose than a 3-byte one, and
+        // the few 3-byte literals (`sk-`, `://`, `eyJ`) are then rare-byte
+        // `memmem` searches.
+        let mut by_prefix: Vec<Box<[u32]>> = Vec::new();
+        for (rank, width) in [(0, 3), (1, 4)] {
+            let members: Vec<u32> = long_ids
+                .iter()
+                .copied()
+                .filter(|&i| (literals[i as usize].len() == 3) == (width == 3))
+                .collect();
+            let mut prefixes: Vec<&[u8]> = members
+                .iter()
+                .map(|&i| &literals[i as usize][..width])
+                .collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            let base = by_prefix.len();
+            for p in &prefixes {
+                // `members` is by length then id: so is each list.
+                by_prefix.push(
+                    members
+                        .iter()
+                        .copied()
+                        .filter(|&i| literals[i as usize].starts_with(p))
+                        .collect(),
+                );
             }
-        }
-        // Teddy stays fast up to 64 patterns: larger sets (the context
-        // words) get one searcher per 64 prefixes.
-        for (c, chunk) in prefixes.chunks(64).enumerate() {
-            let teddy = packed::Config::new().builder().extend(chunk).build();
-            let finder = match teddy {
-                Some(t) => Finder::Packed(t),
-                None => Finder::Automaton(leftmost(chunk)?),
-            };
-            finders.push((finder, Group::Long { base: c * 64 }));
+            add_finders(&mut finders, &prefixes, |k| Group::Long {
+                base: base + k,
+                rank,
+            })?;
         }
 
         // Short literals: bucketed by first byte.
@@ -200,25 +237,10 @@ impl LiteralSet {
         let mut distinct: Vec<&[u8]> = short_ids.iter().map(|&i| &*literals[i as usize]).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        if distinct.len() > 4 {
-            let teddy = packed::Config::new().builder().extend(&distinct).build();
-            let finder = match teddy {
-                Some(t) => Finder::Packed(t),
-                None => Finder::Automaton(leftmost(&distinct)?),
-            };
-            finders.push((finder, Group::Short));
-        } else {
-            for p in distinct {
-                let finder = match p {
-                    [b] => Finder::Byte(*b),
-                    _ => Finder::Pair(memmem::Finder::new(p).into_owned()),
-                };
-                finders.push((finder, Group::Short));
-            }
-        }
+        add_finders(&mut finders, &distinct, |_| Group::Short)?;
         Ok(LiteralSet {
             finders,
-            by_prefix: by_prefix.into_iter().map(Vec::into_boxed_slice).collect(),
+            by_prefix,
             short_bucket,
             short: short.into_iter().map(Vec::into_boxed_slice).collect(),
             literals,
@@ -254,8 +276,8 @@ impl LiteralSet {
             }
         };
         while let Some(s) = next.iter().flatten().map(|&(p, _)| p).min() {
-            // At most one prefix (all of one width) matches at `s`.
-            let mut long: Option<usize> = None;
+            // At most one prefix of each width matches at `s`.
+            let mut long: [Option<usize>; 2] = [None; 2];
             let mut short = false;
             for ((fd, group), n) in self.finders.iter().zip(next.iter_mut()) {
                 let Some((p, k)) = *n else { continue };
@@ -263,7 +285,7 @@ impl LiteralSet {
                     continue;
                 }
                 match *group {
-                    Group::Long { base } => long = Some(base + k),
+                    Group::Long { base, rank } => long[rank] = Some(base + k),
                     Group::Short => short = true,
                 }
                 *n = if s + 1 < to {
@@ -278,7 +300,8 @@ impl LiteralSet {
                     report(&self.short[usize::from(bucket) - 1], s);
                 }
             }
-            if let Some(k) = long {
+            // Short, then 3-byte, then longer literals: by end within `s`.
+            for k in long.into_iter().flatten() {
                 report(&self.by_prefix[k], s);
             }
         }
