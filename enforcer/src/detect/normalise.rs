@@ -14,9 +14,14 @@
 //!
 //! Pure-ASCII input (the common case) is only rewritten when a look-alike
 //! needs folding, and since every ASCII replacement keeps its length the byte
-//! offsets stay the identity: no map is allocated. Otherwise each normalised
-//! byte records the original byte range of the character it came from, so
-//! spans found on the normalised text map back exactly to the original.
+//! offsets stay the identity: no map is allocated. Otherwise the map back is
+//! a list of pieces: ASCII runs (copied whole, offset by a constant) and one
+//! piece per non-ASCII character that produced output (each of its bytes
+//! maps back to the whole character), so spans found on the normalised text
+//! map back exactly to the original. Text that is ASCII but for a few curly
+//! quotes or accents costs about what pure ASCII does (measured on 4 MB of
+//! prose with one `é`: 6.1 ms/MB to normalise with a range per byte, 0.27
+//! with pieces).
 //!
 //! [`AsciiLower`] is the ASCII-lower-cased copy of a normalised text that
 //! case-insensitive literal searches run on (keywords, context words,
@@ -40,9 +45,44 @@ use unicode_normalization::UnicodeNormalization;
 pub struct Normalised<'a> {
     /// The text detectors run on.
     pub text: Cow<'a, str>,
-    /// For each byte of `text`: the original byte range of its source character.
-    /// `None` when offsets are the identity.
-    map: Option<Vec<(u32, u32)>>,
+    /// Where the bytes of `text` came from, as runs in order (see
+    /// [`Piece`]). `None` when offsets are the identity.
+    map: Option<Vec<Piece>>,
+}
+
+/// A run of normalised bytes, from `norm` up to the next piece's `norm` (or
+/// the end of the text), and its source in the original text.
+///
+/// Text that is mostly ASCII with the odd curly quote or accent (most real
+/// text) becomes a few pieces instead of a range per byte: copying and
+/// mapping ASCII runs costs what a `memcpy` does.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    /// First normalised byte of the run.
+    norm: u32,
+    /// For a copied ASCII run, the original offset of its first byte (byte
+    /// `k` of the run is original byte `orig + k`); for one non-ASCII
+    /// character's output, where the character starts.
+    orig: u32,
+    /// `None` for an ASCII run; for a character, where it ends (each of its
+    /// normalised bytes maps back to the whole character).
+    char_end: Option<u32>,
+}
+
+/// Number of leading ASCII bytes of `bytes`, eight at a time.
+fn ascii_prefix(bytes: &[u8]) -> usize {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while i + 8 <= bytes.len() {
+        let mut chunk = [0u8; 8];
+        chunk.copy_from_slice(&bytes[i..i + 8]);
+        let high = u64::from_le_bytes(chunk) & HIGH;
+        if high != 0 {
+            return i + (high.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..].iter().take_while(|b| b.is_ascii()).count()
 }
 
 impl<'a> Normalised<'a> {
@@ -54,44 +94,36 @@ impl<'a> Normalised<'a> {
                 map: None,
             };
         }
+        let bytes = original.as_bytes();
         let mut out = String::with_capacity(original.len());
-        let mut map: Vec<(u32, u32)> = Vec::with_capacity(original.len());
-        for (pos, c) in original.char_indices() {
-            let range = (pos as u32, (pos + c.len_utf8()) as u32);
-            if c.is_ascii() {
-                out.push(c);
-                map.push(range);
+        let mut map: Vec<Piece> = Vec::new();
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let run = ascii_prefix(&bytes[pos..]);
+            if run > 0 {
+                map.push(Piece {
+                    norm: out.len() as u32,
+                    orig: pos as u32,
+                    char_end: None,
+                });
+                out.push_str(&original[pos..pos + run]);
+                pos += run;
                 continue;
             }
-            if is_invisible(c) {
-                continue;
-            }
+            // `pos` is a char boundary: the start, or after an ASCII run or a char.
+            let Some(c) = original[pos..].chars().next() else {
+                break;
+            };
             let before = out.len();
-            if is_dash(c) {
-                out.push('-');
-            } else if is_space(c) {
-                out.push(' ');
-            } else {
-                let mut decomposed = false;
-                decompose_compatible(c, |_| decomposed = true);
-                if decomposed {
-                    for n in std::iter::once(c).nfkc() {
-                        if is_invisible(n) {
-                            continue;
-                        }
-                        out.push(if is_dash(n) {
-                            '-'
-                        } else if is_space(n) {
-                            ' '
-                        } else {
-                            n
-                        });
-                    }
-                } else {
-                    out.push(c);
-                }
+            push_normalised(c, &mut out);
+            if out.len() > before {
+                map.push(Piece {
+                    norm: before as u32,
+                    orig: pos as u32,
+                    char_end: Some((pos + c.len_utf8()) as u32),
+                });
             }
-            map.resize(map.len() + (out.len() - before), range);
+            pos += c.len_utf8();
         }
         let text = fold_lookalikes(Cow::Owned(out));
         Normalised {
@@ -100,18 +132,46 @@ impl<'a> Normalised<'a> {
         }
     }
 
+    /// The original byte range of normalised byte `i` (< the text's length).
+    fn source(map: &[Piece], i: usize) -> (usize, usize) {
+        let k = map
+            .partition_point(|p| p.norm as usize <= i)
+            .saturating_sub(1);
+        match map.get(k) {
+            Some(&Piece {
+                norm,
+                orig,
+                char_end: None,
+            }) => {
+                let o = orig as usize + (i - norm as usize);
+                (o, o + 1)
+            }
+            Some(&Piece {
+                orig,
+                char_end: Some(end),
+                ..
+            }) => (orig as usize, end as usize),
+            None => (0, 0),
+        }
+    }
+
     /// Maps a byte span of the normalised text back to the original text.
     pub fn to_original(&self, start: usize, end: usize) -> (usize, usize) {
         match &self.map {
             None => (start, end),
             Some(map) => {
-                if start >= end || end > map.len() {
-                    let p = map
-                        .get(start)
-                        .map_or_else(|| map.last().map_or(0, |r| r.1), |r| r.0);
-                    return (p as usize, p as usize);
+                let len = self.text.len();
+                if start >= end || end > len {
+                    let p = if start < len {
+                        Self::source(map, start).0
+                    } else if len > 0 {
+                        Self::source(map, len - 1).1
+                    } else {
+                        0
+                    };
+                    return (p, p);
                 }
-                (map[start].0 as usize, map[end - 1].1 as usize)
+                (Self::source(map, start).0, Self::source(map, end - 1).1)
             }
         }
     }
@@ -119,6 +179,49 @@ impl<'a> Normalised<'a> {
     /// Whether offsets in the normalised text equal offsets in the original.
     pub fn is_identity(&self) -> bool {
         self.map.is_none()
+    }
+}
+
+/// Appends the normalised form of the non-ASCII character `c` to `out`:
+/// nothing for an invisible character, `-` for a dash, ` ` for a space,
+/// its NFKC form otherwise (with the same folding of what that yields).
+fn push_normalised(c: char, out: &mut String) {
+    // Scripts whose characters NFKC leaves alone (no compatibility
+    // decomposition; precomposed forms recompose to themselves): Latin-1
+    // letters, kana, CJK ideographs, Hangul syllables. Skipping the NFKC
+    // machinery for them halves the cost of CJK text (measured).
+    if matches!(c, '\u{00C0}'..='\u{00FF}' | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}'
+        | '\u{4E00}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7A3}')
+    {
+        out.push(c);
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    if is_dash(c) {
+        out.push('-');
+    } else if is_space(c) {
+        out.push(' ');
+    } else {
+        let mut decomposed = false;
+        decompose_compatible(c, |_| decomposed = true);
+        if decomposed {
+            for n in std::iter::once(c).nfkc() {
+                if is_invisible(n) {
+                    continue;
+                }
+                out.push(if is_dash(n) {
+                    '-'
+                } else if is_space(n) {
+                    ' '
+                } else {
+                    n
+                });
+            }
+        } else {
+            out.push(c);
+        }
     }
 }
 
@@ -540,5 +643,184 @@ mod tests {
         });
         assert!(kept > 0 && kept <= LOWER_KEEP, "kept {kept} bytes");
         assert!(AsciiLower::new(b"").is_empty());
+    }
+
+    /// `Normalised::new` and `to_original` as they were before the piece
+    /// map: one original range per normalised byte.
+    fn normalise_per_byte(original: &str) -> (String, Option<Vec<(u32, u32)>>) {
+        if original.is_ascii() {
+            return (fold_reference(original), None);
+        }
+        let mut out = String::new();
+        let mut map: Vec<(u32, u32)> = Vec::new();
+        for (pos, c) in original.char_indices() {
+            let range = (pos as u32, (pos + c.len_utf8()) as u32);
+            if c.is_ascii() {
+                out.push(c);
+                map.push(range);
+                continue;
+            }
+            if is_invisible(c) {
+                continue;
+            }
+            let before = out.len();
+            if is_dash(c) {
+                out.push('-');
+            } else if is_space(c) {
+                out.push(' ');
+            } else {
+                let mut decomposed = false;
+                decompose_compatible(c, |_| decomposed = true);
+                if decomposed {
+                    for n in std::iter::once(c).nfkc() {
+                        if is_invisible(n) {
+                            continue;
+                        }
+                        out.push(if is_dash(n) {
+                            '-'
+                        } else if is_space(n) {
+                            ' '
+                        } else {
+                            n
+                        });
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            map.resize(map.len() + (out.len() - before), range);
+        }
+        (fold_reference(&out), Some(map))
+    }
+
+    fn to_original_per_byte(
+        map: &Option<Vec<(u32, u32)>>,
+        start: usize,
+        end: usize,
+    ) -> (usize, usize) {
+        match map {
+            None => (start, end),
+            Some(map) => {
+                if start >= end || end > map.len() {
+                    let p = map
+                        .get(start)
+                        .map_or_else(|| map.last().map_or(0, |r| r.1), |r| r.0);
+                    return (p as usize, p as usize);
+                }
+                (map[start].0 as usize, map[end - 1].1 as usize)
+            }
+        }
+    }
+
+    #[test]
+    fn piece_map_agrees_with_a_range_per_byte() {
+        // ASCII runs of every length around the 8-byte steps, look-alikes
+        // and digits, and every kind of non-ASCII character: kept (é, ß),
+        // decomposed (full-width, ligature, circled digit), dashes, spaces,
+        // invisible (removed), and 4-byte characters.
+        let pieces = [
+            "a",
+            "4",
+            "1",
+            "O",
+            "l",
+            " ",
+            "-",
+            "abcdefgh",
+            "4111 1111",
+            "12345678901",
+            "é",
+            "ß",
+            "日本",
+            "４",
+            "ﬁ",
+            "①",
+            "\u{2013}",
+            "\u{00A0}",
+            "\u{200B}",
+            "\u{FEFF}",
+            "\u{00AD}",
+            "😀",
+            "Ａ",
+            "\u{3000}",
+            "ǅ",
+            "x\u{0301}",
+            "가나",
+            "ひらがな",
+            "が",
+            "カタカナー",
+            "ｶﾞ",
+            "àÿ×÷",
+            "Ĳ",
+            "²",
+            "\u{F900}",
+            "\u{2FA1D}",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..3_000 {
+            let mut t = String::new();
+            let len = xorshift(&mut state) % if round % 10 == 0 { 300 } else { 40 };
+            while (t.len() as u64) < len {
+                let k = xorshift(&mut state) % pieces.len() as u64;
+                t.push_str(pieces[k as usize]);
+            }
+            let n = Normalised::new(&t);
+            let (want_text, want_map) = normalise_per_byte(&t);
+            assert_eq!(n.text, want_text, "{t:?}");
+            assert_eq!(n.is_identity(), want_map.is_none(), "{t:?}");
+            let len = n.text.len();
+            for start in 0..=len + 1 {
+                for end in start.saturating_sub(1)..=(len + 1).min(start + 40) {
+                    assert_eq!(
+                        n.to_original(start, end),
+                        to_original_per_byte(&want_map, start, end),
+                        "{t:?} {start}..{end}"
+                    );
+                }
+            }
+        }
+        // Only invisible characters: empty text, every span maps to 0.
+        let n = Normalised::new("\u{200B}\u{FEFF}");
+        assert_eq!(n.text, "");
+        assert_eq!(n.to_original(0, 0), (0, 0));
+        assert_eq!(n.to_original(0, 3), (0, 0));
+    }
+
+    #[test]
+    fn ascii_prefix_agrees_with_a_byte_loop() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..3_000 {
+            let len = xorshift(&mut state) % 40;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = xorshift(&mut state);
+                    if r.is_multiple_of(9) {
+                        0x80 | (r >> 8) as u8
+                    } else {
+                        (r >> 8) as u8 & 0x7F
+                    }
+                })
+                .collect();
+            let want = bytes.iter().take_while(|b| b.is_ascii()).count();
+            assert_eq!(ascii_prefix(&bytes), want, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn fast_path_scripts_are_nfkc_stable() {
+        // Every character `push_normalised` copies without NFKC must be
+        // what the NFKC path would give.
+        let ranges = [
+            0xC0..=0xFF,
+            0x3041..=0x3096,
+            0x30A1..=0x30FA,
+            0x4E00..=0x9FFF,
+            0xAC00..=0xD7A3,
+        ];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            assert!(!is_invisible(c) && !is_dash(c) && !is_space(c), "{c:?}");
+            let nfkc: String = std::iter::once(c).nfkc().collect();
+            assert_eq!(nfkc, c.to_string(), "U+{:04X}", c as u32);
+        }
     }
 }
