@@ -130,11 +130,12 @@ const TEDDY_MAX: usize = 20;
 /// `group(k)` for the index `k` of its first pattern: up to four, one
 /// `memchr` / `memmem` each (exact, SIMD, fastest on rare bytes); more,
 /// Teddy searchers of at most [`TEDDY_MAX`] patterns each, or a leftmost
-/// automaton where Teddy is not available.
+/// automaton where Teddy is not available (or not `teddy`).
 fn add_finders(
     finders: &mut Vec<(Finder, Group)>,
     patterns: &[&[u8]],
     group: impl Fn(usize) -> Group,
+    teddy: bool,
 ) -> Result<(), BuildError> {
     if patterns.len() <= 4 {
         for (k, p) in patterns.iter().enumerate() {
@@ -150,7 +151,10 @@ fn add_finders(
     // As many searchers as `TEDDY_MAX` requires, of balanced sizes.
     let size = patterns.len().div_ceil(patterns.len().div_ceil(TEDDY_MAX));
     for (c, chunk) in patterns.chunks(size).enumerate() {
-        let finder = match packed::Config::new().builder().extend(chunk).build() {
+        let packed = teddy
+            .then(|| packed::Config::new().builder().extend(chunk).build())
+            .flatten();
+        let finder = match packed {
             Some(t) => Finder::Packed(t),
             None => Finder::Automaton(
                 AhoCorasick::builder()
@@ -174,6 +178,16 @@ impl LiteralSet {
     pub fn new<S: AsRef<[u8]>>(
         patterns: &[S],
         case_insensitive: bool,
+    ) -> Result<LiteralSet, BuildError> {
+        LiteralSet::build(patterns, case_insensitive, true)
+    }
+
+    /// [`LiteralSet::new`]; without `teddy`, the groups Teddy would take use
+    /// the automaton fallback (what a CPU without SIMD gets; for tests).
+    fn build<S: AsRef<[u8]>>(
+        patterns: &[S],
+        case_insensitive: bool,
+        teddy: bool,
     ) -> Result<LiteralSet, BuildError> {
         if patterns.len() > PatternID::LIMIT {
             return Err(BuildError::TooMany(patterns.len()));
@@ -228,10 +242,11 @@ impl LiteralSet {
                         .collect(),
                 );
             }
-            add_finders(&mut finders, &prefixes, |k| Group::Long {
+            let group = |k| Group::Long {
                 base: base + k,
                 rank,
-            })?;
+            };
+            add_finders(&mut finders, &prefixes, group, teddy)?;
         }
 
         // Short literals: bucketed by first byte.
@@ -248,7 +263,7 @@ impl LiteralSet {
         let mut distinct: Vec<&[u8]> = short_ids.iter().map(|&i| &*literals[i as usize]).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        add_finders(&mut finders, &distinct, |_| Group::Short)?;
+        add_finders(&mut finders, &distinct, |_| Group::Short, teddy)?;
         Ok(LiteralSet {
             finders,
             by_prefix,
@@ -387,8 +402,14 @@ mod tests {
     /// `texts` random texts, order included.
     fn check_set(set: &[&str], alphabet: &[u8], texts: usize, max_len: u64, seed: u64) {
         let mut next = rng(seed);
-        for ci in [false, true] {
-            let ls = LiteralSet::new(set, ci).unwrap();
+        for (ci, teddy) in [(false, true), (true, true), (false, false), (true, false)] {
+            let ls = LiteralSet::build(set, ci, teddy).unwrap();
+            // Without Teddy, the fallback automata are what is tested.
+            let automata = ls
+                .finders
+                .iter()
+                .any(|(f, _)| matches!(f, Finder::Automaton(_)));
+            assert!(teddy || automata, "{set:?}");
             for _ in 0..texts {
                 let len = next(max_len) as usize;
                 let hay = text(&mut next, set, alphabet, len, 5, ci);
@@ -404,7 +425,7 @@ mod tests {
                 assert_eq!(
                     got,
                     reference(set, ci, &hay, from, to),
-                    "{set:?} ci={ci} {hay:?} {from}..{to}"
+                    "{set:?} ci={ci} teddy={teddy} {hay:?} {from}..{to}"
                 );
             }
         }
