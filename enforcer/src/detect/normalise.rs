@@ -45,9 +45,69 @@ use unicode_normalization::UnicodeNormalization;
 pub struct Normalised<'a> {
     /// The text detectors run on.
     pub text: Cow<'a, str>,
-    /// Where the bytes of `text` came from, as runs in order (see
-    /// [`Piece`]). `None` when offsets are the identity.
-    map: Option<Vec<Piece>>,
+    /// Where the bytes of `text` came from. `None` when offsets are the
+    /// identity.
+    map: Option<PieceMap>,
+}
+
+/// Normalised bytes per entry of [`PieceMap::by_stride`].
+const STRIDE: usize = 64;
+
+/// The way back from normalised to original offsets.
+#[derive(Debug)]
+struct PieceMap {
+    /// Runs of normalised bytes in order (see [`Piece`]); they cover the
+    /// whole normalised text.
+    pieces: Vec<Piece>,
+    /// For each [`STRIDE`] bytes of normalised text, the index of the piece
+    /// holding its first byte: a lookup searches only the pieces of one
+    /// stride (a binary search over all pieces of dense non-ASCII text cost
+    /// 41 ns per span, measured).
+    by_stride: Vec<u32>,
+}
+
+impl PieceMap {
+    fn new(pieces: Vec<Piece>, len: usize) -> PieceMap {
+        let mut by_stride = Vec::with_capacity(len.div_ceil(STRIDE));
+        let mut k = 0;
+        for i in (0..len).step_by(STRIDE) {
+            while pieces.get(k + 1).is_some_and(|p| p.norm as usize <= i) {
+                k += 1;
+            }
+            by_stride.push(k as u32);
+        }
+        PieceMap { pieces, by_stride }
+    }
+
+    /// The original byte range of normalised byte `i` (< the text's length).
+    fn source(&self, i: usize) -> (usize, usize) {
+        let lo = self.by_stride.get(i / STRIDE).map_or(0, |&k| k as usize);
+        let hi = self
+            .by_stride
+            .get(i / STRIDE + 1)
+            .map_or(self.pieces.len(), |&k| k as usize + 1);
+        let within = &self.pieces[lo..hi.min(self.pieces.len())];
+        let k = lo
+            + within
+                .partition_point(|p| p.norm as usize <= i)
+                .saturating_sub(1);
+        match self.pieces.get(k) {
+            Some(&Piece {
+                norm,
+                orig,
+                char_end: None,
+            }) => {
+                let o = orig as usize + (i - norm as usize);
+                (o, o + 1)
+            }
+            Some(&Piece {
+                orig,
+                char_end: Some(end),
+                ..
+            }) => (orig as usize, end as usize),
+            None => (0, 0),
+        }
+    }
 }
 
 /// A run of normalised bytes, from `norm` up to the next piece's `norm` (or
@@ -125,33 +185,11 @@ impl<'a> Normalised<'a> {
             }
             pos += c.len_utf8();
         }
+        let map = PieceMap::new(map, out.len());
         let text = fold_lookalikes(Cow::Owned(out));
         Normalised {
             text,
             map: Some(map),
-        }
-    }
-
-    /// The original byte range of normalised byte `i` (< the text's length).
-    fn source(map: &[Piece], i: usize) -> (usize, usize) {
-        let k = map
-            .partition_point(|p| p.norm as usize <= i)
-            .saturating_sub(1);
-        match map.get(k) {
-            Some(&Piece {
-                norm,
-                orig,
-                char_end: None,
-            }) => {
-                let o = orig as usize + (i - norm as usize);
-                (o, o + 1)
-            }
-            Some(&Piece {
-                orig,
-                char_end: Some(end),
-                ..
-            }) => (orig as usize, end as usize),
-            None => (0, 0),
         }
     }
 
@@ -163,15 +201,15 @@ impl<'a> Normalised<'a> {
                 let len = self.text.len();
                 if start >= end || end > len {
                     let p = if start < len {
-                        Self::source(map, start).0
+                        map.source(start).0
                     } else if len > 0 {
-                        Self::source(map, len - 1).1
+                        map.source(len - 1).1
                     } else {
                         0
                     };
                     return (p, p);
                 }
-                (Self::source(map, start).0, Self::source(map, end - 1).1)
+                (map.source(start).0, map.source(end - 1).1)
             }
         }
     }
