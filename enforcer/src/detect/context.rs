@@ -1,15 +1,19 @@
 //! Context words: nearby words that raise a detector's confidence.
 //!
-//! Every detector's words compile into one ASCII-case-insensitive
-//! literal set (`LiteralSet`: Aho-Corasick with a prefilter) ([`ContextIndex`]), each word knowing which
-//! detectors it serves. A finding at `[start, end)` has context when one of
-//! its detector's words occurs as a whole word within `window` bytes on
-//! either side (the span itself excluded). A scan ([`ContextScan`]) finds
-//! the occurrences of all words block by block (4 KB), lazily: a block is
-//! searched the first time a finding whose confidence depends on context
-//! looks near it, then each lookup is a binary search. Dense text with
-//! thousands of findings costs one pass, clean text with one finding costs
-//! a few blocks.
+//! Every detector's words compile into one ASCII-case-insensitive literal
+//! set ([`ContextIndex`], a `LiteralSet`: SIMD candidate search, every
+//! overlapping occurrence), each word knowing which detectors it serves. A
+//! finding at `[start, end)` has context when one of its detector's words
+//! occurs as a whole word within `window` bytes on either side (the span
+//! itself excluded). A scan ([`ContextScan`]) finds the occurrences of all
+//! words block by block (4 KB), lazily: a block is searched the first time a
+//! finding whose confidence depends on context looks near it, then each
+//! lookup is a binary search. Dense text with thousands of findings costs
+//! one pass, clean text with one finding costs a few blocks.
+//!
+//! [`ContextScan::dets_near`] answers for several detectors at once (a
+//! bitmask, one walk over the occurrences near a span): what gating a
+//! chain's context-only detectors needs.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -42,20 +46,61 @@ impl ContextScan<'_> {
     /// Whether a word of `det` occurs wholly within `window` bytes before
     /// `start` or after `end`.
     pub fn near(&self, det: usize, start: usize, end: usize, window: usize) -> bool {
-        if self.index.ac.is_none() || self.lower.is_empty() {
-            return false;
+        self.blocks_near(start, end, window)
+            .any(|occ| self.index.near(occ, det, start, end, window))
+    }
+
+    /// Bit `k` set iff a word of `dets[k]` occurs wholly within `window`
+    /// bytes before `start` or after `end` (bit `k` = [`ContextScan::near`]
+    /// of `dets[k]`), for the first 64 entries of `dets` (later ones are not
+    /// looked at). One walk over the occurrences near the span, stopping
+    /// once every bit is set.
+    pub fn dets_near(&self, start: usize, end: usize, window: usize, dets: &[usize]) -> u64 {
+        let all = full_mask(dets.len());
+        let mut found = 0;
+        for occ in self.blocks_near(start, end, window) {
+            found |= self.index.dets_near(occ, start, end, window, dets);
+            if found == all {
+                break;
+            }
         }
-        let lo = start.saturating_sub(window);
-        let hi = end.saturating_add(window).min(self.lower.len());
-        let (first, last) = (lo / BLOCK, hi.saturating_sub(1) / BLOCK);
-        (first..=last.min(self.blocks.len() - 1)).any(|b| {
-            let occ = self.blocks[b].get_or_init(|| {
-                let from = b * BLOCK;
-                let to = (from + BLOCK).min(self.lower.len());
-                self.index.occurrences_lower(self.lower, from, to)
-            });
-            self.index.near(occ, det, start, end, window)
+        found
+    }
+
+    /// The occurrences of each block that may hold a word within `window`
+    /// of `[start, end)`, each block searched on first use.
+    fn blocks_near(
+        &self,
+        start: usize,
+        end: usize,
+        window: usize,
+    ) -> impl Iterator<Item = &[Occurrence]> + '_ {
+        let blocks = if self.index.ac.is_none() || self.lower.is_empty() {
+            0..0
+        } else {
+            let lo = start.saturating_sub(window);
+            let hi = end.saturating_add(window).min(self.lower.len());
+            let (first, last) = (lo / BLOCK, hi.saturating_sub(1) / BLOCK);
+            first..last.min(self.blocks.len() - 1) + 1
+        };
+        blocks.map(move |b| {
+            self.blocks[b]
+                .get_or_init(|| {
+                    let from = b * BLOCK;
+                    let to = (from + BLOCK).min(self.lower.len());
+                    self.index.occurrences_lower(self.lower, from, to)
+                })
+                .as_slice()
         })
+    }
+}
+
+/// The low `n` bits set (all 64 when `n >= 64`).
+fn full_mask(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
     }
 }
 
@@ -168,6 +213,38 @@ impl ContextIndex {
             side && self.dets[o.word].binary_search(&det).is_ok()
         })
     }
+
+    /// Bit `k` set iff [`ContextIndex::near`] holds for `dets[k]` (first 64
+    /// entries of `dets`), in one walk over `occ`.
+    pub fn dets_near(
+        &self,
+        occ: &[Occurrence],
+        start: usize,
+        end: usize,
+        window: usize,
+        dets: &[usize],
+    ) -> u64 {
+        let all = full_mask(dets.len());
+        let lo = start.saturating_sub(window);
+        let hi = end.saturating_add(window);
+        let first = occ.partition_point(|o| o.start < lo);
+        let mut found = 0;
+        for o in occ[first..].iter().take_while(|o| o.start < hi) {
+            if !(o.end <= start || (o.start >= end && o.end <= hi)) {
+                continue;
+            }
+            let served = &self.dets[o.word];
+            for (k, d) in dets.iter().enumerate().take(64) {
+                if found & (1 << k) == 0 && served.binary_search(d).is_ok() {
+                    found |= 1 << k;
+                }
+            }
+            if found == all {
+                break;
+            }
+        }
+        found
+    }
 }
 
 /// Largest char boundary <= `i`.
@@ -230,5 +307,99 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn dets_near_agrees_with_near() {
+        // Words shared by detectors, overlapping words, words on block borders.
+        let lists: [&[&str]; 5] = [
+            &["ssn", "social security"],
+            &["security", "sin", "tax id"],
+            &["card", "ssn"],
+            &["id", "tax id", "dob"],
+            &["phone", "tel"],
+        ];
+        let per: Vec<(usize, &[&str])> =
+            lists.iter().enumerate().map(|(d, l)| (d * 3, *l)).collect();
+        let c = ContextIndex::new(&per);
+        let pieces = [
+            "ssn",
+            "SSN",
+            "social security",
+            "security",
+            "sin",
+            "tax id",
+            "card",
+            "id",
+            "dob",
+            "phone",
+            "tel",
+            "x",
+            " ",
+            " ",
+            ", ",
+            "-",
+            "123-45-6789",
+            "é",
+            "lessnothing",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n.max(1)
+        };
+        let (mut checked, mut set_bits) = (0, 0);
+        for round in 0..60 {
+            let len = if round % 10 == 0 { 3 * BLOCK } else { 300 };
+            let mut t = String::new();
+            while t.len() < len {
+                t.push_str(pieces[next(pieces.len() as u64) as usize]);
+            }
+            let occ = c.occurrences(&t);
+            let lower = t.to_ascii_lowercase();
+            let lazy = c.scan(lower.as_bytes());
+            for _ in 0..200 {
+                let start = next(t.len() as u64) as usize;
+                let end = start + next(30) as usize;
+                let window = [0, 3, 20, 80, 5000][next(5) as usize];
+                // Detectors with words, one without (1), repeats.
+                let dets: Vec<usize> = (0..next(8)).map(|_| next(14) as usize).collect();
+                let want: u64 = dets
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &d)| lazy.near(d, start, end, window))
+                    .map(|(k, _)| 1u64 << k)
+                    .sum();
+                for (k, &d) in dets.iter().enumerate() {
+                    assert_eq!(
+                        want & (1 << k) != 0,
+                        c.near(&occ, d, start, end, window),
+                        "lazy and one-pass near differ"
+                    );
+                }
+                assert_eq!(
+                    lazy.dets_near(start, end, window, &dets),
+                    want,
+                    "{start}..{end} w{window} {dets:?}"
+                );
+                assert_eq!(c.dets_near(&occ, start, end, window, &dets), want);
+                checked += 1;
+                set_bits += want.count_ones();
+            }
+        }
+        assert!(checked == 12_000 && set_bits > 2_000, "{set_bits} bits set");
+        // More than 64 detectors: the first 64 answer, the rest are ignored.
+        let many: Vec<usize> = (0..70).map(|k| k % 15).collect();
+        let t = "ssn 123-45-6789 phone";
+        let lower = t.to_ascii_lowercase();
+        let got = c.scan(lower.as_bytes()).dets_near(4, 15, 10, &many);
+        for (k, &d) in many.iter().enumerate().take(64) {
+            assert_eq!(got & (1 << k) != 0, d == 0 || d == 6 || d == 12, "det {d}");
+        }
+        // No words at all: nothing is near.
+        let empty = ContextIndex::new::<&str>(&[]);
+        assert_eq!(empty.scan(b"ssn 1").dets_near(4, 5, 10, &[0]), 0);
     }
 }
