@@ -400,7 +400,7 @@ fn main() {
                 .iter()
                 .any(|(d, s, e)| *d == f.detector && f.start < *e && *s < f.end)
             {
-                stats.entry(f.detector.clone()).or_default().1 += 1;
+                stats.entry(f.detector.to_string()).or_default().1 += 1;
                 if show_errors {
                     println!(
                         "false {} [{:?}] {:?}: {text}",

@@ -244,7 +244,7 @@ fn one_finding_per_span_the_best() {
     // with id context the za_id reading wins, with card context the card.
     let za = one_per_span("rsa id 4808199346083 on file");
     assert_eq!(za.len(), 1, "{za:?}");
-    assert_eq!((za[0].detector.as_str(), za[0].confidence), ("za_id", High));
+    assert_eq!((za[0].detector.as_ref(), za[0].confidence), ("za_id", High));
     let card = one_per_span("visa card 4808199346083 on file");
     assert_eq!(card.len(), 1, "{card:?}");
     assert_eq!(card[0].detector, "credit_card");

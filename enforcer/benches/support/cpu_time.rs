@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-/// Time the calling thread has spent on a CPU (Linux:
-/// `/proc/thread-self/schedstat`, nanoseconds); `None` elsewhere.
+/// Time the calling thread has spent on a CPU
+/// (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`: nanoseconds, not scheduler
+/// ticks); `None` where the clock is unavailable.
 pub fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
 }
 
 /// Runs `f` and returns its wall time and its CPU time (CPU = wall when

@@ -51,16 +51,23 @@ pub fn match_end(text: &str, lo: usize, at: usize, hi: usize) -> Option<Option<u
         // The range end or a non-ASCII character could change the answer.
         return None;
     }
-    // Segments of the run, split at dots.
-    let mut segments: Vec<(usize, usize)> = Vec::with_capacity(8);
+    // Segments of the run, split at dots (an address with more than 16
+    // is left to the regex).
+    let mut segments = [(0usize, 0usize); 16];
+    let mut count = 0;
     let mut s = d;
     for (k, &c) in b[d..run_end].iter().enumerate() {
         if c == b'.' {
-            segments.push((s, d + k));
+            if count + 1 == segments.len() {
+                return None;
+            }
+            segments[count] = (s, d + k);
+            count += 1;
             s = d + k + 1;
         }
     }
-    segments.push((s, run_end));
+    segments[count] = (s, run_end);
+    let segments = &segments[..=count];
     // Labels followed by a dot, from the first on: the top-level domain can
     // start at segment m when segments 0..m are whole labels.
     let mut labels = 0;

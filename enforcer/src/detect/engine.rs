@@ -30,6 +30,7 @@
 //! The engine is immutable and `Send + Sync`; per-scan state lives on the
 //! stack, regex caches come from the meta engine's internal pool.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -239,6 +240,9 @@ impl CustomGate {
 #[derive(Debug)]
 struct Det {
     id: String,
+    /// The id as a `'static` string for predefined detectors (findings
+    /// borrow it instead of copying).
+    static_id: Option<&'static str>,
     description: String,
     category: Category,
     validation: String,
@@ -336,6 +340,7 @@ impl EngineBuilder {
         };
         self.dets.push(Arc::new(Det {
             id: spec.id.clone(),
+            static_id: None,
             description: spec.description.clone(),
             category: Category::Custom,
             validation,
@@ -536,6 +541,7 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
     };
     Det {
         id: p.id.to_string(),
+        static_id: Some(p.id),
         description: p.description.to_string(),
         category: p.category,
         validation: p.validation.to_string(),
@@ -751,7 +757,7 @@ impl Engine {
         let window = inner.context_window;
         // One ASCII-lower-cased copy (same offsets) serves every
         // case-insensitive literal search: keywords and context words.
-        let lower = t.as_bytes().to_ascii_lowercase();
+        let lower = super::normalise::AsciiLower::new(t.as_bytes());
         let context = inner.context.scan(&lower);
         let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
@@ -982,7 +988,10 @@ impl Engine {
                 Indexed {
                     det: r.det,
                     finding: Finding {
-                        detector: det.id.clone(),
+                        detector: match det.static_id {
+                            Some(id) => Cow::Borrowed(id),
+                            None => Cow::Owned(det.id.clone()),
+                        },
                         start: os,
                         end: oe,
                         confidence: r.confidence,
@@ -1008,11 +1017,13 @@ pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanRe
 /// [`evaluate`], consuming the findings (no copies).
 fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
     let mut counts = vec![0usize; sel.inner.profiles.len()];
-    let findings = found
-        .into_iter()
-        .filter(|f| counted(text, f, sel, &mut counts))
-        .map(|f| f.finding)
-        .collect();
+    let mut findings = Vec::with_capacity(found.len());
+    findings.extend(
+        found
+            .into_iter()
+            .filter(|f| counted(text, f, sel, &mut counts))
+            .map(|f| f.finding),
+    );
     report(findings, &counts, sel)
 }
 
@@ -1235,7 +1246,7 @@ mod tests {
             found += got.len();
             context_only += got
                 .iter()
-                .filter(|f| predefined::CONTEXT_ONLY.contains(&f.detector.as_str()))
+                .filter(|f| predefined::CONTEXT_ONLY.contains(&f.detector.as_ref()))
                 .count();
         }
         assert!(found > 1500, "only {found} findings");

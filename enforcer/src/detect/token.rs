@@ -259,11 +259,16 @@ pub fn for_each_chain(
             }
         }
         // Trailing alphabetic words are kept (NINO suffix letter).
-        spans.clear();
-        spans.extend(chain.iter().map(|w| (w.start, w.end)));
-        flags.clear();
-        flags.extend(chain.iter().map(|w| w.flags));
-        f(&spans, &flags);
+        if let [w] = chain.as_slice() {
+            // A lone word (most chains of dense data): no copies.
+            f(&[(w.start, w.end)], &[w.flags]);
+        } else {
+            spans.clear();
+            spans.extend(chain.iter().map(|w| (w.start, w.end)));
+            flags.clear();
+            flags.extend(chain.iter().map(|w| w.flags));
+            f(&spans, &flags);
+        }
         i = right.end.max(i + 1);
     }
 }
@@ -414,6 +419,12 @@ pub struct ChainFacts {
     bits: Vec<u16>,
     /// Per word: whether it holds a digit.
     digit: Vec<bool>,
+    /// Every bit some candidate of the chain may have: the OR of all
+    /// words' and separators' bits, and of each word's `+`, first-letter
+    /// and two-letter bits as a first word.
+    any: u16,
+    /// Alphanumerics in the whole chain.
+    total: usize,
 }
 
 impl ChainFacts {
@@ -422,14 +433,32 @@ impl ChainFacts {
         let bytes = text.as_bytes();
         self.bits.clear();
         self.digit.clear();
-        for (k, (&(s, _), &f)) in words.iter().zip(flags).enumerate() {
+        self.any = 0;
+        self.total = 0;
+        for (k, (&(s, e), &f)) in words.iter().zip(flags).enumerate() {
             let mut bits = flag_bits(f);
             if k > 0 {
                 bits |= Class::sep(&bytes[words[k - 1].1..s]);
             }
             self.bits.push(bits);
             self.digit.push(f & WORD_DIGIT != 0);
+            self.any |= bits | word_class(text, s, e, cand_start(text, words, k), bits).0;
+            // A one-letter word and a next word starting with a letter.
+            if e - s == 1 && bytes[s].is_ascii_alphabetic() {
+                self.any |= Class::ALPHA2;
+            }
+            self.total += e - s;
         }
+    }
+
+    /// A class holding every bit some candidate of the chain may have.
+    pub fn any(&self) -> Class {
+        Class(self.any)
+    }
+
+    /// Alphanumerics in the whole chain (no candidate holds more).
+    pub fn total(&self) -> usize {
+        self.total
     }
 
     /// The class of the one-word candidate `words[i]` starting at `start`

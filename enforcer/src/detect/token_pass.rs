@@ -59,8 +59,17 @@ pub(super) struct TokenTable {
     /// and separators can only appear; the `+` and the first letter are
     /// fixed; a second letter may appear).
     classes: Vec<(Set, Set)>,
+    /// For each slot: the detectors admitting it or a smaller one (fewer
+    /// alphanumerics or words): what some candidate of a chain that size may meet.
+    slot_within: Vec<Set>,
+    /// For each class: the detectors admitting one of its subsets (a
+    /// candidate's bits are a subset of its chain's [`ChainFacts::any`]).
+    class_within: Vec<Set>,
     /// Detectors that report nothing without a context word near.
     ctx_only: Set,
+    /// Their engine detector indexes, in bit order (what
+    /// [`ContextScan::dets_near`] is asked about).
+    ctx_dets: Vec<usize>,
 }
 
 /// Index of a candidate's (compact length, word count, leading `+`) in a slot table.
@@ -131,11 +140,36 @@ impl TokenTable {
                 .filter(|&d| d & c == c && d & fixed == c & fixed)
                 .fold(0, |m, d| m | by_class[d])
         });
+        let mut slot_within = by_slot.clone();
+        for len in 0..=token::MAX_COMPACT {
+            for words in 0..=token::MAX_WORDS {
+                for plus in [false, true] {
+                    let mut m = by_slot[slot(len, words, plus)] | by_slot[slot(len, words, !plus)];
+                    if len > 0 {
+                        m |= slot_within[slot(len - 1, words, plus)];
+                    }
+                    if words > 0 {
+                        m |= slot_within[slot(len, words - 1, plus)];
+                    }
+                    slot_within[slot(len, words, plus)] = m;
+                }
+            }
+        }
+        let class_within = (0..Class::COUNT)
+            .map(|c| {
+                (0..Class::COUNT)
+                    .filter(|&d| d & c == d)
+                    .fold(0, |m, d| m | by_class[d])
+            })
+            .collect();
         TokenTable {
             checks: dets.iter().map(|&(d, f, _, _)| (d, f)).collect(),
+            slot_within,
+            class_within,
             slots: by_slot.into_iter().zip(slot_reach).collect(),
             classes: by_class.iter().copied().zip(class_reach).collect(),
             ctx_only,
+            ctx_dets: bits(ctx_only).map(|k| dets[k].0).collect(),
         }
     }
 
@@ -147,8 +181,35 @@ impl TokenTable {
             checks: self.checks.clone(),
             slots: vec![(Set::MAX, Set::MAX); self.slots.len()],
             classes: vec![(Set::MAX, Set::MAX); Class::COUNT],
+            slot_within: vec![Set::MAX; self.slot_within.len()],
+            class_within: vec![Set::MAX; Class::COUNT],
             ctx_only: 0,
+            ctx_dets: Vec::new(),
         }
+    }
+
+    /// The context-only detectors (as a [`Set`]) one of whose context
+    /// words may be near some candidate of the chain `words`: every
+    /// occurrence `near` accepts for a candidate `[s, e)` inside the chain
+    /// starts at or after `chain start - window` and ends by `chain end +
+    /// window`, and `near` at the point `x = chain start - window` with a
+    /// window reaching `chain end + window` accepts every such occurrence
+    /// (it may accept more: this only has to be a superset).
+    fn chain_context(
+        &self,
+        context: &ContextScan<'_>,
+        t: &str,
+        words: &[(usize, usize)],
+        window: usize,
+    ) -> Set {
+        let start = token::cand_start(t, words, 0);
+        let end = words[words.len() - 1].1;
+        let x = start.saturating_sub(window);
+        let near = context.dets_near(x, x, end + window - x, &self.ctx_dets);
+        bits(self.ctx_only)
+            .enumerate()
+            .filter(|&(n, _)| near & (1 << n) != 0)
+            .fold(0, |m, (_, k)| m | 1 << k)
     }
 
     /// The bit set of the token detectors `on` selects.
@@ -201,13 +262,21 @@ impl TokenTable {
                     return;
                 }
             }
+            facts.reset(t, words, flags);
+            // The whole chain: can any candidate of it meet a detector?
+            let within = self.slot_within[slot(facts.total(), words.len(), false)]
+                & self.class_within[usize::from(facts.any().0)]
+                & selected;
+            if within == 0 {
+                return;
+            }
             order.clear();
             claimed.clear();
-            facts.reset(t, words, flags);
-            // Context-only detectors are asked about once per chain: is one
-            // of their words near any candidate of it? (A superset of
-            // `near` for each candidate: see `chain_context`.)
-            let (mut ctx_known, mut ctx_live): (Set, Set) = (0, 0);
+            // Context-only detectors are asked about once per chain, all
+            // at once, when a candidate could go to one: is one of their
+            // words near any candidate of it? (A superset of `near` for each
+            // candidate: see `chain_context`.)
+            let mut ctx_live: Option<Set> = None;
             for i in 0..words.len() {
                 let start = token::cand_start(t, words, i);
                 let mut compact = 0;
@@ -231,16 +300,13 @@ impl TokenTable {
                     if m == 0 || !class.1 {
                         continue;
                     }
-                    let unknown = m & self.ctx_only & !ctx_known;
-                    if unknown != 0 {
-                        for k in bits(unknown) {
-                            if chain_context(context, self.checks[k].0, t, words, window) {
-                                ctx_live |= 1 << k;
-                            }
-                        }
-                        ctx_known |= unknown;
-                    }
-                    let m = m & (!self.ctx_only | ctx_live);
+                    let m = if m & self.ctx_only == 0 {
+                        m
+                    } else {
+                        let live = *ctx_live
+                            .get_or_insert_with(|| self.chain_context(context, t, words, window));
+                        m & (!self.ctx_only | live)
+                    };
                     if m != 0 {
                         order.push((compact, words[j].1 - start, start, i, j, m));
                     }
@@ -284,23 +350,4 @@ impl TokenTable {
             }
         });
     }
-}
-
-/// Whether a context word of `det` may be near some candidate of the chain
-/// `words`: every occurrence `near` accepts for a candidate `[s, e)` inside
-/// the chain starts at or after `chain start - window` and ends by
-/// `chain end + window`, and `near` at the point `x = chain start - window`
-/// with a window reaching `chain end + window` accepts every such
-/// occurrence (it may accept more: this only has to be a superset).
-fn chain_context(
-    context: &ContextScan<'_>,
-    det: usize,
-    t: &str,
-    words: &[(usize, usize)],
-    window: usize,
-) -> bool {
-    let start = token::cand_start(t, words, 0);
-    let end = words[words.len() - 1].1;
-    let x = start.saturating_sub(window);
-    context.near(det, x, x, end + window - x)
 }

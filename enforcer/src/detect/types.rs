@@ -1,6 +1,8 @@
 //! Plain data types of the detection API: confidence, findings, and the
 //! descriptions of detectors and profiles that admin tools list.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// How sure the engine is that a finding is real sensitive data.
@@ -51,8 +53,9 @@ impl std::str::FromStr for Confidence {
 /// One piece of sensitive data found in a text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable detector id: `credit_card`, or a custom detector id.
-    pub detector: String,
+    /// Stable detector id: `credit_card`, or a custom detector id
+    /// (borrowed for predefined detectors: no allocation per finding).
+    pub detector: Cow<'static, str>,
     /// Start byte of the span in the ORIGINAL (un-normalised) text.
     pub start: usize,
     /// End byte (exclusive) of the span in the original text.

@@ -62,7 +62,7 @@ impl PartFinding {
             None => (None, None),
         };
         PartFinding {
-            detector: finding.detector,
+            detector: finding.detector.into_owned(),
             start: finding.start,
             end: finding.end,
             confidence: finding.confidence,

@@ -107,7 +107,7 @@ impl Enforcer {
         }
         let hide_all = !verdict.passes();
         for f in &report.findings {
-            if !(hide_all || decision.mask.contains(&f.detector)) {
+            if !(hide_all || decision.mask.iter().any(|m| *m == f.detector)) {
                 continue;
             }
             if let Some(value) = text.get(f.start..f.end) {

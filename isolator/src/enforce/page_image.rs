@@ -122,7 +122,7 @@ impl Enforcer {
             || merged
                 .findings
                 .iter()
-                .any(|f| decision.mask.contains(&f.detector));
+                .any(|f| decision.mask.iter().any(|m| *m == f.detector));
         Some(ImageCheck { verdict, mask })
     }
 

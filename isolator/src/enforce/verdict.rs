@@ -124,8 +124,8 @@ impl Verdict {
         v.scan_time = took;
         if report.is_match() {
             for f in &report.findings {
-                if !v.detectors.contains(&f.detector) {
-                    v.detectors.push(f.detector.clone());
+                if !v.detectors.iter().any(|d| *d == f.detector) {
+                    v.detectors.push(f.detector.to_string());
                 }
                 if v.evidence.len() < MAX_EVIDENCE && !v.evidence.contains(&f.evidence) {
                     v.evidence.push(f.evidence.clone());
