@@ -32,6 +32,13 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("credit_card", "4111 1111 1111 1112", None),
     ("credit_card", "4111 1111 1111 111", None),
     ("credit_card", "order 1234567812345670", None),
+    // Groups merged by OCR (a dropped space): read like an ungrouped number.
+    ("credit_card", "41111111 11111111", Some(Medium)),
+    ("credit_card", "card 41111111 11111111", Some(High)),
+    ("credit_card", "4111 11111111 1111", Some(Medium)),
+    ("credit_card", "amex 3782822463 10005", Some(High)),
+    ("credit_card", "41111111 11111112", None),
+    ("credit_card", "41111 11111111 111", None),
     // iban
     ("iban", "IBAN: GB82 WEST 1234 5698 7654 32", Some(High)),
     ("iban", "DE89370400440532013000", Some(High)),

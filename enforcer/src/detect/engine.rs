@@ -943,14 +943,15 @@ impl Engine {
         // theirs, since a custom profile may count nothing else. Then drop
         // findings contained in a longer one.
         let custom = |r: &Raw| inner.dets[r.det].category == Category::Custom;
-        raws.sort_by(|a, b| {
+        // A total order (ties only between identical entries): unstable is fine.
+        raws.sort_unstable_by(|a, b| {
             a.start
                 .cmp(&b.start)
-                .then(b.end.cmp(&a.end))
-                .then(custom(a).cmp(&custom(b)))
-                .then(b.confidence.cmp(&a.confidence))
-                .then(b.ctx.cmp(&a.ctx))
-                .then(a.det.cmp(&b.det))
+                .then_with(|| b.end.cmp(&a.end))
+                .then_with(|| custom(a).cmp(&custom(b)))
+                .then_with(|| b.confidence.cmp(&a.confidence))
+                .then_with(|| b.ctx.cmp(&a.ctx))
+                .then_with(|| a.det.cmp(&b.det))
         });
         raws.dedup_by(|b, a| {
             a.start == b.start && a.end == b.end && (a.det == b.det || !custom(a) && !custom(b))

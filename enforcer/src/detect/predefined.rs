@@ -271,15 +271,41 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
     if !c.digits_only || !(13..=19).contains(&c.compact.len()) || c.plus {
         return None;
     }
-    if !(c.single() || c.seps_space_dash() && c.groups.iter().all(|&g| (3..=6).contains(&g))) {
+    let grouped = c.seps_space_dash() && c.groups.iter().all(|&g| (3..=6).contains(&g));
+    // OCR often drops a space between groups: `41111111 11111111`,
+    // `4111 11111111 1111`, `3782822463 10005` are a 4-4-4-4 or 4-6-5
+    // number with groups merged. Read like a number without separators.
+    let merged = c.seps_space_dash()
+        && (merged_groups(&c.groups, &[4, 4, 4, 4]) || merged_groups(&c.groups, &[4, 6, 5]));
+    if !(c.single() || grouped || merged) {
         return None;
     }
     v::credit_card(&c.compact).then_some(())?;
-    if c.single() {
-        s(Medium, High)
-    } else {
+    if grouped {
         s(High, High)
+    } else {
+        s(Medium, High)
     }
+}
+
+/// Whether `groups` is `layout` with some neighbouring groups merged (and
+/// at least two groups left).
+fn merged_groups(groups: &[usize], layout: &[usize]) -> bool {
+    if groups.len() < 2 || groups.len() >= layout.len() {
+        return false;
+    }
+    let mut k = 0;
+    for &g in groups {
+        let mut sum = 0;
+        while sum < g && k < layout.len() {
+            sum += layout[k];
+            k += 1;
+        }
+        if sum != g {
+            return false;
+        }
+    }
+    k == layout.len()
 }
 
 fn iban(c: &Cand<'_>) -> Option<Score> {
