@@ -86,7 +86,8 @@ enum DetKind {
     Anchored {
         re: Regex,
         before: usize,
-        left: Option<fn(u8) -> bool>,
+        /// The predefined `left` bytes, as a table.
+        left: Option<Box<[bool; 256]>>,
         matcher: Option<predefined::AnchoredMatcher>,
         after: usize,
         check: fn(&str) -> Option<Score>,
@@ -513,7 +514,7 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
             DetKind::Anchored {
                 re: compile(pattern),
                 before,
-                left,
+                left: left.map(|f| Box::new(std::array::from_fn(|b| f(b as u8)))),
                 matcher,
                 after,
                 check,
@@ -831,7 +832,7 @@ impl Engine {
                             Some(left) => {
                                 let mut lo = s;
                                 let min = s.saturating_sub(*before);
-                                while lo > min && left(bytes[lo - 1]) {
+                                while lo > min && left[usize::from(bytes[lo - 1])] {
                                     lo -= 1;
                                 }
                                 (lo, Anchored::Yes)

@@ -770,11 +770,12 @@ fn url_credentials(m: &str) -> Option<Score> {
 fn email(m: &str) -> Option<Score> {
     let (local, domain) = m.rsplit_once('@')?;
     let tld = domain.rsplit('.').next()?;
+    let double_dot = |x: &str| x.as_bytes().windows(2).any(|w| w == b"..");
     (!local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !double_dot(local)
         && tld.len() >= 2
-        && !domain.contains(".."))
+        && !double_dot(domain))
     .then_some(())?;
     s(Medium, High)
 }

@@ -275,7 +275,8 @@ impl TokenTable {
             // Context-only detectors are asked about once per chain, all
             // at once, when a candidate could go to one: is one of their
             // words near any candidate of it? (A superset of `near` for each
-            // candidate: see `chain_context`.)
+            // candidate: see `chain_context`.) Not asked before a candidate
+            // needs it: on prose that would scan context words everywhere.
             let mut ctx_live: Option<Set> = None;
             for i in 0..words.len() {
                 let start = token::cand_start(t, words, i);
