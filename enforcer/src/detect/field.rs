@@ -135,11 +135,11 @@ impl FieldScanner {
         let delta = s.len() as isize - (b - a) as isize;
         let dirty_lo = a.saturating_sub(reach);
         let dirty_hi = new_end + reach;
-        let mut kept: Vec<Indexed> = Vec::with_capacity(self.found.len() + 2);
+        let mut left: Vec<Indexed> = Vec::new();
         let mut right: Vec<Indexed> = Vec::new();
         for mut f in std::mem::take(&mut self.found) {
             if f.finding.end < dirty_lo {
-                kept.push(f);
+                left.push(f);
             } else if f.finding.start > b + reach {
                 f.finding.start = (f.finding.start as isize + delta) as usize;
                 f.finding.end = (f.finding.end as isize + delta) as usize;
@@ -149,15 +149,24 @@ impl FieldScanner {
         let lo = floor_boundary(&self.text, a.saturating_sub(2 * reach));
         let hi = ceil_boundary(&self.text, new_end + 2 * reach);
         let window = &self.text[lo..hi];
-        for mut f in self.engine.scan_indexed(window, Some(&self.sel.inner.mask)) {
+        // The window's findings keep their vector (a paste's can be tens
+        // of thousands: no second copy).
+        let mut scanned = self.engine.scan_indexed(window, Some(&self.sel.inner.mask));
+        scanned.retain_mut(|f| {
             f.finding.start += lo;
             f.finding.end += lo;
-            if f.finding.end >= dirty_lo && f.finding.start <= dirty_hi {
-                kept.push(f);
-            }
+            f.finding.end >= dirty_lo && f.finding.start <= dirty_hi
+        });
+        let mut kept = if left.is_empty() {
+            scanned
+        } else {
+            left.append(&mut scanned);
+            left
+        };
+        kept.append(&mut right);
+        if !kept.is_sorted_by_key(|f| (f.finding.start, f.finding.end)) {
+            kept.sort_by_key(|f| (f.finding.start, f.finding.end));
         }
-        kept.extend(right);
-        kept.sort_by_key(|f| (f.finding.start, f.finding.end));
         self.found = kept;
         self.report()
     }
