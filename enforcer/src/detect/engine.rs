@@ -45,7 +45,7 @@ use super::literals::LiteralSet;
 use super::normalise::Normalised;
 use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
-use super::redact::redact;
+use super::redact::redact_into;
 use super::token_pass::{Raw, TokenCheck, TokenTable};
 use super::types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
 
@@ -982,15 +982,17 @@ impl Engine {
             true
         });
 
+        let mut buf = String::new();
         raws.drain(..)
             .map(|r| {
                 let det = &inner.dets[r.det];
                 let (os, oe) = n.to_original(r.start, r.end);
                 let value = &t[r.start..r.end];
-                let evidence = if det.id == "private_key" {
-                    format!("{} ****", value.lines().next().unwrap_or(""))
+                let evidence: Arc<str> = if det.id == "private_key" {
+                    Arc::from(format!("{} ****", value.lines().next().unwrap_or("")))
                 } else {
-                    redact(value, det.reveal.0, det.reveal.1)
+                    redact_into(value, det.reveal.0, det.reveal.1, &mut buf);
+                    Arc::from(buf.as_str())
                 };
                 Indexed {
                     det: r.det,

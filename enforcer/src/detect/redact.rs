@@ -11,19 +11,28 @@ pub const MAX_EVIDENCE: usize = 48;
 
 /// Masks `value`, revealing at most `keep_start` + `keep_end` alphanumerics.
 pub fn redact(value: &str, keep_start: usize, keep_end: usize) -> String {
-    if value.is_ascii() {
-        return redact_ascii(value.as_bytes(), keep_start, keep_end);
-    }
-    redact_chars(value, keep_start, keep_end)
+    let mut out = String::new();
+    redact_into(value, keep_start, keep_end, &mut out);
+    out
 }
 
-/// [`redact`] of ASCII text, byte by byte (most findings).
-fn redact_ascii(value: &[u8], keep_start: usize, keep_end: usize) -> String {
+/// [`redact`] into `out` (cleared first), reusing its allocation.
+pub fn redact_into(value: &str, keep_start: usize, keep_end: usize, out: &mut String) {
+    out.clear();
+    if value.is_ascii() {
+        redact_ascii(value.as_bytes(), keep_start, keep_end, out);
+    } else {
+        out.push_str(&redact_chars(value, keep_start, keep_end));
+    }
+}
+
+/// [`redact`] of ASCII text, byte by byte (most findings), appended to `out`.
+fn redact_ascii(value: &[u8], keep_start: usize, keep_end: usize, out: &mut String) {
     let total = value.iter().filter(|c| c.is_ascii_alphanumeric()).count();
     let budget = total / 2;
     let keep_start = keep_start.min(budget);
     let keep_end = keep_end.min(budget - keep_start);
-    let mut out = String::with_capacity(value.len().min(MAX_EVIDENCE) + 3);
+    out.reserve(value.len().min(MAX_EVIDENCE) + 3);
     let mut seen = 0;
     for (n, &c) in value.iter().enumerate() {
         if n == MAX_EVIDENCE {
@@ -40,7 +49,6 @@ fn redact_ascii(value: &[u8], keep_start: usize, keep_end: usize) -> String {
             out.push(char::from(c));
         }
     }
-    out
 }
 
 /// [`redact`] of any text, character by character.
@@ -98,11 +106,9 @@ mod tests {
                 .map(|k| alphabet[((state >> (k % 50)) as usize + k * 7) % alphabet.len()] as char)
                 .collect();
             for (a, b) in [(4, 4), (0, 3), (2, 2), (40, 0), (0, 0)] {
-                assert_eq!(
-                    super::redact_ascii(v.as_bytes(), a, b),
-                    super::redact_chars(&v, a, b),
-                    "{v:?} {a} {b}"
-                );
+                let mut ascii = String::new();
+                super::redact_ascii(v.as_bytes(), a, b, &mut ascii);
+                assert_eq!(ascii, super::redact_chars(&v, a, b), "{v:?} {a} {b}");
             }
         }
     }

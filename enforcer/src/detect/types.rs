@@ -2,6 +2,7 @@
 //! descriptions of detectors and profiles that admin tools list.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +64,9 @@ pub struct Finding {
     /// How sure the engine is.
     pub confidence: Confidence,
     /// Redacted evidence, e.g. `4111 **** **** 1111`; never the full value.
-    pub evidence: String,
+    /// Shared, so copies of a finding (reports of a field being typed into)
+    /// cost no allocation.
+    pub evidence: Arc<str>,
 }
 
 /// The family a detector belongs to (predefined profiles follow these).

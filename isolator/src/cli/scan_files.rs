@@ -66,7 +66,7 @@ impl PartFinding {
             start: finding.start,
             end: finding.end,
             confidence: finding.confidence,
-            evidence: finding.evidence,
+            evidence: finding.evidence.to_string(),
             path: part.path.clone(),
             page,
             bbox,

@@ -127,8 +127,9 @@ impl Verdict {
                 if !v.detectors.iter().any(|d| *d == f.detector) {
                     v.detectors.push(f.detector.to_string());
                 }
-                if v.evidence.len() < MAX_EVIDENCE && !v.evidence.contains(&f.evidence) {
-                    v.evidence.push(f.evidence.clone());
+                if v.evidence.len() < MAX_EVIDENCE && !v.evidence.iter().any(|e| **e == *f.evidence)
+                {
+                    v.evidence.push(f.evidence.to_string());
                 }
             }
             v.fired = report.fired.clone();
