@@ -111,7 +111,11 @@ impl FieldScanner {
     /// bound: both keep the full reach.
     fn reach_for(&self, a: usize, new_end: usize) -> usize {
         let reach = self.engine.reach();
-        if self.engine.selects_custom(&self.sel.inner.mask) {
+        if self.engine.selects_custom(&self.sel.inner.mask)
+            || (a == 0 && new_end == self.text.len())
+        {
+            // (The whole text changed, a paste into an empty field: every
+            // window is the whole text, no need to look for anchors.)
             return reach;
         }
         let lo = a.saturating_sub(2 * reach);

@@ -442,10 +442,14 @@ impl ChainFacts {
             }
             self.bits.push(bits);
             self.digit.push(f & WORD_DIGIT != 0);
-            self.any |= bits | word_class(text, s, e, cand_start(text, words, k), bits).0;
-            // A one-letter word and a next word starting with a letter.
-            if e - s == 1 && bytes[s].is_ascii_alphabetic() {
-                self.any |= Class::ALPHA2;
+            // As a first word: a `+` before it, a letter first (and maybe
+            // a second letter, in it or in the next word: both assumed).
+            self.any |= bits;
+            if s > 0 && bytes[s - 1] == b'+' {
+                self.any |= Class::PLUS;
+            }
+            if bytes[s].is_ascii_alphabetic() {
+                self.any |= Class::LETTER_FIRST | Class::ALPHA2;
             }
             self.total += e - s;
         }
@@ -511,7 +515,7 @@ pub fn cand_start(text: &str, words: &[(usize, usize)], i: usize) -> usize {
 }
 
 impl<'t> Cand<'t> {
-    /// An empty candidate whose buffers [`Cand::fill`] reuses.
+    /// An empty candidate whose buffers [`Cand::fill_known`] reuses.
     pub fn empty(text: &'t str) -> Cand<'t> {
         Cand {
             start: 0,
@@ -528,7 +532,21 @@ impl<'t> Cand<'t> {
     /// Rebuilds this candidate for words `words[i..=j]` of a chain of
     /// `text`, reusing its buffers (no allocation on the hot path). False
     /// when the words hold more than [`MAX_COMPACT`] characters.
+    #[cfg(test)]
     pub fn fill(&mut self, text: &'t str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+        self.fill_known(text, words, i, j, true)
+    }
+
+    /// [`Cand::fill_known`] when whether the words hold a letter is known
+    /// (from their [`Class`]): digits need no upper-casing or check.
+    pub fn fill_known(
+        &mut self,
+        text: &'t str,
+        words: &[(usize, usize)],
+        i: usize,
+        j: usize,
+        letters: bool,
+    ) -> bool {
         let bytes = text.as_bytes();
         self.compact.clear();
         self.groups.clear();
@@ -544,19 +562,23 @@ impl<'t> Cand<'t> {
                 self.seps.push(&text[e..words[k + 1].0]);
             }
         }
-        self.compact.make_ascii_uppercase();
+        if letters {
+            self.compact.make_ascii_uppercase();
+            self.digits_only = self.compact.bytes().all(|b| b.is_ascii_digit());
+        } else {
+            self.digits_only = true;
+        }
         let start = cand_start(text, words, i);
         self.plus = start < words[i].0 && bytes[start] == b'+';
         self.start = start;
         self.end = words[j].1;
         self.raw = &text[start..self.end];
-        self.digits_only = self.compact.bytes().all(|b| b.is_ascii_digit());
         true
     }
 }
 
 /// Builds the candidate for words `words[i..=j]` of a chain (tests; the
-/// engine reuses one [`Cand`] through [`Cand::fill`]).
+/// engine reuses one [`Cand`] through [`Cand::fill_known`]).
 #[cfg(test)]
 pub fn candidate<'t>(
     text: &'t str,
@@ -694,6 +716,8 @@ mod tests {
                         };
                         seen += 1;
                         assert_eq!(class.0, Class::of(&c), "{:?} in {text:?}", c.raw);
+                        assert_eq!(class.0 .0 & !facts.any().0, 0, "{:?} beyond any", c.raw);
+                        assert!(c.compact.len() <= facts.total());
                         let digit = c.compact.bytes().any(|b| b.is_ascii_digit());
                         assert_eq!(class.1, digit, "{:?}", c.raw);
                     }

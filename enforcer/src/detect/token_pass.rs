@@ -16,7 +16,7 @@
 //!   ([`CONTEXT_ONLY`](super::predefined::CONTEXT_ONLY)) are dropped for a whole chain when none
 //!   of their words is near it (asked at most once per chain and detector,
 //!   and only when some candidate could go to them);
-//! - only candidates left with a detector are built ([`Cand::fill`]), longest
+//! - only candidates left with a detector are built ([`Cand::fill_known`]), longest
 //!   first, and a candidate a detector accepts claims its span, as before.
 //!
 //! Findings are exactly those of checking every candidate with every
@@ -239,8 +239,9 @@ impl TokenTable {
             return;
         }
         // Candidates of a chain that some detector may take: (compact
-        // length, span length, start, first word, last word, detectors).
-        let mut order: Vec<(usize, usize, usize, usize, usize, Set)> = Vec::new();
+        // length, span length, start, first word, last word, detectors,
+        // whether it holds a letter).
+        let mut order: Vec<(usize, usize, usize, usize, usize, Set, bool)> = Vec::new();
         let mut claimed: Vec<(usize, usize)> = Vec::new();
         let mut c = Cand::empty(t);
         let mut facts = ChainFacts::default();
@@ -309,12 +310,13 @@ impl TokenTable {
                         m & (!self.ctx_only | live)
                     };
                     if m != 0 {
-                        order.push((compact, words[j].1 - start, start, i, j, m));
+                        let letters = class.0.has(Class::LETTERS);
+                        order.push((compact, words[j].1 - start, start, i, j, m, letters));
                     }
                 }
             }
             order.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)).then(a.2.cmp(&b.2)));
-            for &(_, len, start, i, j, m) in &order {
+            for &(_, len, start, i, j, m, letters) in &order {
                 let end = start + len;
                 if claimed
                     .iter()
@@ -322,7 +324,7 @@ impl TokenTable {
                 {
                     continue;
                 }
-                if !c.fill(t, words, i, j) {
+                if !c.fill_known(t, words, i, j, letters) {
                     continue;
                 }
                 let mut hit = false;
