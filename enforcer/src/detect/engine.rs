@@ -944,8 +944,9 @@ impl Engine {
         // theirs, since a custom profile may count nothing else. Then drop
         // findings contained in a longer one.
         let custom = |r: &Raw| inner.dets[r.det].category == Category::Custom;
-        // A total order (ties only between identical entries): unstable is fine.
-        raws.sort_unstable_by(|a, b| {
+        // Stable and run-aware: the token pass and the literal pass each
+        // push in (nearly) start order, so this mostly merges two runs.
+        raws.sort_by(|a, b| {
             a.start
                 .cmp(&b.start)
                 .then_with(|| b.end.cmp(&a.end))
@@ -1067,11 +1068,13 @@ impl<T> Drop for Scratch<T> {
 /// Applies a selection's profiles to findings of `text`.
 pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanReport {
     let mut counts = vec![0usize; sel.inner.profiles.len()];
-    let findings = found
-        .iter()
-        .filter(|f| counted(text, f, sel, &mut counts))
-        .map(|f| f.finding.clone())
-        .collect();
+    let mut findings = Vec::with_capacity(found.len());
+    findings.extend(
+        found
+            .iter()
+            .filter(|f| counted(text, f, sel, &mut counts))
+            .map(|f| f.finding.clone()),
+    );
     report(findings, &counts, sel)
 }
 
