@@ -343,13 +343,7 @@ mod tests {
             "é",
             "lessnothing",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n.max(1)
-        };
+        let mut next = crate::detect::test_rng(0x2545_F491_4F6C_DD1Du64);
         let (mut checked, mut set_bits) = (0, 0);
         for round in 0..60 {
             let len = if round % 10 == 0 { 3 * BLOCK } else { 300 };

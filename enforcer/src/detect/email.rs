@@ -109,13 +109,7 @@ mod tests {
     #[test]
     fn agrees_with_the_regex() {
         let re = Regex::new(PATTERN).unwrap();
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::detect::test_rng(0x2545_F491_4F6C_DD1Du64);
         let pieces = [
             "a",
             "bc",

@@ -1285,13 +1285,7 @@ mod tests {
             "7",
             "42",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::detect::test_rng(0x2545_F491_4F6C_DD1Du64);
         let subset: Vec<bool> = (0..inner.dets.len()).map(|d| d % 3 != 0).collect();
         let mut found = 0;
         let mut context_only = 0;

@@ -47,3 +47,16 @@ pub use field::FieldScanner;
 pub use profile::{ProfileSpec, ScanReport, Selection};
 pub use stream::StreamScanner;
 pub use types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
+
+/// A small deterministic generator for property tests: `next(n)` is in
+/// `0..n` (xorshift64; `n = 0` counts as 1).
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n.max(1)
+    }
+}

@@ -1015,13 +1015,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::detect::test_rng(0x2545_F491_4F6C_DD1Du64);
         let mut accepted = 0;
         for _ in 0..200_000 {
             let words = 1 + next(7) as usize;

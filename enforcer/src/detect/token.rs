@@ -688,13 +688,7 @@ mod tests {
     /// The class read off a chain is the class of the built candidate.
     #[test]
     fn chain_facts_give_each_candidates_class() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::detect::test_rng(0x9E37_79B9_7F4A_7C15u64);
         let alphabet = b"0123456789aZbY+(- ./)x";
         let mut facts = ChainFacts::default();
         let mut seen = 0;
