@@ -651,11 +651,7 @@ async fn session_ws(
         );
     }
     let Some(handle) = state.sessions.get(&id) else {
-        return api_error(
-            StatusCode::NOT_FOUND,
-            "no_session",
-            "this session has ended",
-        );
+        return NotOwned::NoSession.into_response();
     };
     if !handle.check_token(token) || handle.user.name != user.name {
         tracing::warn!(%peer, session = %id, "WebSocket with a wrong token refused");

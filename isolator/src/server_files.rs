@@ -26,7 +26,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 
-use crate::server::{api_error, owned_session, AppState};
+use crate::server::{api_error, owned_session, AppState, NotOwned};
 use crate::session::files::{clean_name, FilesCmd};
 use crate::session::SessionCmd;
 
@@ -116,13 +116,7 @@ async fn upload(
         Ok(h) => h,
         Err(refused) => return refused.into_response(),
     };
-    let gone = || {
-        api_error(
-            StatusCode::NOT_FOUND,
-            "no_session",
-            "this session has ended",
-        )
-    };
+    let gone = || NotOwned::NoSession.into_response();
     let name = clean_name(&q.name);
     let (tx, rx) = oneshot::channel();
     let begin = FilesCmd::BeginUpload {

@@ -31,7 +31,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
-use crate::server::{api_error, owned_session, AppState};
+use crate::server::{api_error, owned_session, AppState, NotOwned};
 use crate::session::files::clean_name;
 use crate::session::paste_image::{ImagePasteCmd, PasteAnswer};
 use crate::session::SessionCmd;
@@ -130,13 +130,7 @@ async fn paste_image(
         Ok(h) => h,
         Err(refused) => return refused.into_response(),
     };
-    let gone = || {
-        api_error(
-            StatusCode::NOT_FOUND,
-            "no_session",
-            "this session has ended",
-        )
-    };
+    let gone = || NotOwned::NoSession.into_response();
     let name = paste_name(&q.name);
     let (tx, rx) = oneshot::channel();
     let begin = ImagePasteCmd::Begin { reply: tx };

@@ -73,14 +73,9 @@ impl Enforcer {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
-    use policies::PolicyStore;
-
     use super::*;
     use crate::auth::User;
     use crate::enforce::Outcome;
-    use crate::enforce_config::EnforceConfig;
 
     const POLICY: &str = r#"
 [[apps]]
@@ -120,10 +115,7 @@ paste = "scan"
 
     /// An enforcer whose extraction workers cannot start (`/bin/false`).
     fn enforcer() -> Enforcer {
-        let policy = policies::compile_str(POLICY, Path::new("test.toml")).unwrap();
-        let store = Arc::new(PolicyStore::new(policy, "test"));
-        let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["x"]);
-        Enforcer::new(store, EnforceConfig::default(), workers)
+        crate::enforce::tests::enforcer(POLICY)
     }
 
     async fn verdict(url: &str, bytes: &[u8]) -> Verdict {

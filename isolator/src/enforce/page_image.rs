@@ -153,15 +153,11 @@ impl Enforcer {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    use policies::{Action, PolicyStore};
+    use policies::Action;
 
     use super::*;
     use crate::auth::User;
     use crate::enforce::Outcome;
-    use crate::enforce_config::EnforceConfig;
 
     const POLICY: &str = r#"
 [[apps]]
@@ -201,12 +197,9 @@ page = { mode = "scan", profiles = ["financial"], on_match = "audit" }
 mask = ["credit_card"]
 "#;
 
-    /// An enforcer whose extraction workers cannot start.
+    /// An enforcer whose extraction workers cannot start (`/bin/false`).
     fn enforcer() -> Enforcer {
-        let policy = policies::compile_str(POLICY, Path::new("test.toml")).unwrap();
-        let store = Arc::new(PolicyStore::new(policy, "test"));
-        let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["x"]);
-        Enforcer::new(store, EnforceConfig::default(), workers)
+        crate::enforce::tests::enforcer(POLICY)
     }
 
     fn decide(e: &Enforcer, host: &str) -> Decision {
