@@ -10,6 +10,7 @@
 //!   browser, for tests that run many sessions at once.
 
 pub mod client;
+pub mod docx;
 pub mod isolator_server;
 pub mod scripted;
 pub mod site;

@@ -225,6 +225,18 @@ impl Scripted {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// Opens the upload page's chooser and uploads `bytes` as `name`,
+    /// asserting the upload gate allowed it.
+    pub async fn upload_allowed(&mut self, upload_page: &str, name: &str, bytes: &[u8]) {
+        let chooser = self.chooser(upload_page).await;
+        let (status, answer) = self.upload(chooser, name, bytes.to_vec()).await;
+        assert_eq!(
+            (status, answer["allowed"].clone()),
+            (200, Value::Bool(true)),
+            "upload of {name}: {answer}"
+        );
+    }
+
     /// Ends the session.
     pub async fn close(mut self) {
         self.send(serde_json::json!({"t": "close"})).await;

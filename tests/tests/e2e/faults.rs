@@ -15,11 +15,11 @@
 //!
 //! Sessions here are scripted WebSocket clients ([`Scripted`]).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use isolator_e2e::docx::stored_docx;
 use isolator_e2e::{eventually, Isolator, Scripted, TestSite};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
@@ -49,45 +49,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// A docx of about `size` bytes of text (stored, so the file has that size):
-/// big enough that its extraction keeps a worker busy for a while.
-fn big_docx(size: usize) -> Vec<u8> {
-    let mut body = String::with_capacity(size + 1024);
-    let mut i = 0u64;
-    while body.len() < size {
-        body.push_str(&format!(
-            "<w:p><w:r><w:t>Paragraph {i}: the quarterly figures were reviewed.</w:t></w:r></w:p>"
-        ));
-        i += 1;
-    }
-    let document = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
-    );
-    let entries: [(&str, &[u8]); 3] = [
-        (
-            "[Content_Types].xml",
-            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-              <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-              <Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>",
-        ),
-        (
-            "_rels/.rels",
-            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-              <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>",
-        ),
-        ("word/document.xml", document.as_bytes()),
-    ];
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(false);
-    for (name, data) in entries {
-        out.start_file(name, opts).unwrap();
-        out.write_all(data).unwrap();
-    }
-    out.finish().unwrap().into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,7 +82,7 @@ async fn a_killed_extraction_worker_blocks_its_upload_and_is_replaced() {
                 ))
                 .header("x-isolator-request", "1")
                 .header("x-isolator-token", token)
-                .body(big_docx(12 << 20))
+                .body(stored_docx(12 << 20, "End of report."))
                 .send()
                 .await
                 .unwrap();
@@ -185,24 +146,10 @@ async fn a_killed_extraction_worker_blocks_its_upload_and_is_replaced() {
     })
     .await;
     eprintln!("worker {victim} killed, replaced by {fresh}");
-    let chooser = a.chooser(&page).await;
-    let (status, answer) = a
-        .upload(chooser, "notes.txt", b"bring the projector\n".to_vec())
+    a.upload_allowed(&page, "notes.txt", b"bring the projector\n")
         .await;
-    assert_eq!(
-        (status, answer["allowed"].clone()),
-        (200, Value::Bool(true)),
-        "{answer}"
-    );
-    let chooser = b.chooser(&page).await;
-    let (status, answer) = b
-        .upload(chooser, "agenda.txt", b"agenda: budget review\n".to_vec())
+    b.upload_allowed(&page, "agenda.txt", b"agenda: budget review\n")
         .await;
-    assert_eq!(
-        (status, answer["allowed"].clone()),
-        (200, Value::Bool(true)),
-        "{answer}"
-    );
     eventually(T, "both clean files at the site", || async {
         let posts = site.posts_to("/files/received");
         (posts.iter().any(|p| p.contains("projector"))
@@ -258,15 +205,8 @@ async fn an_upload_cut_off_midway_leaves_nothing_and_the_user_is_told() {
     assert!(left.is_empty(), "partial files left: {left:?}");
 
     // The session goes on: the next upload works.
-    let chooser = s.chooser(&page).await;
-    let (status, answer) = s
-        .upload(chooser, "whole.txt", b"the whole file arrived\n".to_vec())
+    s.upload_allowed(&page, "whole.txt", b"the whole file arrived\n")
         .await;
-    assert_eq!(
-        (status, answer["allowed"].clone()),
-        (200, Value::Bool(true)),
-        "{answer}"
-    );
     eventually(T, "the whole file at the site", || async {
         site.posts_to("/files/received")
             .iter()
