@@ -14,6 +14,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use isolator_e2e::procfs::{chromium_pid, percentile, tree_cpu_ticks, tree_pss_kb};
 use isolator_e2e::{Isolator, TestSite};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -113,74 +114,6 @@ impl Session {
     }
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
-
-/// PIDs of `root` and all its descendants.
-fn tree(root: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            if let Some((_, rest)) = stat.rsplit_once(')') {
-                let ppid: u32 = rest
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(0);
-                parents.push((pid, ppid));
-            }
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    out
-}
-
-fn pss_kb(root: u32) -> u64 {
-    tree(root)
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
-        .filter_map(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Pss:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .sum()
-}
-
-fn cpu_ticks(root: u32) -> u64 {
-    tree(root)
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
-        .filter_map(|s| {
-            let rest = s.rsplit_once(')')?.1.to_owned();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-        })
-        .sum()
-}
-
-async fn chromium_pid(iso: &Isolator) -> u32 {
-    iso.state
-        .sessions
-        .browser()
-        .peek()
-        .await
-        .and_then(|r| r.pid())
-        .expect("browser running")
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -205,10 +138,10 @@ async fn main() {
     }
     println!(
         "session start: created p50 {:.0} ms, p95 {:.0} ms; first frame p50 {:.0} ms, p95 {:.0} ms",
-        pct(&mut created, 0.5),
-        pct(&mut created, 0.95),
-        pct(&mut first, 0.5),
-        pct(&mut first, 0.95)
+        percentile(&created, 0.5),
+        percentile(&created, 0.95),
+        percentile(&first, 0.5),
+        percentile(&first, 0.95)
     );
 
     // Input to frame.
@@ -241,17 +174,17 @@ async fn main() {
     }
     println!(
         "input to frame: p50 {:.1} ms, p95 {:.1} ms ({} of 60 keys produced a frame)",
-        pct(&mut lat, 0.5),
-        pct(&mut lat, 0.95),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.95),
         lat.len()
     );
     s.close().await;
 
     // Scrolling and idle.
     let (mut s, _, _) = open(&iso, &site.url("/scroll")).await;
-    let pid = chromium_pid(&iso).await;
+    let pid = chromium_pid(&iso).await.expect("browser running");
     let hz = 100.0; // USER_HZ on Linux
-    let cpu0 = cpu_ticks(pid);
+    let cpu0 = tree_cpu_ticks(pid);
     let t0 = Instant::now();
     let (mut frames, mut bytes) = (0, 0);
     for i in 0..150 {
@@ -265,7 +198,7 @@ async fn main() {
         bytes += b;
     }
     let secs = t0.elapsed().as_secs_f64();
-    let cpu = (cpu_ticks(pid) - cpu0) as f64 / hz / secs;
+    let cpu = (tree_cpu_ticks(pid) - cpu0) as f64 / hz / secs;
     println!(
         "scrolling: {:.1} frames/s, {:.0} KB/s, Chromium CPU {:.2} cores",
         frames as f64 / secs,
@@ -279,7 +212,7 @@ async fn main() {
 
     // Memory per idle session.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let base = pss_kb(chromium_pid(&iso).await);
+    let base = tree_pss_kb(chromium_pid(&iso).await.expect("browser running"));
     let mut sessions = Vec::new();
     let mut at = Vec::new();
     for target in [1usize, 10, 30] {
@@ -287,7 +220,7 @@ async fn main() {
             sessions.push(open(&iso, &quiet).await.0);
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let pss = pss_kb(chromium_pid(&iso).await);
+        let pss = tree_pss_kb(chromium_pid(&iso).await.expect("browser running"));
         at.push((target, pss));
     }
     let line: Vec<String> = at

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use isolator_e2e::docx::stored_docx;
+use isolator_e2e::procfs::percentile;
 use isolator_e2e::{Isolator, TestSite};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -104,11 +105,6 @@ impl Session {
     }
 }
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -177,7 +173,7 @@ async fn main() {
         let max = times.iter().cloned().fold(0.0, f64::max);
         println!(
             "10 MB docx, {label}: decided in p50 {:.0} ms, max {:.0} ms ({} runs; target <= 2000 ms)",
-            pct(&mut times, 0.5),
+            percentile(&times, 0.5),
             max,
             times.len()
         );

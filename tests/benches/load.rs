@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use isolator_e2e::procfs::{chromium_pid, field_kb, percentile, tree_pss_kb};
 use isolator_e2e::{Isolator, TestSite};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -224,58 +225,9 @@ async fn script(
     Ok(())
 }
 
-fn pct(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut v = v.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// PIDs of `root` and all its descendants.
-fn tree(root: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            if let Some((_, rest)) = stat.rsplit_once(')') {
-                let ppid: u32 = rest
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|p| p.parse().ok())
-                    .unwrap_or(0);
-                parents.push((pid, ppid));
-            }
-        }
-    }
-    let mut out = vec![root];
-    let mut i = 0;
-    while i < out.len() {
-        let p = out[i];
-        out.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    out
-}
-
-fn field_kb(text: &str, name: &str) -> u64 {
-    text.lines()
-        .find(|l| l.starts_with(name))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Chromium's PSS: the whole process tree, in KB.
 fn chromium_pss_kb(root: Option<u32>) -> u64 {
-    let Some(root) = root else { return 0 };
-    tree(root)
-        .into_iter()
-        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
-        .map(|s| field_kb(&s, "Pss:"))
-        .sum()
+    root.map_or(0, tree_pss_kb)
 }
 
 /// This process's RSS (the server and the scripted clients), in KB.
@@ -293,15 +245,6 @@ fn load_average() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-async fn chromium_pid(iso: &Isolator) -> Option<u32> {
-    iso.state
-        .sessions
-        .browser()
-        .peek()
-        .await
-        .and_then(|r| r.pid())
 }
 
 fn mb(kb: u64) -> f64 {
@@ -429,8 +372,8 @@ async fn main() {
         overall.pss_kb = overall.pss_kb.max(peak.pss_kb);
         let tally = std::mem::take(&mut *tally.lock().unwrap());
         let (p50, p95) = (
-            pct(&tally.latencies_ms, 0.5),
-            pct(&tally.latencies_ms, 0.95),
+            percentile(&tally.latencies_ms, 0.5),
+            percentile(&tally.latencies_ms, 0.95),
         );
         println!(
             "{n:>3} | {p50:>6.1} ms | {p95:>6.1} ms | {:>6} | {:>8.1} | {:>5.0} MB | {:>4.0} MB | {:>6} | {load_before} -> {}",

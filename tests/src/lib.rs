@@ -12,6 +12,7 @@
 pub mod client;
 pub mod docx;
 pub mod isolator_server;
+pub mod procfs;
 pub mod scripted;
 pub mod site;
 pub mod site_clipboard;
