@@ -83,7 +83,7 @@ async fn wait_notice(client: &Client, code: &str) -> String {
 }
 
 /// Evaluates `expr` in the main world of the isolated page whose URL ends with `path`.
-async fn isolated_eval(iso: &Isolator, path: &str, expr: &str) -> Value {
+pub(crate) async fn isolated_eval(iso: &Isolator, path: &str, expr: &str) -> Value {
     let running = iso
         .state
         .sessions

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use isolator_e2e::{eventually, Client, Isolator, TestSite};
 use serde_json::Value;
 
+use crate::gatesfile::worker_program;
 use crate::start_url;
 
 const T: Duration = Duration::from_secs(60);
@@ -19,22 +20,6 @@ name = "dlp"
 profiles = ["financial"]
 paste = "scan"
 "#;
-
-/// The `isolator` binary next to the test binary (the extraction worker).
-fn worker_program() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|d| d.join("isolator"))
-        .unwrap();
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p isolator` first",
-        bin.display()
-    );
-    bin
-}
 
 /// A site, an isolator enforcing `policy` with real OCR workers, and a
 /// connected client on `path`.

@@ -11,6 +11,8 @@ use isolator_e2e::site_pagecontent::{CARD, CLEAN};
 use isolator_e2e::{eventually, Client, Isolator, TestSite};
 use serde_json::Value;
 
+use crate::gatesfile::worker_program;
+use crate::gatesnet::isolated_eval;
 use crate::start_url;
 
 const T: Duration = Duration::from_secs(40);
@@ -77,45 +79,6 @@ async fn setup(path: &str, ready: &'static str) -> Setup {
         client,
         _dir: dir,
     }
-}
-
-/// The debug `isolator` binary, whose `extract-worker` OCRs the images.
-fn worker_program() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|d| d.join("isolator"))
-        .unwrap();
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build -p isolator` before these tests",
-        bin.display()
-    );
-    bin
-}
-
-/// Evaluates `expr` in the main world of the isolated page whose URL ends with `path`.
-async fn isolated_eval(iso: &Isolator, path: &str, expr: &str) -> Value {
-    let running = iso
-        .state
-        .sessions
-        .browser()
-        .peek()
-        .await
-        .expect("a browser");
-    for page in running.browser.pages().await.unwrap() {
-        let url = page.url().await.ok().flatten().unwrap_or_default();
-        if url.ends_with(path) {
-            return page
-                .evaluate(expr)
-                .await
-                .ok()
-                .and_then(|r| r.value().cloned())
-                .unwrap_or(Value::Null);
-        }
-    }
-    Value::Null
 }
 
 /// The text tesseract reads in the frame the client shows now, digits only
