@@ -203,16 +203,20 @@ pub async fn guard(
     match allowed.check(&req) {
         Ok(()) => next.run(req).await,
         Err(refused) => {
-            // The value is the client's: log its length, never its text.
-            let host_len = req
-                .headers()
-                .get(header::HOST)
-                .map_or(0, |h| h.as_bytes().len());
-            tracing::warn!(
-                host_len,
-                path_len = req.uri().path().len(),
-                "request for another host refused (DNS rebinding?)"
+            // The value is the client's: cut and escaped, so it cannot forge
+            // a log line, yet an operator sees which name to add to
+            // `public_hosts` when a proxy's requests are refused.
+            let host: String = req.headers().get(header::HOST).map_or_else(
+                || "(none)".to_owned(),
+                |h| {
+                    String::from_utf8_lossy(h.as_bytes())
+                        .chars()
+                        .take(100)
+                        .flat_map(char::escape_debug)
+                        .collect()
+                },
             );
+            tracing::warn!(%host, "request for another host name refused (DNS rebinding?)");
             match refused {
                 Refused::Malformed(what) => crate::server::api_error(
                     StatusCode::BAD_REQUEST,

@@ -570,6 +570,16 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The `host:port` of an http(s) `Origin` value (port always written), for
+/// checking it against [`crate::host_check::AllowedHosts`].
+pub(crate) fn origin_authority(origin: &str) -> Option<String> {
+    let o = url::Url::parse(origin).ok()?;
+    if !matches!(o.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(format!("{}:{}", o.host_str()?, o.port_or_known_default()?))
+}
+
 async fn session_ws(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

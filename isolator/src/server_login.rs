@@ -5,7 +5,9 @@
 //!   name and password, signing the victim in as the attacker (who then sees
 //!   what the victim browses). A post is refused unless the browser says it
 //!   comes from this server's own page: `Sec-Fetch-Site: same-origin` (or
-//!   `none`, typed by the user), and an `Origin` naming this server. `Origin:
+//!   `none`, typed by the user), and an `Origin` naming this server (the
+//!   request's own `Host`, or any name the server answers to, for proxies
+//!   that rewrite `Host`). `Origin:
 //!   null` (sandboxed frames, and posts from pages under a `no-referrer`
 //!   policy) passes only with `Sec-Fetch-Site: same-origin`. Clients that
 //!   send neither header (curl, scripts) are not browsers and carry no victim.
@@ -25,7 +27,8 @@ use serde::Deserialize;
 
 use crate::auth::{LoginError, LOGIN_COOKIE};
 use crate::config::AuthMode;
-use crate::server::{api_error, same_origin, AppState};
+use crate::host_check::AllowedHosts;
+use crate::server::{api_error, origin_authority, same_origin, AppState};
 
 /// The login routes.
 pub fn routes() -> Router<AppState> {
@@ -50,8 +53,8 @@ struct LoginForm {
 }
 
 /// Whether a login post comes from this server's own page (see the module
-/// docs); `Err` says why not.
-pub fn login_post_allowed(headers: &HeaderMap) -> Result<(), &'static str> {
+/// docs); `Err` says why not. `hosts` are the names the server answers to.
+pub fn login_post_allowed(headers: &HeaderMap, hosts: &AllowedHosts) -> Result<(), &'static str> {
     let fetch_site = headers.get("sec-fetch-site").map(|v| v.as_bytes());
     match fetch_site {
         None | Some(b"same-origin") | Some(b"none") => {}
@@ -61,6 +64,14 @@ pub fn login_post_allowed(headers: &HeaderMap) -> Result<(), &'static str> {
         None => Ok(()),
         Some(b"null") if fetch_site == Some(b"same-origin") => Ok(()),
         Some(_) if same_origin(headers) => Ok(()),
+        Some(o)
+            if std::str::from_utf8(o)
+                .ok()
+                .and_then(origin_authority)
+                .is_some_and(|a| hosts.allows(&a)) =>
+        {
+            Ok(())
+        }
         Some(_) => Err("the sign-in form was posted from another origin"),
     }
 }
@@ -122,7 +133,7 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    if let Err(why) = login_post_allowed(&headers) {
+    if let Err(why) = login_post_allowed(&headers, &state.hosts) {
         tracing::warn!(%peer, "cross-site login post refused");
         return api_error(
             StatusCode::FORBIDDEN,
@@ -242,11 +253,22 @@ mod tests {
             vec![("origin", "null"), ("sec-fetch-site", "same-origin")],
             vec![("sec-fetch-site", "none")],
         ];
+        let hosts = AllowedHosts::new(
+            &["127.0.0.1:8080".parse().unwrap()],
+            &["rbi.example.com".into()],
+        );
         for h in ok {
-            assert_eq!(login_post_allowed(&headers(&h)), Ok(()), "{h:?}");
+            assert_eq!(login_post_allowed(&headers(&h), &hosts), Ok(()), "{h:?}");
         }
+        // A proxy that rewrites Host: the page's origin is the public name.
+        let h = headers(&[
+            ("origin", "https://rbi.example.com"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert_eq!(login_post_allowed(&h, &hosts), Ok(()));
         let refused = [
             vec![("origin", "http://evil.example")],
+            vec![("origin", "https://rbi.example.com.evil.example")],
             vec![("origin", "http://127.0.0.1:8081")],
             vec![("origin", "null")],
             vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
@@ -258,7 +280,7 @@ mod tests {
             ],
         ];
         for h in refused {
-            assert!(login_post_allowed(&headers(&h)).is_err(), "{h:?}");
+            assert!(login_post_allowed(&headers(&h), &hosts).is_err(), "{h:?}");
         }
     }
 }
