@@ -4,8 +4,10 @@
 //! local demo), `static` (users with argon2 password hashes, a login page and
 //! an HttpOnly, SameSite=Strict login cookie) and `header` (a trusted SSO proxy
 //! authenticates and sets a header; only peers listed in
-//! `auth.trusted_proxies` may set it). Failed logins are rate limited per user
-//! name and per client address, with a lockout that doubles.
+//! `auth.trusted_proxies` may set it). Failed logins are slowed down per
+//! (user name, client address) with waits that double
+//! ([`crate::login_throttle`]): never a lockout that someone else could
+//! trigger.
 //!
 //! Login tokens are random 256-bit values; the server keeps only their
 //! SHA-256, so a memory dump of the token table cannot be replayed.
@@ -20,14 +22,10 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::config::{AuthConfig, AuthMode};
+use crate::login_throttle::{name_for_log, LoginThrottle};
 
 /// Name of the login cookie.
 pub const LOGIN_COOKIE: &str = "isolator_login";
-/// Failed attempts allowed before a lockout.
-const MAX_FAILURES: u32 = 5;
-/// First lockout; each further one doubles, up to [`MAX_LOCKOUT`].
-const BASE_LOCKOUT: Duration = Duration::from_secs(30);
-const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
 /// An authenticated user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,9 +56,9 @@ pub enum LoginError {
     /// Wrong user or password (deliberately not saying which).
     #[error("wrong user name or password")]
     Wrong,
-    /// Too many failures.
+    /// Too many recent failures for this user from this client address.
     #[error("too many failed attempts; try again in {0} seconds")]
-    Locked(u64),
+    Throttled(u64),
     /// Logins are not used in this auth mode.
     #[error("this server does not use password logins")]
     NotStatic,
@@ -71,18 +69,11 @@ struct Login {
     expires: Instant,
 }
 
-#[derive(Default)]
-struct Failures {
-    count: u32,
-    lockouts: u32,
-    locked_until: Option<Instant>,
-}
-
 /// Authentication state.
 pub struct Auth {
     config: AuthConfig,
     logins: Mutex<HashMap<[u8; 32], Login>>,
-    failures: Mutex<HashMap<String, Failures>>,
+    throttle: LoginThrottle,
     /// A hash checked when the user does not exist, so timing does not tell.
     dummy_hash: String,
 }
@@ -98,7 +89,7 @@ impl Auth {
         Auth {
             config,
             logins: Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            throttle: LoginThrottle::default(),
             dummy_hash,
         }
     }
@@ -174,21 +165,20 @@ impl Auth {
         if self.config.mode != AuthMode::Static {
             return Err(LoginError::NotStatic);
         }
-        let keys = [format!("user:{name}"), format!("ip:{peer}")];
-        self.check_lockout(&keys)?;
+        if let Err(wait) = self.throttle.begin(name, peer, Instant::now()) {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            tracing::warn!(user = %self.name_for_log(name), %peer, wait_secs = secs, "login attempt refused: wait");
+            return Err(LoginError::Throttled(secs.max(1)));
+        }
         let user = self.config.users.iter().find(|u| u.name == name);
         let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
         let ok = verify_password(password, hash) && user.is_some();
         if !ok {
-            self.record_failure(&keys);
-            tracing::warn!(user = %name, %peer, "failed login");
+            tracing::warn!(user = %self.name_for_log(name), %peer, "failed login");
             return Err(LoginError::Wrong);
         }
         let user = user.expect("checked above");
-        self.failures
-            .lock()
-            .expect("failures lock")
-            .retain(|k, _| !keys.contains(k));
+        self.throttle.succeeded(name, peer, Instant::now());
         let token = random_token();
         let ttl = Duration::from_secs(self.config.login_ttl_hours * 3600);
         let mut logins = self.logins.lock().expect("logins lock");
@@ -205,7 +195,7 @@ impl Auth {
                 expires: now + ttl,
             },
         );
-        tracing::info!(user = %name, %peer, "login");
+        tracing::info!(user = %name_for_log(name, true), %peer, "login");
         Ok(token)
     }
 
@@ -224,38 +214,10 @@ impl Auth {
         self.config.login_ttl_hours * 3600
     }
 
-    fn check_lockout(&self, keys: &[String]) -> Result<(), LoginError> {
-        let failures = self.failures.lock().expect("failures lock");
-        let now = Instant::now();
-        for k in keys {
-            if let Some(until) = failures.get(k).and_then(|f| f.locked_until) {
-                if until > now {
-                    return Err(LoginError::Locked((until - now).as_secs().max(1)));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn record_failure(&self, keys: &[String]) {
-        let mut failures = self.failures.lock().expect("failures lock");
-        if failures.len() > 100_000 {
-            // Bound memory under a spraying attack: forget entries not locked now.
-            let now = Instant::now();
-            failures.retain(|_, f| f.locked_until.is_some_and(|t| t > now));
-        }
-        for k in keys {
-            let f = failures.entry(k.clone()).or_default();
-            f.count += 1;
-            if f.count >= MAX_FAILURES {
-                let lockout = BASE_LOCKOUT
-                    .saturating_mul(1 << f.lockouts.min(10))
-                    .min(MAX_LOCKOUT);
-                f.locked_until = Some(Instant::now() + lockout);
-                f.lockouts += 1;
-                f.count = 0;
-            }
-        }
+    /// A typed user name as the log may show it: configured names escaped,
+    /// anything else only as a fingerprint.
+    fn name_for_log(&self, name: &str) -> String {
+        name_for_log(name, self.config.users.iter().any(|u| u.name == name))
     }
 }
 
@@ -406,16 +368,18 @@ mod tests {
     }
 
     #[test]
-    fn lockout_after_repeated_failures() {
+    fn repeated_failures_wait_at_that_address_only() {
         let auth = static_auth();
         let ip = "10.0.0.2".parse().unwrap();
-        for _ in 0..MAX_FAILURES {
+        for _ in 0..=crate::login_throttle::FREE_PER_USER {
             assert_eq!(auth.login("alice", "bad", ip), Err(LoginError::Wrong));
         }
-        assert!(matches!(
+        assert_eq!(
             auth.login("alice", "correct horse", ip),
-            Err(LoginError::Locked(_))
-        ));
+            Err(LoginError::Throttled(1))
+        );
+        let other = "10.0.0.3".parse().unwrap();
+        assert!(auth.login("alice", "correct horse", other).is_ok());
     }
 
     #[test]

@@ -47,6 +47,13 @@ pub enum ConfigError {
 pub struct Config {
     /// Address the HTTP/WebSocket server listens on.
     pub listen: SocketAddr,
+    /// Names (and `name:port`) under which clients reach this server, besides
+    /// the listen address (`ip:port`, and `localhost:port` on loopback): the
+    /// public name behind a reverse proxy, a DNS name of this machine. Every
+    /// request whose `Host` names anything else is refused with 421, which
+    /// is what stops DNS rebinding (a foreign web page pointing its own name
+    /// at this address). An entry without a port matches that name on any port.
+    pub public_hosts: Vec<String>,
     /// Directory holding the web client's static files.
     pub web_root: PathBuf,
     /// Directory for per-session state (downloads, uploads being scanned).
@@ -79,6 +86,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".parse().expect("valid literal address"),
+            public_hosts: Vec::new(),
             web_root: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../web-client")),
             data_dir: std::env::temp_dir().join("isolator"),
             chromium: ChromiumConfig::default(),
@@ -169,6 +177,11 @@ impl Default for ChromiumConfig {
 pub struct SessionsConfig {
     /// Server-wide cap on live sessions; further users get a clear "full" message.
     pub max: usize,
+    /// Most live sessions one user may have at once (the server-wide `max`
+    /// still applies); one more is refused with a message naming the limit.
+    /// Not applied with `auth.mode = "none"`, where everyone is the one user
+    /// "anonymous".
+    pub max_per_user: usize,
     /// Seconds without user input after which a session ends.
     pub idle_timeout_secs: u64,
     /// Seconds a session survives a dropped WebSocket, waiting for the client
@@ -191,6 +204,7 @@ impl Default for SessionsConfig {
     fn default() -> Self {
         Self {
             max: 20,
+            max_per_user: 5,
             idle_timeout_secs: 15 * 60,
             reconnect_grace_secs: 60,
             max_tabs: 8,
@@ -373,6 +387,20 @@ impl Config {
         if self.sessions.max == 0 || self.sessions.max > 10_000 {
             return bad("sessions.max", "must be between 1 and 10000".into());
         }
+        if self.sessions.max_per_user == 0 || self.sessions.max_per_user > 10_000 {
+            return bad(
+                "sessions.max_per_user",
+                "must be between 1 and 10000".into(),
+            );
+        }
+        for (i, h) in self.public_hosts.iter().enumerate() {
+            if let Err(e) = crate::host_check::Authority::parse(h) {
+                return bad(
+                    "public_hosts",
+                    format!("entry {} {e} (write `name` or `name:port`)", i + 1),
+                );
+            }
+        }
         if self.sessions.idle_timeout_secs < 10 {
             return bad(
                 "sessions.idle_timeout_secs",
@@ -463,6 +491,12 @@ impl Config {
                 for u in &self.auth.users {
                     if u.name.is_empty() || u.name.len() > 128 {
                         return bad("auth.users.name", "must be 1 to 128 characters".into());
+                    }
+                    if u.name.chars().any(char::is_control) {
+                        return bad(
+                            "auth.users.name",
+                            format!("user {:?} has a control character in its name", u.name),
+                        );
                     }
                     if !seen.insert(u.name.as_str()) {
                         return bad(
@@ -597,6 +631,26 @@ mod tests {
         assert_eq!(c.chromium.memory_limit_mb, 2048);
         assert_eq!(c.chromium.cpu_limit_cores, 1.5);
         c.validate("t").unwrap();
+    }
+
+    #[test]
+    fn public_hosts_and_per_user_cap_are_checked() {
+        let c =
+            parse("public_hosts = [\"rbi.example.com\", \"rbi.example.com:8443\", \"[::1]:80\"]\n");
+        c.validate("t").unwrap();
+        assert_eq!(c.sessions.max_per_user, 5);
+        for (text, field) in [
+            (
+                "public_hosts = [\"https://rbi.example.com/\"]\n",
+                "public_hosts",
+            ),
+            ("public_hosts = [\"\"]\n", "public_hosts"),
+            ("public_hosts = [\"a b\"]\n", "public_hosts"),
+            ("[sessions]\nmax_per_user = 0\n", "sessions.max_per_user"),
+        ] {
+            let err = parse(text).validate("t").unwrap_err().to_string();
+            assert!(err.contains(field), "{text}: {err}");
+        }
     }
 
     #[test]

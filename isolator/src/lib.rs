@@ -8,6 +8,7 @@
 //! Map of the crate:
 //! - [`config`]: the TOML configuration, validated with field names in errors;
 //! - [`server`]: routes, security headers, login, session creation, WebSocket upgrade;
+//! - [`server_login`]: the login form (CSRF check, safe `next`), logout;
 //! - [`server_files`]: the upload and download endpoints of a session;
 //! - [`server_paste`]: the image paste endpoint of a session;
 //! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
@@ -15,6 +16,8 @@
 //! - [`cgroup`]: the cgroup that caps Chromium's memory and CPU;
 //! - [`protocol`]: the client protocol (`docs/protocol.md`);
 //! - [`auth`]: the three authentication modes;
+//! - [`login_throttle`]: growing delays after failed logins, per user and client address;
+//! - [`host_check`]: the `Host` allow-list that stops DNS rebinding;
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
 //! - [`policy_watch`]: reloads the policy document when its file changes;
@@ -31,11 +34,14 @@ pub mod config;
 pub mod egress;
 pub mod enforce;
 pub mod enforce_config;
+pub mod host_check;
 pub mod logging;
+pub mod login_throttle;
 pub mod policy_watch;
 pub mod protocol;
 pub mod rate_limit;
 pub mod server;
 pub mod server_files;
+pub mod server_login;
 pub mod server_paste;
 pub mod session;

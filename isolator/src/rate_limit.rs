@@ -4,8 +4,9 @@
 //! `per_second`. Over the limit the answer is `429 Too Many Requests` with a
 //! `Retry-After` header and a JSON error; the request never reaches its
 //! handler. Static files and the session WebSocket's frames are not counted
-//! (one WebSocket upgrade is one request). Login attempts have their own
-//! per-user lockout in [`crate::auth`].
+//! (one WebSocket upgrade is one request). Login attempts also have
+//! their own growing waits per (user, client address) in
+//! [`crate::login_throttle`].
 //!
 //! Behind a reverse proxy every user shares the proxy's address: raise the
 //! limits there, or rate-limit at the proxy.

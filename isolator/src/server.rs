@@ -16,13 +16,13 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::services::ServeDir;
 
-use crate::auth::{Auth, LoginError, User, LOGIN_COOKIE};
+use crate::auth::{Auth, User};
 use crate::browser::BrowserManager;
 use crate::config::{AuthMode, Config};
 use crate::protocol::{EndReason, PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX};
@@ -49,6 +49,8 @@ pub struct AppState {
     pub enforcer: Arc<crate::enforce::Enforcer>,
     /// Session recording, its search index and access log.
     pub audit: Arc<crate::audit::AuditService>,
+    /// The `Host` names this server answers to.
+    pub hosts: Arc<crate::host_check::AllowedHosts>,
 }
 
 /// Runs the server on `listener` until `shutdown` turns true.
@@ -115,6 +117,8 @@ pub fn build_state(
     let audit = crate::audit::AuditService::open(&config.audit)
         .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
     audit.spawn_retention(Duration::from_secs(3600), shutdown.clone());
+    let hosts =
+        crate::host_check::AllowedHosts::new(&[local_addr, config.listen], &config.public_hosts);
     let config = Arc::new(config);
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
     Ok(AppState {
@@ -132,6 +136,7 @@ pub fn build_state(
         policies: store,
         enforcer,
         audit,
+        hosts: Arc::new(hosts),
         config,
     })
 }
@@ -168,8 +173,6 @@ pub fn router(state: AppState) -> Router {
     let web_root = state.config.web_root.clone();
     Router::new()
         .route("/", get(index))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
         .route("/api/sessions", post(create_session))
@@ -178,6 +181,7 @@ pub fn router(state: AppState) -> Router {
             get(session_status).delete(close_session),
         )
         .route("/api/sessions/{id}/ws", get(session_ws))
+        .merge(crate::server_login::routes())
         .merge(crate::audit_api::routes())
         .merge(crate::admin::routes())
         .merge(crate::server_files::routes())
@@ -191,17 +195,24 @@ pub fn router(state: AppState) -> Router {
             crate::rate_limit::limit,
         ))
         .layer(DefaultBodyLimit::max(64 * 1024))
+        // Outermost: a request for another host name (DNS rebinding) is
+        // refused before anything else sees it.
+        .layer(middleware::from_fn_with_state(
+            state.hosts.clone(),
+            crate::host_check::guard,
+        ))
         .with_state(state)
 }
 
 /// Security headers on every response; CSRF header on state-changing requests.
 async fn guard(State(_): State<AppState>, req: Request<axum::body::Body>, next: Next) -> Response {
     let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    // The login form is a plain form post; it is protected by SameSite=Strict and
-    // by carrying no ambient authority (it creates a login, it does not use one).
+    // The login form is a plain form post; `server_login` checks that it comes
+    // from this server's own page (Origin, Sec-Fetch-Site).
     // Admin API clients authenticate with a bearer token, which a cross-site
     // page cannot attach (it is not a CORS-safelisted header): no CSRF risk.
-    let exempt = req.uri().path() == "/login"
+    let login = req.uri().path() == "/login";
+    let exempt = login
         || (req.uri().path().starts_with("/api/v1/")
             && crate::auth::bearer(req.headers()).is_some());
     if state_changing && !exempt && !req.headers().contains_key(REQUEST_HEADER) {
@@ -224,7 +235,13 @@ async fn guard(State(_): State<AppState>, req: Request<axum::body::Body>, next: 
     );
     set(h, "x-frame-options", "DENY");
     set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "no-referrer");
+    // The login page posts its form with `same-origin`, so the post carries
+    // its real `Origin` (under `no-referrer` browsers send `Origin: null`).
+    set(
+        h,
+        "referrer-policy",
+        if login { "same-origin" } else { "no-referrer" },
+    );
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "cross-origin-resource-policy", "same-origin");
     set(
@@ -289,7 +306,8 @@ pub fn require_admin(
     }
 }
 
-async fn static_file(state: &AppState, name: &str) -> Response {
+/// Serves `name` from the web root as HTML.
+pub(crate) async fn static_file(state: &AppState, name: &str) -> Response {
     match tokio::fs::read(state.config.web_root.join(name)).await {
         Ok(body) => (
             [
@@ -325,76 +343,6 @@ async fn index(
         };
     }
     static_file(&state, "index.html").await
-}
-
-async fn login_page(State(state): State<AppState>) -> Response {
-    if state.auth.mode() != AuthMode::Static {
-        return Redirect::to("/").into_response();
-    }
-    static_file(&state, "login.html").await
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    username: String,
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-async fn login(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    // Only same-site relative paths are followed after login (no open redirect).
-    let next = if form.next.starts_with('/')
-        && !form.next.starts_with("//")
-        && !form.next.contains('\\')
-    {
-        form.next.clone()
-    } else {
-        "/".to_owned()
-    };
-    let auth = state.auth.clone();
-    let (name, password) = (form.username, form.password);
-    let result = tokio::task::spawn_blocking(move || auth.login(&name, &password, peer.ip())).await;
-    let back = |error: &str| {
-        let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
-        Redirect::to(&format!("/login?error={error}&next={next}")).into_response()
-    };
-    match result {
-        Ok(Ok(token)) => {
-            let secure = if state.auth.secure_cookies() {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                state.auth.login_ttl_secs()
-            );
-            let mut res = Redirect::to(&next).into_response();
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&cookie).expect("cookie is ASCII"),
-            );
-            res
-        }
-        Ok(Err(LoginError::Locked(_))) => back("locked"),
-        Ok(Err(LoginError::NotStatic)) => Redirect::to("/").into_response(),
-        Ok(Err(LoginError::Wrong)) | Err(_) => back("1"),
-    }
-}
-
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.auth.logout(&headers);
-    let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("isolator_login=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    res
 }
 
 async fn me(
@@ -501,6 +449,14 @@ async fn create_session(
                 state.config.sessions.max
             ),
         ),
+        Err(CreateError::UserFull(n)) => api_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "user_full",
+            &format!(
+                "You already have {n} sessions open, the most one user may have. \
+                 Close one (in another tab or window) and try again."
+            ),
+        ),
         Err(CreateError::BadUrl(msg)) => api_error(StatusCode::BAD_REQUEST, "bad_url", &msg),
         Err(CreateError::ShuttingDown) => api_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -591,7 +547,7 @@ async fn close_session(
 }
 
 /// Whether `Origin` names this server (the `Host` the request came to).
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let (Some(origin), Some(host)) = (
         headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
         headers.get(header::HOST).and_then(|v| v.to_str().ok()),
@@ -612,6 +568,16 @@ fn same_origin(headers: &HeaderMap) -> bool {
         }
         _ => false,
     }
+}
+
+/// The `host:port` of an http(s) `Origin` value (port always written), for
+/// checking it against [`crate::host_check::AllowedHosts`].
+pub(crate) fn origin_authority(origin: &str) -> Option<String> {
+    let o = url::Url::parse(origin).ok()?;
+    if !matches!(o.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(format!("{}:{}", o.host_str()?, o.port_or_known_default()?))
 }
 
 async fn session_ws(

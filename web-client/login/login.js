@@ -4,15 +4,40 @@
 
 const params = new URLSearchParams(location.search);
 
-/** Only same-origin paths are accepted as `next`, so the login cannot be used as an open redirect. */
-function safeNext(value) {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
-  return value;
+/** A path on this server: printable ASCII, one leading slash, no backslash. */
+function plainPath(value) {
+  return /^\/(?![/\\])[\x21-\x7e]*$/.test(value) && !value.includes('\\');
 }
 
+/**
+ * Only same-origin paths are accepted as `next`, so the login cannot be used
+ * as an open redirect. The path is checked again after percent-decoding
+ * (`/%09/evil.example/` is `//evil.example/` once a browser drops the tab;
+ * `/%5Cevil.example`, `/%2F/evil.example`). The server applies the same rule.
+ */
+function safeNext(value) {
+  if (!value || value.length > 4096 || !plainPath(value)) return '/';
+  let path = value.split(/[?#]/)[0];
+  for (let i = 0; i < 3; i++) {
+    let decoded;
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      return '/';
+    }
+    if (!plainPath(decoded)) return '/';
+    if (decoded === path) return value;
+    path = decoded;
+  }
+  return '/';
+}
+
+const retry = Number.parseInt(params.get('retry') || '', 10);
 const ERRORS = {
   1: 'Wrong user name or password.',
-  locked: 'Too many attempts. Try again later.',
+  wait: Number.isFinite(retry) && retry > 0
+    ? `Too many attempts. Try again in ${retry} second${retry === 1 ? '' : 's'}.`
+    : 'Too many attempts. Try again in a moment.',
 };
 
 document.getElementById('next').value = safeNext(params.get('next'));

@@ -223,6 +223,15 @@ class Viewer {
         redirectToLogin();
         return;
       }
+      if (err.code === 'user_full') {
+        this.overlay.show({
+          kind: 'full',
+          title: 'Too many sessions open',
+          message: err.message || 'You have as many sessions open as one user may. Close one and try again.',
+          actions: [retry],
+        });
+        return;
+      }
       if (err.code === 'full' || err.status === 503) {
         this.overlay.show({
           kind: 'full',

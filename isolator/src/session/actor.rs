@@ -23,7 +23,7 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::Page;
 use futures::StreamExt;
-use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
+use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 mod copy;
@@ -60,7 +60,7 @@ pub(super) struct ActorInit {
     pub cmd_rx: mpsc::Receiver<SessionCmd>,
     pub shutdown: watch::Receiver<bool>,
     pub registry: Arc<Registry>,
-    pub permit: OwnedSemaphorePermit,
+    pub permit: super::SessionPermit,
     pub egress: EgressProxy,
     pub egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     pub enforcer: Arc<Enforcer>,
@@ -113,7 +113,7 @@ pub(super) struct Actor {
     cmd_rx: mpsc::Receiver<SessionCmd>,
     shutdown: watch::Receiver<bool>,
     registry: Arc<Registry>,
-    _permit: OwnedSemaphorePermit,
+    _permit: super::SessionPermit,
     target_task: tokio::task::JoinHandle<()>,
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,

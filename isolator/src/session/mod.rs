@@ -2,8 +2,9 @@
 //!
 //! Each session is an actor task ([`actor`]) that owns its BrowserContext and
 //! pages; everything else talks to it through a channel. The manager keeps the
-//! registry, enforces the server-wide cap with a semaphore (a permit lives as
-//! long as the session), and hands out an unguessable token per session that
+//! registry, enforces the server-wide cap with a semaphore and the per-user
+//! cap (`sessions.max_per_user`) with a count per user (a [`SessionPermit`]
+//! holding both lives as long as the session), and hands out an unguessable token per session that
 //! is bound to the user who created it.
 
 mod actor;
@@ -21,7 +22,7 @@ use std::time::{Instant, SystemTime};
 
 use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use serde::Serialize;
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
@@ -216,6 +217,9 @@ pub enum CreateError {
     /// The server-wide cap is reached.
     #[error("all {0} sessions are in use; try again in a minute")]
     Full(usize),
+    /// This user already has `sessions.max_per_user` sessions.
+    #[error("you already have {0} sessions open, the most one user may have")]
+    UserFull(usize),
     /// The start URL was refused.
     #[error("{0}")]
     BadUrl(String),
@@ -229,12 +233,57 @@ pub enum CreateError {
 
 type Registry = Mutex<HashMap<String, Arc<SessionHandle>>>;
 
+/// Live (and starting) sessions per user name.
+type UserCounts = Mutex<HashMap<String, usize>>;
+
+/// A session's place under both caps; dropping it (when the actor ends)
+/// frees the place.
+pub struct SessionPermit {
+    _server: OwnedSemaphorePermit,
+    _user: Option<UserSlot>,
+}
+
+/// One of a user's `sessions.max_per_user` places.
+struct UserSlot {
+    counts: Arc<UserCounts>,
+    user: String,
+}
+
+impl UserSlot {
+    /// Takes a place for `user`, or `None` when they hold `max` already.
+    fn take(counts: &Arc<UserCounts>, user: &str, max: usize) -> Option<UserSlot> {
+        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(user.to_owned()).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(UserSlot {
+            counts: counts.clone(),
+            user: user.to_owned(),
+        })
+    }
+}
+
+impl Drop for UserSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
+
 /// All sessions of this server.
 pub struct SessionManager {
     config: Arc<Config>,
     browser: Arc<BrowserManager>,
     sessions: Arc<Registry>,
     permits: Arc<Semaphore>,
+    per_user: Arc<UserCounts>,
     egress: Arc<EgressPolicy>,
     enforcer: Arc<Enforcer>,
     resolver: Arc<dyn Resolve>,
@@ -257,6 +306,7 @@ impl SessionManager {
             browser,
             sessions: Arc::default(),
             permits,
+            per_user: Arc::default(),
             egress,
             enforcer,
             resolver: Arc::new(SystemResolver),
@@ -307,11 +357,25 @@ impl SessionManager {
             .map(egress::parse_address_bar)
             .transpose()
             .map_err(|e| CreateError::BadUrl(e.to_string()))?;
-        let permit = self
-            .permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| CreateError::Full(self.config.sessions.max))?;
+        // With `auth.mode = "none"` everyone is "anonymous": only the server's cap applies.
+        let user_slot = match self.config.auth.mode {
+            crate::config::AuthMode::None => None,
+            _ => {
+                let max = self.config.sessions.max_per_user;
+                Some(
+                    UserSlot::take(&self.per_user, &user.name, max)
+                        .ok_or(CreateError::UserFull(max))?,
+                )
+            }
+        };
+        let permit = SessionPermit {
+            _server: self
+                .permits
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| CreateError::Full(self.config.sessions.max))?,
+            _user: user_slot,
+        };
         let started = Instant::now();
         let running = self.browser.get().await?;
         self.enforcer.intercept_submits(&running).await?;

@@ -8,6 +8,7 @@ mod clipboard;
 mod faults;
 mod gatesfile;
 mod gatesnet;
+mod http_boundary;
 mod imagepaste;
 mod limits;
 mod login;
