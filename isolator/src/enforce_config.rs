@@ -18,6 +18,13 @@ pub struct PoliciesConfig {
     /// Where every version of the document is kept (for history and
     /// rollback). Default: `<data_dir>/policy-history`.
     pub history_dir: Option<PathBuf>,
+    /// The only directory exact-data detectors' `csv` files are read from
+    /// (names inside it; absolute names, `..` and symbolic links out of it
+    /// are refused). Default: `data/` beside `file`; with neither set,
+    /// exact-data detectors are refused.
+    pub data_dir: Option<PathBuf>,
+    /// Largest exact-data file read, bytes.
+    pub max_data_file_bytes: u64,
     /// Milliseconds between checks of `file` for changes; 0 turns the watch off.
     pub watch_interval_ms: u64,
 }
@@ -27,6 +34,8 @@ impl Default for PoliciesConfig {
         Self {
             file: None,
             history_dir: None,
+            data_dir: None,
+            max_data_file_bytes: policies::DEFAULT_MAX_DATA_BYTES,
             watch_interval_ms: 1000,
         }
     }
@@ -35,7 +44,7 @@ impl Default for PoliciesConfig {
 impl PoliciesConfig {
     /// Resolves relative paths against `base` (the config file's directory).
     pub fn resolve_paths(&mut self, base: &Path) {
-        for p in [&mut self.file, &mut self.history_dir]
+        for p in [&mut self.file, &mut self.history_dir, &mut self.data_dir]
             .into_iter()
             .flatten()
         {
@@ -52,8 +61,35 @@ impl PoliciesConfig {
             .unwrap_or_else(|| data_dir.join("policy-history"))
     }
 
+    /// Where exact-data files come from: `data_dir`, else `data/` beside
+    /// `file`, else nowhere.
+    pub fn data_dir(&self) -> policies::DataDir {
+        let dir = match (&self.data_dir, &self.file) {
+            (Some(dir), _) => policies::DataDir::new(dir),
+            (None, Some(file)) => policies::DataDir::beside(file),
+            (None, None) => policies::DataDir::none(),
+        };
+        dir.with_max_bytes(self.max_data_file_bytes)
+    }
+
     /// Checks the values, naming the field.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        if let Some(d) = &self.data_dir {
+            if !d.is_dir() {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_owned(),
+                    field: "policies.data_dir",
+                    message: format!("{} is not a directory", d.display()),
+                });
+            }
+        }
+        if self.max_data_file_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                path: origin.to_owned(),
+                field: "policies.max_data_file_bytes",
+                message: "must be at least 1".to_owned(),
+            });
+        }
         if let Some(f) = &self.file {
             if !f.is_file() {
                 return Err(ConfigError::Invalid {

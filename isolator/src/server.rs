@@ -147,7 +147,7 @@ fn open_policies(config: &Config) -> anyhow::Result<policies::PolicyStore> {
     match &config.policies.file {
         Some(file) => {
             let history = config.policies.history_dir(&config.data_dir);
-            let store = policies::PolicyStore::open(file, &history)
+            let store = policies::PolicyStore::open_in(file, &history, config.policies.data_dir())
                 .map_err(|e| anyhow::anyhow!("policies: {e}"))?;
             tracing::info!(
                 file = %file.display(),
@@ -158,8 +158,12 @@ fn open_policies(config: &Config) -> anyhow::Result<policies::PolicyStore> {
             Ok(store)
         }
         None => {
-            let policy = policies::compile_str("", std::path::Path::new("built-in policy"))
-                .map_err(|e| anyhow::anyhow!("built-in policy: {e}"))?;
+            let policy = policies::compile_str_in(
+                "",
+                std::path::Path::new("built-in policy"),
+                &config.policies.data_dir(),
+            )
+            .map_err(|e| anyhow::anyhow!("built-in policy: {e}"))?;
             tracing::warn!(
                 "no policies.file configured: every action is allowed and nothing is scanned"
             );

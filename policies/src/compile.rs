@@ -8,7 +8,6 @@
 //! and hashed here; their clear text is dropped straight away.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use enforcer::{
@@ -16,6 +15,7 @@ use enforcer::{
 };
 
 use crate::action::Action;
+use crate::data_dir::DataDir;
 use crate::decision::{Limits, Verdict};
 use crate::document::{DetectorDoc, DetectorKind, Level, Mode, OnMatch, PolicyDocument, RuleDoc};
 use crate::error::{Error, Problem, Problems, Result};
@@ -49,10 +49,10 @@ impl Ctx {
 }
 
 impl Policy {
-    /// Validates and compiles `doc`. Relative paths in it (exact-data CSV
-    /// files) resolve against `base_dir`. On failure, every problem found is
-    /// in [`Error::Invalid`].
-    pub fn compile(doc: PolicyDocument, base_dir: &Path) -> Result<Policy> {
+    /// Validates and compiles `doc`. Exact-data CSV files are names inside
+    /// `data_dir` and are read only through [`DataDir::read`]. On failure,
+    /// every problem found is in [`Error::Invalid`].
+    pub fn compile(doc: PolicyDocument, data_dir: &DataDir) -> Result<Policy> {
         let mut cx = Ctx {
             problems: Vec::new(),
         };
@@ -111,7 +111,7 @@ impl Policy {
         }
 
         // Detectors and profiles into one engine.
-        let engine = build_engine(&doc, base_dir, &mut cx);
+        let engine = build_engine(&doc, data_dir, &mut cx);
 
         let known = Known {
             engine: engine.as_deref(),
@@ -214,7 +214,7 @@ impl Policy {
                 app_index,
                 rules,
                 defaults,
-                base_dir: base_dir.to_path_buf(),
+                data_dir: data_dir.clone(),
             }),
             _ => Err(Error::Invalid(Problems(cx.problems))),
         }
@@ -474,7 +474,7 @@ fn compile_rule(
 }
 
 /// Compiles custom detectors and profiles; `None` if any is invalid.
-fn build_engine(doc: &PolicyDocument, base_dir: &Path, cx: &mut Ctx) -> Option<Arc<Engine>> {
+fn build_engine(doc: &PolicyDocument, data_dir: &DataDir, cx: &mut Ctx) -> Option<Arc<Engine>> {
     let before = cx.problems.len();
     let base = predefined();
     let mut builder = EngineBuilder::new();
@@ -497,7 +497,7 @@ fn build_engine(doc: &PolicyDocument, base_dir: &Path, cx: &mut Ctx) -> Option<A
             cx.push(format!("{at}.id"), format!("duplicate detector id `{id}`"));
             continue;
         }
-        let Some(kind) = detector_kind(cx, &at, d, base_dir) else {
+        let Some(kind) = detector_kind(cx, &at, d, data_dir) else {
             continue;
         };
         let spec = CustomDetectorSpec {
@@ -594,7 +594,12 @@ fn build_engine(doc: &PolicyDocument, base_dir: &Path, cx: &mut Ctx) -> Option<A
     }
 }
 
-fn detector_kind(cx: &mut Ctx, at: &str, d: &DetectorDoc, base_dir: &Path) -> Option<CustomKind> {
+fn detector_kind(
+    cx: &mut Ctx,
+    at: &str,
+    d: &DetectorDoc,
+    data_dir: &DataDir,
+) -> Option<CustomKind> {
     let Some(kind) = d.kind else {
         cx.push(
             format!("{at}.kind"),
@@ -666,29 +671,24 @@ fn detector_kind(cx: &mut Ctx, at: &str, d: &DetectorDoc, base_dir: &Path) -> Op
                 );
                 return None;
             };
-            let path = base_dir.join(csv);
-            let file = match std::fs::File::open(&path) {
-                Ok(f) => f,
+            let bytes = match data_dir.read(csv) {
+                Ok(b) => b,
                 Err(e) => {
-                    cx.push(
-                        format!("{at}.csv"),
-                        format!("cannot open {}: {e}", path.display()),
-                    );
+                    cx.push(format!("{at}.csv"), e.to_string());
                     return None;
                 }
             };
             let columns = (!d.columns.is_empty()).then_some(d.columns.as_slice());
-            match ExactDataSet::from_csv(std::io::BufReader::new(file), columns) {
+            // The set's errors name a line and say what is wrong, never the
+            // content (the file may not be what the admin thinks it is).
+            match ExactDataSet::from_csv(bytes.as_slice(), columns) {
                 Ok(data) if data.is_empty() => {
-                    cx.push(
-                        format!("{at}.csv"),
-                        format!("{} holds no values", path.display()),
-                    );
+                    cx.push(format!("{at}.csv"), format!("`{csv}` holds no values"));
                     None
                 }
                 Ok(data) => Some(CustomKind::ExactData { data }),
                 Err(e) => {
-                    cx.push(format!("{at}.csv"), format!("{}: {e}", path.display()));
+                    cx.push(format!("{at}.csv"), format!("`{csv}`: {e}"));
                     None
                 }
             }

@@ -109,7 +109,8 @@ pub struct DetectorDoc {
     /// `keywords`: only match whole words (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole_word: Option<bool>,
-    /// `exact_data`: CSV file, relative to the policy file.
+    /// `exact_data`: the CSV file, a name inside the data directory (see
+    /// [`crate::DataDir`]); never a host path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csv: Option<String>,
     /// `exact_data`: the CSV columns to use (default: all).

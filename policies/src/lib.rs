@@ -26,11 +26,18 @@
 //!   precompiled; per rule and action the verdict, including the compiled
 //!   [`enforcer::Selection`], is built once. `decide` does a hash lookup and a
 //!   linear pass over the rules with no allocation besides its explain trail.
+//! - **Documents never name host files.** An exact-data detector's `csv` is
+//!   a name inside the operator's [`DataDir`] (`data/` beside the policy
+//!   file by default), read only through [`DataDir::read`]: no absolute
+//!   paths, no `..`, no symbolic links out, regular files only, a size
+//!   limit, and errors that never quote the file. Admins edit documents
+//!   through the API; the server reads the files as root.
 //! - **Unknown things fail at load.** Unknown keys, actions, apps, profiles,
 //!   detectors, regexes that do not compile, contradictory settings.
 
 pub mod action;
 pub mod compile;
+pub mod data_dir;
 pub mod decision;
 pub mod diff;
 pub mod document;
@@ -43,6 +50,7 @@ pub mod policy;
 pub mod store;
 
 pub use action::{Action, UnknownAction};
+pub use data_dir::{DataDir, DataFileError, DEFAULT_MAX_DATA_BYTES};
 pub use decision::{Decision, Limits, RuleRef, Step};
 pub use document::{
     ActionSetting, AppDoc, ByteSize, DetectorDoc, DetectorKind, Level, Mode, OnMatch,
@@ -50,6 +58,6 @@ pub use document::{
 };
 pub use error::{Error, Location, Problem, Problems, Result};
 pub use identity::Identity;
-pub use load::{compile_str, load_file, parse_document, to_toml};
+pub use load::{compile_str, compile_str_in, load_file, load_file_in, parse_document, to_toml};
 pub use policy::{describe, Policy, OTHER_APP};
 pub use store::{fingerprint, Current, PolicyStore, Version, VersionInfo};

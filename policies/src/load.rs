@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::data_dir::DataDir;
 use crate::document::PolicyDocument;
 use crate::error::{Error, Location, Problem, Problems, Result};
 use crate::location::{line_col, SpanIndex};
@@ -28,22 +29,33 @@ pub fn parse_document(src: &str, file: &Path) -> Result<PolicyDocument> {
     })
 }
 
-/// Compiles TOML `src` read from `file`; relative paths resolve against the
-/// file's directory. Every problem carries its line and column.
+/// Compiles TOML `src` read from `file`; exact-data files come from `data/`
+/// in the file's directory ([`DataDir::beside`]). Every problem carries its
+/// line and column.
 pub fn compile_str(src: &str, file: &Path) -> Result<Policy> {
-    let doc = parse_document(src, file)?;
-    let base = file.parent().unwrap_or(Path::new("."));
-    Policy::compile(doc, base).map_err(|e| locate(e, src, file))
+    compile_str_in(src, file, &DataDir::beside(file))
 }
 
-/// Reads and compiles the policy file at `path`.
+/// [`compile_str`] with exact-data files read from `data_dir`.
+pub fn compile_str_in(src: &str, file: &Path, data_dir: &DataDir) -> Result<Policy> {
+    let doc = parse_document(src, file)?;
+    Policy::compile(doc, data_dir).map_err(|e| locate(e, src, file))
+}
+
+/// Reads and compiles the policy file at `path`, with its exact-data files
+/// in `data/` beside it.
 pub fn load_file(path: &Path) -> Result<Policy> {
+    load_file_in(path, &DataDir::beside(path))
+}
+
+/// [`load_file`] with exact-data files read from `data_dir`.
+pub fn load_file_in(path: &Path, data_dir: &DataDir) -> Result<Policy> {
     let src = std::fs::read_to_string(path).map_err(|source| Error::Io {
         what: "reading policy file",
         path: path.to_path_buf(),
         source,
     })?;
-    compile_str(&src, path)
+    compile_str_in(&src, path, data_dir)
 }
 
 /// Adds `file:line:column` to the problems of `err`, resolving their field

@@ -1,12 +1,12 @@
 //! A compiled, immutable policy and its `decide`.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use enforcer::Engine;
 use url::Url;
 
 use crate::action::Action;
+use crate::data_dir::DataDir;
 use crate::decision::{Decision, Limits, RuleRef, Step, Verdict};
 use crate::document::PolicyDocument;
 use crate::host::{url_parts, AppIndex};
@@ -71,7 +71,7 @@ pub struct Policy {
     pub(crate) app_index: AppIndex,
     pub(crate) rules: Vec<CompiledRule>,
     pub(crate) defaults: CompiledRule,
-    pub(crate) base_dir: PathBuf,
+    pub(crate) data_dir: DataDir,
 }
 
 impl std::fmt::Debug for Policy {
@@ -79,7 +79,7 @@ impl std::fmt::Debug for Policy {
         f.debug_struct("Policy")
             .field("apps", &self.app_names)
             .field("rules", &self.rules.len())
-            .field("base_dir", &self.base_dir)
+            .field("data_dir", &self.data_dir)
             .finish_non_exhaustive()
     }
 }
@@ -95,9 +95,10 @@ impl Policy {
         &self.engine
     }
 
-    /// The directory relative paths (exact-data CSV files) resolve against.
-    pub fn base_dir(&self) -> &Path {
-        &self.base_dir
+    /// Where this policy's exact-data files were read from; a new version
+    /// of the document reads its files from the same place.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
     }
 
     /// The app `url` belongs to (`other` if none).

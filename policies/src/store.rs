@@ -25,10 +25,11 @@ use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data_dir::DataDir;
 use crate::diff::summarize;
 use crate::document::PolicyDocument;
 use crate::error::{Error, Result};
-use crate::load::{compile_str, to_toml};
+use crate::load::{compile_str_in, to_toml};
 use crate::policy::Policy;
 
 /// A policy version number; the first version is 1.
@@ -123,9 +124,15 @@ impl PolicyStore {
     /// Loads `policy_file`, restores the history kept in `history_dir`
     /// (created if missing) and records the file as a new version if it
     /// differs from the last one recorded. API changes are written back to
-    /// `policy_file`.
+    /// `policy_file`. Exact-data files come from `data/` beside it.
     pub fn open(policy_file: &Path, history_dir: &Path) -> Result<Self> {
-        let policy = crate::load::load_file(policy_file)?;
+        Self::open_in(policy_file, history_dir, DataDir::beside(policy_file))
+    }
+
+    /// [`PolicyStore::open`] with exact-data files read from `data_dir`, for
+    /// this and every later version.
+    pub fn open_in(policy_file: &Path, history_dir: &Path, data_dir: DataDir) -> Result<Self> {
+        let policy = crate::load::load_file_in(policy_file, &data_dir)?;
         std::fs::create_dir_all(history_dir).map_err(|source| Error::Io {
             what: "creating policy history directory",
             path: history_dir.to_path_buf(),
@@ -193,7 +200,7 @@ impl PolicyStore {
 
     /// Compiles `doc` without applying it (a dry run).
     pub fn validate(&self, doc: PolicyDocument) -> Result<Policy> {
-        Policy::compile(doc, self.current().base_dir())
+        Policy::compile(doc, self.current().data_dir())
     }
 
     /// Compiles and applies `doc`. With `expected` set, refuses with
@@ -233,7 +240,7 @@ impl PolicyStore {
             path: path.clone(),
             source,
         })?;
-        let policy = compile_str(&src, path)?;
+        let policy = compile_str_in(&src, path, self.current().data_dir())?;
         let mut history = self.lock();
         // An API write may have replaced the file while this text was being
         // compiled (it writes the file under the same lock): only what is

@@ -53,7 +53,7 @@ function editDetector(index) {
         options: [['regex', 'regular expression'], ['keywords', 'keywords'], ['exact_data', 'exact data (CSV)']] },
       { name: 'pattern', label: 'Pattern (regex)', value: original.pattern },
       { name: 'words', label: 'Words or phrases (keywords, comma-separated)', value: (original.words || []).join(', ') },
-      { name: 'csv', label: 'CSV file (exact data, relative to the policy file)', value: original.csv },
+      { name: 'csv', label: 'CSV file (exact data, a name in the policy data directory)', value: original.csv },
       { name: 'context', label: 'Context words that raise confidence (comma-separated)', value: (original.context || []).join(', ') },
       { name: 'confidence', label: 'Confidence of a bare match', type: 'select', options: LEVELS, value: original.confidence || '' },
     ],

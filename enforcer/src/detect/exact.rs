@@ -77,7 +77,8 @@ fn normalise_counted(value: &str) -> Option<(String, usize)> {
 
 impl ExactDataSet {
     /// Reads a CSV (header row; `columns` = which columns, None = all),
-    /// normalises each cell, stores salted SHA-256 hashes. Errors name the line.
+    /// normalises each cell, stores salted SHA-256 hashes. Errors name the
+    /// line (and field) and never quote the input.
     pub fn from_csv<R: std::io::Read>(
         reader: R,
         columns: Option<&[String]>,
@@ -97,9 +98,12 @@ impl ExactDataSet {
                         .position(|h| h.trim() == c.trim())
                         .ok_or_else(|| Error::Csv {
                             line: 1,
+                            // The header's own cells are not quoted: the file
+                            // may not be the data file its admin meant.
                             message: format!(
-                                "no column `{c}` in header ({})",
-                                headers.iter().collect::<Vec<_>>().join(", ")
+                                "no column `{c}` in the header row (it has {} column{})",
+                                headers.len(),
+                                if headers.len() == 1 { "" } else { "s" }
                             ),
                         })
                 })
@@ -236,12 +240,22 @@ fn quick_normalise(s: &str) -> Option<String> {
     (out.chars().count() >= MIN_VALUE_CHARS).then_some(out)
 }
 
+/// Describes a CSV error by position and kind only: the csv crate's own
+/// messages may grow to quote input one day, and this input may be a file
+/// the admin was never meant to read.
 fn csv_error(e: &csv::Error) -> Error {
     let line = e.position().map_or(0, csv::Position::line);
-    Error::Csv {
-        line,
-        message: e.to_string(),
-    }
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8", err.field() + 1)
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("the row has {len} fields, the rows before it {expected_len}"),
+        csv::ErrorKind::Io(io) => format!("read error: {}", io.kind()),
+        _ => "malformed CSV".to_owned(),
+    };
+    Error::Csv { line, message }
 }
 
 fn unreachable_hmac() -> HmacSha256 {
@@ -278,5 +292,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no column `b`"), "{err}");
+    }
+
+    #[test]
+    fn csv_errors_never_quote_the_input() {
+        let secret = "root:$y$j9T$s3cr3t:19000:0:99999:7:::";
+        let user = ["user".to_string()];
+        let cases: [(Vec<u8>, Option<&[String]>); 3] = [
+            (format!("{secret}\nx\n").into_bytes(), Some(&user)),
+            (format!("a,b\n{secret},1\n{secret}\n").into_bytes(), None),
+            (
+                [&b"a\n"[..], secret.as_bytes(), &b"\xff\n"[..]].concat(),
+                None,
+            ),
+        ];
+        for (input, cols) in cases {
+            let err = ExactDataSet::from_csv(input.as_slice(), cols)
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("root") && !err.contains("s3cr3t"), "{err}");
+        }
+        let err = ExactDataSet::from_csv(&b"a\nroot\xff\n"[..], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("not valid UTF-8"),
+            "{err}"
+        );
     }
 }

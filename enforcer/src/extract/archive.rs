@@ -4,7 +4,7 @@
 
 use std::io::{Cursor, Read};
 
-use flate2::read::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
@@ -15,6 +15,9 @@ use super::{sniff, zipread};
 pub(crate) fn zip(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
     ctx.check_depth(path, depth)?;
     let mut archive = zipread::open(bytes, &mut ctx.budget)?;
+    // The archive comment is data the recipient can read too.
+    let comment = String::from_utf8_lossy(archive.comment()).into_owned();
+    ctx.push(format!("{path}#comment"), comment, Vec::new())?;
     for index in 0..archive.len() {
         let name = archive
             .name_for_index(index)
@@ -75,27 +78,37 @@ pub(crate) fn tar(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Re
 }
 
 /// Decompresses a gzip stream (capped) and extracts what it holds: a tar's
-/// members directly (`a.tar.gz!/file`), anything else as one member.
+/// members directly (`a.tar.gz!/file`), anything else as one member. The
+/// members of a multi-member stream are joined, as `gunzip` does; data after
+/// the last member is read as `a.gz#trailer`.
 pub(crate) fn gzip(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
     ctx.check_depth(path, depth)?;
     let allowed = ctx.budget.expandable();
     let mut data = Vec::new();
-    MultiGzDecoder::new(bytes)
-        .take(allowed.saturating_add(1))
-        .read_to_end(&mut data)
-        .map_err(|e| Error::read("gzip", "stream", e).in_member(path))?;
-    if data.len() as u64 > allowed {
-        return Err(ctx.budget.expansion_error(&format!("gzip stream {path}")));
+    let mut rest = bytes;
+    while rest.starts_with(b"\x1f\x8b") {
+        let left = allowed.saturating_add(1).saturating_sub(data.len() as u64);
+        let mut member = GzDecoder::new(rest);
+        (&mut member)
+            .take(left)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::read("gzip", "stream", e).in_member(path))?;
+        if data.len() as u64 > allowed {
+            return Err(ctx.budget.expansion_error(&format!("gzip stream {path}")));
+        }
+        rest = member.into_inner();
     }
     ctx.budget.charge_expanded(data.len() as u64)?;
     if sniff::sniff(&data) == FileKind::Tar {
-        return tar(ctx, path, &data, depth);
+        tar(ctx, path, &data, depth)?;
+    } else {
+        let base = path.rsplit("!/").next().unwrap_or(path);
+        let base = base.rsplit(['/', '\\']).next().unwrap_or(base);
+        let inner = base
+            .strip_suffix(".gz")
+            .or_else(|| base.strip_suffix(".GZ"))
+            .unwrap_or(base);
+        ctx.member(&join(path, inner), &data, depth)?;
     }
-    let base = path.rsplit("!/").next().unwrap_or(path);
-    let base = base.rsplit(['/', '\\']).next().unwrap_or(base);
-    let inner = base
-        .strip_suffix(".gz")
-        .or_else(|| base.strip_suffix(".GZ"))
-        .unwrap_or(base);
-    ctx.member(&join(path, inner), &data, depth)
+    ctx.extra(path, "trailer", rest, depth.saturating_sub(1))
 }

@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::error::{Error, Result};
 use super::limits::{Budget, Limits};
 use super::model::{Extraction, FileKind, Part, WordBox};
+use super::trailer::{self, Bounds};
 use super::{archive, html, image, json, odf, ooxml, pdf, sniff, strings, text, xlsx, xml};
 
 /// Extracts one top-level file; see [`super::extract`].
@@ -69,18 +70,59 @@ impl Ctx<'_> {
             .map_err(|err| err.in_member(path))
     }
 
+    /// Extracts `bytes` as `kind`, then whatever lies before or after the
+    /// span its format uses ([`trailer::bounds`]) as independent files
+    /// (`path#prefix`, `path#trailer`) one level deeper: a polyglot's other
+    /// half is read, not skipped.
     fn extract_kind(&mut self, path: &str, bytes: &[u8], kind: FileKind, depth: u32) -> Result<()> {
+        self.extract_body(path, bytes, kind, depth)?;
+        let Bounds { start, end } = trailer::bounds(kind, bytes);
+        self.extra(path, "prefix", &bytes[..start], depth)?;
+        self.trailing(path, bytes, end.max(start), depth)
+    }
+
+    /// Extracts `bytes[end..]`, the data after a format's span, as
+    /// `path#trailer`.
+    fn trailing(&mut self, path: &str, bytes: &[u8], end: usize, depth: u32) -> Result<()> {
+        let tail = &bytes[end..];
+        if tail.starts_with(b"PK\x03\x04") && trailer::zip_bounds(tail).is_none() {
+            // A self-extracting archive's offsets count from the start of
+            // the whole file (`zip -A` rewrites them so): read it in place.
+            let whole = trailer::zip_bounds(bytes).filter(|z| z.start == 0 && z.end > end);
+            if let Some(Bounds { end: zip_end, .. }) = whole {
+                let at = format!("{path}#trailer");
+                archive::zip(self, &at, &bytes[..zip_end], depth + 2)?;
+                return self.extra(&at, "trailer", &bytes[zip_end..], depth + 1);
+            }
+        }
+        self.extra(path, "trailer", tail, depth)
+    }
+
+    /// Extracts data found outside a format's span, unless it is only
+    /// padding (zero bytes and whitespace).
+    pub(crate) fn extra(&mut self, path: &str, what: &str, bytes: &[u8], depth: u32) -> Result<()> {
+        if bytes.iter().all(|&b| b == 0 || b.is_ascii_whitespace()) {
+            return Ok(());
+        }
+        self.member(&format!("{path}#{what}"), bytes, depth + 1)
+    }
+
+    fn extract_body(&mut self, path: &str, bytes: &[u8], kind: FileKind, depth: u32) -> Result<()> {
         match kind {
             FileKind::Empty => Ok(()),
-            FileKind::Text | FileKind::Csv => {
-                let text = text::decode(bytes).unwrap_or_default();
-                self.push(path.to_string(), text, Vec::new())
-            }
-            FileKind::Json => {
-                let text = text::decode(bytes).unwrap_or_default();
-                let flat = json::flatten(&text).unwrap_or(text);
-                self.push(path.to_string(), flat, Vec::new())
-            }
+            FileKind::Text | FileKind::Csv => match text::decode(bytes) {
+                Some(text) => self.push(path.to_string(), text, Vec::new()),
+                // Text up front, binary further on (an archive appended to
+                // a text file): read it as binary, archive and all.
+                None => self.extract_body(path, bytes, FileKind::Binary, depth),
+            },
+            FileKind::Json => match text::decode(bytes) {
+                Some(text) => {
+                    let flat = json::flatten(&text).unwrap_or(text);
+                    self.push(path.to_string(), flat, Vec::new())
+                }
+                None => self.extract_body(path, bytes, FileKind::Binary, depth),
+            },
             FileKind::Xml => {
                 let text = xml::generic_text(bytes)?;
                 self.push(path.to_string(), text, Vec::new())
@@ -107,8 +149,30 @@ impl Ctx<'_> {
             | FileKind::Tiff => image::extract(self, path, bytes),
             FileKind::Binary => {
                 let text = strings::printable(bytes, self.budget.expandable());
-                self.push(path.to_string(), text, Vec::new())
+                self.push(path.to_string(), text, Vec::new())?;
+                self.embedded_zip(path, bytes, depth)
             }
+        }
+    }
+
+    /// A zip behind other data (a self-extracting archive, an archive
+    /// appended to a binary) is extracted as `path#zip`; printable strings
+    /// alone would miss its compressed members. One that cannot be read
+    /// makes the file unscannable.
+    fn embedded_zip(&mut self, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
+        let finder = memchr::memmem::Finder::new(b"PK\x05\x06");
+        if finder.find(bytes).is_none() {
+            return Ok(());
+        }
+        match trailer::zip_bounds(bytes) {
+            Some(Bounds { start, end }) => {
+                archive::zip(self, &format!("{path}#zip"), &bytes[start..end], depth + 2)
+            }
+            None if memchr::memmem::find(bytes, b"PK\x03\x04").is_some() => Err(Error::corrupt(
+                "zip",
+                format!("{path}: holds a zip archive that cannot be read"),
+            )),
+            None => Ok(()),
         }
     }
 

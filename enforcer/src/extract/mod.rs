@@ -23,6 +23,11 @@
 //!   server calls it through [`WorkerPool`], whose worker processes carry
 //!   memory and CPU limits and are killed on wall-time overrun, so a crash, an
 //!   out-of-memory or a stack overflow costs one worker, not the server.
+//! - **Polyglots are read whole.** Each format's own span is found by
+//!   walking its structure (`trailer`); data before it or after it (a ZIP
+//!   after a PNG's `IEND`, an image in front of a ZIP) is extracted as an
+//!   independent file, `name#prefix` or `name#trailer`, within the same
+//!   budget, and a zip hidden in binary data as `name#zip`.
 //! - **OCR stays warm.** Each worker thread keeps one tesseract engine
 //!   (`OMP_THREAD_LIMIT=1`, page segmentation mode set explicitly); images are
 //!   greyscaled, inverted when dark and upscaled when the text is small.
@@ -43,6 +48,7 @@ mod pdf_text;
 pub mod sniff;
 mod strings;
 mod text;
+mod trailer;
 pub mod worker;
 mod xlsx;
 mod xml;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use policies::{Action, Identity, Mode, Policy, RuleDoc};
+use policies::{Action, DataDir, Identity, Mode, Policy, RuleDoc};
 
 /// Subcommands of `isolator policies`.
 #[derive(Debug, clap::Subcommand)]
@@ -18,11 +18,18 @@ pub enum Command {
     Check {
         /// The policy file.
         file: PathBuf,
+        /// The directory exact-data files are read from, as the server's
+        /// `policies.data_dir` (default: `data/` beside the file).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Show the decision for one user, URL and action, and the rule behind it.
     Explain {
         /// The policy file.
         file: PathBuf,
+        /// The directory exact-data files are read from (as for `check`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         /// The user name.
         #[arg(long)]
         user: String,
@@ -44,8 +51,8 @@ pub enum Command {
 /// Runs `isolator policies ...`. Exit code 1 for an invalid document.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Check { file } => {
-            let Some(policy) = load(&file)? else {
+        Command::Check { file, data_dir } => {
+            let Some(policy) = load(&file, data_dir)? else {
                 return Ok(ExitCode::from(1));
             };
             print!("{}", summary(&file, &policy));
@@ -53,13 +60,14 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Explain {
             file,
+            data_dir,
             user,
             groups,
             url,
             action,
             json,
         } => {
-            let Some(policy) = load(&file)? else {
+            let Some(policy) = load(&file, data_dir)? else {
                 return Ok(ExitCode::from(1));
             };
             let who = Identity { user, groups };
@@ -78,9 +86,11 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Compiles `file`; prints its problems and returns `None` if it is invalid.
-fn load(file: &Path) -> anyhow::Result<Option<Policy>> {
-    match policies::load_file(file) {
+/// Compiles `file` (exact-data files from `data_dir`, default `data/`
+/// beside it); prints its problems and returns `None` if it is invalid.
+fn load(file: &Path, data_dir: Option<PathBuf>) -> anyhow::Result<Option<Policy>> {
+    let data_dir = data_dir.map_or_else(|| DataDir::beside(file), DataDir::new);
+    match policies::load_file_in(file, &data_dir) {
         Ok(p) => Ok(Some(p)),
         Err(policies::Error::Invalid(problems)) => {
             for p in &problems.0 {

@@ -15,7 +15,10 @@ use crate::start_url;
 const T: Duration = Duration::from_secs(40);
 
 /// A site, an isolator under `policy` and a client at `path`.
-async fn setup_with(policy: &str, path: &str) -> (TestSite, Isolator, Client, tempfile::TempDir) {
+pub(crate) async fn setup_with(
+    policy: &str,
+    path: &str,
+) -> (TestSite, Isolator, Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("policy.toml");
     std::fs::write(&file, policy).unwrap();
@@ -48,7 +51,7 @@ pub(crate) fn worker_program() -> std::path::PathBuf {
     bin
 }
 
-fn policy(upload: &str, download: &str, print: &str) -> String {
+pub(crate) fn policy(upload: &str, download: &str, print: &str) -> String {
     policy_with_submit(upload, download, print, "allow")
 }
 
@@ -123,14 +126,14 @@ async fn upload_arrives_intact(how: &str, submit: &str) {
     client.close().await;
 }
 
-fn notice_with(s: &Value, code: &str) -> bool {
+pub(crate) fn notice_with(s: &Value, code: &str) -> bool {
     s["notices"]
         .as_array()
         .is_some_and(|n| n.iter().any(|n| n["code"] == code))
 }
 
 /// Regular files left under the server's per-session file directories.
-fn files_left(iso: &Isolator) -> Vec<std::path::PathBuf> {
+pub(crate) fn files_left(iso: &Isolator) -> Vec<std::path::PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
@@ -147,7 +150,7 @@ fn files_left(iso: &Isolator) -> Vec<std::path::PathBuf> {
 }
 
 /// Opens the page's file chooser by clicking its file input, then picks `file` in the client.
-async fn choose(client: &Client, file: &Path) {
+pub(crate) async fn choose(client: &Client, file: &Path) {
     client
         .wait_state("upload page", T, |s| s["title"] == "Upload")
         .await;

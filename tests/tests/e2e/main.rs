@@ -13,6 +13,7 @@ mod imagepaste;
 mod limits;
 mod login;
 mod pagecontent;
+mod polyglot;
 mod recording;
 mod resilience;
 mod security;
