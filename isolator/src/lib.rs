@@ -33,6 +33,7 @@ pub mod enforce;
 pub mod enforce_config;
 pub mod logging;
 pub mod policy_watch;
+pub mod private_fs;
 pub mod protocol;
 pub mod rate_limit;
 pub mod server;
