@@ -147,7 +147,7 @@ fn files_left(iso: &Isolator) -> Vec<std::path::PathBuf> {
 }
 
 /// Opens the page's file chooser by clicking its file input, then picks `file` in the client.
-async fn choose(client: &Client, file: &Path) {
+pub(crate) async fn choose(client: &Client, file: &Path) {
     client
         .wait_state("upload page", T, |s| s["title"] == "Upload")
         .await;

@@ -10,6 +10,7 @@ mod gatesfile;
 mod gatesnet;
 mod imagepaste;
 mod limits;
+mod local_user;
 mod login;
 mod pagecontent;
 mod recording;
