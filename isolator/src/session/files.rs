@@ -374,11 +374,17 @@ impl FileState {
     }
 }
 
-/// Moves a file (a copy and delete across file systems; the copy is made
-/// 0600 before anything is written to it).
+/// Moves a file (a copy and delete across file systems); the result is
+/// 0600 (a download arrives with the mode Chromium gave it).
 pub fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     if std::fs::rename(from, to).is_ok() {
-        return Ok(());
+        // Once here (a directory only the server can write) it cannot change:
+        // a symlink the browser's user left in its downloads is not followed.
+        if !std::fs::symlink_metadata(to)?.file_type().is_file() {
+            std::fs::remove_file(to)?;
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        return std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600));
     }
     let mut src = std::fs::File::open(from)?;
     let mut dst = std::fs::OpenOptions::new()

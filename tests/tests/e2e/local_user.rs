@@ -427,7 +427,7 @@ async fn another_user_reads_no_recordings_uploads_or_downloads() {
     let policy = base.path().join("policy.toml");
     std::fs::write(
         &policy,
-        "[[rules]]\nname = \"files\"\nprofiles = [\"financial\"]\nupload = \"allow\"\ndownload = \"allow\"\nprint = \"allow\"\n",
+        "[[rules]]\nname = \"files\"\nprofiles = [\"financial\"]\nupload = \"allow\"\ndownload = \"scan\"\nprint = \"allow\"\n",
     )
     .unwrap();
     let shared_before = temp_entries("isolator-files-");
@@ -449,18 +449,14 @@ async fn another_user_reads_no_recordings_uploads_or_downloads() {
             s["files"]["uploads"][0]["allowed"] == true
         })
         .await;
-    // A download, kept for the user.
-    client.click_ui("[data-role=address]").await;
-    client.press("a", 2).await;
-    client
-        .type_text(&site.url("/files/download/report.txt"))
-        .await;
-    client.press("Enter", 0).await;
-    client
+    // A download, kept for the user (a second session of the same server).
+    let downloader = Client::open(&start_url(&iso, &site.url("/files/download/report.txt"))).await;
+    downloader.wait_connected().await;
+    downloader
         .wait_state("download page", T, |s| s["title"] == "Download")
         .await;
-    client.click_viewer(300.0, 100.0).await;
-    client
+    downloader.click_viewer(300.0, 100.0).await;
+    downloader
         .wait_state("a download offered", T, |s| {
             s["files"]["downloads"][0]["id"].is_number()
         })
@@ -554,6 +550,7 @@ async fn another_user_reads_no_recordings_uploads_or_downloads() {
         assert!(err.contains("Permission denied"), "{path}: {err}");
     }
     client.close().await;
+    downloader.close().await;
 }
 
 /// A data or recordings directory another user created first (the default
