@@ -11,7 +11,7 @@
 //!   its `memory` (and, for a CPU quota, `cpu`) controllers are available;
 //!   otherwise the v1 `memory` and `cpu` hierarchies. Mount points come from
 //!   `/proc/self/mountinfo`, not from guessed paths.
-//! - **Joined before exec.** Chromium's launcher script writes its own pid
+//! - **Joined before exec.** The shell that launches Chromium writes its own pid
 //!   into the group before it execs Chromium, so every process Chromium ever
 //!   forks is born inside it; moving a running browser would leave its
 //!   already-forked children outside.
@@ -217,21 +217,6 @@ impl ChromiumCgroup {
             .lines()
             .find_map(|l| l.strip_prefix("oom_kill ")?.trim().parse().ok())
             .unwrap_or(0)
-    }
-
-    /// Shell lines that move the running shell into the group (for the
-    /// launcher script, before it execs Chromium).
-    pub fn join_script(&self) -> String {
-        self.procs_files()
-            .iter()
-            .map(|f| {
-                format!(
-                    "echo $$ > {} || {{ echo 'isolator: cannot join {}' >&2; exit 1; }}\n",
-                    crate::browser::shell_quote(&f.display().to_string()),
-                    f.display()
-                )
-            })
-            .collect()
     }
 }
 
@@ -467,9 +452,13 @@ mod tests {
                 assert_eq!(cpu.trim(), "50000 100000");
             }
         }
+        // The browser's own launch script, with the group's files as arguments.
         let mut child = std::process::Command::new("sh")
             .arg("-c")
-            .arg(format!("{}exec sleep 30", group.join_script()))
+            .arg(crate::browser::spawn::LAUNCH_SCRIPT)
+            .arg("sh")
+            .args(group.procs_files())
+            .args(["--", "sleep", "30"])
             .spawn()
             .unwrap();
         let pid = child.id();

@@ -57,6 +57,10 @@ pub struct Config {
     /// Directory holding the web client's static files.
     pub web_root: PathBuf,
     /// Directory for per-session state (downloads, uploads being scanned).
+    /// Made 0700 at start; an existing one must be a directory owned by the
+    /// server's user (its mode is then tightened to 0700), else the server
+    /// refuses to start: the default, `<tmp>/isolator`, is a name another
+    /// local user could create first.
     pub data_dir: PathBuf,
     /// The isolated browser.
     pub chromium: ChromiumConfig,
@@ -475,6 +479,16 @@ impl Config {
                     "chromium.extra_args",
                     format!(
                         "entry {i} ({arg:?}) must not start with '-': write the switch name only"
+                    ),
+                );
+            }
+            let name = arg.split('=').next().unwrap_or_default();
+            if crate::browser::args::RESERVED.contains(&name) {
+                return bad(
+                    "chromium.extra_args",
+                    format!(
+                        "entry {i} ({arg:?}) is set by the isolator itself: DevTools stays on a \
+                         private pipe and the profile in a private directory"
                     ),
                 );
             }

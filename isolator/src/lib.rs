@@ -38,6 +38,7 @@ pub mod host_check;
 pub mod logging;
 pub mod login_throttle;
 pub mod policy_watch;
+pub mod private_fs;
 pub mod protocol;
 pub mod rate_limit;
 pub mod server;

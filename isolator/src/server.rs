@@ -93,6 +93,8 @@ pub fn build_state(
     local_addr: SocketAddr,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<AppState> {
+    crate::private_fs::ensure_private_dir(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("data_dir: {e}"))?;
     let egress = crate::egress::EgressPolicy::new(config.egress.clone())
         .map_err(|e| anyhow::anyhow!("egress: {e}"))?
         .with_protected([local_addr, config.listen]);

@@ -6,6 +6,7 @@
 //! removing, editing or reordering an entry shows on verification.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -61,6 +62,7 @@ pub fn append_after<T: Chained>(path: &Path, mut entry: T, after: (u64, String))
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(path)
         .map_err(io(path))?;
     file.write_all(&line).map_err(io(path))?;

@@ -13,7 +13,10 @@ pub struct AuditConfig {
     /// Record sessions at all.
     pub enabled: bool,
     /// Root directory of recordings (`<dir>/<yyyy-mm-dd>/<session>/`), the
-    /// SQLite index (`<dir>/index.sqlite`) and the retention log.
+    /// SQLite index (`<dir>/index.sqlite`) and the retention log. Made
+    /// 0700 (recordings 0600); an existing one must be a directory owned by
+    /// the server's user, else the server refuses to start (the default,
+    /// `<tmp>/isolator/recordings`, is a name another user could create first).
     pub dir: PathBuf,
     /// Most frames per second written to a recording. Frames arriving faster
     /// are skipped (the latest one is written once the interval has passed);

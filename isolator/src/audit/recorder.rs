@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -152,7 +153,11 @@ impl Recorder {
                 dir.display()
             )));
         }
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io(&dir))?;
         let file = create_new(&dir.join(format::segment_name(1)))?;
         let kf_path = dir.join(keyframes::FILE_NAME);
         let mut kf_file = create_new(&kf_path)?;
@@ -588,6 +593,7 @@ fn create_new(path: &Path) -> Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)
         .map_err(io(path))
 }

@@ -1,5 +1,6 @@
 //! The store: a recordings root with its index, shared by all sessions.
 
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -9,6 +10,41 @@ use super::event::DecisionEvent;
 use super::index::{Incident, Index, SessionRow};
 use super::recorder::{now_wall_ms, Recorder, SessionInfo, Summary};
 use super::retention::{self, RetentionEntry};
+
+/// Creates the recordings root 0700 (parents as usual), or adopts an
+/// existing one only when it is a real directory owned by this process's
+/// user, tightening it to 0700. Recordings hold every user's URLs, titles
+/// and screens: a root another user created first (the default lives under
+/// `/tmp`) is refused, never written into.
+fn private_root(root: &Path) -> Result<()> {
+    if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(root) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(io(root)(e)),
+        _ => {}
+    }
+    let meta = std::fs::symlink_metadata(root).map_err(io(root))?;
+    if !meta.file_type().is_dir() {
+        return Err(Error::Invalid(format!(
+            "{} is not a directory (a symlink or a file); refusing to record there",
+            root.display()
+        )));
+    }
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(Error::Invalid(format!(
+            "{} is owned by uid {}, not by this server's user (uid {me}): another user may have \
+             created it to read the recordings; remove it or configure another audit.dir",
+            root.display(),
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o7777 != 0o700 {
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o700)).map_err(io(root))?;
+    }
+    Ok(())
+}
 
 /// File name of the index under the root.
 pub const INDEX_FILE: &str = "index.sqlite";
@@ -29,8 +65,19 @@ impl Store {
     /// Opens (creating) the root directory and its index.
     pub fn open(config: &AuditConfig) -> Result<Arc<Store>> {
         let root = config.dir.clone();
-        std::fs::create_dir_all(&root).map_err(io(&root))?;
-        let index = Index::open(&root.join(INDEX_FILE))?;
+        private_root(&root)?;
+        // Made 0600 before SQLite opens it: its WAL and shared-memory
+        // files copy the database file's mode.
+        let index_file = root.join(INDEX_FILE);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&index_file)
+            .map_err(io(&index_file))?;
+        std::fs::set_permissions(&index_file, std::fs::Permissions::from_mode(0o600))
+            .map_err(io(&index_file))?;
+        let index = Index::open(&index_file)?;
         Ok(Arc::new(Store {
             root,
             config: config.clone(),

@@ -6,15 +6,18 @@
 //! Directories (both removed when the session ends):
 //! - `<data_dir>/files/<session>/` (0700, the isolator only): uploads while
 //!   they are received and scanned, and downloads once they are offered.
-//! - `<tmp>/isolator-files-<pid>/<session>/` (0711): `uploads/` holds the
-//!   staged files the page may read (0644, unguessable names, in a directory
-//!   the browser's user can traverse but not list); `downloads/` (0700, owned
-//!   by the browser's user when it runs as one) is where Chromium saves
-//!   downloads, which only the isolator reads. It is outside `data_dir` for
-//!   the same reason as the browser profile: an unprivileged Chromium must
-//!   reach it whatever `data_dir`'s permissions are.
+//! - `<tmp>/isolator-files-<random>/` (0711, made atomically with an
+//!   unguessable name, so no other user can have prepared it): `uploads/`
+//!   (0711) holds each staged file in its own directory with an
+//!   unguessable name; the file is 0400 and owned by the browser's user
+//!   when it runs as one (0600 otherwise), so the browser can read it and
+//!   nobody else can. `downloads/` (0700, owned by the browser's user) is
+//!   where Chromium saves downloads, which only the isolator reads. It is
+//!   outside `data_dir` for the same reason as the browser profile: an
+//!   unprivileged Chromium must reach it whatever `data_dir`'s permissions
+//!   are.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chromiumoxide::cdp::browser_protocol::browser::{
@@ -221,8 +224,10 @@ pub struct Offered {
 pub struct FileState {
     /// `<data_dir>/files/<session>` (isolator only).
     pub private_dir: PathBuf,
-    /// `<tmp>/isolator-files-<pid>/<session>`.
+    /// `<tmp>/isolator-files-<random>`.
     pub shared_dir: PathBuf,
+    /// The browser's unprivileged (uid, gid), when it runs as one.
+    browser_user: Option<(u32, u32)>,
     /// Open choosers by id.
     pub choosers: std::collections::HashMap<u64, Chooser>,
     /// Downloads in progress by guid.
@@ -263,8 +268,7 @@ fn remove_dir(dir: &Path) {
 }
 
 fn make_dir(path: &Path, mode: u32) -> Result<(), String> {
-    std::fs::create_dir_all(path)
-        .and_then(|_| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)))
+    crate::private_fs::create_dir_exclusive(path, mode)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
@@ -289,16 +293,16 @@ impl FileState {
     ) -> Result<FileState, String> {
         let (tx, rx) = mpsc::channel(64);
         let files_root = config.data_dir.join("files");
-        make_dir(&files_root, 0o700)?;
         let private_dir = files_root.join(session);
-        make_dir(&private_dir, 0o700)?;
-        let shared_root =
-            std::env::temp_dir().join(format!("isolator-files-{}", std::process::id()));
-        make_dir(&shared_root, 0o711)?;
-        let shared_dir = shared_root.join(session);
+        for dir in [&files_root, &private_dir] {
+            crate::private_fs::ensure_private_dir(dir).map_err(|e| e.to_string())?;
+        }
+        let shared_dir = crate::private_fs::fresh_temp_dir("isolator-files-", 0o711)
+            .map_err(|e| format!("cannot create a directory for the browser's files: {e}"))?;
         let mut state = FileState {
             private_dir,
-            shared_dir: shared_dir.clone(),
+            shared_dir,
+            browser_user: browser_user(config),
             choosers: Default::default(),
             pending: Default::default(),
             offered: Default::default(),
@@ -308,11 +312,10 @@ impl FileState {
             watcher: None,
             watchers: Vec::new(),
         };
-        make_dir(&shared_dir, 0o711)?;
         make_dir(&state.uploads_dir(), 0o711)?;
         let downloads = state.downloads_dir();
         make_dir(&downloads, 0o700)?;
-        if let Some((uid, gid)) = browser_user(config) {
+        if let Some((uid, gid)) = state.browser_user {
             std::os::unix::fs::chown(&downloads, Some(uid), Some(gid))
                 .map_err(|e| format!("cannot hand {} to uid {uid}: {e}", downloads.display()))?;
         }
@@ -339,6 +342,25 @@ impl FileState {
         self.shared_dir.join("downloads")
     }
 
+    /// Stages an allowed upload where the browser (and nobody else) can
+    /// read it: `<uploads>/<random>/<name>`, the directory 0711, the file
+    /// 0400 owned by the browser's user (0600 when the browser runs as the
+    /// server's user). The file is moved from `from`.
+    pub fn stage(&self, from: &Path, name: &str) -> std::io::Result<PathBuf> {
+        let dir = self.uploads_dir().join(FileState::random_name());
+        crate::private_fs::create_dir_exclusive(&dir, 0o711)?;
+        let to = dir.join(name);
+        move_file(from, &to)?;
+        match self.browser_user {
+            Some((uid, gid)) => {
+                std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400))?;
+                std::os::unix::fs::chown(&to, Some(uid), Some(gid))?;
+            }
+            None => std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))?,
+        }
+        Ok(to)
+    }
+
     /// A fresh id.
     pub fn id(&mut self) -> u64 {
         let id = self.next_id;
@@ -350,6 +372,28 @@ impl FileState {
     pub fn random_name() -> String {
         crate::auth::random_token()[..24].to_owned()
     }
+}
+
+/// Moves a file (a copy and delete across file systems); the result is
+/// 0600 (a download arrives with the mode Chromium gave it).
+pub fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        // Once here (a directory only the server can write) it cannot change:
+        // a symlink the browser's user left in its downloads is not followed.
+        if !std::fs::symlink_metadata(to)?.file_type().is_file() {
+            std::fs::remove_file(to)?;
+            return Err(std::io::Error::other("not a regular file"));
+        }
+        return std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600));
+    }
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    std::fs::remove_file(from)
 }
 
 /// Intercepts a tab's file chooser and `window.print()`, reporting both.

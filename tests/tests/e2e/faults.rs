@@ -248,10 +248,8 @@ impl ServerInTinyFs {
         )
         .unwrap();
         // 4 MB of tmpfs, 3.5 MB of it ballast: half a megabyte to record in.
-        let script = format!(
-            "mount -t tmpfs -o size=4m isolator-faults {rec} && head -c 3670016 /dev/zero > {rec}/ballast && exec \"$0\" \"$@\"",
-            rec = isolator::browser::shell_quote(&recordings.display().to_string())
-        );
+        // The directory is an argument of the fixed script, never pasted into it.
+        let script = "mount -t tmpfs -o size=4m isolator-faults \"$0\" && head -c 3670016 /dev/zero > \"$0/ballast\" && exec \"$@\"";
         let mut child = tokio::process::Command::new("unshare")
             .args([
                 "--mount",
@@ -260,8 +258,9 @@ impl ServerInTinyFs {
                 "--",
                 "sh",
                 "-c",
-                &script,
+                script,
             ])
+            .arg(&recordings)
             .arg(worker_program())
             .args(["serve", "--config"])
             .arg(&config)

@@ -11,6 +11,7 @@ mod gatesnet;
 mod http_boundary;
 mod imagepaste;
 mod limits;
+mod local_user;
 mod login;
 mod pagecontent;
 mod polyglot;

@@ -14,7 +14,6 @@
 //!   the `print` decision; an allowed print is rendered with
 //!   `Page.printToPDF` and then passes the download gate like any download.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,7 +28,7 @@ use crate::enforce::submit_body::PassedFiles;
 use crate::enforce::{notice, Verdict};
 use crate::protocol::ServerMsg;
 use crate::session::files::{
-    clean_name, Chooser, FileEvent, FileState, FilesCmd, Offered, Pending, UploadAnswer,
+    clean_name, move_file, Chooser, FileEvent, FileState, FilesCmd, Offered, Pending, UploadAnswer,
     UploadTicket,
 };
 use crate::session::tab::with_timeout;
@@ -52,27 +51,6 @@ fn delete(path: &Path) {
             warn!(path = %path.display(), "a blocked file was not deleted: {e}");
         }
     }
-}
-
-/// Moves a file (a copy and delete across file systems).
-fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
-    if std::fs::rename(from, to).is_ok() {
-        return Ok(());
-    }
-    std::fs::copy(from, to)?;
-    std::fs::remove_file(from)
-}
-
-/// Stages an allowed upload where the browser's user can read it:
-/// `<uploads>/<random>/<name>`, directory 0711, file 0644.
-fn stage(uploads: &Path, from: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let dir = uploads.join(FileState::random_name());
-    std::fs::create_dir(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))?;
-    let to = dir.join(name);
-    move_file(from, &to)?;
-    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644))?;
-    Ok(to)
 }
 
 impl Actor {
@@ -411,7 +389,7 @@ impl Actor {
                 message: "The page closed its file chooser.".into(),
             };
         };
-        let staged = match stage(&files.uploads_dir(), path, name) {
+        let staged = match files.stage(path, name) {
             Ok(p) => p,
             Err(e) => {
                 delete(path);

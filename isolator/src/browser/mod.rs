@@ -2,14 +2,15 @@
 //!
 //! Chromium is started on first need and shared by every session, each of
 //! which gets its own BrowserContext (separate cookies, storage and cache; its
-//! own renderer). The CDP endpoint listens on loopback on a random port that is
-//! never exposed. When the process dies, every session that lived in it is told
+//! own renderer). Chromium speaks CDP over a pipe only this server holds
+//! ([`pipe`]): it never listens on a TCP port. It is spawned here, not by
+//! chromiumoxide ([`spawn`]), with a command line built here ([`args`]). When the process dies, every session that lived in it is told
 //! through [`Running::died`] (they end with reason `browser_crashed`), and the
 //! next session start launches a fresh process.
 //!
 //! Each launch puts Chromium's whole process tree in its own cgroup
 //! ([`crate::cgroup`]) with the configured memory cap and CPU quota: the
-//! launcher script joins the group before it execs Chromium, so every process
+//! launching shell joins the group before it execs Chromium, so every process
 //! Chromium forks is born inside. The group is removed when the browser is
 //! gone. Where cgroups cannot be used the log says why and Chromium runs
 //! without limits.
@@ -18,12 +19,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::browser::Browser;
+use chromiumoxide::handler::HandlerConfig;
 use futures::StreamExt;
 use tokio::sync::{watch, Mutex};
 use tracing::{error, info, warn};
 
 use crate::cgroup::{ChromiumCgroup, Limits};
+
+pub mod args;
+pub mod pipe;
+pub mod spawn;
 use crate::config::ChromiumConfig;
 
 /// Why the browser could not be used; always the browser's fault or ours, never the client's.
@@ -48,8 +54,11 @@ pub struct Running {
     pub generation: u64,
     pid: Option<u32>,
     died: watch::Receiver<bool>,
-    profile_dir: PathBuf,
-    /// Declared after `browser`: dropped (processes killed, group removed)
+    /// The process and its DevTools bridge: killed when dropped.
+    _process: spawn::Spawned,
+    /// Removed after the process was killed.
+    profile: Profile,
+    /// Declared after `process`: dropped (processes killed, group removed)
     /// after the browser process was.
     cgroup: Option<ChromiumCgroup>,
 }
@@ -84,10 +93,39 @@ impl Running {
     }
 }
 
-impl Drop for Running {
+/// Chromium's profile directory (`<tmp>/isolator-chromium-<random>`, 0700,
+/// owned by the user Chromium runs as); removed when dropped.
+struct Profile(PathBuf);
+
+impl Profile {
+    fn create(run_as: Option<(u32, u32)>) -> Result<Profile, BrowserError> {
+        let dir = crate::private_fs::fresh_temp_dir("isolator-chromium-", 0o700).map_err(|e| {
+            BrowserError::Launch(format!("cannot create its profile directory: {e}"))
+        })?;
+        let profile = Profile(dir);
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&profile.0, Some(uid), Some(gid)).map_err(|e| {
+                BrowserError::Launch(format!(
+                    "cannot hand {} to uid {uid}: {e}",
+                    profile.0.display()
+                ))
+            })?;
+        }
+        Ok(profile)
+    }
+}
+
+impl Drop for Profile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.profile_dir);
-        let _ = std::fs::remove_file(self.profile_dir.with_extension("launch.sh"));
+        // `remove_dir_all` does not follow symlinks Chromium's user may have made.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Running {
+    /// The profile directory (for tests of its ownership and mode).
+    pub fn profile_dir(&self) -> &Path {
+        &self.profile.0
     }
 }
 
@@ -151,63 +189,16 @@ impl BrowserManager {
         }
     }
 
-    /// The program to launch: Chromium itself, or, when the server runs as root,
-    /// a wrapper that drops to the unprivileged `run_as` user first so that
-    /// Chromium's sandbox can stay on.
-    fn launcher(
-        &self,
-        profile_dir: &Path,
-        cgroup: Option<&ChromiumCgroup>,
-    ) -> Result<PathBuf, BrowserError> {
-        let exe = &self.config.executable;
-        if !exe.is_file() {
-            return Err(BrowserError::Launch(format!(
-                "{} does not exist (install Debian's chromium package)",
-                exe.display()
-            )));
+    /// The unprivileged (uid, gid) Chromium runs as, when the server is root
+    /// with the sandbox on.
+    fn run_as(&self) -> Result<Option<(u32, u32)>, BrowserError> {
+        if !(crate::config::is_root() && !self.config.no_sandbox && !self.config.run_as.is_empty())
+        {
+            return Ok(None);
         }
-        let join = cgroup.map(ChromiumCgroup::join_script).unwrap_or_default();
-        let drop_privileges =
-            crate::config::is_root() && !self.config.no_sandbox && !self.config.run_as.is_empty();
-        if !drop_privileges && join.is_empty() {
-            return Ok(exe.clone());
-        }
-        let exec = if drop_privileges {
-            let (uid, gid) = lookup_user(&self.config.run_as).ok_or_else(|| {
-                BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
-            })?;
-            std::os::unix::fs::chown(profile_dir, Some(uid), Some(gid)).map_err(|e| {
-                BrowserError::Launch(format!(
-                    "cannot hand {} to uid {uid}: {e}",
-                    profile_dir.display()
-                ))
-            })?;
-            format!(
-                "export HOME={home}\nexec setpriv --reuid={uid} --regid={gid} --clear-groups --inh-caps=-all --pdeathsig KILL -- {exe} \"$@\"\n",
-                home = shell_quote(&profile_dir.display().to_string()),
-                exe = shell_quote(&exe.display().to_string()),
-            )
-        } else {
-            format!("exec {} \"$@\"\n", shell_quote(&exe.display().to_string()))
-        };
-        let wrapper = profile_dir.with_extension("launch.sh");
-        let script = format!(
-            "#!/bin/sh\n# Written by isolator: joins Chromium's cgroup, drops to an unprivileged user (sandbox on).\n{join}{exec}"
-        );
-        std::fs::write(&wrapper, script)
-            .and_then(|_| {
-                std::fs::set_permissions(
-                    &wrapper,
-                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
-                )
-            })
-            .map_err(|e| {
-                BrowserError::Launch(format!("cannot write {}: {e}", wrapper.display()))
-            })?;
-        if drop_privileges {
-            info!(user = %self.config.run_as, "isolated browser runs as an unprivileged user with its sandbox on");
-        }
-        Ok(wrapper)
+        lookup_user(&self.config.run_as).map(Some).ok_or_else(|| {
+            BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
+        })
     }
 
     async fn launch(&self) -> Result<Running, BrowserError> {
@@ -215,45 +206,80 @@ impl BrowserManager {
             .generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
+        let started = std::time::Instant::now();
+        let exe = &self.config.executable;
+        if !exe.is_file() {
+            return Err(BrowserError::Launch(format!(
+                "{} does not exist (install Debian's chromium package)",
+                exe.display()
+            )));
+        }
+        let run_as = self.run_as()?;
         // The profile lives outside data_dir so that an unprivileged Chromium user
-        // can reach it whatever data_dir's permissions are.
-        // Unique per process and launch, even with several managers in one process (tests).
+        // can reach it whatever data_dir's permissions are: a fresh directory
+        // with an unguessable name, made atomically (0700), then given to that user.
+        let profile = Profile::create(run_as)?;
         static LAUNCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let launch_no = LAUNCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let profile_dir = std::env::temp_dir().join(format!(
-            "isolator-chromium-{}-{launch_no}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&profile_dir);
-        std::fs::create_dir_all(&profile_dir).map_err(|e| {
-            BrowserError::Launch(format!("cannot create {}: {e}", profile_dir.display()))
-        })?;
         let cgroup = self.cgroup(launch_no);
-        let executable = self.launcher(&profile_dir, cgroup.as_ref())?;
-
-        let mut builder = BrowserConfig::builder()
-            .chrome_executable(&executable)
-            .user_data_dir(&profile_dir)
-            .viewport(None)
-            .respect_https_errors()
-            .launch_timeout(Duration::from_secs(self.config.launch_timeout_secs))
-            .request_timeout(Duration::from_secs(self.config.command_timeout_secs))
-            .args(chromium_args())
-            .args(self.extra_args.iter().cloned())
-            .args(self.config.extra_args.iter().cloned());
         if self.config.no_sandbox {
             warn!(
                 "SECURITY: the isolated Chromium runs WITHOUT its sandbox (chromium.no_sandbox = true); \
                  a renderer exploit would run with this process's rights"
             );
-            builder = builder.no_sandbox();
         }
-        let config = builder.build().map_err(BrowserError::Launch)?;
-        let started = std::time::Instant::now();
-        let (mut browser, mut handler) = Browser::launch(config)
-            .await
-            .map_err(|e| BrowserError::Launch(e.to_string()))?;
-        let pid = browser.get_mut_child().and_then(|c| c.inner.id());
+        let extra: Vec<String> = self
+            .extra_args
+            .iter()
+            .chain(&self.config.extra_args)
+            .cloned()
+            .collect();
+        let launch_timeout = Duration::from_secs(self.config.launch_timeout_secs);
+        let spawned = spawn::spawn(&spawn::Launch {
+            executable: exe,
+            args: args::command_line(&profile.0, self.config.no_sandbox, &extra),
+            profile: &profile.0,
+            cgroup_procs: cgroup
+                .as_ref()
+                .map(ChromiumCgroup::procs_files)
+                .unwrap_or_default(),
+            run_as,
+            connect_within: launch_timeout,
+        })
+        .map_err(BrowserError::Launch)?;
+        if run_as.is_some() {
+            info!(user = %self.config.run_as, "isolated browser runs as an unprivileged user with its sandbox on");
+        }
+        let handler_config = HandlerConfig {
+            ignore_https_errors: false,
+            ignore_invalid_messages: true,
+            viewport: None,
+            context_ids: Vec::new(),
+            request_timeout: Duration::from_secs(self.config.command_timeout_secs),
+            request_intercept: false,
+            cache_enabled: true,
+        };
+        let pid = spawned.pid;
+        let connected = tokio::time::timeout(
+            launch_timeout,
+            Browser::connect_with_config(spawned.bridge.url.clone(), handler_config),
+        )
+        .await;
+        let (browser, mut handler) = match connected {
+            Ok(Ok(pair)) => pair,
+            Ok(Err(e)) => {
+                return Err(BrowserError::Launch(format!(
+                    "cannot connect to it: {e}; {}",
+                    spawned.stderr_tail()
+                )))
+            }
+            Err(_) => {
+                return Err(BrowserError::Launch(format!(
+                    "no DevTools connection within {launch_timeout:?}; {}",
+                    spawned.stderr_tail()
+                )))
+            }
+        };
 
         let (dead_tx, dead_rx) = watch::channel(false);
         let dead_tx = Arc::new(dead_tx);
@@ -269,6 +295,22 @@ impl BrowserManager {
             warn!(generation, "isolated browser connection closed");
             let _ = tx.send(true);
         });
+        // Chromium answers once it is up; until then commands wait in the pipe.
+        match tokio::time::timeout(launch_timeout, browser.version()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(BrowserError::Launch(format!(
+                    "it did not answer: {e}; {}",
+                    spawned.stderr_tail()
+                )))
+            }
+            Err(_) => {
+                return Err(BrowserError::Launch(format!(
+                    "it did not answer within {launch_timeout:?}; {}",
+                    spawned.stderr_tail()
+                )))
+            }
+        }
         // Watch the process itself too: a wedged connection must not hide a dead process.
         if let Some(pid) = pid {
             let tx = dead_tx.clone();
@@ -292,13 +334,13 @@ impl BrowserManager {
             ms = started.elapsed().as_millis() as u64,
             "isolated browser started"
         );
-        // Dropping `Running` drops `Browser`, which reaps (or kills) the child.
         Ok(Running {
             browser,
             generation,
             pid,
             died: dead_rx,
-            profile_dir,
+            _process: spawned,
+            profile,
             cgroup,
         })
     }
@@ -345,40 +387,6 @@ impl BrowserManager {
     }
 }
 
-/// Process-wide Chromium switches (without leading dashes: chromiumoxide adds them).
-pub fn chromium_args() -> Vec<String> {
-    let mut disabled = vec![
-        // Halves memory per context (measured on Chromium 156).
-        "WebUIOmniboxPopup",
-        "WebUIOmniboxAimPopup",
-        "PreloadTopChromeWebUI",
-    ];
-    disabled.extend(crate::egress::chromium_disabled_features());
-    let mut args: Vec<String> = [
-        "disable-gpu",
-        "disable-dev-shm-usage",
-        "disable-client-side-phishing-detection",
-        "password-store=basic",
-        "use-mock-keychain",
-        "font-render-hinting=none",
-        "force-color-profile=srgb",
-        "remote-allow-origins=http://127.0.0.1",
-        // Every session's page is on someone's screen: Chromium must not treat
-        // all but one of them as background tabs (no frames, throttled timers).
-        "disable-renderer-backgrounding",
-        "disable-background-timer-throttling",
-        "disable-backgrounding-occluded-windows",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
-    // Keep all traffic in the per-session egress proxies (one --disable-features only:
-    // Chromium honours the last one).
-    args.extend(crate::egress::chromium_hardening_args());
-    args.push(format!("disable-features={}", disabled.join(",")));
-    args
-}
-
 fn pid_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         // Field 3 is the state; Z (zombie) and X (dead) mean gone.
@@ -404,9 +412,4 @@ pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
         let f: Vec<&str> = line.split(':').collect();
         (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
     })
-}
-
-/// `s` quoted for a POSIX shell.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
