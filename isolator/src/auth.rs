@@ -76,22 +76,60 @@ pub struct Auth {
     throttle: LoginThrottle,
     /// A hash checked when the user does not exist, so timing does not tell.
     dummy_hash: String,
+    /// The port the server listens on (to find a loopback peer's socket).
+    listen_port: u16,
+    /// Unix users whose loopback connections may act as the trusted proxy
+    /// (mode `header`): `auth.trusted_proxy_users` and the server's own.
+    proxy_uids: Vec<u32>,
 }
 
 impl Auth {
-    /// Auth for a validated config.
-    pub fn new(config: AuthConfig) -> Auth {
+    /// Auth for a validated config, for a server listening on `listen_port`.
+    pub fn new(config: AuthConfig, listen_port: u16) -> Auth {
         let dummy_hash = config
             .users
             .first()
             .map(|u| u.password_hash.clone())
             .unwrap_or_default();
+        // Validation checked that every name resolves.
+        let mut proxy_uids: Vec<u32> = config
+            .trusted_proxy_users
+            .iter()
+            .filter_map(|u| crate::local_peer::uid_of(u))
+            .collect();
+        proxy_uids.push(crate::private_fs::euid());
         Auth {
             config,
             logins: Mutex::new(HashMap::new()),
             throttle: LoginThrottle::default(),
             dummy_hash,
+            listen_port,
+            proxy_uids,
         }
+    }
+
+    /// Whether `peer` may set the identity headers: a listed proxy address,
+    /// and, on loopback (where every local user connects from the same
+    /// address), a socket owned by one of the trusted proxy users.
+    fn trusted_proxy(&self, peer: SocketAddr) -> bool {
+        if !self.config.trusted_proxies.contains(&peer.ip()) {
+            return false;
+        }
+        let loopback = match peer.ip() {
+            IpAddr::V4(ip) => ip.is_loopback(),
+            IpAddr::V6(ip) => {
+                ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+        };
+        if !loopback {
+            return true;
+        }
+        let trusted = crate::local_peer::peer_uid_to_port(self.listen_port, peer)
+            .is_some_and(|uid| self.proxy_uids.contains(&uid));
+        if !trusted {
+            tracing::warn!(%peer, "identity headers from a local user who is not a trusted proxy user; ignored");
+        }
+        trusted
     }
 
     /// The configured mode.
@@ -122,7 +160,7 @@ impl Auth {
                 }
             }
             AuthMode::Header => {
-                if !self.config.trusted_proxies.contains(&peer.ip()) {
+                if !self.trusted_proxy(peer) {
                     return None;
                 }
                 let name = headers
@@ -322,16 +360,19 @@ mod tests {
     use crate::config::StaticUser;
 
     fn static_auth() -> Auth {
-        Auth::new(AuthConfig {
-            mode: AuthMode::Static,
-            users: vec![StaticUser {
-                name: "alice".into(),
-                password_hash: hash_password("correct horse"),
-                groups: vec!["finance".into()],
-                admin: false,
-            }],
-            ..AuthConfig::default()
-        })
+        Auth::new(
+            AuthConfig {
+                mode: AuthMode::Static,
+                users: vec![StaticUser {
+                    name: "alice".into(),
+                    password_hash: hash_password("correct horse"),
+                    groups: vec!["finance".into()],
+                    admin: false,
+                }],
+                ..AuthConfig::default()
+            },
+            8080,
+        )
     }
 
     fn with_cookie(token: &str) -> HeaderMap {
@@ -384,18 +425,63 @@ mod tests {
 
     #[test]
     fn header_mode_trusts_only_listed_proxies() {
-        let auth = Auth::new(AuthConfig {
-            mode: AuthMode::Header,
-            ..AuthConfig::default()
-        });
+        // A real loopback connection, made by this process's user.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_conn, peer) = listener.accept().unwrap();
+        let auth = Auth::new(
+            AuthConfig {
+                mode: AuthMode::Header,
+                ..AuthConfig::default()
+            },
+            port,
+        );
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-user", "bob".parse().unwrap());
         h.insert("x-forwarded-groups", "eng, admins".parse().unwrap());
-        let user = auth.identify(&h, "127.0.0.1:1".parse().unwrap()).unwrap();
+        let user = auth.identify(&h, peer).unwrap();
         assert_eq!(user.name, "bob");
         assert_eq!(user.groups, ["eng", "admins"]);
         assert!(user.admin);
+        // Not a listed address.
         assert_eq!(auth.identify(&h, "192.0.2.7:1".parse().unwrap()), None);
+        // A loopback address with no socket of a trusted user behind it.
+        assert_eq!(auth.identify(&h, "127.0.0.1:1".parse().unwrap()), None);
+    }
+
+    /// Another local user (nobody) connecting over loopback, where the
+    /// trusted proxy address is, cannot name itself admin.
+    #[test]
+    fn a_local_user_cannot_pose_as_the_header_proxy() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut attacker = std::process::Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .args(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/$1; sleep 5", "x"])
+            .arg(port.to_string())
+            .spawn()
+            .unwrap();
+        let (_conn, peer) = listener.accept().unwrap();
+        let config = AuthConfig {
+            mode: AuthMode::Header,
+            ..AuthConfig::default()
+        };
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-user", "root".parse().unwrap());
+        h.insert("x-forwarded-groups", "admins".parse().unwrap());
+        assert_eq!(Auth::new(config.clone(), port).identify(&h, peer), None);
+        // Named as a trusted proxy user (as www-data would be for nginx), it may.
+        let trusted = Auth::new(
+            AuthConfig {
+                trusted_proxy_users: vec!["nobody".into()],
+                ..config
+            },
+            port,
+        );
+        assert!(trusted.identify(&h, peer).is_some_and(|u| u.admin));
+        let _ = attacker.kill();
+        let _ = attacker.wait();
     }
 
     #[test]

@@ -253,6 +253,13 @@ pub struct AuthConfig {
     pub groups_header: String,
     /// Peers allowed to set the identity headers (mode `header`): exact IP addresses.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Unix users (names or uids) whose loopback connections may act as the
+    /// trusted proxy (mode `header`), e.g. `["www-data"]` for an nginx on
+    /// this machine. On loopback every local user connects from the same
+    /// address, so a loopback entry in `trusted_proxies` is trusted only for
+    /// sockets owned by these users or by the server's own user. A proxy on
+    /// another machine is trusted by its address alone.
+    pub trusted_proxy_users: Vec<String>,
     /// Hours a login stays valid.
     pub login_ttl_hours: u64,
     /// Mark cookies `Secure` (set when served behind TLS).
@@ -267,6 +274,7 @@ impl Default for AuthConfig {
             user_header: "X-Forwarded-User".into(),
             groups_header: "X-Forwarded-Groups".into(),
             trusted_proxies: vec!["127.0.0.1".parse().expect("ip"), "::1".parse().expect("ip")],
+            trusted_proxy_users: Vec::new(),
             login_ttl_hours: 12,
             secure_cookies: false,
         }
@@ -540,6 +548,17 @@ impl Config {
                     && axum::http::HeaderName::try_from(self.auth.groups_header.as_str()).is_err()
                 {
                     return bad("auth.groups_header", "is not a valid header name".into());
+                }
+                if let Some(u) = self
+                    .auth
+                    .trusted_proxy_users
+                    .iter()
+                    .find(|u| crate::local_peer::uid_of(u).is_none())
+                {
+                    return bad(
+                        "auth.trusted_proxy_users",
+                        format!("{u:?} is not a user of this machine"),
+                    );
                 }
                 if self.auth.trusted_proxies.is_empty() {
                     return bad(

@@ -18,6 +18,8 @@
 //! - [`auth`]: the three authentication modes;
 //! - [`login_throttle`]: growing delays after failed logins, per user and client address;
 //! - [`host_check`]: the `Host` allow-list that stops DNS rebinding;
+//! - [`local_peer`]: which Unix user is at the other end of a loopback connection;
+//! - [`private_fs`]: private directories and files (umask, 0700 directories, unguessable names);
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
 //! - [`policy_watch`]: reloads the policy document when its file changes;
@@ -35,6 +37,7 @@ pub mod egress;
 pub mod enforce;
 pub mod enforce_config;
 pub mod host_check;
+pub mod local_peer;
 pub mod logging;
 pub mod login_throttle;
 pub mod policy_watch;

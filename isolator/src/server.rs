@@ -124,7 +124,7 @@ pub fn build_state(
     let config = Arc::new(config);
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
     Ok(AppState {
-        auth: Arc::new(Auth::new(config.auth.clone())),
+        auth: Arc::new(Auth::new(config.auth.clone(), local_addr.port())),
         sessions: Arc::new(
             SessionManager::new(
                 config.clone(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use isolator::egress::{
-    EgressConfig, EgressEvent, EgressPolicy, EgressProxy, Reason, RequestKind, Resolve,
+    EgressConfig, EgressEvent, EgressPolicy, EgressProxy, PeerFilter, Reason, RequestKind, Resolve,
     SystemResolver, Verdict,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -113,7 +113,9 @@ async fn dns_rebinding_cannot_reach_what_was_not_checked() {
         calls: AtomicUsize::new(0),
     });
     let pol = policy(&format!("allow = [\"127.0.0.1:{port}\"]"));
-    let (proxy, mut rx) = EgressProxy::start(pol, resolver.clone()).await.unwrap();
+    let (proxy, mut rx) = EgressProxy::start(pol, resolver.clone(), PeerFilter::anyone())
+        .await
+        .unwrap();
     let req =
         format!("GET http://rebind.test:{port}/ HTTP/1.1\r\nHost: rebind.test:{port}\r\n\r\n");
 
@@ -168,7 +170,9 @@ async fn one_private_answer_blocks_the_name_and_connect_is_checked() {
         "127.0.0.1".parse().unwrap(),
     ]));
     let pol = policy(&format!("ports = [80, 443, {port}]"));
-    let (proxy, mut rx) = EgressProxy::start(pol, resolver).await.unwrap();
+    let (proxy, mut rx) = EgressProxy::start(pol, resolver, PeerFilter::anyone())
+        .await
+        .unwrap();
 
     let resp = raw(
         proxy.local_addr(),
@@ -207,7 +211,7 @@ async fn one_private_answer_blocks_the_name_and_connect_is_checked() {
 #[tokio::test]
 async fn bad_requests_get_clear_errors_not_hangs() {
     let pol = policy("[limits]\nmax_header_bytes = 1024\nheader_timeout_ms = 300");
-    let (proxy, mut rx) = EgressProxy::start(pol, Arc::new(SystemResolver))
+    let (proxy, mut rx) = EgressProxy::start(pol, Arc::new(SystemResolver), PeerFilter::anyone())
         .await
         .unwrap();
     let cases: &[(&str, &str)] = &[
@@ -246,7 +250,7 @@ async fn shutdown_closes_listener_and_tunnels() {
     let (site_addr, _) = start_site("127.0.0.1", 0, 0).await.unwrap();
     let port = site_addr.port();
     let pol = policy(&format!("allow = [\"127.0.0.1:{port}\"]"));
-    let (proxy, _rx) = EgressProxy::start(pol, Arc::new(SystemResolver))
+    let (proxy, _rx) = EgressProxy::start(pol, Arc::new(SystemResolver), PeerFilter::anyone())
         .await
         .unwrap();
     let addr = proxy.local_addr();
@@ -283,7 +287,7 @@ async fn figures() {
     let (site_addr, _) = start_site("127.0.0.1", 0, SIZE).await.unwrap();
     let port = site_addr.port();
     let pol = policy(&format!("allow = [\"127.0.0.1:{port}\"]"));
-    let (proxy, _rx) = EgressProxy::start(pol, Arc::new(SystemResolver))
+    let (proxy, _rx) = EgressProxy::start(pol, Arc::new(SystemResolver), PeerFilter::anyone())
         .await
         .unwrap();
     let small_direct =
@@ -367,7 +371,7 @@ async fn plain_http_websocket_upgrade_is_relayed_both_ways() {
         }
     });
     let pol = policy(&format!("allow = [\"127.0.0.1:{port}\"]"));
-    let (proxy, mut rx) = EgressProxy::start(pol, Arc::new(SystemResolver))
+    let (proxy, mut rx) = EgressProxy::start(pol, Arc::new(SystemResolver), PeerFilter::anyone())
         .await
         .unwrap();
     let mut s = TcpStream::connect(proxy.local_addr()).await.unwrap();

@@ -18,7 +18,7 @@ use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::StreamExt;
 use isolator::egress::{
     chromium_disabled_features, chromium_hardening_args, EgressConfig, EgressEvent, EgressPolicy,
-    EgressProxy, SystemResolver, Verdict,
+    EgressProxy, PeerFilter, SystemResolver, Verdict,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -275,9 +275,10 @@ async fn ssrf_matrix_through_real_chromium() {
     ))
     .unwrap();
     let policy = Arc::new(EgressPolicy::new(config).unwrap());
-    let (proxy, mut rx) = EgressProxy::start(policy, Arc::new(SystemResolver))
-        .await
-        .unwrap();
+    let (proxy, mut rx) =
+        EgressProxy::start(policy, Arc::new(SystemResolver), PeerFilter::anyone())
+            .await
+            .unwrap();
 
     let (browser, handler) = launch().await;
     let page = common::proxied_blank_page(&browser, &proxy).await;

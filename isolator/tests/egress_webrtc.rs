@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use chromiumoxide::{Browser, BrowserConfig};
 use futures::StreamExt;
-use isolator::egress::{chromium_hardening_args, EgressPolicy, EgressProxy, SystemResolver};
+use isolator::egress::{
+    chromium_hardening_args, EgressPolicy, EgressProxy, PeerFilter, SystemResolver,
+};
 use tokio::net::UdpSocket;
 
 async fn udp_packets_from_stun_page(hardened: bool) -> usize {
@@ -36,10 +38,13 @@ async fn udp_packets_from_stun_page(hardened: bool) -> usize {
     }
     let (mut browser, mut handler) = Browser::launch(builder.build().unwrap()).await.unwrap();
     let h = tokio::spawn(async move { while handler.next().await.is_some() {} });
-    let (proxy, _rx) =
-        EgressProxy::start(Arc::new(EgressPolicy::default()), Arc::new(SystemResolver))
-            .await
-            .unwrap();
+    let (proxy, _rx) = EgressProxy::start(
+        Arc::new(EgressPolicy::default()),
+        Arc::new(SystemResolver),
+        PeerFilter::anyone(),
+    )
+    .await
+    .unwrap();
     let page = common::proxied_blank_page(&browser, &proxy).await;
     let js = format!(
         "(async () => {{ const pc = new RTCPeerConnection({{iceServers: [{{urls: 'stun:127.0.0.1:{port}'}}]}});

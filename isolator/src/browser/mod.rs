@@ -53,6 +53,7 @@ pub struct Running {
     /// Increases with every launch; sessions remember the one they live in.
     pub generation: u64,
     pid: Option<u32>,
+    uid: u32,
     died: watch::Receiver<bool>,
     /// The process and its DevTools bridge: killed when dropped.
     _process: spawn::Spawned,
@@ -74,6 +75,13 @@ impl Running {
     /// The process id, when known.
     pub fn pid(&self) -> Option<u32> {
         self.pid
+    }
+
+    /// The Unix user Chromium runs as (the server's own without a
+    /// privilege drop): the only user besides the server's whose
+    /// connections a session's egress proxy serves.
+    pub fn uid(&self) -> u32 {
+        self.uid
     }
 
     /// Whether the process is known to be gone.
@@ -338,6 +346,7 @@ impl BrowserManager {
             browser,
             generation,
             pid,
+            uid: run_as.map_or_else(crate::private_fs::euid, |(uid, _)| uid),
             died: dead_rx,
             _process: spawned,
             profile,

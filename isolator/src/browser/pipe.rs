@@ -101,7 +101,7 @@ async fn accept_one(
     let me = crate::private_fs::euid();
     loop {
         let (stream, peer) = listener.accept().await?;
-        match peer_uid(addr, peer) {
+        match crate::local_peer::peer_uid(addr, peer) {
             Some(uid) if uid == me => {}
             other => {
                 warn!(
@@ -187,36 +187,6 @@ async fn relay(
     }
 }
 
-/// The uid owning the TCP socket whose local address is `peer` and whose
-/// remote address is `listener` (the other end of an accepted connection),
-/// from `/proc/net/tcp`.
-pub fn peer_uid(listener: SocketAddr, peer: SocketAddr) -> Option<u32> {
-    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    uid_in_table(&table, listener, peer)
-}
-
-fn uid_in_table(table: &str, listener: SocketAddr, peer: SocketAddr) -> Option<u32> {
-    let (local, remote) = (proc_addr(peer)?, proc_addr(listener)?);
-    table.lines().skip(1).find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        (f.len() > 7 && f[1].eq_ignore_ascii_case(&local) && f[2].eq_ignore_ascii_case(&remote))
-            .then(|| f[7].parse().ok())?
-    })
-}
-
-/// An IPv4 address as `/proc/net/tcp` prints it (the address in host byte
-/// order as hex, then the port).
-fn proc_addr(addr: SocketAddr) -> Option<String> {
-    match addr {
-        SocketAddr::V4(a) => Some(format!(
-            "{:08X}:{:04X}",
-            u32::from_ne_bytes(a.ip().octets()),
-            a.port()
-        )),
-        SocketAddr::V6(_) => None,
-    }
-}
-
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -224,21 +194,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_owner_of_the_connecting_socket() {
-        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
-   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000 65534        0 1 1\n\
-   1: 0100007F:1F90 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2 1\n";
-        let listener: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let peer: SocketAddr = "127.0.0.1:40960".parse().unwrap();
-        if cfg!(target_endian = "little") {
-            assert_eq!(uid_in_table(table, listener, peer), Some(65534));
-            assert_eq!(uid_in_table(table, peer, listener), Some(0));
-        }
-        let elsewhere: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        assert_eq!(uid_in_table(table, listener, elsewhere), None);
-    }
 
     /// Another user (nobody) who knows the whole URL, secret included, is
     /// still refused before the handshake; the server connects afterwards.

@@ -57,6 +57,6 @@ pub use error::{Error, Result};
 pub use event::{EgressEvent, RequestKind};
 pub use host::TargetHost;
 pub use policy::{Decision, EgressPolicy, Reason, Verdict};
-pub use proxy::{EgressProxy, EVENT_CAPACITY};
+pub use proxy::{EgressProxy, PeerFilter, EVENT_CAPACITY};
 pub use ranges::Range;
 pub use resolver::{Resolve, SystemResolver};

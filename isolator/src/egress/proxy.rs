@@ -41,6 +41,34 @@ pub struct EgressProxy {
     max_conns: u32,
 }
 
+/// Who may use a proxy. Every local Unix user can connect to a loopback
+/// port; a proxy that served them all would let any of them browse from the
+/// server's network position (reaching what `[egress] allow` opens) and put
+/// requests into a session's record. The session's proxy therefore serves
+/// only connections whose far end passes this check (the caller looks up
+/// the socket's owner; see `crate::local_peer`).
+#[derive(Clone)]
+pub struct PeerFilter(Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>);
+
+impl PeerFilter {
+    /// Serves a connection accepted on `listener` from `peer` only when
+    /// `allow(listener, peer)` is true.
+    pub fn new(allow: impl Fn(SocketAddr, SocketAddr) -> bool + Send + Sync + 'static) -> Self {
+        PeerFilter(Arc::new(allow))
+    }
+
+    /// Serves everyone who can connect (tests of the proxy's own logic).
+    pub fn anyone() -> Self {
+        Self::new(|_, _| true)
+    }
+}
+
+impl std::fmt::Debug for PeerFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeerFilter")
+    }
+}
+
 struct Shared {
     policy: Arc<EgressPolicy>,
     resolver: Arc<dyn Resolve>,
@@ -48,12 +76,13 @@ struct Shared {
 }
 
 impl EgressProxy {
-    /// Binds `127.0.0.1:0` and starts serving. Returns the proxy and a
-    /// receiver subscribed before the first connection, so no event is
-    /// missed.
+    /// Binds `127.0.0.1:0` and starts serving the peers `peers` lets in.
+    /// Returns the proxy and a receiver subscribed before the first
+    /// connection, so no event is missed.
     pub async fn start(
         policy: Arc<EgressPolicy>,
         resolver: Arc<dyn Resolve>,
+        peers: PeerFilter,
     ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
         let bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
         let listener = TcpListener::bind(bind)
@@ -71,7 +100,13 @@ impl EgressProxy {
             resolver,
             events: events.clone(),
         });
-        let accept = tokio::spawn(accept_loop(listener, shared, conns.clone(), shutdown_rx));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            shared,
+            peers,
+            conns.clone(),
+            shutdown_rx,
+        ));
         tracing::debug!(%addr, "egress proxy listening");
         Ok((
             EgressProxy {
@@ -124,6 +159,7 @@ impl Drop for EgressProxy {
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
+    peers: PeerFilter,
     conns: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -137,7 +173,16 @@ async fn accept_loop(
         };
         let stream = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => {
+                    let own = listener.local_addr();
+                    if !own.is_ok_and(|own| (peers.0)(own, peer)) {
+                        // Closed before a byte is read: the connection is
+                        // not the isolated browser's.
+                        tracing::warn!(%peer, "egress proxy refused a connection from another local user");
+                        continue;
+                    }
+                    stream
+                }
                 Err(e) => {
                     // EMFILE and friends: back off instead of spinning.
                     tracing::warn!(error = %e, "egress proxy accept failed");

@@ -380,10 +380,16 @@ impl SessionManager {
         let running = self.browser.get().await?;
         self.enforcer.intercept_submits(&running).await?;
         let timeout = self.browser.command_timeout();
-        // Every session browses through its own egress proxy, in its own context.
-        let (proxy, egress_events) = EgressProxy::start(self.egress.clone(), self.resolver.clone())
-            .await
-            .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
+        // Every session browses through its own egress proxy, in its own
+        // context, which serves the isolated browser's user (and ours) only.
+        let users = [running.uid(), crate::private_fs::euid()];
+        let peers = egress::PeerFilter::new(move |listener, peer| {
+            crate::local_peer::peer_is_one_of(listener, peer, &users)
+        });
+        let (proxy, egress_events) =
+            EgressProxy::start(self.egress.clone(), self.resolver.clone(), peers)
+                .await
+                .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
         let context_id = with_timeout(
             timeout,
             running
