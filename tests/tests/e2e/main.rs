@@ -11,6 +11,7 @@ mod gatesnet;
 mod imagepaste;
 mod limits;
 mod login;
+mod memory;
 mod pagecontent;
 mod recording;
 mod resilience;
