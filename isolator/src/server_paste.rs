@@ -94,7 +94,7 @@ async fn paste_image(
     };
     let (tx, rx) = oneshot::channel();
     let begin = ImagePasteCmd::Begin { reply: tx };
-    if !handle.send(SessionCmd::PasteImage(begin)).await {
+    if !handle.send(SessionCmd::PasteImage(Box::new(begin))).await {
         return gone();
     }
     let ticket = match rx.await {
@@ -112,12 +112,12 @@ async fn paste_image(
         ticket.limit
     );
     let refuse = |size: u64, reason: String| {
-        SessionCmd::PasteImage(ImagePasteCmd::Refused {
+        SessionCmd::PasteImage(Box::new(ImagePasteCmd::Refused {
             ticket: ticket.clone(),
             name: name.clone(),
             size,
             reason,
-        })
+        }))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -146,7 +146,10 @@ async fn paste_image(
         size,
         reply: tx,
     };
-    if !handle.send(SessionCmd::PasteImage(received)).await {
+    if !handle
+        .send(SessionCmd::PasteImage(Box::new(received)))
+        .await
+    {
         let _ = tokio::fs::remove_file(&path).await;
         return gone();
     }

@@ -20,6 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use isolator_e2e::{Client, TestSite};
 use serde_json::Value;
+use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::gatesfile::worker_program;
@@ -211,6 +212,12 @@ async fn huge_download_is_cancelled(length: bool) {
             notice_with(s, "download_blocked")
         })
         .await;
+    let told = s["notices"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["code"] == "download_blocked"))
+        .map(|n| n["message"].to_string())
+        .unwrap_or_default();
+    assert!(told.contains("larger than the 50.0 MB"), "{told}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let growth = meter.growth(&format!("2 GiB download, content-length {length}"));
     let s2 = client.state().await;
@@ -339,6 +346,45 @@ async fn forty_parallel_image_pastes_are_bounded() {
     assert!(
         growth < MAX_GROWTH_MB,
         "40 image pastes added {growth} MB to the server's memory"
+    );
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_allowed_20_mib_image_reaches_the_page_whole_in_chunks() {
+    let site = TestSite::start().await;
+    let policy = "[[rules]]\nname = \"open\"\npaste = \"allow\"\n";
+    let server = Server::start(&site, policy).await;
+    let client = server.client(&site.url("/imagepaste/app")).await;
+    client
+        .wait_state("the paste page", T, |s| s["title"] == "Image App")
+        .await;
+    let (id, token) = credentials(&client).await;
+    let body = fake_png(20 << 20);
+    let want = format!("{:x}", sha2::Sha256::digest(&body));
+    let meter = Meter::start(server.pid());
+    let answers = post_parallel(
+        &server,
+        &token,
+        &format!("/api/sessions/{id}/paste-image?name=shot.png"),
+        body,
+        1,
+    )
+    .await;
+    assert_eq!(answers[0].0, 200, "{answers:?}");
+    assert_eq!(answers[0].1["allowed"], true, "{answers:?}");
+    let got = isolator_e2e::eventually(T, "the page's report of the image", || async {
+        site.posts_to("/imagepaste/received").into_iter().next()
+    })
+    .await;
+    let growth = meter.growth("one allowed 20 MiB image paste delivered");
+    let got: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(got["size"].as_u64(), Some(20 << 20), "{got}");
+    assert_eq!(got["sha256"].as_str(), Some(want.as_str()), "{got}");
+    assert_eq!(got["type"], "image/png");
+    assert!(
+        growth < MAX_GROWTH_MB,
+        "delivering a 20 MiB image added {growth} MB to the server's memory"
     );
     client.close().await;
 }

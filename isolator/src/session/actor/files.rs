@@ -39,14 +39,26 @@ use crate::session::tab::with_timeout;
 
 /// "report.pdf (2.0 MB)": what a gate event says about a file, never its content.
 pub(super) fn describe(verb: &str, name: &str, size: u64) -> String {
-    let size = if size >= 1 << 20 {
+    format!("{verb} {name} ({})", size_text(size))
+}
+
+/// "2.0 MB", "3.5 KB", "12 bytes".
+fn size_text(size: u64) -> String {
+    if size >= 1 << 20 {
         format!("{:.1} MB", size as f64 / f64::from(1u32 << 20))
     } else if size >= 1 << 10 {
         format!("{:.1} KB", size as f64 / 1024.0)
     } else {
         format!("{size} bytes")
-    };
-    format!("{verb} {name} ({size})")
+    }
+}
+
+/// Why a download over its cap is refused, for the user.
+fn too_large(limit: u64) -> String {
+    format!(
+        "the file is larger than the {} allowed for a download",
+        size_text(limit)
+    )
 }
 
 fn delete(path: &Path) {
@@ -594,8 +606,7 @@ impl Actor {
             let d = self
                 .enforcer
                 .decide(&self.handle.user, &url, Action::Download);
-            let reason =
-                format!("the file is larger than the {limit} bytes allowed for a download");
+            let reason = too_large(limit);
             self.report_gate(
                 Some(tab),
                 &url,
@@ -623,16 +634,9 @@ impl Actor {
             let _permit: Option<TransferPermit> = p.permit;
             // Scanned from disk: never read whole into memory.
             let (size, verdict) = match file_input::open_regular(&path) {
-                Ok((_, size)) if size > p.limit => (
-                    size,
-                    Verdict::blocked(
-                        &decision,
-                        format!(
-                            "the file is larger than the {} bytes allowed for a download",
-                            p.limit
-                        ),
-                    ),
-                ),
+                Ok((_, size)) if size > p.limit => {
+                    (size, Verdict::blocked(&decision, too_large(p.limit)))
+                }
                 Ok((_, size)) => (
                     size,
                     enforcer.check_file(&decision, &p.name, path.clone()).await,

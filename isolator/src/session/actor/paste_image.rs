@@ -129,7 +129,7 @@ impl Actor {
             };
             // If the session ended meanwhile the reply is dropped: the HTTP
             // side answers that the session is gone.
-            handle.send(SessionCmd::PasteImage(checked)).await;
+            handle.send(SessionCmd::PasteImage(Box::new(checked))).await;
         });
     }
 
