@@ -362,6 +362,27 @@ impl FileState {
     }
 }
 
+/// Moves a file (a copy and delete across file systems).
+pub(crate) fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to)?;
+    std::fs::remove_file(from)
+}
+
+/// Stages an allowed upload where the browser's user can read it:
+/// `<uploads>/<random>/<name>`, directory 0711, file 0644.
+pub(crate) fn stage(uploads: &Path, from: &Path, name: &str) -> std::io::Result<PathBuf> {
+    let dir = uploads.join(FileState::random_name());
+    std::fs::create_dir(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))?;
+    let to = dir.join(name);
+    move_file(from, &to)?;
+    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644))?;
+    Ok(to)
+}
+
 /// Intercepts a tab's file chooser and `window.print()`, reporting both.
 pub async fn watch_tab(
     tab: u16,

@@ -18,7 +18,6 @@
 //!   the `print` decision; an allowed print is rendered with
 //!   `Page.printToPDF` and then passes the download gate like any download.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use chromiumoxide::cdp::browser_protocol::browser::CancelDownloadParams;
@@ -32,8 +31,8 @@ use crate::enforce::transfers::TransferPermit;
 use crate::enforce::{file_input, notice, Verdict};
 use crate::protocol::ServerMsg;
 use crate::session::files::{
-    clean_name, Chooser, FileEvent, FileState, FilesCmd, Offered, Pending, UploadAnswer,
-    UploadTicket,
+    clean_name, move_file, stage, Chooser, FileEvent, FileState, FilesCmd, Offered, Pending,
+    UploadAnswer, UploadTicket,
 };
 use crate::session::tab::with_timeout;
 
@@ -75,27 +74,6 @@ fn delete_download(path: &Path) {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".crdownload");
     delete(Path::new(&partial));
-}
-
-/// Moves a file (a copy and delete across file systems).
-fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
-    if std::fs::rename(from, to).is_ok() {
-        return Ok(());
-    }
-    std::fs::copy(from, to)?;
-    std::fs::remove_file(from)
-}
-
-/// Stages an allowed upload where the browser's user can read it:
-/// `<uploads>/<random>/<name>`, directory 0711, file 0644.
-fn stage(uploads: &Path, from: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let dir = uploads.join(FileState::random_name());
-    std::fs::create_dir(&dir)?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))?;
-    let to = dir.join(name);
-    move_file(from, &to)?;
-    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o644))?;
-    Ok(to)
 }
 
 impl Actor {
