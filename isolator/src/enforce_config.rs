@@ -129,6 +129,17 @@ pub struct EnforceConfig {
     pub extract_workers: usize,
     /// Largest file accepted for upload at all, bytes (policies may set less).
     pub max_upload_bytes: u64,
+    /// Largest file the browser may download at all, bytes (policies may set
+    /// less). Enforced while Chromium downloads: a download announced or
+    /// grown over it is cancelled and its partial file deleted.
+    pub max_download_bytes: u64,
+    /// File transfers (uploads, downloads, image pastes, prints) in progress
+    /// at once on the whole server; more are refused (HTTP 429, or a
+    /// cancelled download with a notice) until one finishes.
+    pub max_transfers: usize,
+    /// File transfers in progress at once for one user (all their sessions);
+    /// more are refused like those over `max_transfers`.
+    pub max_transfers_per_user: usize,
     /// Budget for OCR and scanning one pasted image, milliseconds (the user
     /// waits for it: a 1280x720 screenshot takes well under a second).
     pub paste_image_budget_ms: u64,
@@ -151,6 +162,9 @@ impl Default for EnforceConfig {
             page_image_budget_ms: 10_000,
             extract_workers: 2,
             max_upload_bytes: 100 << 20,
+            max_download_bytes: 1 << 30,
+            max_transfers: 16,
+            max_transfers_per_user: 4,
             paste_image_budget_ms: 20_000,
             max_paste_image_bytes: 20 << 20,
             worker_program: None,
@@ -187,10 +201,22 @@ impl EnforceConfig {
         if self.max_upload_bytes == 0 {
             return bad("enforce.max_upload_bytes", "must be positive");
         }
+        if self.max_download_bytes == 0 {
+            return bad("enforce.max_download_bytes", "must be positive");
+        }
+        if self.max_transfers == 0 || self.max_transfers > 100_000 {
+            return bad("enforce.max_transfers", "must be between 1 and 100000");
+        }
+        if self.max_transfers_per_user == 0 || self.max_transfers_per_user > self.max_transfers {
+            return bad(
+                "enforce.max_transfers_per_user",
+                "must be between 1 and enforce.max_transfers",
+            );
+        }
         if self.max_paste_image_bytes == 0 || self.max_paste_image_bytes > 256 << 20 {
             return bad(
                 "enforce.max_paste_image_bytes",
-                "must be between 1 and 268435456 bytes (the image is held in memory)",
+                "must be between 1 and 268435456 bytes",
             );
         }
         Ok(())

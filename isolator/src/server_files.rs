@@ -8,6 +8,9 @@
 //!   goes over the limit, stalls or drops leaves no file behind. The session
 //!   then scans it under the `upload` decision and answers
 //!   `200 {"allowed": bool, "message": "..."}`.
+//!   At most `enforce.max_transfers_per_user` transfers of one user and
+//!   `enforce.max_transfers` on the server are in progress at once: beyond
+//!   them the upload is refused with `429 busy` before its body is read.
 //! - `GET /api/sessions/{id}/downloads/{dl}`: a file the download gate
 //!   allowed, as an attachment (session token in `X-Isolator-Token`).
 
@@ -52,14 +55,25 @@ struct UploadQuery {
 
 /// Why an upload body was not received whole.
 #[derive(Debug, PartialEq)]
-enum Receive {
+pub(crate) enum Receive {
+    /// It went over the limit (reading stopped there).
     TooLarge,
+    /// It broke off, stalled or could not be stored: why.
     Failed(String),
 }
 
-/// Streams `body` into a new file at `path` (0600), at most `limit` bytes.
-/// On any failure the file is removed.
-async fn receive(body: Body, path: &FsPath, limit: u64) -> Result<u64, (Receive, u64)> {
+/// Streams `body` into a new file at `path` (0600), at most `limit` bytes:
+/// reading stops at the chunk that crosses the limit, so only one chunk is
+/// ever in memory. `what` names the body in the reasons ("upload",
+/// "image"); `stall` is how long it may go without a byte. On any failure
+/// the file is removed.
+pub(crate) async fn receive_to_file(
+    body: Body,
+    path: &FsPath,
+    limit: u64,
+    what: &str,
+    stall: Duration,
+) -> Result<u64, (Receive, u64)> {
     let mut file = match tokio::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -73,10 +87,10 @@ async fn receive(body: Body, path: &FsPath, limit: u64) -> Result<u64, (Receive,
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     let result = loop {
-        let chunk = match tokio::time::timeout(STALL, stream.next()).await {
-            Err(_) => break Err(Receive::Failed("the upload stalled".into())),
+        let chunk = match tokio::time::timeout(stall, stream.next()).await {
+            Err(_) => break Err(Receive::Failed(format!("the {what} stalled"))),
             Ok(None) => break Ok(()),
-            Ok(Some(Err(e))) => break Err(Receive::Failed(format!("the upload broke off ({e})"))),
+            Ok(Some(Err(e))) => break Err(Receive::Failed(format!("the {what} broke off ({e})"))),
             Ok(Some(Ok(c))) => c,
         };
         size += chunk.len() as u64;
@@ -104,6 +118,25 @@ async fn receive(body: Body, path: &FsPath, limit: u64) -> Result<u64, (Receive,
     }
 }
 
+/// Reads and discards `body`, at most `limit` bytes; `false` when it was
+/// cut short (over the limit, broken, stalled).
+pub(crate) async fn drain(body: Body, limit: u64, stall: Duration) -> bool {
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    loop {
+        match tokio::time::timeout(stall, stream.next()).await {
+            Ok(None) => return true,
+            Ok(Some(Ok(c))) => {
+                size += c.len() as u64;
+                if size > limit {
+                    return false;
+                }
+            }
+            Ok(Some(Err(_))) | Err(_) => return false,
+        }
+    }
+}
+
 async fn upload(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -118,6 +151,25 @@ async fn upload(
     };
     let gone = || NotOwned::NoSession.into_response();
     let name = clean_name(&q.name);
+    // Held until the gate has answered.
+    let _permit = match state.enforcer.transfers().try_begin(&handle.user.name) {
+        Ok(p) => p,
+        Err(why) => {
+            let message = format!("The upload was refused: {why}.");
+            handle
+                .send(SessionCmd::UploadRefused {
+                    chooser: q.chooser,
+                    name: name.clone(),
+                    size: 0,
+                    reason: why,
+                })
+                .await;
+            // Read (not kept) so the browser sees the answer rather than a
+            // reset connection.
+            drain(body, state.config.enforce.max_upload_bytes, STALL).await;
+            return api_error(StatusCode::TOO_MANY_REQUESTS, "busy", &message);
+        }
+    };
     let (tx, rx) = oneshot::channel();
     let begin = FilesCmd::BeginUpload {
         chooser: q.chooser,
@@ -149,7 +201,7 @@ async fn upload(
         handle.send(refuse(len, too_large.clone())).await;
         return api_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large);
     }
-    let size = match receive(body, &ticket.path, ticket.limit).await {
+    let size = match receive_to_file(body, &ticket.path, ticket.limit, "upload", STALL).await {
         Ok(size) => size,
         Err((Receive::TooLarge, size)) => {
             handle.send(refuse(size, too_large.clone())).await;
@@ -280,7 +332,7 @@ mod tests {
         let path = dir.path().join("f");
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![1; 600]), Ok(vec![2; 600])];
         let body = Body::from_stream(futures::stream::iter(chunks));
-        let r = receive(body, &path, 1000).await;
+        let r = receive_to_file(body, &path, 1000, "upload", STALL).await;
         assert_eq!(r, Err((Receive::TooLarge, 1200)));
         assert!(!path.exists());
     }
@@ -297,7 +349,7 @@ mod tests {
             )),
         ];
         let body = Body::from_stream(futures::stream::iter(chunks));
-        let r = receive(body, &path, 1000).await;
+        let r = receive_to_file(body, &path, 1000, "upload", STALL).await;
         assert!(matches!(r, Err((Receive::Failed(_), 100))), "{r:?}");
         assert!(!path.exists());
     }
@@ -310,7 +362,10 @@ mod tests {
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
             vec![Ok(b"hello ".to_vec()), Ok(b"world".to_vec())];
         let body = Body::from_stream(futures::stream::iter(chunks));
-        assert_eq!(receive(body, &path, 11).await, Ok(11));
+        assert_eq!(
+            receive_to_file(body, &path, 11, "upload", STALL).await,
+            Ok(11)
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);

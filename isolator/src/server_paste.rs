@@ -9,14 +9,19 @@
 //! The session is asked first whether an image paste may start (a
 //! `paste = block` policy refuses before the body is read) and how large it
 //! may be (`enforce.max_paste_image_bytes`, lowered by the policy's paste
-//! cap). The body is then read into memory with that limit checked while it
-//! arrives (a declared `Content-Length` over it is refused before reading),
+//! cap). The body is then streamed into a private file of the session with
+//! that limit checked while it arrives (a declared `Content-Length` over it
+//! is refused before reading; reading stops at the chunk that crosses it),
 //! checked (OCR under the `paste` decision) and, when allowed, pasted into
-//! the focused element of the page. Nothing is written to disk. A refusal
-//! before the body (`paste = block`) still reads and discards it, so the
-//! browser gets the answer instead of a reset connection. Answer:
+//! the focused element of the page in chunks; the file is deleted either
+//! way (see [`crate::session::paste_image`]). At most
+//! `enforce.max_transfers_per_user` transfers of one user and
+//! `enforce.max_transfers` on the server are in progress at once; beyond
+//! them the paste is refused (`429 busy`). A refusal before the body
+//! (`paste = block`, busy) still reads and discards it, so the browser gets
+//! the answer instead of a reset connection. Answer:
 //! `200 {"allowed": bool, "message": "..."}`; `413 too_large`,
-//! `400 paste_failed` (broke off, stalled), `404 no_session`.
+//! `429 busy`, `400 paste_failed` (broke off, stalled), `404 no_session`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,11 +32,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use futures::StreamExt;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
 use crate::server::{api_error, owned_session, AppState, NotOwned};
+use crate::server_files::{drain, receive_to_file, Receive};
 use crate::session::files::clean_name;
 use crate::session::paste_image::{ImagePasteCmd, PasteAnswer};
 use crate::session::SessionCmd;
@@ -51,61 +56,6 @@ pub fn routes() -> Router<AppState> {
 struct PasteQuery {
     #[serde(default)]
     name: String,
-}
-
-/// Why a body was not received whole.
-#[derive(Debug, PartialEq)]
-enum Receive {
-    TooLarge(u64),
-    Failed(String, u64),
-}
-
-/// Reads `body` into memory, at most `limit` bytes.
-async fn receive(body: Body, limit: u64) -> Result<Vec<u8>, Receive> {
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    loop {
-        let chunk = match tokio::time::timeout(STALL, stream.next()).await {
-            Err(_) => {
-                return Err(Receive::Failed(
-                    "the image stalled on its way".into(),
-                    bytes.len() as u64,
-                ))
-            }
-            Ok(None) => return Ok(bytes),
-            Ok(Some(Err(e))) => {
-                return Err(Receive::Failed(
-                    format!("the image broke off on its way ({e})"),
-                    bytes.len() as u64,
-                ))
-            }
-            Ok(Some(Ok(c))) => c,
-        };
-        let size = (bytes.len() + chunk.len()) as u64;
-        if size > limit {
-            return Err(Receive::TooLarge(size));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-}
-
-/// Reads and discards `body`, at most `limit` bytes; `false` when it was
-/// cut short (over the limit, broken, stalled).
-async fn drain(body: Body, limit: u64) -> bool {
-    let mut stream = body.into_data_stream();
-    let mut size = 0u64;
-    loop {
-        match tokio::time::timeout(STALL, stream.next()).await {
-            Ok(None) => return true,
-            Ok(Some(Ok(c))) => {
-                size += c.len() as u64;
-                if size > limit {
-                    return false;
-                }
-            }
-            Ok(Some(Err(_))) | Err(_) => return false,
-        }
-    }
 }
 
 /// The name the page sees: the client's, cleaned; browsers call clipboard
@@ -132,9 +82,19 @@ async fn paste_image(
     };
     let gone = || NotOwned::NoSession.into_response();
     let name = paste_name(&q.name);
+    let cap = state.config.enforce.max_paste_image_bytes;
+    // Held until the gate has answered (the image is delivered or refused).
+    let _permit = match state.enforcer.transfers().try_begin(&handle.user.name) {
+        Ok(p) => p,
+        Err(why) => {
+            drain(body, cap, STALL).await;
+            let message = format!("too many images at once: {why}");
+            return api_error(StatusCode::TOO_MANY_REQUESTS, "busy", &message);
+        }
+    };
     let (tx, rx) = oneshot::channel();
     let begin = ImagePasteCmd::Begin { reply: tx };
-    if !handle.send(SessionCmd::PasteImage(begin)).await {
+    if !handle.send(SessionCmd::PasteImage(Box::new(begin))).await {
         return gone();
     }
     let ticket = match rx.await {
@@ -142,8 +102,7 @@ async fn paste_image(
         Ok(Err(refusal)) => {
             // Decided and recorded already; the body is read (not kept) so
             // the browser sees the answer rather than a reset connection.
-            let cap = state.config.enforce.max_paste_image_bytes;
-            let _ = drain(body, cap).await;
+            drain(body, cap, STALL).await;
             return Json(refusal).into_response();
         }
         Err(_) => return gone(),
@@ -153,12 +112,12 @@ async fn paste_image(
         ticket.limit
     );
     let refuse = |size: u64, reason: String| {
-        SessionCmd::PasteImage(ImagePasteCmd::Refused {
+        SessionCmd::PasteImage(Box::new(ImagePasteCmd::Refused {
             ticket: ticket.clone(),
             name: name.clone(),
             size,
             reason,
-        })
+        }))
     };
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -168,25 +127,30 @@ async fn paste_image(
         handle.send(refuse(len, too_large.clone())).await;
         return api_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large);
     }
-    let bytes = match receive(body, ticket.limit).await {
-        Ok(b) => b,
-        Err(Receive::TooLarge(size)) => {
+    let size = match receive_to_file(body, &ticket.path, ticket.limit, "image", STALL).await {
+        Ok(size) => size,
+        Err((Receive::TooLarge, size)) => {
             handle.send(refuse(size, too_large.clone())).await;
             return api_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &too_large);
         }
-        Err(Receive::Failed(reason, size)) => {
+        Err((Receive::Failed(reason), size)) => {
             handle.send(refuse(size, reason.clone())).await;
             return api_error(StatusCode::BAD_REQUEST, "paste_failed", &reason);
         }
     };
     let (tx, rx) = oneshot::channel();
+    let path = ticket.path.clone();
     let received = ImagePasteCmd::Received {
         ticket,
         name,
-        bytes,
+        size,
         reply: tx,
     };
-    if !handle.send(SessionCmd::PasteImage(received)).await {
+    if !handle
+        .send(SessionCmd::PasteImage(Box::new(received)))
+        .await
+    {
+        let _ = tokio::fs::remove_file(&path).await;
         return gone();
     }
     match rx.await {
@@ -198,32 +162,6 @@ async fn paste_image(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn body(chunks: Vec<Result<Vec<u8>, std::io::Error>>) -> Body {
-        Body::from_stream(futures::stream::iter(chunks))
-    }
-
-    #[tokio::test]
-    async fn a_whole_image_is_received() {
-        let b = body(vec![Ok(b"\x89PNG".to_vec()), Ok(b"rest".to_vec())]);
-        assert_eq!(receive(b, 8).await, Ok(b"\x89PNGrest".to_vec()));
-    }
-
-    #[tokio::test]
-    async fn an_image_over_the_limit_is_refused_when_it_crosses_it() {
-        let b = body(vec![Ok(vec![1; 600]), Ok(vec![2; 600]), Ok(vec![3; 600])]);
-        assert_eq!(receive(b, 1000).await, Err(Receive::TooLarge(1200)));
-    }
-
-    #[tokio::test]
-    async fn a_dropped_image_names_the_break() {
-        let gone = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone");
-        let b = body(vec![Ok(vec![1; 100]), Err(gone)]);
-        match receive(b, 1000).await {
-            Err(Receive::Failed(why, 100)) => assert!(why.contains("broke off"), "{why}"),
-            other => panic!("{other:?}"),
-        }
-    }
 
     #[test]
     fn clipboard_images_get_a_name() {

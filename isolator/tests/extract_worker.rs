@@ -170,3 +170,35 @@ fn a_program_that_is_not_a_worker_is_refused_at_start() {
     .expect_err("missing");
     assert!(err.to_string().contains("/nonexistent/isolator"), "{err}");
 }
+
+#[test]
+fn a_file_is_streamed_from_disk_to_the_worker_and_extracted_like_bytes() {
+    let pool = WorkerPool::new(config(1)).expect("pool starts");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    // Several pipe buffers' worth, so the stream really comes in chunks.
+    let text: String = (0..40_000)
+        .map(|i| format!("line {i}: nothing to see\n"))
+        .chain(std::iter::once("card 4111 1111 1111 1111\n".to_owned()))
+        .collect();
+    std::fs::write(&path, &text).unwrap();
+    let from_file = pool.extract_file("notes.txt", std::fs::File::open(&path).unwrap());
+    let from_bytes = pool.extract("notes.txt", text.as_bytes());
+    assert_eq!(from_file.joined_text(), from_bytes.joined_text());
+    assert!(from_file.joined_text().contains("4111 1111 1111 1111"));
+    // Over the input cap: refused before a byte is sent, the worker untouched.
+    let limits = Limits {
+        max_input_bytes: 1000,
+        ..Limits::default()
+    };
+    let why = unscannable(pool.extract_file_with(
+        "notes.txt",
+        std::fs::File::open(&path).unwrap(),
+        &limits,
+    ));
+    assert!(why.contains("exceeds the limit"), "{why}");
+    // A directory is no file to scan.
+    let why = unscannable(pool.extract_file("d", std::fs::File::open(dir.path()).unwrap()));
+    assert!(why.contains("not a regular file"), "{why}");
+    assert_healthy(&pool);
+}

@@ -21,6 +21,7 @@ pub mod site_gatesfile;
 pub mod site_gatesnet;
 pub mod site_imagepaste;
 pub mod site_limits;
+pub mod site_memory;
 pub mod site_pagecontent;
 
 pub use client::Client;

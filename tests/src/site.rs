@@ -57,6 +57,7 @@ impl TestSite {
             .merge(crate::site_pagecontent::routes())
             .merge(crate::site_gatesfile::routes())
             .merge(crate::site_imagepaste::routes())
+            .merge(crate::site_memory::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -11,14 +11,17 @@
 //!    extraction worker and scans the text within `paste_image_budget_ms`.
 //!    An image the worker cannot decode is unscannable, hence blocked.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use enforcer::extract::sniff::sniff;
 use enforcer::extract::FileKind;
 use policies::{Action, Decision, Mode};
 
+use super::file_input::{self, FileInput};
 use super::{Enforcer, Verdict};
+
+/// How much of an image is read to tell its type by content.
+const HEAD: usize = 4096;
 
 /// The MIME type of an image kind, `None` for anything that is not an image.
 pub fn image_mime(kind: FileKind) -> Option<&'static str> {
@@ -46,12 +49,38 @@ impl Enforcer {
         &self,
         decision: &Decision,
         name: &str,
-        bytes: Arc<Vec<u8>>,
+        input: impl Into<FileInput>,
     ) -> Verdict {
         if decision.mode == Mode::Block {
             return Verdict::before_scan(decision).expect("a block decides before scanning");
         }
-        let size = bytes.len() as u64;
+        let input = input.into();
+        let (size, head) = match &input {
+            FileInput::Bytes(b) => (b.len() as u64, b[..b.len().min(HEAD)].to_vec()),
+            FileInput::Path(p) => {
+                let p = p.clone();
+                let read = tokio::task::spawn_blocking(move || {
+                    let (_, size) = file_input::open_regular(&p)?;
+                    Ok::<_, std::io::Error>((size, file_input::head(&p, HEAD)?))
+                })
+                .await;
+                match read {
+                    Ok(Ok(r)) => r,
+                    Ok(Err(e)) => {
+                        return Verdict::blocked(
+                            decision,
+                            format!("the image cannot be read ({e})"),
+                        )
+                    }
+                    Err(e) => {
+                        return Verdict::blocked(
+                            decision,
+                            format!("the image cannot be read ({e})"),
+                        )
+                    }
+                }
+            }
+        };
         if let Some(max) = decision.limits.max_bytes(Action::Paste) {
             if size > max {
                 return Verdict::blocked(
@@ -60,14 +89,14 @@ impl Enforcer {
                 );
             }
         }
-        if let Err(why) = sniff_image(&bytes) {
+        if let Err(why) = sniff_image(&head) {
             return Verdict::blocked(decision, why);
         }
         if let Some(v) = Verdict::before_scan(decision) {
             return v;
         }
         let budget = Duration::from_millis(self.config.paste_image_budget_ms);
-        self.check_file_within(decision, name, bytes, budget).await
+        self.check_file_within(decision, name, input, budget).await
     }
 }
 
@@ -76,6 +105,7 @@ mod tests {
     use super::*;
     use crate::auth::User;
     use crate::enforce::Outcome;
+    use std::sync::Arc;
 
     const POLICY: &str = r#"
 [[apps]]

@@ -20,6 +20,7 @@
 //! really are an image.
 
 mod event;
+pub mod file_input;
 pub mod image_paste;
 pub mod link;
 pub mod notice;
@@ -27,6 +28,7 @@ pub mod page;
 pub mod page_image;
 mod submit;
 pub mod submit_body;
+pub mod transfers;
 mod verdict;
 
 #[cfg(test)]
@@ -44,6 +46,7 @@ use crate::auth::User;
 use crate::enforce_config::EnforceConfig;
 
 pub use event::{redact_url, GateEvent};
+pub use file_input::FileInput;
 pub use verdict::{Outcome, Verdict};
 
 /// The enforcement core shared by every session; see the module docs.
@@ -53,6 +56,7 @@ pub struct Enforcer {
     workers: WorkerConfig,
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
     submit: submit::SubmitState,
+    transfers: transfers::Transfers,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -72,6 +76,10 @@ impl Enforcer {
             workers.limits.max_wall_time_ms.min(config.file_budget_ms);
         Enforcer {
             store,
+            transfers: transfers::Transfers::new(
+                config.max_transfers,
+                config.max_transfers_per_user,
+            ),
             config,
             workers,
             pool: OnceCell::new(),
@@ -87,6 +95,12 @@ impl Enforcer {
     /// The sessions by BrowserContext id, for the browser-wide gates.
     pub fn contexts(&self) -> &Arc<link::ContextRegistry> {
         self.submit.contexts()
+    }
+
+    /// The bounds on file transfers in progress (uploads, downloads, image
+    /// pastes, prints), per user and server-wide.
+    pub fn transfers(&self) -> &transfers::Transfers {
+        &self.transfers
     }
 
     /// The gates' budgets.
@@ -141,14 +155,17 @@ impl Enforcer {
     /// The verdict on a file named `name` crossing under `decision`
     /// (upload, download, print): size and type limits, then extraction in
     /// a worker process and a scan of every part, within the file budget.
+    /// A file on disk ([`FileInput::Path`]) is never read into the server's
+    /// memory: the worker receives it streamed in small chunks.
     pub async fn check_file(
         &self,
         decision: &Decision,
         name: &str,
-        bytes: Arc<Vec<u8>>,
+        input: impl Into<FileInput>,
     ) -> Verdict {
         let budget = Duration::from_millis(self.config.file_budget_ms);
-        self.check_file_within(decision, name, bytes, budget).await
+        self.check_file_within(decision, name, input.into(), budget)
+            .await
     }
 
     /// [`check_file`](Self::check_file) within `budget` rather than the
@@ -157,16 +174,33 @@ impl Enforcer {
         &self,
         decision: &Decision,
         name: &str,
-        bytes: Arc<Vec<u8>>,
+        input: FileInput,
         budget: Duration,
     ) -> Verdict {
+        let (body, size) = match input {
+            FileInput::Bytes(bytes) => {
+                let size = bytes.len() as u64;
+                (Body::Bytes(bytes), size)
+            }
+            FileInput::Path(path) => {
+                match tokio::task::spawn_blocking(move || file_input::open_regular(&path)).await {
+                    Ok(Ok((file, size))) => (Body::File(file), size),
+                    Ok(Err(e)) => {
+                        return Verdict::blocked(decision, format!("the file cannot be read ({e})"))
+                    }
+                    Err(e) => {
+                        return Verdict::blocked(decision, format!("the file cannot be read ({e})"))
+                    }
+                }
+            }
+        };
         if decision.mode == Mode::Block || decision.mode == Mode::Allow {
-            if let Some(v) = self.file_limits(decision, name, bytes.len() as u64, None) {
+            if let Some(v) = self.file_limits(decision, name, size, None) {
                 return v;
             }
             return Verdict::before_scan(decision).expect("allow or block decides before scanning");
         }
-        if let Some(v) = self.file_limits(decision, name, bytes.len() as u64, None) {
+        if let Some(v) = self.file_limits(decision, name, size, None) {
             return v;
         }
         let Some(selection) = decision.selection.clone() else {
@@ -182,7 +216,10 @@ impl Enforcer {
         let name_owned = name.to_owned();
         let started = Instant::now();
         let job = tokio::task::spawn_blocking(move || {
-            let extraction = pool.extract(&name_owned, &bytes);
+            let extraction = match body {
+                Body::Bytes(bytes) => pool.extract(&name_owned, &bytes),
+                Body::File(file) => pool.extract_file(&name_owned, file),
+            };
             let reports: Vec<_> = extraction
                 .parts()
                 .iter()
@@ -281,6 +318,12 @@ impl Enforcer {
             .await
             .clone()
     }
+}
+
+/// A checked file's content on its way to the extraction worker.
+enum Body {
+    Bytes(Arc<Vec<u8>>),
+    File(std::fs::File),
 }
 
 /// Whether a scan decision lets the content through when a profile fires.

@@ -132,6 +132,10 @@ pub enum FileEvent {
         guid: String,
         /// `Some(true)` completed, `Some(false)` cancelled, `None` in progress.
         done: Option<bool>,
+        /// Bytes received so far.
+        received: u64,
+        /// Bytes announced (0 when the size is unknown).
+        total: u64,
     },
     /// An upload was checked.
     UploadChecked {
@@ -206,8 +210,14 @@ pub struct Pending {
     pub url: String,
     /// Suggested name.
     pub name: String,
-    /// Blocked at the start (the file is deleted if it still arrives).
+    /// Blocked at the start or cancelled on the way (the file is deleted
+    /// if it still arrives).
     pub blocked: bool,
+    /// The most bytes it may have (`enforce.max_download_bytes`, lowered
+    /// by the policy's cap).
+    pub limit: u64,
+    /// Its place among the file transfers in progress (none once blocked).
+    pub permit: Option<crate::enforce::transfers::TransferPermit>,
 }
 
 /// A file offered to the user.
@@ -469,16 +479,27 @@ async fn watch_downloads(
         name: ev.suggested_filename.clone(),
         tab: None,
     });
-    let progress = progress.filter_map(|ev| async move {
+    // Progress too, so a download growing past its cap is cancelled while
+    // it arrives (Chromium reports it about twice a second).
+    let progress = progress.map(|ev| {
         let done = match ev.state {
-            DownloadProgressState::InProgress => return None,
+            DownloadProgressState::InProgress => None,
             DownloadProgressState::Completed => Some(true),
             DownloadProgressState::Canceled => Some(false),
         };
-        Some(FileEvent::DownloadProgress {
+        let bytes = |v: f64| {
+            if v.is_finite() && v > 0.0 {
+                v as u64
+            } else {
+                0
+            }
+        };
+        FileEvent::DownloadProgress {
             guid: ev.guid.clone(),
             done,
-        })
+            received: bytes(ev.received_bytes),
+            total: bytes(ev.total_bytes),
+        }
     });
     let mut all = futures::stream::select(begin.boxed(), progress.boxed());
     Ok(tokio::spawn(async move {

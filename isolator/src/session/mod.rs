@@ -81,7 +81,7 @@ pub enum SessionCmd {
     /// Files: uploads and downloads over HTTP.
     Files(files::FilesCmd),
     /// Image paste over HTTP.
-    PasteImage(paste_image::ImagePasteCmd),
+    PasteImage(Box<paste_image::ImagePasteCmd>),
     /// An upload that did not arrive whole (too large, dropped): reported as blocked.
     UploadRefused {
         /// The chooser it was for.

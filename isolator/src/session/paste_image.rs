@@ -11,8 +11,13 @@
 //! (OCR in an extraction worker), and applies the verdict
 //! ([`ImagePasteCmd::Checked`]).
 //!
-//! The image lives in memory only: it is never written to a file the
-//! browser could read, and it is dropped once delivered or refused.
+//! The image is never held whole in the server's memory: the body is
+//! streamed into a file in the session's private directory (0600, which
+//! the browser's user cannot read), scanned from there, delivered to the
+//! page in chunks of [`CHUNK`] bytes, and deleted once delivered or refused.
+//! Together with the bound on transfers in progress
+//! ([`crate::enforce::transfers`]) this keeps the server's memory flat
+//! however many images users paste.
 //!
 //! Delivery never touches Chromium's clipboard (shared by every session of
 //! the browser). A `ClipboardEvent('paste')` whose `clipboardData` is a
@@ -26,12 +31,16 @@
 //! contenteditable, the image is inserted as an `<img>` with a data URL,
 //! which is what a browser's own paste of an image does there.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
+use chromiumoxide::cdp::js_protocol::runtime::{
+    CallArgument, CallFunctionOnParams, EvaluateParams, ReleaseObjectParams,
+};
 use chromiumoxide::Page;
 use serde::Serialize;
+use tokio::io::AsyncReadExt;
 use tokio::sync::oneshot;
 
 use crate::enforce::Verdict;
@@ -47,6 +56,8 @@ pub struct PasteTicket {
     pub url: String,
     /// The most bytes the image may have.
     pub limit: u64,
+    /// Where the image is received (in the session's private directory).
+    pub path: PathBuf,
     /// When the paste started (for the decision latency in the log).
     pub started: Instant,
 }
@@ -80,14 +91,14 @@ pub enum ImagePasteCmd {
         /// The answer.
         reply: oneshot::Sender<Result<PasteTicket, PasteAnswer>>,
     },
-    /// The image arrived whole.
+    /// The image arrived whole, in `ticket.path`.
     Received {
         /// From `Begin`.
         ticket: PasteTicket,
         /// The file name the page will see.
         name: String,
-        /// The bytes.
-        bytes: Vec<u8>,
+        /// Its size in bytes.
+        size: u64,
         /// The gate's answer.
         reply: oneshot::Sender<PasteAnswer>,
     },
@@ -110,8 +121,8 @@ pub enum ImagePasteCmd {
         ticket: PasteTicket,
         /// The file name.
         name: String,
-        /// The bytes.
-        bytes: std::sync::Arc<Vec<u8>>,
+        /// Its size in bytes.
+        size: u64,
         /// The paste gate's verdict.
         verdict: Verdict,
         /// The answer for the client.
@@ -119,9 +130,23 @@ pub enum ImagePasteCmd {
     },
 }
 
-/// Dispatches the paste in the page's main world; `$ARGS` are base64
-/// bytes, name and type. Resolves to what happened there.
-const DELIVER_SCRIPT: &str = r#"(async (b64, name, type) => {
+/// How many bytes of the image one CDP message carries to the page.
+pub const CHUNK: usize = 768 << 10;
+
+/// Appends one base64 chunk, decoded, to the array it is called on (an
+/// array only the server holds a handle to).
+const APPEND_SCRIPT: &str = r#"function (b64) {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  this[this.length] = bytes;
+  return this.length;
+}"#;
+
+/// Dispatches the paste in the page's main world; called on the array of
+/// the image's chunks with its name and type. Resolves to what happened there.
+const DELIVER_SCRIPT: &str = r#"async function (name, type) {
+  const parts = this;
   let doc = document, el = doc.activeElement;
   for (let depth = 0; depth < 16 && el; depth++) {
     if (el.shadowRoot && el.shadowRoot.activeElement) { el = el.shadowRoot.activeElement; continue; }
@@ -134,10 +159,7 @@ const DELIVER_SCRIPT: &str = r#"(async (b64, name, type) => {
   }
   if (!el || el === doc.documentElement) el = doc.body || doc.documentElement;
   const win = doc.defaultView || window;
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const file = new win.File([bytes], name, { type, lastModified: Date.now() });
+  const file = new win.File(Array.from(parts), name, { type, lastModified: Date.now() });
   const dt = new win.DataTransfer();
   dt.items.add(file);
   const ev = new win.ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true });
@@ -153,7 +175,7 @@ const DELIVER_SCRIPT: &str = r#"(async (b64, name, type) => {
     inserted = doc.execCommand('insertImage', false, url);
   }
   return { target: el.tagName.toLowerCase(), handled: !proceed, inserted };
-})"#;
+}"#;
 
 /// What the page did with a delivered image.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -166,30 +188,74 @@ pub struct Delivered {
     pub inserted: bool,
 }
 
-/// Dispatches the image paste on the focused element of `page`, within
-/// `timeout`. Errors name the browser's side of the failure.
+/// Dispatches the image in file `path` as a paste on the focused element of
+/// `page`, each CDP command within `timeout`: the file is read and sent in
+/// chunks of [`CHUNK`] bytes, never whole. Errors name the browser's side of
+/// the failure.
 pub async fn deliver(
     page: &Page,
     name: &str,
     mime: &str,
-    bytes: &[u8],
+    path: &Path,
     timeout: Duration,
 ) -> Result<Delivered, String> {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-    let json = |s: &str| serde_json::to_string(s).expect("a string serialises");
-    let expression = format!(
-        "{DELIVER_SCRIPT}({}, {}, {})",
-        json(&b64),
-        json(name),
-        json(mime)
-    );
-    let params = EvaluateParams::builder()
-        .expression(expression)
-        .await_promise(true)
-        .return_by_value(true)
-        .user_gesture(true)
+    let holder = EvaluateParams::builder()
+        .expression("[]")
+        .return_by_value(false)
         .build()
         .map_err(|e| format!("the paste script could not be built ({e})"))?;
+    let holder = with_timeout(timeout, page.execute(holder))
+        .await
+        .map_err(|e| format!("the page did not take the image ({e})"))?;
+    let Some(array) = holder.result.result.object_id.clone() else {
+        return Err("the page did not take the image (no array)".into());
+    };
+    let result = send_chunks_and_paste(page, name, mime, path, &array, timeout).await;
+    let _ = with_timeout(timeout, page.execute(ReleaseObjectParams::new(array))).await;
+    result
+}
+
+async fn send_chunks_and_paste(
+    page: &Page,
+    name: &str,
+    mime: &str,
+    path: &Path,
+    array: &chromiumoxide::cdp::js_protocol::runtime::RemoteObjectId,
+    timeout: Duration,
+) -> Result<Delivered, String> {
+    let unreadable = |e: std::io::Error| format!("the image could not be read back ({e})");
+    let (file, _) = crate::enforce::file_input::open_regular(path).map_err(unreadable)?;
+    let mut file = tokio::fs::File::from_std(file);
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let mut filled = 0;
+        while filled < CHUNK {
+            let n = file.read(&mut buf[filled..]).await.map_err(unreadable)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        if filled == 0 {
+            break;
+        }
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&buf[..filled]);
+        let params = call(array, APPEND_SCRIPT, vec![serde_json::Value::String(b64)])?;
+        let r = with_timeout(timeout, page.execute(params))
+            .await
+            .map_err(|e| format!("the page did not take the image ({e})"))?;
+        if r.result.exception_details.is_some() {
+            return Err("the page failed to take the image".into());
+        }
+        if filled < CHUNK {
+            break;
+        }
+    }
+    let args = vec![name.into(), mime.into()];
+    let mut params = call(array, DELIVER_SCRIPT, args)?;
+    params.await_promise = Some(true);
+    params.return_by_value = Some(true);
+    params.user_gesture = Some(true);
     let r = with_timeout(timeout, page.execute(params))
         .await
         .map_err(|e| format!("the page did not take the image ({e})"))?;
@@ -203,4 +269,25 @@ pub async fn deliver(
     }
     let value = r.result.result.value.clone().unwrap_or_default();
     serde_json::from_value(value).map_err(|e| format!("the page answered oddly ({e})"))
+}
+
+/// `function_declaration` called on `array` with JSON `args`.
+fn call(
+    array: &chromiumoxide::cdp::js_protocol::runtime::RemoteObjectId,
+    function_declaration: &str,
+    args: Vec<serde_json::Value>,
+) -> Result<CallFunctionOnParams, String> {
+    let mut builder = CallFunctionOnParams::builder()
+        .function_declaration(function_declaration)
+        .object_id(array.clone());
+    for a in args {
+        builder = builder.argument(CallArgument {
+            value: Some(a),
+            unserializable_value: None,
+            object_id: None,
+        });
+    }
+    builder
+        .build()
+        .map_err(|e| format!("the paste script could not be built ({e})"))
 }

@@ -13,6 +13,7 @@ mod imagepaste;
 mod limits;
 mod local_user;
 mod login;
+mod memory;
 mod pagecontent;
 mod polyglot;
 mod recording;

@@ -21,6 +21,9 @@
 //!
 //! The protocol ([`protocol`]) is length-prefixed frames with size caps in
 //! both directions: setup/ready once, then request header + body, reply.
+//! A file on disk ([`WorkerPool::extract_file`]) is streamed into its body
+//! frame in small chunks by the pool's I/O thread, so the parent never holds
+//! the file whole in memory; only the worker does, under its own limits.
 
 mod pool;
 pub mod protocol;

@@ -1,7 +1,8 @@
 //! The parent side: a pool of reusable worker processes.
 
 use std::ffi::OsString;
-use std::io::{BufReader, BufWriter};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
@@ -127,17 +128,44 @@ impl WorkerPool {
         self.extract_with(name, bytes, &self.cfg.limits)
     }
 
+    /// Extracts an open file in a worker with the pool's limits, streaming
+    /// it to the worker in small chunks: the caller never holds the file in
+    /// memory (only the worker does, under its own memory limit). The file
+    /// is read from its current position; its size is taken once, and a
+    /// file that shrinks meanwhile is unscannable.
+    pub fn extract_file(&self, name: &str, file: File) -> Extraction {
+        self.extract_file_with(name, file, &self.cfg.limits)
+    }
+
+    /// [`extract_file`](Self::extract_file) with the given limits.
+    pub fn extract_file_with(&self, name: &str, file: File, limits: &Limits) -> Extraction {
+        let len = match file.metadata() {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(_) => return Extraction::unscannable("not a regular file"),
+            Err(e) => return Extraction::unscannable(format!("the file cannot be read ({e})")),
+        };
+        self.run(name, len, Body::File(file, len), limits)
+    }
+
     /// Extracts one file in a worker with the given limits. Every failure
     /// (worker crash, timeout, protocol error, no worker available) is
     /// [`Extraction::Unscannable`] with the reason.
     pub fn extract_with(&self, name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
+        self.run(
+            name,
+            bytes.len() as u64,
+            Body::Bytes(bytes.to_vec()),
+            limits,
+        )
+    }
+
+    fn run(&self, name: &str, len: u64, body: Body, limits: &Limits) -> Extraction {
         if let Err(err) = limits.validate() {
             return Extraction::unscannable(err.to_string());
         }
-        if bytes.len() as u64 > limits.max_input_bytes {
+        if len > limits.max_input_bytes {
             return Extraction::unscannable(format!(
-                "input size ({} bytes) exceeds the limit of {} bytes (max_input_bytes)",
-                bytes.len(),
+                "input size ({len} bytes) exceeds the limit of {} bytes (max_input_bytes)",
                 limits.max_input_bytes
             ));
         }
@@ -146,7 +174,7 @@ impl WorkerPool {
             Ok(worker) => worker,
             Err(err) => return Extraction::unscannable(err.to_string()),
         };
-        match worker.call(name, bytes, limits, wall + self.cfg.kill_grace) {
+        match worker.call(name, body, limits, wall + self.cfg.kill_grace) {
             Ok(extraction) => {
                 self.checkin(worker);
                 extraction
@@ -211,6 +239,21 @@ impl WorkerPool {
     }
 }
 
+/// A file's content on its way to a worker.
+enum Body {
+    /// Already in memory.
+    Bytes(Vec<u8>),
+    /// An open file and the number of bytes to send from it, streamed in
+    /// small chunks by the I/O thread.
+    File(File, u64),
+}
+
+/// What the I/O thread sends to a worker before reading one reply.
+struct Job {
+    frames: Vec<Vec<u8>>,
+    body: Option<Body>,
+}
+
 /// Why a call to a worker failed.
 enum Failure {
     TimedOut(Duration),
@@ -222,7 +265,7 @@ enum Failure {
 struct Worker {
     child: Child,
     pid: u32,
-    jobs: Option<Sender<Vec<Vec<u8>>>>,
+    jobs: Option<Sender<Job>>,
     replies: Receiver<std::io::Result<Vec<u8>>>,
     io: Option<JoinHandle<()>>,
 }
@@ -262,7 +305,11 @@ impl Worker {
             cpu_seconds_per_file: cfg.cpu_seconds_per_file,
         };
         let setup = serde_json::to_vec(&setup).map_err(|e| Error::Worker(e.to_string()))?;
-        let ready = match worker.exchange(vec![setup], cfg.startup_timeout) {
+        let setup = Job {
+            frames: vec![setup],
+            body: None,
+        };
+        let ready = match worker.exchange(setup, cfg.startup_timeout) {
             Ok(reply) => serde_json::from_slice::<Ready>(&reply).map_err(|e| {
                 Error::Worker(format!("`{program}` is not an extraction worker: {e}"))
             }),
@@ -285,9 +332,9 @@ impl Worker {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// Sends frames and waits for one reply frame.
-    fn exchange(&mut self, frames: Vec<Vec<u8>>, timeout: Duration) -> Result<Vec<u8>, Failure> {
-        let sent = self.jobs.as_ref().map(|jobs| jobs.send(frames));
+    /// Sends a job and waits for one reply frame.
+    fn exchange(&mut self, job: Job, timeout: Duration) -> Result<Vec<u8>, Failure> {
+        let sent = self.jobs.as_ref().map(|jobs| jobs.send(job));
         if !matches!(sent, Some(Ok(()))) {
             return Err(Failure::Died("its I/O thread has stopped".into()));
         }
@@ -304,7 +351,7 @@ impl Worker {
     fn call(
         &mut self,
         name: &str,
-        bytes: &[u8],
+        body: Body,
         limits: &Limits,
         timeout: Duration,
     ) -> Result<Extraction, Failure> {
@@ -313,7 +360,11 @@ impl Worker {
             limits: limits.clone(),
         };
         let header = serde_json::to_vec(&request).map_err(|e| Failure::Protocol(e.to_string()))?;
-        let reply = self.exchange(vec![header, bytes.to_vec()], timeout)?;
+        let job = Job {
+            frames: vec![header],
+            body: Some(body),
+        };
+        let reply = self.exchange(job, timeout)?;
         serde_json::from_slice(&reply).map_err(|e| Failure::Protocol(format!("bad reply: {e}")))
     }
 
@@ -385,20 +436,47 @@ fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
+/// Writes a body frame: from memory, or streamed from a file in chunks of
+/// the writer's buffer, exactly `len` bytes (a file that shrank is an error).
+fn write_body<W: Write>(out: &mut W, body: Body) -> std::io::Result<()> {
+    match body {
+        Body::Bytes(bytes) => protocol::write_frame(out, &bytes),
+        Body::File(file, len) => {
+            let frame_len = u32::try_from(len).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "frame over 4 GiB")
+            })?;
+            out.write_all(&frame_len.to_be_bytes())?;
+            let sent = std::io::copy(&mut file.take(len), out)?;
+            if sent != len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the file shrank while it was sent ({sent} of {len} bytes)"),
+                ));
+            }
+            out.flush()
+        }
+    }
+}
+
 /// Owns the worker's pipes: writes each job's frames, reads one reply.
 fn io_loop(
     stdin: ChildStdin,
     stdout: ChildStdout,
-    jobs: Receiver<Vec<Vec<u8>>>,
+    jobs: Receiver<Job>,
     replies: Sender<std::io::Result<Vec<u8>>>,
 ) {
-    let mut stdin = BufWriter::new(stdin);
+    let mut stdin = BufWriter::with_capacity(64 << 10, stdin);
     let mut stdout = BufReader::new(stdout);
     let mut first = true;
-    for frames in jobs {
-        let result = frames
+    for job in jobs {
+        let result = job
+            .frames
             .iter()
             .try_for_each(|frame| protocol::write_frame(&mut stdin, frame))
+            .and_then(|()| match job.body {
+                Some(body) => write_body(&mut stdin, body),
+                None => Ok(()),
+            })
             .and_then(|()| {
                 let cap = if first { MAX_CONTROL } else { MAX_REPLY };
                 protocol::read_frame(&mut stdout, u64::from(cap), "worker reply")

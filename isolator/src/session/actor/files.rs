@@ -7,15 +7,18 @@
 //!   read it and given to the input with `DOM.setFileInputFiles`; a blocked
 //!   one is deleted at once.
 //! - Download: Chromium saves into the session's download directory;
-//!   `download = block` cancels at once; otherwise the finished file is
-//!   checked (type, size, scan) and only an allowed file is offered to the
-//!   client (`download`). Blocked files are deleted.
+//!   `download = block` cancels at once, and so does a download beyond the
+//!   transfer bounds ([`crate::enforce::transfers`]); one whose announced or
+//!   received size passes the cap (`enforce.max_download_bytes`, lowered by
+//!   the policy's) is cancelled while it arrives; otherwise the finished file
+//!   is checked (type, size, scan: streamed from disk to the extraction
+//!   worker, never read whole into memory) and only an allowed file is
+//!   offered to the client (`download`). Blocked files are deleted.
 //! - Print: `window.print()`, Ctrl/Cmd+P and the client's Print button follow
 //!   the `print` decision; an allowed print is rendered with
 //!   `Page.printToPDF` and then passes the download gate like any download.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chromiumoxide::cdp::browser_protocol::browser::CancelDownloadParams;
 use chromiumoxide::cdp::browser_protocol::dom::{DescribeNodeParams, SetFileInputFilesParams};
@@ -24,8 +27,8 @@ use policies::{Action, Mode};
 use tracing::{debug, warn};
 
 use super::Actor;
-use crate::enforce::submit_body::PassedFiles;
-use crate::enforce::{notice, Verdict};
+use crate::enforce::transfers::TransferPermit;
+use crate::enforce::{file_input, notice, Verdict};
 use crate::protocol::ServerMsg;
 use crate::session::files::{
     clean_name, move_file, Chooser, FileEvent, FileState, FilesCmd, Offered, Pending, UploadAnswer,
@@ -35,14 +38,26 @@ use crate::session::tab::with_timeout;
 
 /// "report.pdf (2.0 MB)": what a gate event says about a file, never its content.
 pub(super) fn describe(verb: &str, name: &str, size: u64) -> String {
-    let size = if size >= 1 << 20 {
+    format!("{verb} {name} ({})", size_text(size))
+}
+
+/// "2.0 MB", "3.5 KB", "12 bytes".
+fn size_text(size: u64) -> String {
+    if size >= 1 << 20 {
         format!("{:.1} MB", size as f64 / f64::from(1u32 << 20))
     } else if size >= 1 << 10 {
         format!("{:.1} KB", size as f64 / 1024.0)
     } else {
         format!("{size} bytes")
-    };
-    format!("{verb} {name} ({size})")
+    }
+}
+
+/// Why a download over its cap is refused, for the user.
+fn too_large(limit: u64) -> String {
+    format!(
+        "the file is larger than the {} allowed for a download",
+        size_text(limit)
+    )
 }
 
 fn delete(path: &Path) {
@@ -51,6 +66,14 @@ fn delete(path: &Path) {
             warn!(path = %path.display(), "a blocked file was not deleted: {e}");
         }
     }
+}
+
+/// Deletes a download's file and Chromium's partial file next to it.
+fn delete_download(path: &Path) {
+    delete(path);
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".crdownload");
+    delete(Path::new(&partial));
 }
 
 impl Actor {
@@ -131,27 +154,17 @@ impl Actor {
                     .decide(&self.handle.user, &url, Action::Upload);
                 let enforcer = self.enforcer.clone();
                 tokio::spawn(async move {
-                    let (verdict, digest) = match tokio::fs::read(&path).await {
-                        Ok(bytes) => {
-                            let bytes = Arc::new(bytes);
-                            let verdict =
-                                enforcer.check_file(&decision, &name, bytes.clone()).await;
-                            let digest = if verdict.passes() {
-                                tokio::task::spawn_blocking(move || PassedFiles::digest(&bytes))
-                                    .await
-                                    .ok()
-                            } else {
-                                None
-                            };
-                            (verdict, digest)
+                    // Scanned and hashed from disk, never read whole into memory.
+                    let verdict = enforcer.check_file(&decision, &name, path.clone()).await;
+                    let digest = if verdict.passes() {
+                        let p = path.clone();
+                        match tokio::task::spawn_blocking(move || file_input::digest_file(&p)).await
+                        {
+                            Ok(Ok(d)) => Some(d),
+                            _ => None,
                         }
-                        Err(e) => (
-                            Verdict::blocked(
-                                &decision,
-                                format!("the uploaded file could not be read ({e})"),
-                            ),
-                            None,
-                        ),
+                    } else {
+                        None
                     };
                     let ev = FileEvent::UploadChecked {
                         chooser,
@@ -228,7 +241,12 @@ impl Actor {
                 name,
                 tab,
             } => self.download_begins(frame, guid, name, tab).await,
-            FileEvent::DownloadProgress { guid, done } => self.download_progress(guid, done),
+            FileEvent::DownloadProgress {
+                guid,
+                done,
+                received,
+                total,
+            } => self.download_progress(guid, done, received, total).await,
             FileEvent::UploadChecked {
                 chooser,
                 name,
@@ -484,16 +502,13 @@ impl Actor {
         let d = self
             .enforcer
             .decide(&self.handle.user, &url, Action::Download);
-        let blocked = d.mode == Mode::Block;
-        if blocked {
-            let cancel = CancelDownloadParams {
-                guid: guid.clone(),
-                browser_context_id: Some(self.context_id.clone()),
-            };
-            if let Err(e) = with_timeout(self.timeout, self.running.browser.execute(cancel)).await {
-                debug!("download not cancelled (it may have finished; it is deleted then): {e}");
-            }
+        let mut limit = self.enforcer.config().max_download_bytes;
+        if let Some(max) = d.limits.max_bytes(Action::Download) {
+            limit = limit.min(max);
+        }
+        let (blocked, permit) = if d.mode == Mode::Block {
             let verdict = Verdict::before_scan(&d).expect("a block decides before scanning");
+            self.cancel_download(&guid).await;
             self.report_gate(
                 Some(tab),
                 &url,
@@ -501,7 +516,23 @@ impl Actor {
                 format!("download {name}"),
                 verdict,
             );
-        }
+            (true, None)
+        } else {
+            match self.enforcer.transfers().try_begin(&self.handle.user.name) {
+                Ok(permit) => (false, Some(permit)),
+                Err(why) => {
+                    self.cancel_download(&guid).await;
+                    self.report_gate(
+                        Some(tab),
+                        &url,
+                        Action::Download,
+                        format!("download {name}"),
+                        Verdict::blocked(&d, why),
+                    );
+                    (true, None)
+                }
+            }
+        };
         if let Some(files) = self.files.as_mut() {
             files.pending.insert(
                 guid,
@@ -510,21 +541,65 @@ impl Actor {
                     url,
                     name,
                     blocked,
+                    limit,
+                    permit,
                 },
             );
         }
     }
 
-    fn download_progress(&mut self, guid: String, done: Option<bool>) {
+    /// Asks Chromium to cancel download `guid` (its partial file is deleted).
+    async fn cancel_download(&self, guid: &str) {
+        let cancel = CancelDownloadParams {
+            guid: guid.to_owned(),
+            browser_context_id: Some(self.context_id.clone()),
+        };
+        if let Err(e) = with_timeout(self.timeout, self.running.browser.execute(cancel)).await {
+            debug!("download not cancelled (it may have finished; it is deleted then): {e}");
+        }
+    }
+
+    async fn download_progress(
+        &mut self,
+        guid: String,
+        done: Option<bool>,
+        received: u64,
+        total: u64,
+    ) {
         let Some(files) = self.files.as_mut() else {
             return;
         };
+        if done.is_none() {
+            // Still arriving: cancelled as soon as it is known to be too large.
+            let Some(p) = files.pending.get_mut(&guid) else {
+                return;
+            };
+            if p.blocked || received.max(total) <= p.limit {
+                return;
+            }
+            p.blocked = true;
+            p.permit = None;
+            let (tab, url, name, limit) = (p.tab, p.url.clone(), p.name.clone(), p.limit);
+            self.cancel_download(&guid).await;
+            let d = self
+                .enforcer
+                .decide(&self.handle.user, &url, Action::Download);
+            let reason = too_large(limit);
+            self.report_gate(
+                Some(tab),
+                &url,
+                Action::Download,
+                describe("download", &name, received.max(total)),
+                Verdict::blocked(&d, reason),
+            );
+            return;
+        }
         let Some(p) = files.pending.remove(&guid) else {
             return;
         };
         let path = files.downloads_dir().join(&guid);
         if done != Some(true) || p.blocked {
-            delete(&path);
+            delete_download(&path);
             return;
         }
         let tx = files.tx.clone();
@@ -533,14 +608,17 @@ impl Actor {
             .decide(&self.handle.user, &p.url, Action::Download);
         let enforcer = self.enforcer.clone();
         tokio::spawn(async move {
-            let (size, verdict) = match tokio::fs::read(&path).await {
-                Ok(bytes) => {
-                    let size = bytes.len() as u64;
-                    let v = enforcer
-                        .check_file(&decision, &p.name, Arc::new(bytes))
-                        .await;
-                    (size, v)
+            // Held until the verdict is known.
+            let _permit: Option<TransferPermit> = p.permit;
+            // Scanned from disk: never read whole into memory.
+            let (size, verdict) = match file_input::open_regular(&path) {
+                Ok((_, size)) if size > p.limit => {
+                    (size, Verdict::blocked(&decision, too_large(p.limit)))
                 }
+                Ok((_, size)) => (
+                    size,
+                    enforcer.check_file(&decision, &p.name, path.clone()).await,
+                ),
                 Err(e) => (
                     0,
                     Verdict::blocked(
@@ -625,6 +703,19 @@ impl Actor {
             );
             return;
         }
+        let permit = match self.enforcer.transfers().try_begin(&self.handle.user.name) {
+            Ok(p) => p,
+            Err(why) => {
+                self.report_gate(
+                    Some(tab_id),
+                    &url,
+                    Action::Print,
+                    format!("print to {name}"),
+                    Verdict::blocked(&print, why),
+                );
+                return;
+            }
+        };
         let Some(files) = self.files.as_ref() else {
             return;
         };
@@ -638,42 +729,40 @@ impl Actor {
         );
         let timeout = self.timeout.max(std::time::Duration::from_secs(30));
         tokio::spawn(async move {
+            let _permit = permit;
             let params = PrintToPdfParams {
                 print_background: Some(true),
                 ..Default::default()
             };
             let rendered = with_timeout(timeout, page.execute(params)).await;
-            let (pdf, print_v, download_v) = match rendered {
-                Err(e) => {
-                    let reason = format!("the page could not be printed ({e})");
-                    (Err(reason.clone()), Verdict::blocked(&print, reason), None)
-                }
+            let stored = match rendered {
+                Err(e) => Err(format!("the page could not be printed ({e})")),
                 Ok(r) => {
                     use base64::Engine as _;
                     let data: &str = r.result.data.as_ref();
                     match base64::engine::general_purpose::STANDARD.decode(data) {
-                        Err(e) => {
-                            let reason = format!("the printed PDF was malformed ({e})");
-                            (Err(reason.clone()), Verdict::blocked(&print, reason), None)
-                        }
+                        Err(e) => Err(format!("the printed PDF was malformed ({e})")),
                         Ok(bytes) => {
-                            let bytes = Arc::new(bytes);
-                            let pv = enforcer.check_file(&print, &name, bytes.clone()).await;
-                            let dv = if pv.passes() {
-                                Some(enforcer.check_file(&download, &name, bytes.clone()).await)
-                            } else {
-                                None
-                            };
+                            // Stored first, then scanned from disk.
                             let path = dir.join(FileState::random_name());
-                            match tokio::fs::write(&path, &*bytes).await {
-                                Ok(()) => (Ok((path, bytes.len() as u64)), pv, dv),
-                                Err(e) => {
-                                    let reason = format!("the PDF could not be stored ({e})");
-                                    (Err(reason.clone()), Verdict::blocked(&print, reason), None)
-                                }
+                            match tokio::fs::write(&path, &bytes).await {
+                                Ok(()) => Ok((path, bytes.len() as u64)),
+                                Err(e) => Err(format!("the PDF could not be stored ({e})")),
                             }
                         }
                     }
+                }
+            };
+            let (pdf, print_v, download_v) = match stored {
+                Err(reason) => (Err(reason.clone()), Verdict::blocked(&print, reason), None),
+                Ok((path, size)) => {
+                    let pv = enforcer.check_file(&print, &name, path.clone()).await;
+                    let dv = if pv.passes() {
+                        Some(enforcer.check_file(&download, &name, path.clone()).await)
+                    } else {
+                        None
+                    };
+                    (Ok((path, size)), pv, dv)
                 }
             };
             let _ = tx

@@ -6,7 +6,7 @@
 //! the session's frames and input. Each paste is one gate event: the
 //! decision for the tab that was active when the user pasted.
 
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Instant;
 
 use policies::{Action, Mode};
@@ -14,7 +14,8 @@ use tracing::{debug, info, warn};
 
 use super::files::describe;
 use super::Actor;
-use crate::enforce::{image_paste::sniff_image, notice, Verdict};
+use crate::enforce::{file_input, image_paste::sniff_image, notice, Verdict};
+use crate::session::files::FileState;
 use crate::session::paste_image::{self, ImagePasteCmd, PasteAnswer, PasteTicket};
 use crate::session::SessionCmd;
 
@@ -28,15 +29,16 @@ impl Actor {
             ImagePasteCmd::Received {
                 ticket,
                 name,
-                bytes,
+                size,
                 reply,
-            } => self.check_pasted_image(ticket, name, bytes, reply),
+            } => self.check_pasted_image(ticket, name, size, reply),
             ImagePasteCmd::Refused {
                 ticket,
                 name,
                 size,
                 reason,
             } => {
+                remove(&ticket.path);
                 let d = self
                     .enforcer
                     .decide(&self.handle.user, &ticket.url, Action::Paste);
@@ -52,10 +54,10 @@ impl Actor {
             ImagePasteCmd::Checked {
                 ticket,
                 name,
-                bytes,
+                size,
                 verdict,
                 reply,
-            } => self.image_checked(ticket, name, bytes, verdict, reply),
+            } => self.image_checked(ticket, name, size, verdict, reply),
         }
     }
 
@@ -85,10 +87,17 @@ impl Actor {
         if let Some(max) = d.limits.max_bytes(Action::Paste) {
             limit = limit.min(max);
         }
+        // Received into the session's private directory, never into memory.
+        let Some(files) = self.files.as_ref() else {
+            return Err(PasteAnswer::refused(
+                "Image paste is not available in this session.",
+            ));
+        };
         Ok(PasteTicket {
             tab: tab_id,
             url,
             limit,
+            path: files.private_dir.join(FileState::random_name()),
             started: Instant::now(),
         })
     }
@@ -99,7 +108,7 @@ impl Actor {
         &mut self,
         ticket: PasteTicket,
         name: String,
-        bytes: Vec<u8>,
+        size: u64,
         reply: tokio::sync::oneshot::Sender<PasteAnswer>,
     ) {
         let decision = self
@@ -108,18 +117,19 @@ impl Actor {
         let enforcer = self.enforcer.clone();
         let handle = self.handle.clone();
         tokio::spawn(async move {
-            let bytes = Arc::new(bytes);
-            let verdict = enforcer.check_image(&decision, &name, bytes.clone()).await;
+            let verdict = enforcer
+                .check_image(&decision, &name, ticket.path.clone())
+                .await;
             let checked = ImagePasteCmd::Checked {
                 ticket,
                 name,
-                bytes,
+                size,
                 verdict,
                 reply,
             };
             // If the session ended meanwhile the reply is dropped: the HTTP
             // side answers that the session is gone.
-            handle.send(SessionCmd::PasteImage(checked)).await;
+            handle.send(SessionCmd::PasteImage(Box::new(checked))).await;
         });
     }
 
@@ -128,29 +138,31 @@ impl Actor {
         &mut self,
         ticket: PasteTicket,
         name: String,
-        bytes: Arc<Vec<u8>>,
+        size: u64,
         verdict: Verdict,
         reply: tokio::sync::oneshot::Sender<PasteAnswer>,
     ) {
         let passes = verdict.passes();
         let refusal = notice::text(Action::Paste, &verdict);
-        let what = describe("paste of image", &name, bytes.len() as u64);
+        let what = describe("paste of image", &name, size);
         info!(
             target: "isolator::paste_image",
             outcome = verdict.outcome.as_str(),
             decided_ms = ticket.started.elapsed().as_millis() as u64,
             scan_ms = verdict.scan_time.as_millis() as u64,
-            bytes = bytes.len(),
+            bytes = size,
             "image paste decided"
         );
         self.report_gate(Some(ticket.tab), &ticket.url, Action::Paste, what, verdict);
         if !passes {
+            remove(&ticket.path);
             let _ = reply.send(PasteAnswer::refused(
                 refusal.unwrap_or_else(|| "The image was blocked.".into()),
             ));
             return;
         }
         let Some(tab) = self.tab(ticket.tab) else {
+            remove(&ticket.path);
             let _ = reply.send(PasteAnswer::refused(
                 "The tab closed before the image could be pasted.",
             ));
@@ -158,10 +170,15 @@ impl Actor {
         };
         let page = tab.page.clone();
         let timeout = self.timeout;
-        // The gate already recognised the content as an image.
-        let mime = sniff_image(&bytes).unwrap_or("application/octet-stream");
         tokio::spawn(async move {
-            let answer = match paste_image::deliver(&page, &name, mime, &bytes, timeout).await {
+            // The gate already recognised the content as an image.
+            let mime = file_input::head(&ticket.path, 64)
+                .ok()
+                .and_then(|h| sniff_image(&h).ok())
+                .unwrap_or("application/octet-stream");
+            let delivered = paste_image::deliver(&page, &name, mime, &ticket.path, timeout).await;
+            remove(&ticket.path);
+            let answer = match delivered {
                 Ok(d) => {
                     debug!(
                         element = %d.target,
@@ -181,5 +198,14 @@ impl Actor {
             };
             let _ = reply.send(answer);
         });
+    }
+}
+
+/// Deletes a received image (gone already is fine).
+fn remove(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            warn!(path = %path.display(), "a pasted image was not deleted: {e}");
+        }
     }
 }
