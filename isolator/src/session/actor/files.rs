@@ -597,10 +597,18 @@ impl Actor {
         let Some(p) = files.pending.remove(&guid) else {
             return;
         };
-        let path = files.downloads_dir().join(&guid);
+        let arrived = files.downloads_dir().join(&guid);
         if done != Some(true) || p.blocked {
-            delete_download(&path);
+            delete_download(&arrived);
             return;
+        }
+        // Out of the browser user's directory before it is scanned: what is
+        // scanned is what the user is offered (nothing can swap it after the
+        // check), and a symlink left there is refused, never followed.
+        let path = files.private_dir.join(FileState::random_name());
+        let kept = move_file(&arrived, &path);
+        if kept.is_err() {
+            delete_download(&arrived);
         }
         let tx = files.tx.clone();
         let decision = self
@@ -611,7 +619,7 @@ impl Actor {
             // Held until the verdict is known.
             let _permit: Option<TransferPermit> = p.permit;
             // Scanned from disk: never read whole into memory.
-            let (size, verdict) = match file_input::open_regular(&path) {
+            let (size, verdict) = match kept.and_then(|()| file_input::open_regular(&path)) {
                 Ok((_, size)) if size > p.limit => {
                     (size, Verdict::blocked(&decision, too_large(p.limit)))
                 }
@@ -666,17 +674,11 @@ impl Actor {
             delete(&path);
             return;
         }
-        let kept = files.private_dir.join(FileState::random_name());
-        if let Err(e) = move_file(&path, &kept) {
-            warn!("an allowed download could not be kept: {e}");
-            delete(&path);
-            return;
-        }
         let id = files.id();
         files.offered.insert(
             id,
             Offered {
-                path: kept,
+                path,
                 name: name.clone(),
             },
         );
