@@ -592,3 +592,67 @@ async fn directories_another_user_created_are_refused() {
         assert_eq!((meta.uid(), meta.mode() & 0o777), (NOBODY, 0o777));
     }
 }
+
+/// `GET url` in proxy (absolute) form on 127.0.0.1:`port`, sent by
+/// `nobody` or, for the control, by the server's own user.
+fn proxy_get(by_nobody: bool, port: u16, url: &str, host: &str) -> String {
+    let script = r#"
+exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
+printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$3" >&3
+timeout 3 head -c 2000 <&3
+true
+"#;
+    let args = [&port.to_string(), url, host];
+    let out = if by_nobody {
+        as_nobody(true, script, &args)
+    } else {
+        std::process::Command::new("bash")
+            .args(["-c", script, "owner"])
+            .args(args)
+            .output()
+            .expect("bash")
+    };
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Each session browses through an egress proxy on a loopback port. Any
+/// local user can connect to it; `nobody` sends a proxy request through
+/// every port the server listens on, for a page the policy allows: the
+/// site never sees it. The control, the same request from the server's own
+/// user, reaches the site through the session's proxy, so the probe finds
+/// the proxy and would show a leak.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_local_user_browses_through_a_sessions_egress_proxy() {
+    let site = TestSite::start().await;
+    let iso = Isolator::for_site(&site).await;
+    let client = session_shows(&site, &iso).await;
+    let host = site.addr.to_string();
+    let ports: Vec<u16> = listening_ports_of(&[std::process::id()])
+        .into_iter()
+        .filter(|p| *p != site.addr.port() && *p != iso.addr.port())
+        .collect();
+    assert!(!ports.is_empty(), "the session's proxy is not listening");
+    for port in &ports {
+        let answer = proxy_get(true, *port, &site.url("/nobody-was-here"), &host);
+        assert!(
+            !answer.starts_with("HTTP/1.1 200"),
+            "port {port} served nobody: {answer}"
+        );
+    }
+    let reached = |path: &str| site.requests().iter().any(|r| r.uri == path);
+    assert!(
+        !reached("/nobody-was-here"),
+        "nobody browsed through a session's proxy"
+    );
+    for port in &ports {
+        proxy_get(false, *port, &site.url("/the-owner-was-here"), &host);
+    }
+    assert!(
+        reached("/the-owner-was-here"),
+        "the control found no proxy among {ports:?}: the probe proves nothing"
+    );
+    client
+        .wait_state("still connected", T, |s| s["connected"] == true)
+        .await;
+    client.close().await;
+}
