@@ -103,6 +103,9 @@ pub fn spawn(launch: &Launch<'_>) -> Result<Spawned, String> {
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .env("HOME", launch.profile)
+        // Chromium's own temporary files (org.chromium.Chromium.*) go into
+        // its private profile and leave with it, not into the shared /tmp.
+        .env("TMPDIR", launch.profile)
         .stdin(Stdio::from(commands_r))
         .stdout(Stdio::from(messages_w))
         .stderr(Stdio::piped())

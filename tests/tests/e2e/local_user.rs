@@ -313,6 +313,17 @@ async fn no_local_user_reaches_chromium_devtools() {
         args.iter().any(|a| a == "--remote-debugging-pipe"),
         "{args:?}"
     );
+    // Its temporary files live in its private profile, not in the shared /tmp.
+    let profile = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--user-data-dir="))
+        .expect("a profile directory");
+    let environ = std::fs::read(format!("/proc/{chromium}/environ")).unwrap();
+    let tmpdir = environ
+        .split(|b| *b == 0)
+        .find_map(|v| v.strip_prefix(b"TMPDIR="))
+        .map(|v| String::from_utf8_lossy(v).into_owned());
+    assert_eq!(tmpdir.as_deref(), Some(profile), "Chromium's TMPDIR");
     let mut pids = process_tree(chromium);
     pids.push(std::process::id());
     let ports = listening_ports_of(&pids);
