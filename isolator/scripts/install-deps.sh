@@ -45,6 +45,13 @@ if ! id isolator-chromium >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO useradd --system --no-create-home --shell /usr/sbin/nologin isolator-chromium || true
 fi
+# Another runs the extraction workers, which parse hostile files: a parser
+# bug must not reach the server's root, nor the browser's user.
+if ! id isolator-extract >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO useradd --system --no-create-home --shell /usr/sbin/nologin isolator-extract || true
+fi
 
 # Rust toolchain components used by `make test`.
 if command -v rustup >/dev/null 2>&1; then

@@ -149,6 +149,10 @@ pub struct EnforceConfig {
     /// The program run as an extraction worker (`<program> extract-worker`).
     /// Default: this executable.
     pub worker_program: Option<PathBuf>,
+    /// The Unix user extraction workers run as when the server runs as root
+    /// (they parse hostile files). Empty keeps them as root, said loudly in
+    /// the log.
+    pub extract_run_as: String,
 }
 
 impl Default for EnforceConfig {
@@ -168,6 +172,7 @@ impl Default for EnforceConfig {
             paste_image_budget_ms: 20_000,
             max_paste_image_bytes: 20 << 20,
             worker_program: None,
+            extract_run_as: crate::enforce::worker_user::DEFAULT_USER.into(),
         }
     }
 }
@@ -197,6 +202,16 @@ impl EnforceConfig {
         }
         if self.extract_workers == 0 || self.extract_workers > 64 {
             return bad("enforce.extract_workers", "must be between 1 and 64");
+        }
+        if crate::config::is_root()
+            && !self.extract_run_as.is_empty()
+            && crate::browser::lookup_user(&self.extract_run_as).is_none_or(|(uid, _)| uid == 0)
+        {
+            return bad(
+                "enforce.extract_run_as",
+                "must name an unprivileged user of this machine \
+                 (isolator/scripts/install-deps.sh creates isolator-extract), or be empty",
+            );
         }
         if self.max_upload_bytes == 0 {
             return bad("enforce.max_upload_bytes", "must be positive");

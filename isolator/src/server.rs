@@ -106,11 +106,11 @@ pub fn build_state(
             shutdown.clone(),
         ));
     }
-    let workers = match &config.enforce.worker_program {
-        Some(program) => enforcer::extract::worker::WorkerConfig::new(program, ["extract-worker"]),
-        None => enforcer::extract::worker::WorkerConfig::current_exe()
-            .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?,
-    };
+    let workers = crate::enforce::worker_user::worker_config(
+        config.enforce.worker_program.clone(),
+        &config.enforce.extract_run_as,
+    )
+    .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?;
     let enforcer = Arc::new(crate::enforce::Enforcer::new(
         store.clone(),
         config.enforce.clone(),

@@ -202,3 +202,90 @@ fn a_file_is_streamed_from_disk_to_the_worker_and_extracted_like_bytes() {
     assert!(why.contains("not a regular file"), "{why}");
     assert_healthy(&pool);
 }
+
+/// The `Uid:`, `CapEff:` and `NoNewPrivs:` lines of every running
+/// `isolator extract-worker --user UID:GID` that is a child of this process
+/// (other tests' pools run their workers without `--user`).
+fn worker_credentials(user: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_worker = args.contains(&&b"extract-worker"[..]) && args.contains(&user.as_bytes());
+        let child = status
+            .lines()
+            .any(|l| l.strip_prefix("PPid:").is_some_and(|p| p.trim() == me));
+        if is_worker && child {
+            out.push(
+                status
+                    .lines()
+                    .filter(|l| {
+                        l.starts_with("Uid:")
+                            || l.starts_with("CapEff:")
+                            || l.starts_with("NoNewPrivs:")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+        }
+    }
+    out
+}
+
+/// Hostile files are parsed by an unprivileged user: the server (root, as
+/// in `make test`) starts its workers through the same configuration the
+/// server uses, and every worker runs as `isolator-extract` with no
+/// capabilities and `no_new_privs`, while still extracting.
+#[test]
+fn workers_of_a_root_server_run_as_the_unprivileged_worker_user() {
+    assert!(
+        isolator::config::is_root(),
+        "make test runs as root; this test checks the privilege drop"
+    );
+    let (uid, _) = isolator::browser::lookup_user(isolator::enforce::worker_user::DEFAULT_USER)
+        .expect("install-deps.sh creates the worker user");
+    let mut cfg = isolator::enforce::worker_user::worker_config(
+        Some(env!("CARGO_BIN_EXE_isolator").into()),
+        isolator::enforce::worker_user::DEFAULT_USER,
+    )
+    .unwrap();
+    cfg.workers = 2;
+    let user_arg = cfg
+        .args
+        .iter()
+        .position(|a| a == "--user")
+        .expect("a --user argument");
+    let cfg_user = cfg.args[user_arg + 1].to_str().unwrap().to_owned();
+    let cfg_user = cfg_user.as_str();
+    let pool = WorkerPool::new(cfg).unwrap();
+    assert_healthy(&pool);
+    let creds = worker_credentials(cfg_user);
+    assert!(!creds.is_empty(), "no worker found");
+    for c in &creds {
+        let uids: Vec<&str> = c
+            .split_whitespace()
+            .skip_while(|w| *w != "Uid:")
+            .skip(1)
+            .take(4)
+            .collect();
+        assert!(uids.iter().all(|u| *u == uid.to_string()), "{c}");
+        assert!(
+            c.contains("CapEff:\t0000000000000000") || c.contains("CapEff: 0000000000000000"),
+            "{c}"
+        );
+        assert!(
+            c.contains("NoNewPrivs:\t1") || c.contains("NoNewPrivs: 1"),
+            "{c}"
+        );
+    }
+    // A worker told to become root refuses to start.
+    let bad = WorkerConfig::new(
+        env!("CARGO_BIN_EXE_isolator"),
+        ["extract-worker", "--user", "0:0"],
+    );
+    assert!(WorkerPool::new(bad).is_err());
+}

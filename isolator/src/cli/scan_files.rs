@@ -14,9 +14,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use anyhow::Context as _;
-use enforcer::extract::{Extraction, FileKind, Limits, Part, WorkerConfig, WorkerPool};
+use enforcer::extract::{Extraction, FileKind, Limits, Part, WorkerPool};
 use enforcer::{Confidence, Engine, Finding, Selection};
 use serde::Serialize;
+
+use crate::enforce::worker_user;
 
 /// A rectangle in pixels of an OCR'd image or rendered PDF page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -186,7 +188,10 @@ pub fn scan_files(
     if paths.is_empty() {
         return Ok(());
     }
-    let mut cfg = WorkerConfig::current_exe().context("locating the extraction worker")?;
+    // Hostile files are parsed as the unprivileged worker user when run as root.
+    let mut cfg = worker_user::worker_config(None, worker_user::DEFAULT_USER)
+        .map_err(anyhow::Error::msg)
+        .context("starting the extraction workers")?;
     cfg.workers = opts.workers.clamp(1, paths.len());
     cfg.limits = opts.limits.clone();
     let pool = WorkerPool::new(cfg).context("starting extraction workers")?;

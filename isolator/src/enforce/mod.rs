@@ -30,6 +30,7 @@ mod submit;
 pub mod submit_body;
 pub mod transfers;
 mod verdict;
+pub mod worker_user;
 
 #[cfg(test)]
 mod tests;
