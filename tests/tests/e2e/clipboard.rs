@@ -42,7 +42,7 @@ async fn reports(site: &TestSite, n: usize) -> Vec<String> {
 }
 
 /// The notices the client shows, as `code: message` lines.
-async fn notices(client: &Client) -> Vec<String> {
+pub(crate) async fn notices(client: &Client) -> Vec<String> {
     let s = client.state().await;
     s["notices"]
         .as_array()
@@ -60,7 +60,7 @@ async fn notices(client: &Client) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn wait_notice(client: &Client, code: &str) -> String {
+pub(crate) async fn wait_notice(client: &Client, code: &str) -> String {
     eventually(T, "a notice", || async {
         notices(client)
             .await
@@ -81,13 +81,13 @@ async fn paste(client: &Client, text: &str) {
 }
 
 /// Records what the client writes to the user's clipboard.
-async fn spy_clipboard(client: &Client) {
+pub(crate) async fn spy_clipboard(client: &Client) {
     let _: bool = client
         .eval("(() => { window.__copied = []; navigator.clipboard.writeText = (t) => { window.__copied.push(t); return Promise.resolve(); }; return true; })()")
         .await;
 }
 
-async fn copied(client: &Client) -> Vec<String> {
+pub(crate) async fn copied(client: &Client) -> Vec<String> {
     client.eval("window.__copied || []").await
 }
 

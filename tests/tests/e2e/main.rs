@@ -5,6 +5,7 @@
 mod admin;
 mod browsing;
 mod clipboard;
+mod example_policy;
 mod faults;
 mod gatesfile;
 mod gatesnet;
