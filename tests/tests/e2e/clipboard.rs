@@ -166,33 +166,7 @@ async fn paste_is_scanned_before_it_is_inserted() {
 async fn copies_reach_the_users_clipboard_only_when_clean() {
     let (_site, _iso, client, _dir) = with_policy("/gates/copy", DLP).await;
     client.wait_connected().await;
-    wait_title(&client, "Copy").await;
-    spy_clipboard(&client).await;
-    // The page writes clean text through the async clipboard API: allowed.
-    client.click_viewer(100.0, 275.0).await;
-    eventually(T, "the clean copy", || async {
-        copied(&client)
-            .await
-            .contains(&"hello from the page".to_owned())
-            .then_some(())
-    })
-    .await;
-    // execCommand('copy') of clean text: allowed.
-    client.click_viewer(100.0, 415.0).await;
-    eventually(T, "the execCommand copy", || async {
-        copied(&client)
-            .await
-            .contains(&"exec copy words".to_owned())
-            .then_some(())
-    })
-    .await;
-    // The page writes a card number: blocked.
-    client.click_viewer(100.0, 345.0).await;
-    let notice = wait_notice(&client, "copy_blocked").await;
-    assert!(
-        notice.contains("Card numbers cannot be copied from"),
-        "{notice}"
-    );
+    clean_copies_pass_and_a_card_does_not(&client).await;
     // The user selects everything and presses Ctrl+C: the selection holds a card number.
     client.click_viewer(600.0, 600.0).await;
     client.press("a", 2).await;
@@ -211,6 +185,39 @@ async fn copies_reach_the_users_clipboard_only_when_clean() {
     );
     assert_eq!(all.len(), 2, "{all:?}");
     client.close().await;
+}
+
+/// On the test site's copy page (`/gates/copy`): clean text written through
+/// the async clipboard API and by `execCommand('copy')` reaches the user's
+/// clipboard; a card number the page writes is refused with a notice.
+pub(crate) async fn clean_copies_pass_and_a_card_does_not(client: &Client) {
+    wait_title(client, "Copy").await;
+    spy_clipboard(client).await;
+    // The page writes clean text through the async clipboard API: allowed.
+    client.click_viewer(100.0, 275.0).await;
+    eventually(T, "the clean copy", || async {
+        copied(client)
+            .await
+            .contains(&"hello from the page".to_owned())
+            .then_some(())
+    })
+    .await;
+    // execCommand('copy') of clean text: allowed.
+    client.click_viewer(100.0, 415.0).await;
+    eventually(T, "the execCommand copy", || async {
+        copied(client)
+            .await
+            .contains(&"exec copy words".to_owned())
+            .then_some(())
+    })
+    .await;
+    // The page writes a card number: blocked.
+    client.click_viewer(100.0, 345.0).await;
+    let notice = wait_notice(client, "copy_blocked").await;
+    assert!(
+        notice.contains("Card numbers cannot be copied from"),
+        "{notice}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

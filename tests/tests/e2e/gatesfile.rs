@@ -22,6 +22,16 @@ pub(crate) async fn setup_with(
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("policy.toml");
     std::fs::write(&file, policy).unwrap();
+    let (site, iso, client) = setup_with_file(file, path).await;
+    (site, iso, client, dir)
+}
+
+/// A site, an isolator under the policy file `file` (with extraction
+/// workers) and a connected client at `path`.
+pub(crate) async fn setup_with_file(
+    file: std::path::PathBuf,
+    path: &str,
+) -> (TestSite, Isolator, Client) {
     let site = TestSite::start().await;
     let worker = worker_program();
     let iso = Isolator::for_site_with(&site, |c| {
@@ -31,7 +41,7 @@ pub(crate) async fn setup_with(
     .await;
     let client = Client::open(&start_url(&iso, &site.url(path))).await;
     client.wait_connected().await;
-    (site, iso, client, dir)
+    (site, iso, client)
 }
 
 /// The `isolator` binary next to this test binary (target/debug/isolator):
@@ -315,6 +325,13 @@ async fn allowed_download_is_offered_with_the_original_bytes() {
 /// is left on the server.
 async fn download_refused(mode: &str, page: &str) {
     let (_site, iso, client, _dir) = setup_with(&policy("allow", mode, "allow"), page).await;
+    assert_download_refused(&iso, &client).await;
+    client.close().await;
+}
+
+/// On the test site's download page: the download is refused with a
+/// notice, nothing is offered and no file is left on the server.
+pub(crate) async fn assert_download_refused(iso: &Isolator, client: &Client) {
     client
         .wait_state("download page", T, |s| s["title"] == "Download")
         .await;
@@ -327,8 +344,7 @@ async fn download_refused(mode: &str, page: &str) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let s = client.state().await;
     assert_eq!(s["files"]["downloads"], serde_json::json!([]), "{s}");
-    assert_eq!(files_left(&iso), Vec::<std::path::PathBuf>::new());
-    client.close().await;
+    assert_eq!(files_left(iso), Vec::<std::path::PathBuf>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
