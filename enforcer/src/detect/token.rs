@@ -123,7 +123,10 @@ fn is_word(b: u8) -> bool {
 }
 
 fn is_sep(b: u8) -> bool {
-    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+    matches!(
+        b,
+        b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'_' | b'\t' | b'\n' | b'\r'
+    )
 }
 
 /// A word: [start, end) of alphanumerics, and the OR of its bytes' flags.
