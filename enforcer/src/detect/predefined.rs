@@ -288,7 +288,11 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
         return None;
     }
     v::credit_card(&c.compact).then_some(())?;
-    if grouped && seps == CardSeps::Inline {
+    if c.compact.starts_with('1') && !(grouped && seps == CardSeps::Inline) {
+        // UATP: 15 digits starting with 1 and Luhn are also one French NIR
+        // in ten (`186018990877753`): bare, only low without a card word.
+        s(Low, High)
+    } else if grouped && seps == CardSeps::Inline {
         s(High, High)
     } else {
         // Ungrouped, merged, or groups on separate lines or cells (a
