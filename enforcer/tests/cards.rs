@@ -83,3 +83,27 @@ fn grouped_cards_are_found_whole() {
         assert_eq!((found[0].start, found[0].end), (0, text.len()), "{text:?}");
     }
 }
+
+/// Cards one per line (a list, a table column) are each found whole and at
+/// high: the line break joining them is not read as a card's separator.
+#[test]
+fn cards_on_consecutive_lines_are_each_found() {
+    let engine = Engine::with_defaults();
+    let text = "4111 1111 1111 1111\n5555 5555 5555 4444\n3782 822463 10005\n6062828888666688";
+    let mut found: Vec<_> = engine
+        .scan(text)
+        .into_iter()
+        .filter(|f| f.detector == "credit_card")
+        .map(|f| (&text[f.start..f.end], f.confidence))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("3782 822463 10005", Confidence::High),
+            ("4111 1111 1111 1111", Confidence::High),
+            ("5555 5555 5555 4444", Confidence::High),
+            ("6062828888666688", Confidence::Medium),
+        ]
+    );
+}
