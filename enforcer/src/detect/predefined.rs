@@ -130,7 +130,7 @@ fn token_shape(id: &str) -> Shape {
     const DOT: u16 = Class::SEP_DOT;
     const SLASH: u16 = Class::SEP_SLASH;
     let (len, words, chars, seps): ((usize, usize), &'static [usize], Chars, u16) = match id {
-        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6], DigitsNoPlus, ANY),
+        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6], DigitsNoPlus, SPACE | DASH),
         "iban" => ((15, 34), &[], Alpha2, SPACE),
         "us_bank_account" => ((8, 17), &[], Digits, DASH),
         "us_ssn" | "us_itin" | "ca_sin" => ((9, 9), ONE_THREE, Digits, SPACE | DASH),
@@ -271,7 +271,9 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
     if !c.digits_only || !(13..=19).contains(&c.compact.len()) || c.plus {
         return None;
     }
-    let seps = card_seps(c)?;
+    if !c.seps_space_dash() {
+        return None;
+    }
     // Groups of 3-6 (4-4-4-4, 4-6-5, Diners 4-6-4, UATP 4-5-6), or fours
     // with a short tail (Diners 4-4-4-2, 19 digits as 4-4-4-4-3).
     let g = &c.groups;
@@ -282,51 +284,19 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
     // OCR often drops a space between groups: `41111111 11111111`,
     // `4111 11111111 1111`, `3782822463 10005` are a 4-4-4-4 or 4-6-5
     // number with groups merged. Read like a number without separators.
-    let merged = seps == CardSeps::Inline
-        && (merged_groups(g, &[4, 4, 4, 4]) || merged_groups(g, &[4, 6, 5]));
+    let merged = merged_groups(g, &[4, 4, 4, 4]) || merged_groups(g, &[4, 6, 5]);
     if !(c.single() || grouped || merged) {
         return None;
     }
     v::credit_card(&c.compact).then_some(())?;
-    if c.compact.starts_with('1') && !(grouped && seps == CardSeps::Inline) {
+    if c.compact.starts_with('1') && !grouped {
         // UATP: 15 digits starting with 1 and Luhn are also one French NIR
         // in ten (`186018990877753`): bare, only low without a card word.
         s(Low, High)
-    } else if grouped && seps == CardSeps::Inline {
+    } else if grouped {
         s(High, High)
     } else {
-        // Ungrouped, merged, or groups on separate lines or cells (a
-        // column of four-digit figures is no card without a card word).
         s(Medium, High)
-    }
-}
-
-/// How a card number's groups are separated.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CardSeps {
-    /// One line: spaces and dashes (mixed, as before), or one of `.`, `/`,
-    /// `_`, a double space throughout (or a single group).
-    Inline,
-    /// One tab or one line break throughout.
-    Lines,
-}
-
-/// The separators of a card candidate, `None` when they are mixed (beyond
-/// space and dash) or not card separators (`4111 1111-1111.1111`).
-fn card_seps(c: &Cand<'_>) -> Option<CardSeps> {
-    let Some(first) = c.seps.first() else {
-        return Some(CardSeps::Inline);
-    };
-    if c.seps_space_dash() {
-        return Some(CardSeps::Inline);
-    }
-    if !c.seps_all(first) {
-        return None;
-    }
-    match *first {
-        "." | "/" | "_" | "  " => Some(CardSeps::Inline),
-        "\t" | "\n" | "\r\n" => Some(CardSeps::Lines),
-        _ => None,
     }
 }
 
@@ -913,7 +883,7 @@ pub fn all() -> Vec<Predefined> {
         reveal: (4, 0),
     };
     vec![
-        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none, or one of . / _ double space throughout (tab/newline groups: medium without a card word)", CARD_CTX, credit_card, (4, 4)),
+        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none", CARD_CTX, credit_card, (4, 4)),
         t("iban", "International Bank Account Number", Financial, "known country, per-country length, ISO 7064 mod-97", &["iban", "account", "bank", "transfer", "wire"], iban, (4, 2)),
         t("aba_routing", "US ABA bank routing number", Financial, "9 digits, Federal Reserve prefix, 3-7-1 checksum; needs context", &["routing", "aba", "rtn", "routing number", "transit"], aba_routing, (2, 2)),
         Predefined {

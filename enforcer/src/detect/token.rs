@@ -123,10 +123,7 @@ fn is_word(b: u8) -> bool {
 }
 
 fn is_sep(b: u8) -> bool {
-    matches!(
-        b,
-        b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b'_' | b'\t' | b'\n' | b'\r'
-    )
+    matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
 }
 
 /// A word: [start, end) of alphanumerics, and the OR of its bytes' flags.
