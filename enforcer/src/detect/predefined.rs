@@ -271,17 +271,29 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
     if !c.digits_only || !(13..=19).contains(&c.compact.len()) || c.plus {
         return None;
     }
-    let grouped = c.seps_space_dash() && c.groups.iter().all(|&g| (3..=6).contains(&g));
+    if !c.seps_space_dash() {
+        return None;
+    }
+    // Groups of 3-6 (4-4-4-4, 4-6-5, Diners 4-6-4, UATP 4-5-6), or fours
+    // with a short tail (Diners 4-4-4-2, 19 digits as 4-4-4-4-3).
+    let g = &c.groups;
+    let fours_tail = g.len() >= 3
+        && g[..g.len() - 1].iter().all(|&x| x == 4)
+        && (1..=4).contains(&g[g.len() - 1]);
+    let grouped = !c.single() && (g.iter().all(|&x| (3..=6).contains(&x)) || fours_tail);
     // OCR often drops a space between groups: `41111111 11111111`,
     // `4111 11111111 1111`, `3782822463 10005` are a 4-4-4-4 or 4-6-5
     // number with groups merged. Read like a number without separators.
-    let merged = c.seps_space_dash()
-        && (merged_groups(&c.groups, &[4, 4, 4, 4]) || merged_groups(&c.groups, &[4, 6, 5]));
+    let merged = merged_groups(g, &[4, 4, 4, 4]) || merged_groups(g, &[4, 6, 5]);
     if !(c.single() || grouped || merged) {
         return None;
     }
     v::credit_card(&c.compact).then_some(())?;
-    if grouped {
+    if c.compact.starts_with('1') && !grouped {
+        // UATP: 15 digits starting with 1 and Luhn are also one French NIR
+        // in ten (`186018990877753`): bare, only low without a card word.
+        s(Low, High)
+    } else if grouped {
         s(High, High)
     } else {
         s(Medium, High)
@@ -871,7 +883,7 @@ pub fn all() -> Vec<Predefined> {
         reveal: (4, 0),
     };
     vec![
-        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none", CARD_CTX, credit_card, (4, 4)),
+        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none", CARD_CTX, credit_card, (4, 4)),
         t("iban", "International Bank Account Number", Financial, "known country, per-country length, ISO 7064 mod-97", &["iban", "account", "bank", "transfer", "wire"], iban, (4, 2)),
         t("aba_routing", "US ABA bank routing number", Financial, "9 digits, Federal Reserve prefix, 3-7-1 checksum; needs context", &["routing", "aba", "rtn", "routing number", "transit"], aba_routing, (2, 2)),
         Predefined {

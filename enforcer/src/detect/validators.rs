@@ -355,9 +355,12 @@ pub fn in_aadhaar(s: &str) -> bool {
 }
 
 /// Payment card: 13-19 digits, a known brand prefix and length, Luhn.
+///
+/// Brands and ranges (IIN prefix, lengths) beyond the big five follow the
+/// issuers' published ranges as collected in `enforcer/tests/cards/README.md`.
 pub fn credit_card(s: &str) -> bool {
     let n = s.len();
-    if !(13..=19).contains(&n) || !luhn(s) {
+    if !(13..=19).contains(&n) || !s.bytes().all(|b| b.is_ascii_digit()) || !luhn(s) {
         return false;
     }
     let p2: u32 = s[..2].parse().unwrap_or(0);
@@ -373,13 +376,63 @@ pub fn credit_card(s: &str) -> bool {
     let jcb = (3528..=3589).contains(&p4) && (16..=19).contains(&n);
     let diners =
         ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&n);
-    let unionpay = p2 == 62 && (16..=19).contains(&n);
-    let maestro = matches!(
-        p4,
-        5018 | 5020 | 5038 | 5893 | 6304 | 6759 | 6761 | 6762 | 6763
-    ) && (12..=19).contains(&n);
+    // UnionPay: 62, and the 81 series (810000-817199).
+    let unionpay = (p2 == 62 || (8100..=8171).contains(&p4)) && (16..=19).contains(&n);
+    // Maestro (Mastercard's debit brand): 50, 56-58, 60, 63 and 67 series,
+    // 12-19 digits (13 here: the shortest candidate read).
+    let maestro = matches!(p2, 50 | 56..=58 | 60 | 63 | 67) || p4 == 5893;
     let mir = (2200..=2204).contains(&p4) && n == 16;
-    visa || master || amex || discover || jcb || diners || unionpay || maestro || mir
+    let elo = elo(p6) && n == 16;
+    let hipercard =
+        (p6 == 606282 || matches!(p6, 384100 | 384140 | 384160)) && matches!(n, 16 | 19);
+    let dankort = p4 == 5019 && n == 16;
+    let bancontact = p4 == 6703 && (16..=19).contains(&n);
+    // UATP (airline cards): 1 and 15 digits, Luhn like every ISO/IEC 7812 number.
+    let uatp = s.starts_with('1') && n == 15;
+    visa || master
+        || amex
+        || discover
+        || jcb
+        || diners
+        || unionpay
+        || maestro
+        || mir
+        || elo
+        || hipercard
+        || dankort
+        || bancontact
+        || uatp
+}
+
+/// Elo's six-digit IIN ranges (16-digit cards; its 4-series BINs are Visa
+/// numbers by shape already).
+fn elo(p6: u32) -> bool {
+    const RANGES: &[(u32, u32)] = &[
+        (401178, 401179),
+        (431274, 431274),
+        (438935, 438935),
+        (451416, 451416),
+        (457393, 457393),
+        (457631, 457632),
+        (504175, 504175),
+        (506699, 506778),
+        (509000, 509999),
+        (627780, 627780),
+        (636297, 636297),
+        (636368, 636368),
+        (650031, 650033),
+        (650035, 650051),
+        (650405, 650439),
+        (650485, 650538),
+        (650541, 650598),
+        (650700, 650718),
+        (650720, 650727),
+        (650901, 650978),
+        (651652, 651679),
+        (655000, 655019),
+        (655021, 655058),
+    ];
+    RANGES.iter().any(|&(a, b)| (a..=b).contains(&p6))
 }
 
 /// IBAN country lengths (ISO 13616 registry).
@@ -508,6 +561,11 @@ mod tests {
             (credit_card, "378282246310005", true),
             (credit_card, "5555555555554444", true),
             (credit_card, "1234567812345670", false),
+            (credit_card, "135410014004955", true),
+            (credit_card, "1354100140049550", false),
+            (credit_card, "8171999927660000", true),
+            (credit_card, "817199992766009", false),
+            (credit_card, "6062828888666688", true),
             (iban, "GB82WEST12345698765432", true),
             (iban, "GB82WEST12345698765433", false),
             (iban, "DE89370400440532013000", true),
