@@ -15,6 +15,8 @@ use isolator::config::{AuthMode, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod server;
+
 const POLICY: &str = r#"
 [defaults]
 paste = "allow"
@@ -73,13 +75,7 @@ async fn start() -> Server {
     config.policies.file = Some(policy_file.clone());
     config.policies.watch_interval_ms = 100;
     config.admin.api_tokens = vec![isolator::auth::hash_api_token(TOKEN)];
-    config.validate("test").unwrap();
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
-    tokio::spawn(isolator::server::serve_state(listener, state.clone(), rx));
+    let (addr, state, tx) = server::start(config).await;
     Server {
         addr,
         state,

@@ -11,6 +11,8 @@ use isolator::config::{AuthMode, Config};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+mod server;
+
 struct Server {
     addr: SocketAddr,
     data: PathBuf,
@@ -45,13 +47,7 @@ async fn start() -> Server {
     config.policies.file = Some(policy_file);
     config.policies.data_dir = Some(data.clone());
     config.policies.watch_interval_ms = 0;
-    config.validate("test").unwrap();
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
-    tokio::spawn(isolator::server::serve_state(listener, state, rx));
+    let (addr, _, tx) = server::start(config).await;
     Server {
         addr,
         data,

@@ -19,6 +19,8 @@ use isolator::config::{AuthMode, Config, StaticUser};
 use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod server;
+
 const PASSWORD: &str = "correct horse battery";
 
 /// Everything the server logs in this test binary.
@@ -64,13 +66,7 @@ async fn start(adjust: impl FnOnce(&mut Config)) -> Server {
     };
     config.audit.dir = dir.path().join("recordings");
     adjust(&mut config);
-    config.validate("test").unwrap();
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
-    tokio::spawn(isolator::server::serve_state(listener, state, rx));
+    let (addr, _, tx) = server::start(config).await;
     Server {
         addr,
         _shutdown: tx,
