@@ -269,25 +269,41 @@ fn listening_ports_of(pids: &[u32]) -> Vec<u16> {
         .collect()
 }
 
-/// What `nobody` gets from `GET path` (with WebSocket upgrade headers when
-/// `upgrade`) on 127.0.0.1:`port`.
-fn probe(port: u16, path: &str, upgrade: bool) -> String {
+/// What comes back (at most 4000 bytes, 3 s) for the raw HTTP `request`
+/// sent to 127.0.0.1:`port` by `nobody` or, for a control, by the server's
+/// own user.
+fn raw_request(by_nobody: bool, port: u16, request: &str) -> String {
     let script = r#"
 exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
-if [ "$3" = 1 ]; then
-  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n' "$2" "$1" >&3
-else
-  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$2" "$1" >&3
-fi
+printf '%s' "$2" >&3
 timeout 3 head -c 4000 <&3
 true
 "#;
-    let out = as_nobody(
-        true,
-        script,
-        &[&port.to_string(), path, if upgrade { "1" } else { "0" }],
-    );
+    let args = [port.to_string(), request.to_owned()];
+    let args = [args[0].as_str(), args[1].as_str()];
+    let out = if by_nobody {
+        as_nobody(true, script, &args)
+    } else {
+        std::process::Command::new("bash")
+            .args(["-c", script, "owner"])
+            .args(args)
+            .output()
+            .expect("bash")
+    };
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What `nobody` gets from `GET path` (with WebSocket upgrade headers when
+/// `upgrade`) on 127.0.0.1:`port`.
+fn probe(port: u16, path: &str, upgrade: bool) -> String {
+    let headers = if upgrade {
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="
+    } else {
+        "Connection: close"
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}\r\n\r\n");
+    raw_request(true, port, &request)
 }
 
 /// While sessions run, `nobody` tries the DevTools protocol on every
@@ -607,23 +623,8 @@ async fn directories_another_user_created_are_refused() {
 /// `GET url` in proxy (absolute) form on 127.0.0.1:`port`, sent by
 /// `nobody` or, for the control, by the server's own user.
 fn proxy_get(by_nobody: bool, port: u16, url: &str, host: &str) -> String {
-    let script = r#"
-exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
-printf 'GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$2" "$3" >&3
-timeout 3 head -c 2000 <&3
-true
-"#;
-    let args = [&port.to_string(), url, host];
-    let out = if by_nobody {
-        as_nobody(true, script, &args)
-    } else {
-        std::process::Command::new("bash")
-            .args(["-c", script, "owner"])
-            .args(args)
-            .output()
-            .expect("bash")
-    };
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let request = format!("GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    raw_request(by_nobody, port, &request)
 }
 
 /// Each session browses through an egress proxy on a loopback port. Any
