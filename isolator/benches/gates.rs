@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use isolator::auth::User;
+use isolator::enforce::config::EnforceConfig;
 use isolator::enforce::Enforcer;
-use isolator::enforce_config::EnforceConfig;
 use isolator::session::field::{Edit, FieldModel, Tried};
 use policies::{Action, PolicyStore};
 

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use image::{GrayImage, Luma};
 use isolator::auth::User;
+use isolator::enforce::config::EnforceConfig;
 use isolator::enforce::Enforcer;
-use isolator::enforce_config::EnforceConfig;
 use policies::{Action, PolicyStore};
 
 const POLICY: &str = r#"

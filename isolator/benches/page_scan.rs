@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use isolator::auth::User;
+use isolator::enforce::config::EnforceConfig;
 use isolator::enforce::Enforcer;
-use isolator::enforce_config::EnforceConfig;
 use policies::{Action, PolicyStore};
 
 const POLICY: &str = r#"

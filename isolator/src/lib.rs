@@ -5,47 +5,38 @@
 //! to the web client and forwards its input, and owns every side effect of
 //! enforcement and audit.
 //!
-//! Map of the crate:
-//! - [`config`]: the TOML configuration, validated with field names in errors;
-//! - [`server`]: routes, security headers, login, session creation, WebSocket upgrade;
-//! - [`server_login`]: the login form (CSRF check, safe `next`), logout;
-//! - [`server_files`]: the upload and download endpoints of a session;
-//! - [`server_paste`]: the image paste endpoint of a session;
-//! - [`session`]: the session actor, its tabs, input mapping and the client socket task;
-//! - [`browser`]: the one shared Chromium process, restarted when it dies;
-//! - [`cgroup`]: the cgroup that caps Chromium's memory and CPU;
-//! - [`protocol`]: the client protocol (`docs/protocol.md`);
-//! - [`auth`]: the three authentication modes;
-//! - [`login_throttle`]: growing delays after failed logins, per user and client address;
-//! - [`host_check`]: the `Host` allow-list that stops DNS rebinding;
-//! - [`local_peer`]: which Unix user is at the other end of a loopback connection;
-//! - [`private_fs`]: private directories and files (umask, 0700 directories, unguessable names);
+//! Map of the crate, in layers (a module uses only those above it or
+//! beside it; the check in `tests/module_graph.rs` keeps it so):
+//! - leaves: [`os`] (root, users, private directories, loopback peers),
+//!   [`config_error`], [`protocol`] (the client protocol, `docs/protocol.md`),
+//!   [`logging`], [`policy_watch`];
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
-//! - [`policy_watch`]: reloads the policy document when its file changes;
-//! - [`admin`]: the admin REST API (`/api/v1`), its OpenAPI document and the `/admin` pages.
+//! - [`browser`]: the one shared Chromium process (spawn, arguments, the
+//!   DevTools pipe, its cgroup), restarted when it dies;
+//! - [`auth`]: the three authentication modes and login throttling;
+//! - [`audit`]: the tamper-evident session recordings, their index and replay;
+//! - [`enforce`]: `decide`, `check_text`/`check_file`/`check_image`, verdicts,
+//!   transfers in progress and the extraction workers' user;
+//! - [`session`]: the session manager, the actor of each session, its tabs,
+//!   input mapping, files and the client socket task;
+//! - [`config`]: the TOML configuration, composed of the sections each
+//!   module above owns, validated with field names in errors;
+//! - [`http`]: routes, state, errors, extractors; login, sessions, admin and
+//!   audit APIs; the `Host` check and rate limits;
+//! - [`cli`]: the `isolator` commands (`serve`, `scan`, `policies`, ...).
 
-pub mod admin;
 pub mod audit;
-pub mod audit_api;
 pub mod auth;
 pub mod browser;
-pub mod cgroup;
 pub mod cli;
 pub mod config;
+pub mod config_error;
 pub mod egress;
 pub mod enforce;
-pub mod enforce_config;
-pub mod host_check;
-pub mod local_peer;
+pub mod http;
 pub mod logging;
-pub mod login_throttle;
+pub mod os;
 pub mod policy_watch;
-pub mod private_fs;
 pub mod protocol;
-pub mod rate_limit;
-pub mod server;
-pub mod server_files;
-pub mod server_login;
-pub mod server_paste;
 pub mod session;

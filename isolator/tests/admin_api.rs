@@ -44,7 +44,7 @@ const TOKEN: &str = "test-api-token-0123456789abcdef";
 
 struct Server {
     addr: SocketAddr,
-    state: isolator::server::AppState,
+    state: isolator::http::AppState,
     policy_file: PathBuf,
     _shutdown: tokio::sync::watch::Sender<bool>,
     _dir: tempfile::TempDir,
@@ -711,7 +711,7 @@ async fn openapi_documents_every_route() {
     let s = start().await;
     let doc = s.get("/api/v1/openapi.json").await;
     assert_eq!(doc["openapi"], "3.1.0");
-    let endpoints = isolator::admin::endpoints();
+    let endpoints = isolator::http::admin::endpoints();
     assert!(endpoints.len() > 25);
     for (method, path) in endpoints {
         let op = &doc["paths"][path][method.as_str().to_ascii_lowercase()];

@@ -243,10 +243,10 @@ fn worker_credentials(user: &str) -> Vec<String> {
 #[test]
 fn workers_of_a_root_server_run_as_the_unprivileged_worker_user() {
     assert!(
-        isolator::config::is_root(),
+        isolator::os::is_root(),
         "make test runs as root; this test checks the privilege drop"
     );
-    let (uid, _) = isolator::browser::lookup_user(isolator::enforce::worker_user::DEFAULT_USER)
+    let (uid, _) = isolator::os::lookup_user(isolator::enforce::worker_user::DEFAULT_USER)
         .expect("install-deps.sh creates the worker user");
     let mut cfg = isolator::enforce::worker_user::worker_config(
         Some(env!("CARGO_BIN_EXE_isolator").into()),

@@ -31,7 +31,7 @@ async fn start(mut config: Config) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(isolator::server::serve(listener, config, rx));
+    tokio::spawn(isolator::http::serve(listener, config, rx));
     Server {
         addr,
         _shutdown: tx,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// Recording settings, the `[audit]` table of the server configuration.
 #[derive(Clone, Debug, Deserialize)]

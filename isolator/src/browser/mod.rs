@@ -9,7 +9,7 @@
 //! next session start launches a fresh process.
 //!
 //! Each launch puts Chromium's whole process tree in its own cgroup
-//! ([`crate::cgroup`]) with the configured memory cap and CPU quota: the
+//! ([`crate::browser::cgroup`]) with the configured memory cap and CPU quota: the
 //! launching shell joins the group before it execs Chromium, so every process
 //! Chromium forks is born inside. The group is removed when the browser is
 //! gone. Where cgroups cannot be used the log says why and Chromium runs
@@ -25,12 +25,14 @@ use futures::StreamExt;
 use tokio::sync::{watch, Mutex};
 use tracing::{error, info, warn};
 
-use crate::cgroup::{ChromiumCgroup, Limits};
+use crate::browser::cgroup::{ChromiumCgroup, Limits};
 
 pub mod args;
+pub mod cgroup;
+pub mod config;
 pub mod pipe;
 pub mod spawn;
-use crate::config::ChromiumConfig;
+use config::ChromiumConfig;
 
 /// Why the browser could not be used; always the browser's fault or ours, never the client's.
 #[derive(Debug, thiserror::Error)]
@@ -107,9 +109,10 @@ struct Profile(PathBuf);
 
 impl Profile {
     fn create(run_as: Option<(u32, u32)>) -> Result<Profile, BrowserError> {
-        let dir = crate::private_fs::fresh_temp_dir("isolator-chromium-", 0o700).map_err(|e| {
-            BrowserError::Launch(format!("cannot create its profile directory: {e}"))
-        })?;
+        let dir =
+            crate::os::private_fs::fresh_temp_dir("isolator-chromium-", 0o700).map_err(|e| {
+                BrowserError::Launch(format!("cannot create its profile directory: {e}"))
+            })?;
         let profile = Profile(dir);
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(&profile.0, Some(uid), Some(gid)).map_err(|e| {
@@ -200,13 +203,14 @@ impl BrowserManager {
     /// The unprivileged (uid, gid) Chromium runs as, when the server is root
     /// with the sandbox on.
     fn run_as(&self) -> Result<Option<(u32, u32)>, BrowserError> {
-        if !(crate::config::is_root() && !self.config.no_sandbox && !self.config.run_as.is_empty())
-        {
+        if !(crate::os::is_root() && !self.config.no_sandbox && !self.config.run_as.is_empty()) {
             return Ok(None);
         }
-        lookup_user(&self.config.run_as).map(Some).ok_or_else(|| {
-            BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
-        })
+        crate::os::lookup_user(&self.config.run_as)
+            .map(Some)
+            .ok_or_else(|| {
+                BrowserError::Launch(format!("user {:?} does not exist", self.config.run_as))
+            })
     }
 
     async fn launch(&self) -> Result<Running, BrowserError> {
@@ -346,7 +350,7 @@ impl BrowserManager {
             browser,
             generation,
             pid,
-            uid: run_as.map_or_else(crate::private_fs::euid, |(uid, _)| uid),
+            uid: run_as.map_or_else(crate::os::private_fs::euid, |(uid, _)| uid),
             died: dead_rx,
             _process: spawned,
             profile,
@@ -412,13 +416,4 @@ fn kill_pid(pid: u32) {
         .args(["-KILL", &pid.to_string()])
         .status();
     info!(pid, "isolated browser killed");
-}
-
-/// The uid and gid of a user, from /etc/passwd.
-pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        (f.len() >= 4 && f[0] == name).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
 }

@@ -98,10 +98,10 @@ async fn accept_one(
     addr: SocketAddr,
     path: String,
 ) -> io::Result<WebSocketStream<tokio::net::TcpStream>> {
-    let me = crate::private_fs::euid();
+    let me = crate::os::private_fs::euid();
     loop {
         let (stream, peer) = listener.accept().await?;
-        match crate::local_peer::peer_uid(addr, peer) {
+        match crate::os::local_peer::peer_uid(addr, peer) {
             Some(uid) if uid == me => {}
             other => {
                 warn!(
@@ -199,7 +199,7 @@ mod tests {
     /// still refused before the handshake; the server connects afterwards.
     #[tokio::test]
     async fn another_user_with_the_secret_is_refused() {
-        if crate::private_fs::euid() != 0 {
+        if crate::os::private_fs::euid() != 0 {
             eprintln!("SKIPPED: needs root to act as another user");
             return;
         }

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::logging::init();
     // Everything the server creates is private to its user unless given a
     // mode (recordings, the SQLite index and its journals, uploads).
-    crate::private_fs::set_private_umask();
+    crate::os::private_fs::set_private_umask();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tracing::info!("shutting down");
             let _ = tx.send(true);
         });
-        crate::server::serve(listener, config, rx).await
+        crate::http::serve(listener, config, rx).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

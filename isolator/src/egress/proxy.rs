@@ -46,7 +46,7 @@ pub struct EgressProxy {
 /// server's network position (reaching what `[egress] allow` opens) and put
 /// requests into a session's record. The session's proxy therefore serves
 /// only connections whose far end passes this check (the caller looks up
-/// the socket's owner; see `crate::local_peer`).
+/// the socket's owner; see `crate::os::local_peer`).
 #[derive(Clone)]
 pub struct PeerFilter(Arc<dyn Fn(SocketAddr, SocketAddr) -> bool + Send + Sync>);
 

@@ -19,6 +19,7 @@
 //! budget (`paste_image_budget_ms`), after a content check that the bytes
 //! really are an image.
 
+pub mod config;
 mod event;
 pub mod file_input;
 pub mod image_paste;
@@ -44,7 +45,7 @@ use policies::{Action, Decision, Identity, Mode, OnMatch, PolicyStore};
 use tokio::sync::OnceCell;
 
 use crate::auth::User;
-use crate::enforce_config::EnforceConfig;
+use crate::enforce::config::EnforceConfig;
 
 pub use event::{redact_url, GateEvent};
 pub use file_input::FileInput;

@@ -8,7 +8,7 @@ use policies::{Action, PolicyStore};
 
 use super::{Enforcer, Outcome};
 use crate::auth::User;
-use crate::enforce_config::EnforceConfig;
+use crate::enforce::config::EnforceConfig;
 
 const POLICY: &str = r#"
 [defaults]

@@ -28,14 +28,14 @@ pub fn worker_config(program: Option<PathBuf>, run_as: &str) -> Result<WorkerCon
         None => std::env::current_exe().map_err(|e| format!("finding this executable: {e}"))?,
     };
     let mut args: Vec<OsString> = vec!["extract-worker".into()];
-    if crate::config::is_root() {
+    if crate::os::is_root() {
         if run_as.is_empty() {
             tracing::warn!(
                 "SECURITY: extraction workers run as root (enforce.extract_run_as = \"\"): \
                  a parser bug exploited by a hostile file would run as root"
             );
         } else {
-            let (uid, gid) = crate::browser::lookup_user(run_as).ok_or_else(|| {
+            let (uid, gid) = crate::os::lookup_user(run_as).ok_or_else(|| {
                 format!(
                     "enforce.extract_run_as: user {run_as:?} does not exist \
                      (isolator/scripts/install-deps.sh creates {DEFAULT_USER:?})"

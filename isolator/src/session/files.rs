@@ -35,8 +35,8 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::browser::Running;
-use crate::config::Config;
 use crate::enforce::Verdict;
+use crate::session::config::SessionSettings;
 use crate::session::tab::with_timeout;
 
 /// Binding (in the page's main world) that `window.print()` reports through.
@@ -278,24 +278,14 @@ fn remove_dir(dir: &Path) {
 }
 
 fn make_dir(path: &Path, mode: u32) -> Result<(), String> {
-    crate::private_fs::create_dir_exclusive(path, mode)
+    crate::os::private_fs::create_dir_exclusive(path, mode)
         .map_err(|e| format!("cannot create {}: {e}", path.display()))
-}
-
-/// The browser's unprivileged user (uid, gid), when Chromium runs as one.
-fn browser_user(config: &Config) -> Option<(u32, u32)> {
-    if crate::config::is_root() && !config.chromium.no_sandbox && !config.chromium.run_as.is_empty()
-    {
-        crate::browser::lookup_user(&config.chromium.run_as)
-    } else {
-        None
-    }
 }
 
 impl FileState {
     /// Creates the session's directories and starts the download watcher.
     pub async fn start(
-        config: &Config,
+        config: &SessionSettings,
         session: &str,
         running: &Running,
         context: &BrowserContextId,
@@ -305,14 +295,14 @@ impl FileState {
         let files_root = config.data_dir.join("files");
         let private_dir = files_root.join(session);
         for dir in [&files_root, &private_dir] {
-            crate::private_fs::ensure_private_dir(dir).map_err(|e| e.to_string())?;
+            crate::os::private_fs::ensure_private_dir(dir).map_err(|e| e.to_string())?;
         }
-        let shared_dir = crate::private_fs::fresh_temp_dir("isolator-files-", 0o711)
+        let shared_dir = crate::os::private_fs::fresh_temp_dir("isolator-files-", 0o711)
             .map_err(|e| format!("cannot create a directory for the browser's files: {e}"))?;
         let mut state = FileState {
             private_dir,
             shared_dir,
-            browser_user: browser_user(config),
+            browser_user: config.browser_user,
             choosers: Default::default(),
             pending: Default::default(),
             offered: Default::default(),
@@ -358,7 +348,7 @@ impl FileState {
     /// server's user). The file is moved from `from`.
     pub fn stage(&self, from: &Path, name: &str) -> std::io::Result<PathBuf> {
         let dir = self.uploads_dir().join(FileState::random_name());
-        crate::private_fs::create_dir_exclusive(&dir, 0o711)?;
+        crate::os::private_fs::create_dir_exclusive(&dir, 0o711)?;
         let to = dir.join(name);
         move_file(from, &to)?;
         match self.browser_user {

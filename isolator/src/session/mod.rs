@@ -8,6 +8,7 @@
 //! is bound to the user who created it.
 
 mod actor;
+pub mod config;
 pub mod field;
 pub mod files;
 pub mod input;
@@ -26,10 +27,10 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
-use crate::config::Config;
 use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
 use crate::enforce::Enforcer;
 use crate::protocol::{ClientMsg, EndReason, ServerMsg};
+use crate::session::config::SessionSettings;
 use tab::{with_timeout, Viewport};
 
 /// A frame ready to send: the newest one replaces any not yet sent.
@@ -279,7 +280,7 @@ impl Drop for UserSlot {
 
 /// All sessions of this server.
 pub struct SessionManager {
-    config: Arc<Config>,
+    config: Arc<SessionSettings>,
     browser: Arc<BrowserManager>,
     sessions: Arc<Registry>,
     permits: Arc<Semaphore>,
@@ -294,7 +295,7 @@ pub struct SessionManager {
 impl SessionManager {
     /// A manager; `shutdown` turning true ends every session.
     pub fn new(
-        config: Arc<Config>,
+        config: Arc<SessionSettings>,
         browser: Arc<BrowserManager>,
         egress: Arc<EgressPolicy>,
         enforcer: Arc<Enforcer>,
@@ -358,9 +359,9 @@ impl SessionManager {
             .transpose()
             .map_err(|e| CreateError::BadUrl(e.to_string()))?;
         // With `auth.mode = "none"` everyone is "anonymous": only the server's cap applies.
-        let user_slot = match self.config.auth.mode {
-            crate::config::AuthMode::None => None,
-            _ => {
+        let user_slot = match self.config.users_known {
+            false => None,
+            true => {
                 let max = self.config.sessions.max_per_user;
                 Some(
                     UserSlot::take(&self.per_user, &user.name, max)
@@ -382,9 +383,9 @@ impl SessionManager {
         let timeout = self.browser.command_timeout();
         // Every session browses through its own egress proxy, in its own
         // context, which serves the isolated browser's user (and ours) only.
-        let users = [running.uid(), crate::private_fs::euid()];
+        let users = [running.uid(), crate::os::private_fs::euid()];
         let peers = egress::PeerFilter::new(move |listener, peer| {
-            crate::local_peer::peer_is_one_of(listener, peer, &users)
+            crate::os::local_peer::peer_is_one_of(listener, peer, &users)
         });
         let (proxy, egress_events) =
             EgressProxy::start(self.egress.clone(), self.resolver.clone(), peers)

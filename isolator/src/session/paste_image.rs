@@ -3,7 +3,7 @@
 //! the page.
 //!
 //! The client POSTs the clipboard image to
-//! `/api/sessions/{id}/paste-image` (see [`crate::server_paste`]). The
+//! `/api/sessions/{id}/paste-image` (see [`crate::http::sessions::paste_image`]). The
 //! session first decides whether an image paste may start at all
 //! ([`ImagePasteCmd::Begin`]: `paste = block` refuses before a byte is
 //! read) and for which tab, then receives the bytes

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use isolator::config::Config;
-use isolator::server::AppState;
+use isolator::http::AppState;
 use tokio::sync::watch;
 
 /// Validates `config`, creates its `data_dir` and serves it on a fresh
@@ -16,7 +16,7 @@ pub async fn start(config: Config) -> (SocketAddr, AppState, watch::Sender<bool>
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, rx) = watch::channel(false);
-    let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
-    tokio::spawn(isolator::server::serve_state(listener, state.clone(), rx));
+    let state = isolator::http::build_state(config, addr, rx.clone()).unwrap();
+    tokio::spawn(isolator::http::serve_state(listener, state.clone(), rx));
     (addr, state, shutdown)
 }

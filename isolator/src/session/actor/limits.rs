@@ -10,7 +10,7 @@
 //!
 //! A renderer that ends on its own (it crashed, or the kernel stopped it when
 //! Chromium's cgroup reached `chromium.memory_limit_mb`: see
-//! [`crate::cgroup`]) is reported to this session only, through the
+//! [`crate::browser::cgroup`]) is reported to this session only, through the
 //! browser-wide `Target.targetCrashed` event of its tab. "Out of memory" is
 //! said when Chromium reports it (`oom`) or when the browser's cgroup counted
 //! a new OOM kill since the session last looked; the tab then gets a blank

@@ -1,0 +1,119 @@
+//! The server's shared state, built once from a validated configuration.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::auth::Auth;
+use crate::browser::BrowserManager;
+use crate::config::Config;
+use crate::session::SessionManager;
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Authentication.
+    pub auth: Arc<Auth>,
+    /// Sessions.
+    pub sessions: Arc<SessionManager>,
+    /// The policy in force (and its history), shared with the enforcer.
+    pub policies: Arc<policies::PolicyStore>,
+    /// The enforcement gates.
+    pub enforcer: Arc<crate::enforce::Enforcer>,
+    /// Session recording, its search index and access log.
+    pub audit: Arc<crate::audit::AuditService>,
+    /// The `Host` names this server answers to.
+    pub hosts: Arc<super::host_check::AllowedHosts>,
+}
+
+/// Builds the state for a validated config; `local_addr` is where the server
+/// listens (protected from the isolated browser).
+pub fn build_state(
+    config: Config,
+    local_addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<AppState> {
+    crate::os::private_fs::ensure_private_dir(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("data_dir: {e}"))?;
+    let egress = crate::egress::EgressPolicy::new(config.egress.clone())
+        .map_err(|e| anyhow::anyhow!("egress: {e}"))?
+        .with_protected([local_addr, config.listen]);
+    let store = Arc::new(open_policies(&config)?);
+    if config.policies.watch_interval_ms > 0 && store.policy_file().is_some() {
+        tokio::spawn(crate::policy_watch::watch(
+            store.clone(),
+            Duration::from_millis(config.policies.watch_interval_ms),
+            shutdown.clone(),
+        ));
+    }
+    let workers = crate::enforce::worker_user::worker_config(
+        config.enforce.worker_program.clone(),
+        &config.enforce.extract_run_as,
+    )
+    .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?;
+    let enforcer = Arc::new(crate::enforce::Enforcer::new(
+        store.clone(),
+        config.enforce.clone(),
+        workers,
+    ));
+    let audit = crate::audit::AuditService::open(&config.audit)
+        .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
+    audit.spawn_retention(Duration::from_secs(3600), shutdown.clone());
+    let hosts =
+        super::host_check::AllowedHosts::new(&[local_addr, config.listen], &config.public_hosts);
+    let config = Arc::new(config);
+    let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
+    Ok(AppState {
+        auth: Arc::new(Auth::new(config.auth.clone(), local_addr.port())),
+        sessions: Arc::new(
+            SessionManager::new(
+                Arc::new(config.session_settings()),
+                browser,
+                Arc::new(egress),
+                enforcer.clone(),
+                shutdown,
+            )
+            .with_audit(audit.clone()),
+        ),
+        policies: store,
+        enforcer,
+        audit,
+        hosts: Arc::new(hosts),
+        config,
+    })
+}
+
+/// Loads the policy document named by the config, or the built-in one that
+/// allows everything.
+fn open_policies(config: &Config) -> anyhow::Result<policies::PolicyStore> {
+    match &config.policies.file {
+        Some(file) => {
+            let history = config.policies.history_dir(&config.data_dir);
+            let store = policies::PolicyStore::open_in(file, &history, config.policies.data_dir())
+                .map_err(|e| anyhow::anyhow!("policies: {e}"))?;
+            tracing::info!(
+                file = %file.display(),
+                version = store.version(),
+                rules = store.current().rule_count(),
+                "policy loaded"
+            );
+            Ok(store)
+        }
+        None => {
+            let policy = policies::compile_str_in(
+                "",
+                std::path::Path::new("built-in policy"),
+                &config.policies.data_dir(),
+            )
+            .map_err(|e| anyhow::anyhow!("built-in policy: {e}"))?;
+            tracing::warn!(
+                "no policies.file configured: every action is allowed and nothing is scanned"
+            );
+            Ok(policies::PolicyStore::new(policy, "built-in"))
+        }
+    }
+}

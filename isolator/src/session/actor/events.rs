@@ -1,0 +1,214 @@
+//! What the browser tells the session: frames (paced towards Chromium),
+//! navigations, loading, history, dialogs, page-script reports, copies,
+//! renderer probes and closed tabs; and blocked egress.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info};
+
+use super::Actor;
+use crate::egress::{EgressEvent, Verdict};
+use crate::protocol::{EndReason, NoticeLevel, ServerMsg};
+use crate::session::tab::{self, TabEvent};
+use crate::session::FrameData;
+
+impl Actor {
+    pub(super) async fn on_tab_event(&mut self, tab_id: u16, ev: TabEvent) -> Option<EndReason> {
+        match ev {
+            TabEvent::Frame {
+                jpeg,
+                width,
+                height,
+                ack_id,
+            } => {
+                let t = self.tab(tab_id)?;
+                // Pace Chromium: ack no sooner than one frame interval after the last ack.
+                if let Some(ack_id) = ack_id {
+                    let page = t.page.clone();
+                    let interval =
+                        Duration::from_secs_f64(1.0 / f64::from(self.config.stream.max_fps));
+                    let now = Instant::now();
+                    let at = self.next_ack_at.max(now);
+                    self.next_ack_at = at + interval;
+                    tokio::spawn(async move {
+                        tokio::time::sleep_until(at.into()).await;
+                        tab::ack_frame(&page, ack_id).await;
+                    });
+                }
+                if tab_id == self.active && self.attachment.is_some() {
+                    let frame = Arc::new(FrameData {
+                        tab: tab_id,
+                        first: std::mem::take(&mut self.send_first),
+                        width: width.round().clamp(0.0, 65535.0) as u16,
+                        height: height.round().clamp(0.0, 65535.0) as u16,
+                        jpeg,
+                    });
+                    self.push_frame(frame.clone());
+                    self.last_frame = Some(frame);
+                }
+            }
+            TabEvent::Navigated { url, new_document } => {
+                if new_document {
+                    self.limit_navigation(tab_id).await;
+                }
+                if let Some(t) = self.tab_mut(tab_id) {
+                    t.url = url;
+                    if new_document {
+                        t.title.clear();
+                        t.title_from_page = false;
+                    }
+                }
+                self.refresh_history(tab_id);
+                let casting = self.tab(tab_id).is_some_and(|t| t.casting);
+                if tab_id == self.active && self.attachment.is_some() && !casting {
+                    self.start_cast().await;
+                }
+                self.after_tab_change(tab_id);
+            }
+            TabEvent::Loading(loading) => {
+                if let Some(t) = self.tab_mut(tab_id) {
+                    t.loading = loading;
+                }
+                if tab_id == self.active {
+                    self.send_state();
+                }
+                self.refresh_history(tab_id);
+            }
+            TabEvent::History {
+                can_back,
+                can_forward,
+                title,
+            } => {
+                let t = self.tab_mut(tab_id)?;
+                // The page script's title wins; the history entry's fills in when the
+                // script has not reported (back/forward cache restores, non-HTML documents).
+                let title = if t.title_from_page || title.is_empty() {
+                    t.title.clone()
+                } else {
+                    title
+                };
+                if (t.can_back, t.can_forward, &t.title) != (can_back, can_forward, &title) {
+                    t.can_back = can_back;
+                    t.can_forward = can_forward;
+                    t.title = title;
+                    self.after_tab_change(tab_id);
+                }
+            }
+            TabEvent::DialogOpening {
+                kind,
+                message,
+                default,
+            } => {
+                let id = self.next_dialog;
+                self.next_dialog += 1;
+                let msg = ServerMsg::Dialog {
+                    id,
+                    kind,
+                    message,
+                    default,
+                };
+                self.send(msg.clone());
+                self.dialogs.insert(id, (tab_id, msg));
+            }
+            TabEvent::DialogClosed => {
+                let closed: Vec<u64> = self
+                    .dialogs
+                    .iter()
+                    .filter(|(_, (t, _))| *t == tab_id)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in closed {
+                    self.dialogs.remove(&id);
+                    self.send(ServerMsg::DialogClosed { id });
+                }
+            }
+            TabEvent::Report(payload) => self.on_report(tab_id, &payload),
+            TabEvent::Copy(payload) => self.copy(tab_id, &payload).await,
+            TabEvent::Responsive(answered) => self.on_probe(tab_id, answered).await,
+            TabEvent::Gone => return self.remove_tab(tab_id).await,
+        }
+        None
+    }
+
+    pub(super) fn on_report(&mut self, tab_id: u16, payload: &str) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
+            return;
+        };
+        match v.get("k").and_then(|k| k.as_str()) {
+            Some("field") => self.keyboard_field_report(tab_id, &v),
+            Some("title") => {
+                let title: String = v
+                    .get("title")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("")
+                    .chars()
+                    .take(512)
+                    .collect();
+                if let Some(t) = self.tab_mut(tab_id) {
+                    t.title_from_page = true;
+                    if t.title != title {
+                        t.title = title;
+                        self.after_tab_change(tab_id);
+                    }
+                }
+            }
+            Some("cursor") => {
+                let cursor = v
+                    .get("cursor")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("default");
+                let safe = cursor.len() <= 32
+                    && cursor.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+                self.send(ServerMsg::Cursor {
+                    cursor: if safe {
+                        cursor.to_owned()
+                    } else {
+                        "default".into()
+                    },
+                });
+            }
+            Some("nav_error") => {
+                let err = v
+                    .get("error")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("unknown error");
+                self.notice(
+                    NoticeLevel::Warn,
+                    "navigation_failed",
+                    format!("The page could not be opened ({err})."),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_egress(
+        &mut self,
+        ev: Result<EgressEvent, tokio::sync::broadcast::error::RecvError>,
+    ) {
+        match ev {
+            Ok(ev) if ev.verdict == Verdict::Blocked => {
+                // The target is host:port only (never a URL: queries can carry secrets).
+                info!(target = %ev.target, reason = %ev.reason, "egress blocked");
+                self.notice(
+                    NoticeLevel::Warn,
+                    "egress_blocked",
+                    format!(
+                        "Blocked: {} cannot be reached from the isolated browser ({}).",
+                        ev.target, ev.reason
+                    ),
+                );
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                debug!(skipped = n, "egress events lagged");
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                // The proxy is gone; keep the actor running until it ends itself.
+                let (_, rx) = tokio::sync::broadcast::channel(1);
+                self.egress_events = rx;
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `[sessions]` and `[stream]`: session limits, timeouts and frame
+//! streaming, and [`SessionSettings`], all a session needs to know of the
+//! server's configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::config_error::ConfigError;
+
+/// Session limits and timeouts.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionsConfig {
+    /// Server-wide cap on live sessions; further users get a clear "full" message.
+    pub max: usize,
+    /// Most live sessions one user may have at once (the server-wide `max`
+    /// still applies); one more is refused with a message naming the limit.
+    /// Not applied with `auth.mode = "none"`, where everyone is the one user
+    /// "anonymous".
+    pub max_per_user: usize,
+    /// Seconds without user input after which a session ends.
+    pub idle_timeout_secs: u64,
+    /// Seconds a session survives a dropped WebSocket, waiting for the client
+    /// to re-attach with the same page state.
+    pub reconnect_grace_secs: u64,
+    /// Most tabs (the main page plus popups) a session may have open.
+    pub max_tabs: usize,
+    /// Most page loads (main-frame navigations, redirects and reloads
+    /// included) per session per minute; beyond it loading is stopped with a
+    /// notice (a refresh or redirect loop cannot spin the browser).
+    pub max_navigations_per_minute: u32,
+    /// A page whose renderer does not answer for this many seconds (a script
+    /// in an endless loop) is reported after a third of it and then stopped:
+    /// its renderer is killed and the tab shows a blank page. Sessions have
+    /// their own renderers, so others are not affected.
+    pub busy_page_kill_secs: u64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            max: 20,
+            max_per_user: 5,
+            idle_timeout_secs: 15 * 60,
+            reconnect_grace_secs: 60,
+            max_tabs: 8,
+            max_navigations_per_minute: 120,
+            busy_page_kill_secs: 30,
+        }
+    }
+}
+
+/// Frame streaming from the isolated page to the client.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamConfig {
+    /// JPEG quality, 1..=100.
+    pub jpeg_quality: u8,
+    /// Most frames per second sent to a client (60 fps costs Chromium ~1.5 cores
+    /// per actively changing session on a small machine).
+    pub max_fps: u32,
+}
+
+impl Default for StreamConfig {
+    fn default() -> Self {
+        Self {
+            jpeg_quality: 70,
+            max_fps: 30,
+        }
+    }
+}
+
+impl SessionsConfig {
+    /// Checks values that parse but are out of range.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let bad =
+            |field: &'static str, message: &str| Err(ConfigError::invalid(origin, field, message));
+        if self.max == 0 || self.max > 10_000 {
+            return bad("sessions.max", "must be between 1 and 10000");
+        }
+        if self.max_per_user == 0 || self.max_per_user > 10_000 {
+            return bad("sessions.max_per_user", "must be between 1 and 10000");
+        }
+        if self.idle_timeout_secs < 10 {
+            return bad("sessions.idle_timeout_secs", "must be at least 10 seconds");
+        }
+        if self.max_tabs == 0 || self.max_tabs > 100 {
+            return bad("sessions.max_tabs", "must be between 1 and 100");
+        }
+        if self.max_navigations_per_minute == 0 {
+            return bad("sessions.max_navigations_per_minute", "must be at least 1");
+        }
+        if !(6..=3600).contains(&self.busy_page_kill_secs) {
+            return bad(
+                "sessions.busy_page_kill_secs",
+                "must be between 6 and 3600 seconds",
+            );
+        }
+        Ok(())
+    }
+}
+
+impl StreamConfig {
+    /// Checks values that parse but are out of range.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        if !(1..=100).contains(&self.jpeg_quality) {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.jpeg_quality",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(1..=60).contains(&self.max_fps) {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.max_fps",
+                "must be between 1 and 60",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What sessions need of the server's configuration, gathered by
+/// [`crate::config::Config::session_settings`].
+#[derive(Clone, Debug)]
+pub struct SessionSettings {
+    /// Limits and timeouts.
+    pub sessions: SessionsConfig,
+    /// Frame streaming.
+    pub stream: StreamConfig,
+    /// How long one CDP command may take.
+    pub command_timeout: Duration,
+    /// The uid and gid Chromium runs as, when not the server's own.
+    pub browser_user: Option<(u32, u32)>,
+    /// Where sessions keep their files (`<data_dir>/files`).
+    pub data_dir: PathBuf,
+    /// Whether users are told apart (any auth mode but `none`), so that
+    /// `sessions.max_per_user` applies.
+    pub users_known: bool,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            sessions: SessionsConfig::default(),
+            stream: StreamConfig::default(),
+            command_timeout: Duration::from_secs(10),
+            browser_user: None,
+            data_dir: std::env::temp_dir().join("isolator"),
+            users_known: false,
+        }
+    }
+}
