@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use isolator::auth::User;
 use isolator::enforce::config::EnforceConfig;
 use isolator::enforce::Enforcer;
-use isolator::session::field::{Edit, FieldModel, Tried};
+use isolator::gates::keyboard::field::{Edit, FieldModel, Tried};
 use policies::{Action, PolicyStore};
 
 const POLICY: &str = r#"

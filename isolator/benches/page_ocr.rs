@@ -107,7 +107,11 @@ fn main() {
         let before: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();
         let started = Instant::now();
         let check = rt
-            .block_on(enforcer.check_page_image(&decision, png.clone()))
+            .block_on(isolator::gates::page::image::check_page_image(
+                &enforcer,
+                &decision,
+                png.clone(),
+            ))
             .expect("the rule OCRs images");
         let took = started.elapsed();
         let after: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();

@@ -96,7 +96,9 @@ fn main() {
     for round in 0..33 {
         let t = text.clone();
         let started = Instant::now();
-        let check = rt.block_on(enforcer.check_page_with(&decision, t, budget));
+        let check = rt.block_on(isolator::gates::page::scan::check_page_with(
+            &decision, t, budget,
+        ));
         let took = started.elapsed();
         let verdict = check.verdict.expect("the page is scanned");
         assert!(

@@ -18,6 +18,9 @@
 //! - [`audit`]: the tamper-evident session recordings, their index and replay;
 //! - [`enforce`]: `decide`, `check_text`/`check_file`/`check_image`, verdicts,
 //!   transfers in progress and the extraction workers' user;
+//! - [`gates`]: one module per action crossing the boundary (keyboard,
+//!   paste, copy, submit, upload, download, print, page content), each the
+//!   one place it is decided, scanned and reported;
 //! - [`session`]: the session manager, the actor of each session, its tabs,
 //!   input mapping, files and the client socket task;
 //! - [`config`]: the TOML configuration, composed of the sections each
@@ -34,6 +37,7 @@ pub mod config;
 pub mod config_error;
 pub mod egress;
 pub mod enforce;
+pub mod gates;
 pub mod http;
 pub mod logging;
 pub mod os;

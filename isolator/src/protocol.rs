@@ -659,3 +659,15 @@ mod tests {
         assert!(json.contains(r#""level":"block""#), "{json}");
     }
 }
+
+/// Modifier bits as CDP and the protocol define them.
+pub mod mods {
+    /// Alt.
+    pub const ALT: u8 = 1;
+    /// Control.
+    pub const CTRL: u8 = 2;
+    /// Meta (Cmd).
+    pub const META: u8 = 4;
+    /// Shift.
+    pub const SHIFT: u8 = 8;
+}

@@ -200,6 +200,49 @@ fn no_source_file_over_800_lines() {
     assert!(long.is_empty(), "split these files: {long:?}");
 }
 
+/// The actions each file decides (`decide(... Action::X)`), test code left out.
+fn decisions_by_action() -> BTreeMap<String, BTreeSet<PathBuf>> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut by_action: BTreeMap<String, BTreeSet<PathBuf>> = BTreeMap::new();
+    for f in files {
+        if f.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (at, _) in code.match_indices("decide(") {
+            let call: String = code[at..].chars().take(120).collect();
+            let call = call.split(';').next().unwrap_or("");
+            if let Some(i) = call.find("Action::") {
+                let name: String = call[i + "Action::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect();
+                by_action.entry(name).or_default().insert(f.clone());
+            }
+        }
+    }
+    by_action
+}
+
+#[test]
+fn each_action_is_decided_in_one_file() {
+    let by_action = decisions_by_action();
+    for action in [
+        "Keyboard", "Paste", "Copy", "Submit", "Upload", "Download", "Print", "Page",
+    ] {
+        let files = by_action.get(action).cloned().unwrap_or_default();
+        assert_eq!(files.len(), 1, "{action} is decided in {files:?}");
+        let file = files.iter().next().unwrap();
+        assert!(
+            file.strip_prefix(src().join("gates")).is_ok(),
+            "{action} is decided outside the gates: {}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn the_path_reader_sees_groups_and_skips_comments() {
     let found = crate_paths(

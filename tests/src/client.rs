@@ -48,7 +48,7 @@ impl Client {
                 "disable-sync",
                 "disable-dev-shm-usage",
             ]);
-        if isolator::config::is_root() {
+        if isolator::os::is_root() {
             builder = builder.no_sandbox();
         }
         let (browser, mut handler) = Browser::launch(builder.build().unwrap())

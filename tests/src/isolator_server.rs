@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use isolator::config::Config;
-use isolator::server::AppState;
+use isolator::http::AppState;
 
 /// A running isolator.
 pub struct Isolator {
@@ -57,8 +57,8 @@ impl Isolator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::watch::channel(false);
-        let state = isolator::server::build_state(config, addr, rx.clone()).unwrap();
-        tokio::spawn(isolator::server::serve_state(listener, state.clone(), rx));
+        let state = isolator::http::build_state(config, addr, rx.clone()).unwrap();
+        tokio::spawn(isolator::http::serve_state(listener, state.clone(), rx));
         Isolator {
             addr,
             state,

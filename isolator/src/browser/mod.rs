@@ -28,6 +28,7 @@ use tracing::{error, info, warn};
 use crate::browser::cgroup::{ChromiumCgroup, Limits};
 
 pub mod args;
+pub mod cdp;
 pub mod cgroup;
 pub mod config;
 pub mod pipe;

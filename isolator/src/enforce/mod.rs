@@ -14,27 +14,19 @@
 //! audit recorder, and shown to the user as a notice ([`notice`]) when the
 //! action was blocked.
 //!
-//! Pasted images ([`Enforcer::check_image`]) reuse the file path: the
-//! extraction workers OCR them, under the `paste` decision and its own
-//! budget (`paste_image_budget_ms`), after a content check that the bytes
-//! really are an image.
+//! The gates themselves (what each action is, where it is seen, how it is
+//! answered) live in [`crate::gates`]; this module knows no browser.
 
 pub mod config;
 mod event;
 pub mod file_input;
-pub mod image_paste;
-pub mod link;
 pub mod notice;
-pub mod page;
-pub mod page_image;
-mod submit;
-pub mod submit_body;
 pub mod transfers;
 mod verdict;
 pub mod worker_user;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,7 +49,6 @@ pub struct Enforcer {
     config: EnforceConfig,
     workers: WorkerConfig,
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
-    submit: submit::SubmitState,
     transfers: transfers::Transfers,
 }
 
@@ -85,18 +76,12 @@ impl Enforcer {
             config,
             workers,
             pool: OnceCell::new(),
-            submit: submit::SubmitState::default(),
         }
     }
 
     /// The policy store.
     pub fn store(&self) -> &Arc<PolicyStore> {
         &self.store
-    }
-
-    /// The sessions by BrowserContext id, for the browser-wide gates.
-    pub fn contexts(&self) -> &Arc<link::ContextRegistry> {
-        self.submit.contexts()
     }
 
     /// The bounds on file transfers in progress (uploads, downloads, image

@@ -38,7 +38,7 @@ max_clipboard_bytes = 100
 
 /// An enforcer for `policy` whose extraction workers cannot start
 /// (`/bin/false`); the gates' test modules share it.
-pub(super) fn enforcer(policy: &str) -> Enforcer {
+pub(crate) fn enforcer(policy: &str) -> Enforcer {
     let policy = policies::compile_str(policy, Path::new("test.toml")).unwrap();
     let store = Arc::new(PolicyStore::new(policy, "test"));
     let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["x"]);

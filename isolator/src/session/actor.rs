@@ -18,18 +18,17 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 mod client;
-mod copy;
+mod downloads;
 mod events;
 mod files;
-mod gate_reports;
 mod gates;
-mod keyboard;
 mod limits;
 mod navigation;
-mod page_content;
 mod paste_image;
+mod print;
 mod recording;
 mod tabs;
+mod uploads;
 
 pub(super) use recording::Recording;
 use tabs::{watch_targets, TargetEvent};
@@ -38,8 +37,9 @@ use super::tab::{with_timeout, Tab, TabEvent, Viewport};
 use super::{Attachment, FrameData, Registry, SessionCmd, SessionHandle};
 use crate::browser::{BrowserError, Running};
 use crate::egress::{EgressEvent, EgressProxy};
-use crate::enforce::link::{GateReport, Registration};
 use crate::enforce::Enforcer;
+use crate::gates::submit::link::Registration;
+use crate::gates::GateReport;
 use crate::protocol::{EndReason, NoticeLevel, ServerMsg};
 use crate::session::config::SessionSettings;
 
@@ -47,6 +47,7 @@ use crate::session::config::SessionSettings;
 pub(super) struct ActorInit {
     pub handle: Arc<SessionHandle>,
     pub config: Arc<SessionSettings>,
+    pub contexts: Arc<crate::gates::submit::link::ContextRegistry>,
     pub running: Arc<Running>,
     pub context_id: BrowserContextId,
     pub page: Page,
@@ -93,8 +94,8 @@ pub(super) struct Actor {
     egress: Option<EgressProxy>,
     egress_events: tokio::sync::broadcast::Receiver<EgressEvent>,
     enforcer: Arc<Enforcer>,
-    kb: keyboard::KeyboardState,
-    copies: copy::CopyState,
+    keyboard: crate::gates::keyboard::KeyboardGate,
+    copies: crate::gates::copy::CopyGate,
     limits: limits::LimitState,
     recording: Option<Recording>,
     gate_tx: mpsc::Sender<GateReport>,
@@ -132,7 +133,7 @@ impl Actor {
             }
         };
         let (gate_tx, gate_rx) = mpsc::channel(256);
-        let context = init.enforcer.contexts().register(
+        let context = init.contexts.register(
             init.context_id.inner(),
             init.handle.user.clone(),
             gate_tx.clone(),
@@ -179,7 +180,7 @@ impl Actor {
             egress: Some(init.egress),
             egress_events: init.egress_events,
             enforcer: init.enforcer,
-            kb: Default::default(),
+            keyboard: Default::default(),
             copies: Default::default(),
             limits: Default::default(),
             recording: init.recording,
@@ -232,7 +233,7 @@ impl Actor {
                 Some(popup) = self.popups_rx.recv() => self.on_popup(popup).await,
                 Some(ev) = async { self.files.as_mut()?.rx.recv().await } => self.on_file_event(ev).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
-                Some(report) = self.gate_rx.recv() => self.on_gate_report(report),
+                Some(report) = self.gate_rx.recv() => self.report_gate(report),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
                     if *self.shutdown.borrow() {

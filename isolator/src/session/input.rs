@@ -14,17 +14,7 @@ use chromiumoxide::cdp::browser_protocol::input::{
 
 use crate::protocol::{KeyKind, MouseButton, MouseKind, TouchKind, TouchPoint};
 
-/// Modifier bits as CDP and the protocol define them.
-pub mod mods {
-    /// Alt.
-    pub const ALT: u8 = 1;
-    /// Control.
-    pub const CTRL: u8 = 2;
-    /// Meta (Cmd).
-    pub const META: u8 = 4;
-    /// Shift.
-    pub const SHIFT: u8 = 8;
-}
+pub use crate::protocol::mods;
 
 /// One CDP input command for a tab, executed in order by the tab's input queue.
 #[derive(Debug, Clone)]

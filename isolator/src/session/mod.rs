@@ -9,9 +9,9 @@
 
 mod actor;
 pub mod config;
-pub mod field;
 pub mod files;
 pub mod input;
+pub mod page_msg;
 pub mod paste_image;
 pub mod socket;
 pub mod tab;
@@ -29,6 +29,7 @@ use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
 use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
 use crate::enforce::Enforcer;
+use crate::gates::submit::SubmitGate;
 use crate::protocol::{ClientMsg, EndReason, ServerMsg};
 use crate::session::config::SessionSettings;
 use tab::{with_timeout, Viewport};
@@ -287,6 +288,7 @@ pub struct SessionManager {
     per_user: Arc<UserCounts>,
     egress: Arc<EgressPolicy>,
     enforcer: Arc<Enforcer>,
+    submit: Arc<SubmitGate>,
     resolver: Arc<dyn Resolve>,
     shutdown: watch::Receiver<bool>,
     audit: Option<Arc<crate::audit::AuditService>>,
@@ -309,6 +311,7 @@ impl SessionManager {
             permits,
             per_user: Arc::default(),
             egress,
+            submit: Arc::new(SubmitGate::new(enforcer.clone())),
             enforcer,
             resolver: Arc::new(SystemResolver),
             shutdown,
@@ -379,7 +382,7 @@ impl SessionManager {
         };
         let started = Instant::now();
         let running = self.browser.get().await?;
-        self.enforcer.intercept_submits(&running).await?;
+        self.submit.intercept(&running).await?;
         let timeout = self.browser.command_timeout();
         // Every session browses through its own egress proxy, in its own
         // context, which serves the isolated browser's user (and ours) only.
@@ -429,6 +432,7 @@ impl SessionManager {
         let actor = actor::Actor::start(actor::ActorInit {
             handle: handle.clone(),
             config: self.config.clone(),
+            contexts: self.submit.contexts().clone(),
             running,
             context_id,
             page,

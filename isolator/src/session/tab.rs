@@ -23,9 +23,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::input::InputCmd;
+use super::page_msg::{CopyMsg, PageMsg};
+pub use crate::browser::cdp::{with_timeout, WORLD};
 
-/// Name of the isolated world our page scripts run in (invisible to the page).
-pub const WORLD: &str = "__isolator";
 /// Binding the page scripts report through.
 pub const BINDING: &str = "__isolatorReport";
 /// The script installed in every document of every tab.
@@ -78,10 +78,12 @@ pub enum TabEvent {
         /// Title of the current history entry.
         title: String,
     },
-    /// The page script reported something (JSON payload).
-    Report(String),
-    /// The page copied text (JSON `{text, how}` from the copy hook).
-    Copy(String),
+    /// The page script reported something.
+    Page(PageMsg),
+    /// The page copied text (the copy hook).
+    Copy(CopyMsg),
+    /// A navigation failed (`net::ERR_...`).
+    NavError(String),
     /// Whether the page answered a responsiveness probe.
     Responsive(bool),
     /// The tab's event streams ended (target gone).
@@ -295,20 +297,6 @@ pub async fn ack_frame(page: &Page, ack_id: i64) {
     let _ = page.execute(ScreencastFrameAckParams::new(ack_id)).await;
 }
 
-/// Runs a CDP command with a timeout, mapping the timeout to a CDP error.
-pub async fn with_timeout<F, T>(
-    timeout: Duration,
-    fut: F,
-) -> Result<T, chromiumoxide::error::CdpError>
-where
-    F: std::future::Future<Output = Result<T, chromiumoxide::error::CdpError>>,
-{
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(chromiumoxide::error::CdpError::Timeout),
-    }
-}
-
 async fn drain_input(page: Page, mut rx: mpsc::Receiver<InputCmd>, timeout: Duration) {
     while let Some(cmd) = rx.recv().await {
         let result = match cmd {
@@ -401,8 +389,14 @@ async fn forward_events(
     let dialog_closed = dialog_closed.map(|_| TabEvent::DialogClosed);
     let bindings = bindings.filter_map(|ev| async move {
         match ev.name.as_str() {
-            BINDING => Some(TabEvent::Report(ev.payload.clone())),
-            COPY_BINDING => Some(TabEvent::Copy(ev.payload.clone())),
+            BINDING => PageMsg::parse(&ev.payload)
+                .inspect_err(|e| tracing::debug!("page script report dropped: {e}"))
+                .ok()
+                .map(TabEvent::Page),
+            COPY_BINDING => CopyMsg::parse(&ev.payload)
+                .inspect_err(|e| tracing::debug!("copy report dropped: {e}"))
+                .ok()
+                .map(TabEvent::Copy),
             _ => None,
         }
     });

@@ -428,7 +428,7 @@ async fn a_full_recording_disk_does_not_stop_sessions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_eats_memory_is_stopped_and_others_keep_streaming() {
-    if !isolator::config::is_root() {
+    if !isolator::os::is_root() {
         eprintln!("SKIPPED: cgroups need root here");
         return;
     }

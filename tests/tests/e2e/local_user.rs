@@ -39,7 +39,7 @@ fn as_nobody(bash: bool, script: &str, args: &[&str]) -> std::process::Output {
 }
 
 fn chromium_uid() -> u32 {
-    isolator::browser::lookup_user("isolator-chromium")
+    isolator::os::lookup_user("isolator-chromium")
         .expect("the isolator-chromium user (isolator/scripts/install-deps.sh)")
         .0
 }
@@ -610,7 +610,7 @@ async fn directories_another_user_created_are_refused() {
         }
         let (_tx, rx) = tokio::sync::watch::channel(false);
         let addr = "127.0.0.1:1".parse().unwrap();
-        let err = match isolator::server::build_state(config, addr, rx) {
+        let err = match isolator::http::build_state(config, addr, rx) {
             Ok(_) => panic!("{which} owned by nobody was adopted"),
             Err(e) => format!("{e:#}"),
         };

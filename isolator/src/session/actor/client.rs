@@ -9,7 +9,7 @@ use tracing::debug;
 
 use super::Actor;
 use crate::egress;
-use crate::protocol::{ClientMsg, EndReason, NoticeLevel, TabAction};
+use crate::protocol::{ClientMsg, EndReason, KeyKind, NoticeLevel, TabAction};
 use crate::session::input::{self, KeyAction};
 use crate::session::tab::{self, with_timeout, Viewport};
 
@@ -27,7 +27,7 @@ impl Actor {
         if is_input {
             self.last_input = Instant::now();
         }
-        self.record_input(&msg);
+        self.record_pointer(&msg);
         match msg {
             ClientMsg::Resize { width, height, dpr } => {
                 let vp = Viewport { width, height, dpr };
@@ -61,25 +61,25 @@ impl Actor {
                 location,
             } => match input::key(kind, &key, &code, key_code, mods, repeat, location) {
                 KeyAction::Dispatch(cmd) => {
-                    if self.keyboard_allows_key(kind, &key, mods) {
+                    if self.gate_key(kind, &key, mods) {
                         if let Some(t) = self.active_tab() {
                             t.input(*cmd).await;
                         }
                     }
                 }
-                KeyAction::PasteShortcut => {}
-                KeyAction::PrintShortcut if kind == crate::protocol::KeyKind::Down => {
+                // Shortcuts are recorded as key presses, never as their key.
+                KeyAction::PasteShortcut => {
+                    if kind == KeyKind::Down {
+                        self.record_key(self.active, &key, false);
+                    }
+                }
+                KeyAction::PrintShortcut if kind == KeyKind::Down => {
+                    self.record_key(self.active, &key, false);
                     self.print(self.active)
                 }
                 KeyAction::PrintShortcut => {}
             },
-            ClientMsg::Text { text } => {
-                if self.keyboard_allows_text(&text) {
-                    if let Some(t) = self.active_tab() {
-                        t.input(input::insert_text(&text)).await;
-                    }
-                }
-            }
+            ClientMsg::Text { text } => self.gate_text(text).await,
             ClientMsg::Paste { text } => self.paste(text).await,
             ClientMsg::Mouse {
                 kind,

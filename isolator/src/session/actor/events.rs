@@ -10,6 +10,7 @@ use tracing::{debug, info};
 use super::Actor;
 use crate::egress::{EgressEvent, Verdict};
 use crate::protocol::{EndReason, NoticeLevel, ServerMsg};
+use crate::session::page_msg::PageMsg;
 use crate::session::tab::{self, TabEvent};
 use crate::session::FrameData;
 
@@ -123,28 +124,23 @@ impl Actor {
                     self.send(ServerMsg::DialogClosed { id });
                 }
             }
-            TabEvent::Report(payload) => self.on_report(tab_id, &payload),
-            TabEvent::Copy(payload) => self.copy(tab_id, &payload).await,
+            TabEvent::Page(msg) => self.on_page_msg(tab_id, msg),
+            TabEvent::Copy(msg) => self.copy(tab_id, msg).await,
+            TabEvent::NavError(err) => self.notice(
+                NoticeLevel::Warn,
+                "navigation_failed",
+                format!("The page could not be opened ({err})."),
+            ),
             TabEvent::Responsive(answered) => self.on_probe(tab_id, answered).await,
             TabEvent::Gone => return self.remove_tab(tab_id).await,
         }
         None
     }
 
-    pub(super) fn on_report(&mut self, tab_id: u16, payload: &str) {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(payload) else {
-            return;
-        };
-        match v.get("k").and_then(|k| k.as_str()) {
-            Some("field") => self.keyboard_field_report(tab_id, &v),
-            Some("title") => {
-                let title: String = v
-                    .get("title")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("")
-                    .chars()
-                    .take(512)
-                    .collect();
+    pub(super) fn on_page_msg(&mut self, tab_id: u16, msg: PageMsg) {
+        match msg {
+            PageMsg::Field(report) => self.keyboard.field_report(tab_id, report),
+            PageMsg::Title(title) => {
                 if let Some(t) = self.tab_mut(tab_id) {
                     t.title_from_page = true;
                     if t.title != title {
@@ -153,33 +149,7 @@ impl Actor {
                     }
                 }
             }
-            Some("cursor") => {
-                let cursor = v
-                    .get("cursor")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("default");
-                let safe = cursor.len() <= 32
-                    && cursor.chars().all(|c| c.is_ascii_lowercase() || c == '-');
-                self.send(ServerMsg::Cursor {
-                    cursor: if safe {
-                        cursor.to_owned()
-                    } else {
-                        "default".into()
-                    },
-                });
-            }
-            Some("nav_error") => {
-                let err = v
-                    .get("error")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("unknown error");
-                self.notice(
-                    NoticeLevel::Warn,
-                    "navigation_failed",
-                    format!("The page could not be opened ({err})."),
-                );
-            }
-            _ => {}
+            PageMsg::Cursor(cursor) => self.send(ServerMsg::Cursor { cursor }),
         }
     }
 

@@ -1,56 +1,77 @@
-//! The session actor's side of the enforcement gates: it asks the
-//! [`Enforcer`](crate::enforce::Enforcer) for a verdict, applies it (the data
-//! crosses or it does not), and reports it (log line, notice, recording).
-
-use std::time::Duration;
+//! The session actor's side of the gates ([`crate::gates`]): it hands each
+//! gate what the user or the page did, applies the ruling (the data crosses
+//! or it does not) and reports every decision the one way: a log line, an
+//! audit record, the live listing's incident count and, unless quiet, a
+//! notice.
 
 use policies::Action;
 
 use super::Actor;
-use crate::enforce::{notice, GateEvent, Outcome, Verdict};
-use crate::protocol::NoticeLevel;
+use crate::enforce::{notice, GateEvent, Outcome};
+use crate::gates::copy::CopyRuling;
+use crate::gates::{self, GateReport, Place, Ruling};
+use crate::protocol::{KeyKind, NoticeLevel, ServerMsg};
 use crate::session::input;
+use crate::session::page_msg::CopyMsg;
 
 impl Actor {
-    /// Logs, records and (when the user must know) shows a gate decision.
-    pub(super) fn report_gate(
+    /// Reports a gate decision: notice (unless quiet), log line, recording, count.
+    pub(super) fn report_gate(&mut self, report: GateReport) {
+        let tab = match &report.place {
+            Place::Tab(id) => Some(*id),
+            Place::Frame(frame) => self
+                .tabs
+                .iter()
+                .find(|t| t.target_id.as_ref() == frame)
+                .map(|t| t.id),
+            Place::Session => None,
+        };
+        if !report.quiet {
+            if let Some(text) = notice::text(report.gate, &report.verdict) {
+                let (level, code) = match report.verdict.outcome {
+                    Outcome::Block => (
+                        NoticeLevel::Block,
+                        format!("{}_blocked", report.gate.as_str()),
+                    ),
+                    _ => (
+                        NoticeLevel::Warn,
+                        format!("{}_audited", report.gate.as_str()),
+                    ),
+                };
+                self.notice(level, &code, text);
+            }
+        }
+        let event = report.event(&self.handle.id, &self.handle.user.name, tab);
+        event.log();
+        self.on_gate_event(event);
+    }
+
+    /// Reports what a ruling carries and says whether it passes.
+    pub(super) fn apply(&mut self, ruling: Ruling) -> bool {
+        for report in ruling.reports {
+            self.report_gate(report);
+        }
+        ruling.pass
+    }
+
+    /// A report of a gate of this session outside the actor (upload,
+    /// download, print, image paste).
+    pub(super) fn report_in(
         &mut self,
         tab: Option<u16>,
         url: &str,
         gate: Action,
         what: String,
-        verdict: Verdict,
+        verdict: crate::enforce::Verdict,
     ) {
-        if let Some(text) = notice::text(gate, &verdict) {
-            let (level, code) = match verdict.outcome {
-                Outcome::Block => (NoticeLevel::Block, format!("{}_blocked", gate.as_str())),
-                _ => (NoticeLevel::Warn, format!("{}_audited", gate.as_str())),
-            };
-            self.notice(level, &code, text);
-        }
-        let event = self.gate_event(tab, url, gate, what, verdict);
-        event.log();
-        self.on_gate_event(event);
-    }
-
-    /// The event for a decision of this session.
-    pub(super) fn gate_event(
-        &self,
-        tab: Option<u16>,
-        url: &str,
-        gate: Action,
-        what: String,
-        verdict: Verdict,
-    ) -> GateEvent {
-        GateEvent {
-            session: self.handle.id.clone(),
-            user: self.handle.user.name.clone(),
-            tab,
+        self.report_gate(GateReport {
+            place: tab.map_or(Place::Session, Place::Tab),
             url: url.to_owned(),
             gate,
             what,
             verdict,
-        }
+            quiet: false,
+        });
     }
 
     /// Keeps what listings show about a session's decisions current; the
@@ -63,25 +84,91 @@ impl Actor {
         }
     }
 
-    /// Paste (local to remote): decided, scanned within the clipboard budget,
-    /// and only then inserted with `Input.insertText`. Chromium's own
-    /// clipboard is never involved.
-    pub(super) async fn paste(&mut self, text: String) {
-        let Some(tab) = self.active_tab() else { return };
-        let (tab_id, url) = (tab.id, tab.url.clone());
-        let decision = self.enforcer.decide(&self.handle.user, &url, Action::Paste);
-        let budget = Duration::from_millis(self.enforcer.config().clipboard_budget_ms);
-        let what = format!("paste of {} characters", text.chars().count());
-        let verdict = self
-            .enforcer
-            .check_text(&decision, text.clone(), budget)
-            .await;
-        let passes = verdict.passes();
-        self.report_gate(Some(tab_id), &url, Action::Paste, what, verdict);
-        if passes {
-            self.keyboard_pasted(tab_id, &text);
-            if let Some(t) = self.tab(tab_id) {
+    /// The active tab's id and URL.
+    fn active_place(&self) -> Option<(u16, String)> {
+        self.active_tab().map(|t| (t.id, t.url.clone()))
+    }
+
+    /// A key event: the keyboard gate rules, then it is recorded and, when
+    /// it passes, dispatched (by the caller).
+    pub(super) fn gate_key(&mut self, kind: KeyKind, key: &str, modifiers: u8) -> bool {
+        let Some((tab, url)) = self.active_place() else {
+            return false;
+        };
+        let ruling = self.keyboard.on_key(
+            &self.enforcer,
+            &self.handle.user,
+            (tab, &url),
+            kind,
+            key,
+            modifiers,
+        );
+        if kind == KeyKind::Down {
+            self.record_key(tab, key, ruling.keep_text);
+        }
+        self.apply(ruling)
+    }
+
+    /// Committed text (IME, dictation): the keyboard gate rules, then it is
+    /// recorded and, when it passes, inserted.
+    pub(super) async fn gate_text(&mut self, text: String) {
+        let Some((tab, url)) = self.active_place() else {
+            return;
+        };
+        let ruling = self
+            .keyboard
+            .on_text(&self.enforcer, &self.handle.user, (tab, &url), &text);
+        self.record_text(tab, &text, false, ruling.keep_text);
+        if self.apply(ruling) {
+            if let Some(t) = self.tab(tab) {
                 t.input(input::insert_text(&text)).await;
+            }
+        }
+    }
+
+    /// Paste (local to remote): the paste gate rules; the text is recorded
+    /// and, when it passes, inserted and added to the field model.
+    pub(super) async fn paste(&mut self, text: String) {
+        let Some((tab, url)) = self.active_place() else {
+            return;
+        };
+        let ruling =
+            gates::paste::on_text(&self.enforcer, &self.handle.user, (tab, &url), &text).await;
+        self.record_text(tab, &text, true, ruling.keep_text);
+        if self.apply(ruling) {
+            self.keyboard.pasted(tab, &text);
+            if let Some(t) = self.tab(tab) {
+                t.input(input::insert_text(&text)).await;
+            }
+        }
+    }
+
+    /// Copy (remote to local): what the page in `tab_id` copied reaches the
+    /// user's clipboard only when the copy gate passes it.
+    pub(super) async fn copy(&mut self, tab_id: u16, copy: CopyMsg) {
+        let Some(url) = self.tab(tab_id).map(|t| t.url.clone()) else {
+            return;
+        };
+        let ruling = self
+            .copies
+            .on_copy(
+                &self.enforcer,
+                &self.handle.user,
+                (tab_id, &url),
+                (&copy.text, copy.how),
+            )
+            .await;
+        match ruling {
+            CopyRuling::Nothing | CopyRuling::Flood { notify: false } => {}
+            CopyRuling::Flood { notify: true } => self.notice(
+                NoticeLevel::Warn,
+                "copy_flood",
+                "This page is copying to the clipboard too often; further copies are ignored for a few seconds.",
+            ),
+            CopyRuling::Decided(ruling) => {
+                if self.apply(ruling) {
+                    self.send(ServerMsg::Copy { text: copy.text });
+                }
             }
         }
     }

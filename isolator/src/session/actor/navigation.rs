@@ -51,19 +51,13 @@ impl Actor {
             match with_timeout(timeout, page.execute(NavigateParams::new(url))).await {
                 Ok(r) => {
                     if let Some(err) = r.result.error_text.filter(|e| !e.is_empty()) {
-                        let _ = tx
-                            .send((tab, TabEvent::Report(nav_error_report(&err))))
-                            .await;
+                        let _ = tx.send((tab, TabEvent::NavError(err))).await;
                     }
                 }
                 Err(e) => debug!("navigation command failed: {e}"),
             }
         });
     }
-}
-
-pub(super) fn nav_error_report(err: &str) -> String {
-    serde_json::json!({ "k": "nav_error", "error": err }).to_string()
 }
 
 impl Actor {

@@ -12,9 +12,10 @@ use std::time::Instant;
 use policies::{Action, Mode};
 use tracing::{debug, info, warn};
 
-use super::files::describe;
 use super::Actor;
-use crate::enforce::{file_input, image_paste::sniff_image, notice, Verdict};
+use crate::enforce::{file_input, notice, Verdict};
+use crate::gates::describe_file as describe;
+use crate::gates::paste::{self, image::sniff_image};
 use crate::session::files::FileState;
 use crate::session::paste_image::{self, ImagePasteCmd, PasteAnswer, PasteTicket};
 use crate::session::SessionCmd;
@@ -39,11 +40,9 @@ impl Actor {
                 reason,
             } => {
                 remove(&ticket.path);
-                let d = self
-                    .enforcer
-                    .decide(&self.handle.user, &ticket.url, Action::Paste);
+                let d = paste::decision(&self.enforcer, &self.handle.user, &ticket.url);
                 let what = describe("paste of image", &name, size);
-                self.report_gate(
+                self.report_in(
                     Some(ticket.tab),
                     &ticket.url,
                     Action::Paste,
@@ -69,12 +68,12 @@ impl Actor {
             return Err(PasteAnswer::refused("There is no page to paste into."));
         };
         let (tab_id, url) = (tab.id, tab.url.clone());
-        let d = self.enforcer.decide(&self.handle.user, &url, Action::Paste);
+        let d = paste::decision(&self.enforcer, &self.handle.user, &url);
         if d.mode == Mode::Block {
             let verdict = Verdict::before_scan(&d).expect("a block decides before scanning");
             let message = notice::text(Action::Paste, &verdict)
                 .unwrap_or_else(|| "Pasting is blocked here.".into());
-            self.report_gate(
+            self.report_in(
                 Some(tab_id),
                 &url,
                 Action::Paste,
@@ -111,15 +110,12 @@ impl Actor {
         size: u64,
         reply: tokio::sync::oneshot::Sender<PasteAnswer>,
     ) {
-        let decision = self
-            .enforcer
-            .decide(&self.handle.user, &ticket.url, Action::Paste);
+        let decision = paste::decision(&self.enforcer, &self.handle.user, &ticket.url);
         let enforcer = self.enforcer.clone();
         let handle = self.handle.clone();
         tokio::spawn(async move {
-            let verdict = enforcer
-                .check_image(&decision, &name, ticket.path.clone())
-                .await;
+            let verdict =
+                paste::image::check_image(&enforcer, &decision, &name, ticket.path.clone()).await;
             let checked = ImagePasteCmd::Checked {
                 ticket,
                 name,
@@ -153,7 +149,7 @@ impl Actor {
             bytes = size,
             "image paste decided"
         );
-        self.report_gate(Some(ticket.tab), &ticket.url, Action::Paste, what, verdict);
+        self.report_in(Some(ticket.tab), &ticket.url, Action::Paste, what, verdict);
         if !passes {
             remove(&ticket.path);
             let _ = reply.send(PasteAnswer::refused(

@@ -9,12 +9,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use policies::Action;
-
 use super::Actor;
 use crate::audit::{Input, LiveRecorder, SessionInfo};
 use crate::enforce::{redact_url, GateEvent};
-use crate::protocol::{ClientMsg, EndReason, KeyKind, MouseButton, MouseKind};
+use crate::protocol::{ClientMsg, EndReason, MouseButton, MouseKind};
 use crate::session::{FrameData, SessionHandle, SessionOrigin};
 
 /// A session's recording and the tab state it last recorded.
@@ -91,26 +89,36 @@ impl Actor {
         }
     }
 
-    /// Records client input: key presses, typed and pasted text (length
-    /// only unless the policy decision keeps typed text), clicks, wheel.
-    pub(super) fn record_input(&self, msg: &ClientMsg) {
+    /// Records a key press in tab `tab`; `keep`: the key itself, else only
+    /// that a key was pressed (the keyboard gate's decision says which).
+    pub(super) fn record_key(&self, tab: u16, key: &str, keep: bool) {
+        if let Some(r) = &self.recording {
+            r.rec.input(u32::from(tab), Input::Key { key }, keep);
+        }
+    }
+
+    /// Records typed (or, `pasted`, pasted) text in tab `tab`; `keep`: the
+    /// text, else only its length (the gate's decision says which).
+    pub(super) fn record_text(&self, tab: u16, text: &str, pasted: bool, keep: bool) {
+        if let Some(r) = &self.recording {
+            let input = if pasted {
+                Input::Paste(text)
+            } else {
+                Input::Text(text)
+            };
+            r.rec.input(u32::from(tab), input, keep);
+        }
+    }
+
+    /// Records pointer input (clicks, wheel) in the active tab; keys and
+    /// text are recorded by their gates ([`Actor::record_key`],
+    /// [`Actor::record_text`]).
+    pub(super) fn record_pointer(&self, msg: &ClientMsg) {
         let (Some(r), Some(tab)) = (&self.recording, self.active_tab()) else {
             return;
         };
         let t = u32::from(tab.id);
-        let keep = |action| {
-            self.enforcer
-                .decide(&self.handle.user, &tab.url, action)
-                .keep_typed_text
-        };
         match msg {
-            ClientMsg::Key {
-                kind: KeyKind::Down,
-                key,
-                ..
-            } => r.rec.input(t, Input::Key { key }, keep(Action::Keyboard)),
-            ClientMsg::Text { text } => r.rec.input(t, Input::Text(text), keep(Action::Keyboard)),
-            ClientMsg::Paste { text } => r.rec.input(t, Input::Paste(text), keep(Action::Paste)),
             ClientMsg::Mouse {
                 kind: MouseKind::Down,
                 x,

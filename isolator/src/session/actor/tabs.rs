@@ -233,7 +233,7 @@ impl Actor {
         let pos = self.tabs.iter().position(|t| t.id == id)?;
         debug!(tab = id, "tab closed");
         self.tabs.remove(pos);
-        self.keyboard_tab_closed(id);
+        self.keyboard.tab_closed(id);
         let closed: Vec<u64> = self
             .dialogs
             .iter()
@@ -347,4 +347,19 @@ pub(super) async fn watch_targets(
             }
         }
     }))
+}
+
+impl Actor {
+    /// Installs the page-content gate in a tab.
+    pub(super) async fn watch_page_content(&mut self, tab_id: u16) {
+        let Some(tab) = self.tab(tab_id) else { return };
+        crate::gates::page::install(
+            tab.page.clone(),
+            self.enforcer.clone(),
+            self.handle.user.clone(),
+            self.gate_tx.clone(),
+            self.timeout,
+        )
+        .await;
+    }
 }

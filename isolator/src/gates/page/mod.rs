@@ -1,15 +1,16 @@
-//! The page-content gate in a session: installs `page_content.js` in each
+//! The page-content gate: installs `page_content.js` in each
 //! tab (it masks likely values before paint and reports the page's text),
 //! scans what it reports with the `page` decision, tells it the exact
 //! values to mask, and reports findings as incidents.
 //!
 //! Where the page's rule says `ocr_images`, the page script also sends its
 //! images, one at a time, and waits for each answer; a per-tab task OCRs
-//! them ([`Enforcer::check_page_image`]) so that text answers never wait
+//! them ([`image::check_page_image`]) so that text answers never wait
 //! behind OCR, and answers `clean`, `mask` or `off` (the rule does not OCR:
 //! the page cannot get OCR without the policy).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -22,25 +23,34 @@ use chromiumoxide::cdp::js_protocol::runtime::{
 };
 use chromiumoxide::Page;
 use futures::{Stream, StreamExt};
-use policies::Action;
+use policies::{Action, Decision};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::Actor;
 use crate::auth::User;
-use crate::enforce::link::GateReport;
-use crate::enforce::page_image::{ImageCheck, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS};
-use crate::enforce::{redact_url, Enforcer};
-use crate::session::tab::{with_timeout, WORLD};
+use crate::browser::cdp::{with_timeout, WORLD};
+use crate::enforce::{redact_url, Enforcer, Outcome};
+use crate::gates::{GateReport, Place};
+use image::{ImageCheck, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS};
+
+pub mod image;
+pub mod scan;
+
+pub use scan::{check_page, PageCheck};
+
+/// The `page` decision for `user` on `url`: the one place it is taken.
+pub fn decision(enforcer: &Enforcer, user: &User, url: &str) -> Decision {
+    enforcer.decide(user, url, Action::Page)
+}
 
 /// Binding the page-content script reports through.
 const PAGE_BINDING: &str = "__isolatorPage";
 /// The page side.
-const PAGE_CONTENT_JS: &str = include_str!("../page_content.js");
+const PAGE_CONTENT_JS: &str = include_str!("page_content.js");
 /// Main-world hooks telling the page side about script-set field values and
 /// new shadow roots.
-const PAGE_HOOKS_JS: &str = include_str!("../page_content_hooks.js");
+const PAGE_HOOKS_JS: &str = include_str!("page_content_hooks.js");
 
 /// JavaScript patterns for likely values of a detector: the page script hides
 /// matches at once, before the server's authoritative scan. Detectors without
@@ -122,68 +132,70 @@ struct ImageJob {
     context: chromiumoxide::cdp::js_protocol::runtime::ExecutionContextId,
 }
 
-impl Actor {
-    /// Installs the page-content gate in a tab and starts answering its page script.
-    pub(super) async fn watch_page_content(&mut self, tab_id: u16) {
-        let Some(tab) = self.tab(tab_id) else { return };
-        let page = tab.page.clone();
-        let timeout = self.timeout;
-        let reports = match page.event_listener::<EventBindingCalled>().await {
-            Ok(s) => s,
-            Err(e) => {
-                debug!("page-content gate not installed: {e}");
-                return;
-            }
-        };
-        let binding = AddBindingParams {
-            name: PAGE_BINDING.into(),
-            execution_context_name: Some(WORLD.into()),
-        };
-        let script = AddScriptToEvaluateOnNewDocumentParams {
-            source: script_source(
-                &self.enforcer.masked_anywhere(),
-                self.enforcer.ocr_images_anywhere(),
-            ),
-            world_name: Some(WORLD.into()),
-            include_command_line_api: None,
-            run_immediately: Some(true),
-        };
-        if let Err(e) = with_timeout(timeout, page.execute(binding)).await {
-            debug!("page-content binding not added: {e}");
+/// Installs the page-content gate in a tab's page and starts answering its
+/// page script; decisions go to `reports` as the session's own.
+pub async fn install(
+    page: Page,
+    enforcer: Arc<Enforcer>,
+    user: User,
+    reports_tx: mpsc::Sender<GateReport>,
+    timeout: Duration,
+) {
+    let reports = match page.event_listener::<EventBindingCalled>().await {
+        Ok(s) => s,
+        Err(e) => {
+            debug!("page-content gate not installed: {e}");
             return;
         }
-        if let Err(e) = with_timeout(timeout, page.execute(script)).await {
-            debug!("page-content script not installed: {e}");
-            return;
-        }
-        let hooks = AddScriptToEvaluateOnNewDocumentParams {
-            source: PAGE_HOOKS_JS.into(),
-            world_name: None,
-            include_command_line_api: None,
-            run_immediately: Some(true),
-        };
-        if let Err(e) = with_timeout(timeout, page.execute(hooks)).await {
-            debug!("page-content hooks not installed: {e}");
-        }
-        let (image_tx, image_rx) = mpsc::channel(IMAGE_QUEUE);
-        tokio::spawn(serve_images(
-            page.clone(),
-            image_rx,
-            self.enforcer.clone(),
-            self.handle.user.clone(),
-            self.gate_tx.clone(),
-            timeout,
-        ));
-        tokio::spawn(serve_page(
-            page,
-            reports,
-            image_tx,
-            self.enforcer.clone(),
-            self.handle.user.clone(),
-            self.gate_tx.clone(),
-            timeout,
-        ));
+    };
+    let binding = AddBindingParams {
+        name: PAGE_BINDING.into(),
+        execution_context_name: Some(WORLD.into()),
+    };
+    let script = AddScriptToEvaluateOnNewDocumentParams {
+        source: script_source(
+            &scan::masked_anywhere(&enforcer),
+            image::ocr_images_anywhere(&enforcer),
+        ),
+        world_name: Some(WORLD.into()),
+        include_command_line_api: None,
+        run_immediately: Some(true),
+    };
+    if let Err(e) = with_timeout(timeout, page.execute(binding)).await {
+        debug!("page-content binding not added: {e}");
+        return;
     }
+    if let Err(e) = with_timeout(timeout, page.execute(script)).await {
+        debug!("page-content script not installed: {e}");
+        return;
+    }
+    let hooks = AddScriptToEvaluateOnNewDocumentParams {
+        source: PAGE_HOOKS_JS.into(),
+        world_name: None,
+        include_command_line_api: None,
+        run_immediately: Some(true),
+    };
+    if let Err(e) = with_timeout(timeout, page.execute(hooks)).await {
+        debug!("page-content hooks not installed: {e}");
+    }
+    let (image_tx, image_rx) = mpsc::channel(IMAGE_QUEUE);
+    tokio::spawn(serve_images(
+        page.clone(),
+        image_rx,
+        enforcer.clone(),
+        user.clone(),
+        reports_tx.clone(),
+        timeout,
+    ));
+    tokio::spawn(serve_page(
+        page,
+        reports,
+        image_tx,
+        enforcer.clone(),
+        user.clone(),
+        reports_tx.clone(),
+        timeout,
+    ));
 }
 
 /// Answers one tab's page script until the tab or the session is gone.
@@ -194,7 +206,7 @@ async fn serve_page(
     images: mpsc::Sender<ImageJob>,
     enforcer: std::sync::Arc<Enforcer>,
     user: User,
-    gate_tx: mpsc::Sender<GateReport>,
+    reports_tx: mpsc::Sender<GateReport>,
     timeout: Duration,
 ) {
     let frame = page.target_id().as_ref().to_owned();
@@ -222,7 +234,7 @@ async fn serve_page(
             }
         };
         let chars = text.chars().count();
-        let check = enforcer.check_page(&user, &url, text).await;
+        let check = check_page(&enforcer, &user, &url, text).await;
         let answer = serde_json::json!({
             "detectors": check.mask_detectors,
             "values": check.mask_values,
@@ -251,13 +263,14 @@ async fn serve_page(
         }
         last = Some(key);
         let report = GateReport {
-            frame: frame.clone(),
+            place: Place::Frame(frame.clone()),
+            quiet: false,
             url,
             gate: Action::Page,
             what: format!("page text of {chars} characters"),
             verdict,
         };
-        if gate_tx.send(report).await.is_err() {
+        if reports_tx.send(report).await.is_err() {
             return;
         }
     }
@@ -269,7 +282,7 @@ async fn serve_images(
     mut jobs: mpsc::Receiver<ImageJob>,
     enforcer: std::sync::Arc<Enforcer>,
     user: User,
-    gate_tx: mpsc::Sender<GateReport>,
+    reports_tx: mpsc::Sender<GateReport>,
     timeout: Duration,
 ) {
     let frame = page.target_id().as_ref().to_owned();
@@ -277,17 +290,17 @@ async fn serve_images(
     let mut reported: HashSet<String> = HashSet::new();
     while let Some(job) = jobs.recv().await {
         let r = &job.report;
-        let decision = enforcer.decide(&user, &r.url, Action::Page);
+        let decision = decision(&enforcer, &user, &r.url);
         let check = match image_bytes(&page, r, timeout).await {
-            Ok(bytes) => enforcer.check_page_image(&decision, bytes).await,
-            Err(reason) => enforcer.unscannable_page_image(&decision, &reason),
+            Ok(bytes) => image::check_page_image(&enforcer, &decision, bytes).await,
+            Err(reason) => image::unscannable_page_image(&decision, &reason),
         };
         let Some(ImageCheck { verdict, mask }) = check else {
             answer_image(&page, &job, "off", timeout).await;
             continue;
         };
         answer_image(&page, &job, if mask { "mask" } else { "clean" }, timeout).await;
-        if verdict.outcome == crate::enforce::Outcome::Allow {
+        if verdict.outcome == Outcome::Allow {
             continue;
         }
         let what = describe(r);
@@ -304,13 +317,14 @@ async fn serve_images(
             continue;
         }
         let report = GateReport {
-            frame: frame.clone(),
+            place: Place::Frame(frame.clone()),
+            quiet: false,
             url: r.url.clone(),
             gate: Action::Page,
             what,
             verdict,
         };
-        if gate_tx.send(report).await.is_err() {
+        if reports_tx.send(report).await.is_err() {
             return;
         }
     }

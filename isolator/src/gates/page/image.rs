@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use enforcer::extract::{Extraction, Limits};
 use policies::{Decision, Mode, OnMatch};
 
-use super::{Enforcer, Verdict};
+use crate::enforce::{Enforcer, Verdict};
 
 /// Most pixels of one page image given to OCR (the page script scales
 /// larger ones down to fit before sending them).
@@ -50,105 +50,107 @@ pub fn hides_images(decision: &Decision) -> bool {
         && (!decision.mask.is_empty() || decision.on_match == OnMatch::Block)
 }
 
-impl Enforcer {
-    /// OCRs one page image (`png`, any format the extractor reads) and scans
-    /// its text under `decision`, within the page-image budget. `None` when
-    /// the decision does not OCR images (the page asked without the policy).
-    pub async fn check_page_image(&self, decision: &Decision, png: Vec<u8>) -> Option<ImageCheck> {
-        if !decision.ocr_images || decision.mode != Mode::Scan {
-            return None;
-        }
-        let hide = hides_images(decision);
-        let fail = |reason: String| ImageCheck {
-            verdict: Verdict::blocked(decision, reason),
-            mask: hide,
-        };
-        let Some(selection) = decision.selection.clone() else {
-            return Some(fail("the rule scans with no profile".into()));
-        };
-        if png.len() > MAX_IMAGE_BYTES {
+/// OCRs one page image (`png`, any format the extractor reads) and scans
+/// its text under `decision`, within the page-image budget. `None` when
+/// the decision does not OCR images (the page asked without the policy).
+pub async fn check_page_image(
+    enforcer: &Enforcer,
+    decision: &Decision,
+    png: Vec<u8>,
+) -> Option<ImageCheck> {
+    if !decision.ocr_images || decision.mode != Mode::Scan {
+        return None;
+    }
+    let hide = hides_images(decision);
+    let fail = |reason: String| ImageCheck {
+        verdict: Verdict::blocked(decision, reason),
+        mask: hide,
+    };
+    let Some(selection) = decision.selection.clone() else {
+        return Some(fail("the rule scans with no profile".into()));
+    };
+    if png.len() > MAX_IMAGE_BYTES {
+        return Some(fail(format!(
+            "the image cannot be scanned: {} bytes is more than {MAX_IMAGE_BYTES}",
+            png.len()
+        )));
+    }
+    let pool = match enforcer.pool().await {
+        Ok(p) => p,
+        Err(e) => return Some(fail(format!("no image scanner is available ({e})"))),
+    };
+    let budget = Duration::from_millis(enforcer.config().page_image_budget_ms);
+    let limits = Limits {
+        max_input_bytes: MAX_IMAGE_BYTES as u64,
+        // 2x upscale of small images is charged too.
+        max_ocr_pixels: MAX_IMAGE_PIXELS * 8,
+        max_wall_time_ms: enforcer.config().page_image_budget_ms,
+        ..pool.config().limits.clone()
+    };
+    let engine = decision.engine.clone();
+    let started = Instant::now();
+    let job = tokio::task::spawn_blocking(move || {
+        let extraction = pool.extract_with("page-image.png", &png, &limits);
+        let reports: Vec<_> = extraction
+            .parts()
+            .iter()
+            .map(|p| engine.scan_selection(&p.text, &selection))
+            .collect();
+        (extraction, reports)
+    });
+    let (extraction, reports) = match tokio::time::timeout(budget, job).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return Some(fail(format!("the image scan failed ({e})"))),
+        Err(_) => {
             return Some(fail(format!(
-                "the image cannot be scanned: {} bytes is more than {MAX_IMAGE_BYTES}",
-                png.len()
-            )));
+                "the image could not be read within {} ms",
+                budget.as_millis()
+            )))
         }
-        let pool = match self.pool().await {
-            Ok(p) => p,
-            Err(e) => return Some(fail(format!("no image scanner is available ({e})"))),
-        };
-        let budget = Duration::from_millis(self.config.page_image_budget_ms);
-        let limits = Limits {
-            max_input_bytes: MAX_IMAGE_BYTES as u64,
-            // 2x upscale of small images is charged too.
-            max_ocr_pixels: MAX_IMAGE_PIXELS * 8,
-            max_wall_time_ms: self.config.page_image_budget_ms,
-            ..pool.config().limits.clone()
-        };
-        let engine = decision.engine.clone();
-        let started = Instant::now();
-        let job = tokio::task::spawn_blocking(move || {
-            let extraction = pool.extract_with("page-image.png", &png, &limits);
-            let reports: Vec<_> = extraction
-                .parts()
-                .iter()
-                .map(|p| engine.scan_selection(&p.text, &selection))
-                .collect();
-            (extraction, reports)
-        });
-        let (extraction, reports) = match tokio::time::timeout(budget, job).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Some(fail(format!("the image scan failed ({e})"))),
-            Err(_) => {
-                return Some(fail(format!(
-                    "the image could not be read within {} ms",
-                    budget.as_millis()
-                )))
-            }
-        };
-        if let Extraction::Unscannable { reason } = &extraction {
-            return Some(fail(format!("the image cannot be scanned: {reason}")));
-        }
-        let mut merged = enforcer::ScanReport::default();
-        for r in reports {
-            merged.findings.extend(r.findings);
-            for f in r.fired {
-                if !merged.fired.contains(&f) {
-                    merged.fired.push(f);
-                }
+    };
+    if let Extraction::Unscannable { reason } = &extraction {
+        return Some(fail(format!("the image cannot be scanned: {reason}")));
+    }
+    let mut merged = enforcer::ScanReport::default();
+    for r in reports {
+        merged.findings.extend(r.findings);
+        for f in r.fired {
+            if !merged.fired.contains(&f) {
+                merged.fired.push(f);
             }
         }
-        let verdict = Verdict::from_report(decision, &merged, started.elapsed());
-        let mask = !verdict.passes()
-            || merged
-                .findings
-                .iter()
-                .any(|f| decision.mask.iter().any(|m| *m == f.detector));
-        Some(ImageCheck { verdict, mask })
     }
+    let verdict = Verdict::from_report(decision, &merged, started.elapsed());
+    let mask = !verdict.passes()
+        || merged
+            .findings
+            .iter()
+            .any(|f| decision.mask.iter().any(|m| *m == f.detector));
+    Some(ImageCheck { verdict, mask })
+}
 
-    /// The verdict on an image the page could not hand over (`reason`):
-    /// an incident, masked when the rule hides what it cannot vouch for.
-    /// `None` when the decision does not OCR images.
-    pub fn unscannable_page_image(&self, decision: &Decision, reason: &str) -> Option<ImageCheck> {
-        if !decision.ocr_images || decision.mode != Mode::Scan {
-            return None;
-        }
-        Some(ImageCheck {
-            verdict: Verdict::blocked(decision, format!("the image cannot be scanned: {reason}")),
-            mask: hides_images(decision),
-        })
+/// The verdict on an image the page could not hand over (`reason`):
+/// an incident, masked when the rule hides what it cannot vouch for.
+/// `None` when the decision does not OCR images.
+pub fn unscannable_page_image(decision: &Decision, reason: &str) -> Option<ImageCheck> {
+    if !decision.ocr_images || decision.mode != Mode::Scan {
+        return None;
     }
+    Some(ImageCheck {
+        verdict: Verdict::blocked(decision, format!("the image cannot be scanned: {reason}")),
+        mask: hides_images(decision),
+    })
+}
 
-    /// Whether some rule of the policy in force OCRs images: until the
-    /// server has decided for a page, its script hides new images (as it
-    /// hides likely values of every detector some rule masks).
-    pub fn ocr_images_anywhere(&self) -> bool {
-        let policy = self.store.current();
-        let doc = policy.document();
-        std::iter::once(&doc.defaults)
-            .chain(doc.rules.iter())
-            .any(|r| r.ocr_images == Some(true))
-    }
+/// Whether some rule of the policy in force OCRs images: until the
+/// server has decided for a page, its script hides new images (as it
+/// hides likely values of every detector some rule masks).
+pub fn ocr_images_anywhere(enforcer: &Enforcer) -> bool {
+    let policy = enforcer.store().current();
+    let doc = policy.document();
+    std::iter::once(&doc.defaults)
+        .chain(doc.rules.iter())
+        .any(|r| r.ocr_images == Some(true))
 }
 
 #[cfg(test)]
@@ -215,16 +217,16 @@ mask = ["credit_card"]
         let e = enforcer();
         let d = decide(&e, "shop.example.com");
         assert!(!d.ocr_images);
-        assert!(e.check_page_image(&d, vec![1, 2, 3]).await.is_none());
-        assert!(e.unscannable_page_image(&d, "tainted").is_none());
-        assert!(e.ocr_images_anywhere());
+        assert!(check_page_image(&e, &d, vec![1, 2, 3]).await.is_none());
+        assert!(unscannable_page_image(&d, "tainted").is_none());
+        assert!(ocr_images_anywhere(&e));
     }
 
     #[tokio::test]
     async fn images_fail_closed_and_are_masked_where_the_rule_masks() {
         let e = enforcer();
         let d = decide(&e, "bank.example.com");
-        let c = e.check_page_image(&d, vec![0x89, b'P']).await.unwrap();
+        let c = check_page_image(&e, &d, vec![0x89, b'P']).await.unwrap();
         assert_eq!(c.verdict.outcome, Outcome::Block);
         assert!(c.verdict.failed_closed);
         assert!(
@@ -235,9 +237,7 @@ mask = ["credit_card"]
         assert!(c.mask);
         // Audit-only rules report unscannable images but show them.
         let d = decide(&e, "audit.example.com");
-        let c = e
-            .unscannable_page_image(&d, "the canvas holds cross-origin pixels")
-            .unwrap();
+        let c = unscannable_page_image(&d, "the canvas holds cross-origin pixels").unwrap();
         assert!(
             c.verdict.reason.contains("cross-origin"),
             "{}",
@@ -250,8 +250,7 @@ mask = ["credit_card"]
     async fn oversized_images_are_refused_before_any_worker() {
         let e = enforcer();
         let d = decide(&e, "bank.example.com");
-        let c = e
-            .check_page_image(&d, vec![0; MAX_IMAGE_BYTES + 1])
+        let c = check_page_image(&e, &d, vec![0; MAX_IMAGE_BYTES + 1])
             .await
             .unwrap();
         assert!(

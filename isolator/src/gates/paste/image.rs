@@ -17,8 +17,8 @@ use enforcer::extract::sniff::sniff;
 use enforcer::extract::FileKind;
 use policies::{Action, Decision, Mode};
 
-use super::file_input::{self, FileInput};
-use super::{Enforcer, Verdict};
+use crate::enforce::file_input::{self, FileInput};
+use crate::enforce::{Enforcer, Verdict};
 
 /// How much of an image is read to tell its type by content.
 const HEAD: usize = 4096;
@@ -42,62 +42,56 @@ pub fn sniff_image(bytes: &[u8]) -> Result<&'static str, String> {
     image_mime(kind).ok_or_else(|| format!("the pasted data is not an image ({})", kind.describe()))
 }
 
-impl Enforcer {
-    /// The verdict on an image named `name` pasted under `decision` (a
-    /// `paste` decision); see the module docs for the order of checks.
-    pub async fn check_image(
-        &self,
-        decision: &Decision,
-        name: &str,
-        input: impl Into<FileInput>,
-    ) -> Verdict {
-        if decision.mode == Mode::Block {
-            return Verdict::before_scan(decision).expect("a block decides before scanning");
-        }
-        let input = input.into();
-        let (size, head) = match &input {
-            FileInput::Bytes(b) => (b.len() as u64, b[..b.len().min(HEAD)].to_vec()),
-            FileInput::Path(p) => {
-                let p = p.clone();
-                let read = tokio::task::spawn_blocking(move || {
-                    let (_, size) = file_input::open_regular(&p)?;
-                    Ok::<_, std::io::Error>((size, file_input::head(&p, HEAD)?))
-                })
-                .await;
-                match read {
-                    Ok(Ok(r)) => r,
-                    Ok(Err(e)) => {
-                        return Verdict::blocked(
-                            decision,
-                            format!("the image cannot be read ({e})"),
-                        )
-                    }
-                    Err(e) => {
-                        return Verdict::blocked(
-                            decision,
-                            format!("the image cannot be read ({e})"),
-                        )
-                    }
+/// The verdict on an image named `name` pasted under `decision` (a
+/// `paste` decision); see the module docs for the order of checks.
+pub async fn check_image(
+    enforcer: &Enforcer,
+    decision: &Decision,
+    name: &str,
+    input: impl Into<FileInput>,
+) -> Verdict {
+    if decision.mode == Mode::Block {
+        return Verdict::before_scan(decision).expect("a block decides before scanning");
+    }
+    let input = input.into();
+    let (size, head) = match &input {
+        FileInput::Bytes(b) => (b.len() as u64, b[..b.len().min(HEAD)].to_vec()),
+        FileInput::Path(p) => {
+            let p = p.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let (_, size) = file_input::open_regular(&p)?;
+                Ok::<_, std::io::Error>((size, file_input::head(&p, HEAD)?))
+            })
+            .await;
+            match read {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    return Verdict::blocked(decision, format!("the image cannot be read ({e})"))
+                }
+                Err(e) => {
+                    return Verdict::blocked(decision, format!("the image cannot be read ({e})"))
                 }
             }
-        };
-        if let Some(max) = decision.limits.max_bytes(Action::Paste) {
-            if size > max {
-                return Verdict::blocked(
-                    decision,
-                    format!("the image is {size} bytes, more than the {max} bytes this app allows for a paste"),
-                );
-            }
         }
-        if let Err(why) = sniff_image(&head) {
-            return Verdict::blocked(decision, why);
+    };
+    if let Some(max) = decision.limits.max_bytes(Action::Paste) {
+        if size > max {
+            return Verdict::blocked(
+                decision,
+                format!("the image is {size} bytes, more than the {max} bytes this app allows for a paste"),
+            );
         }
-        if let Some(v) = Verdict::before_scan(decision) {
-            return v;
-        }
-        let budget = Duration::from_millis(self.config.paste_image_budget_ms);
-        self.check_file_within(decision, name, input, budget).await
     }
+    if let Err(why) = sniff_image(&head) {
+        return Verdict::blocked(decision, why);
+    }
+    if let Some(v) = Verdict::before_scan(decision) {
+        return v;
+    }
+    let budget = Duration::from_millis(enforcer.config().paste_image_budget_ms);
+    enforcer
+        .check_file_within(decision, name, input, budget)
+        .await
 }
 
 #[cfg(test)]
@@ -156,8 +150,7 @@ paste = "scan"
             admin: false,
         };
         let d = e.decide(&user, url, Action::Paste);
-        e.check_image(&d, "image.png", Arc::new(bytes.to_vec()))
-            .await
+        check_image(&e, &d, "image.png", Arc::new(bytes.to_vec())).await
     }
 
     const PNG_HEAD: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";

@@ -1,5 +1,5 @@
-//! Which session a browser context belongs to, for gates that see the
-//! browser as a whole (the submit gate's browser-level Fetch interception).
+//! Which session a browser context belongs to, for the submit gate, which
+//! sees the browser as a whole (browser-level Fetch interception).
 //!
 //! Each session actor registers its BrowserContext id with its user and a
 //! channel for the gate decisions taken on its behalf; the registration ends
@@ -8,28 +8,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use policies::Action;
 use tokio::sync::mpsc;
 
-use super::submit_body::PassedFiles;
-use super::Verdict;
+use super::body::PassedFiles;
 use crate::auth::User;
-
-/// A decision a gate took for a session outside the session actor; the actor
-/// reports it (log line, notice, recording) like its own.
-#[derive(Debug)]
-pub struct GateReport {
-    /// The frame the action came from (equal to the target id for a tab's main frame).
-    pub frame: String,
-    /// The URL the action concerns (the request URL for submit).
-    pub url: String,
-    /// The gate.
-    pub gate: Action,
-    /// What was attempted, without the data.
-    pub what: String,
-    /// The verdict.
-    pub verdict: Verdict,
-}
+use crate::gates::GateReport;
 
 /// A session as the browser-wide gates see it.
 #[derive(Debug)]

@@ -1,26 +1,32 @@
 //! The keyboard gate: typed text is modelled per focused field (see
-//! [`crate::session::field`]) and the keystroke that would complete a
-//! sensitive value is refused before it reaches the page.
+//! [`field`]) and the keystroke that would complete a sensitive value is
+//! refused before it reaches the page.
+//!
+//! [`KeyboardGate`] is the session's gate state (one field model per tab);
+//! the session actor hands it each key, committed text, paste and field
+//! report of the page script, and dispatches a key only when the
+//! [`Ruling`] says so.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use policies::{Action, Decision, Mode, OnMatch};
-use serde_json::Value;
 
-use super::Actor;
-use crate::enforce::Verdict;
-use crate::protocol::KeyKind;
-use crate::session::field::{Edit, FieldModel, FieldReport, Tried};
-use crate::session::input::mods;
+use crate::auth::User;
+use crate::enforce::{Enforcer, Verdict};
+use crate::gates::{GateReport, Ruling};
+use crate::protocol::{mods, KeyKind};
+use field::{Edit, FieldModel, FieldReport, Tried};
+
+pub mod field;
 
 /// The same block notice is shown at most this often while typing goes on.
 const NOTICE_EVERY: Duration = Duration::from_secs(3);
 
 /// Per-session state of the keyboard gate.
 #[derive(Default)]
-pub(super) struct KeyboardState {
+pub struct KeyboardGate {
     /// The model of the focused field, per tab.
     fields: HashMap<u16, Model>,
     /// When the last "typing is blocked" notice was shown.
@@ -54,113 +60,130 @@ fn edit_of<'k>(key: &'k str, modifiers: u8, multiline: bool) -> Option<Result<Ed
     }
 }
 
-impl Actor {
-    /// Decides a key event; `true` lets it through to the page.
-    pub(super) fn keyboard_allows_key(&mut self, kind: KeyKind, key: &str, modifiers: u8) -> bool {
-        let Some((tab, url)) = self.active_tab().map(|t| (t.id, t.url.clone())) else {
-            return true;
-        };
-        let decision = self
-            .enforcer
-            .decide(&self.handle.user, &url, Action::Keyboard);
-        match decision.mode {
-            Mode::Allow => true,
+/// The `keyboard` decision for `user` typing on `url`: the one place it is taken.
+pub fn decision(enforcer: &Enforcer, user: &User, url: &str) -> Decision {
+    enforcer.decide(user, url, Action::Keyboard)
+}
+
+impl KeyboardGate {
+    /// Rules on a key event in tab `tab` showing `url`.
+    pub fn on_key(
+        &mut self,
+        enforcer: &Enforcer,
+        user: &User,
+        (tab, url): (u16, &str),
+        kind: KeyKind,
+        key: &str,
+        modifiers: u8,
+    ) -> Ruling {
+        let d = decision(enforcer, user, url);
+        let keep = d.keep_typed_text;
+        match d.mode {
+            Mode::Allow => Ruling::pass(keep),
             Mode::Block => {
+                let mut ruling = Ruling::refuse(keep);
                 if kind == KeyKind::Down {
-                    self.keyboard_blocked_outright(tab, &url, &decision);
+                    ruling.reports.extend(self.blocked_outright(tab, url, &d));
                 }
-                false
+                ruling
             }
             Mode::Scan => {
                 if kind == KeyKind::Up {
-                    return true;
+                    return Ruling::pass(keep);
                 }
-                let multiline = self.kb.fields.get(&tab).is_some_and(|m| m.field.multiline);
+                let multiline = self.fields.get(&tab).is_some_and(|m| m.field.multiline);
                 match edit_of(key, modifiers, multiline) {
-                    None => true,
+                    None => Ruling::pass(keep),
                     Some(Err(())) => {
-                        if let Some(m) = self.kb.fields.get_mut(&tab) {
+                        if let Some(m) = self.fields.get_mut(&tab) {
                             m.field.mark_stale();
                         }
-                        true
+                        Ruling::pass(keep)
                     }
-                    Some(Ok(edit)) => self.keyboard_edit(tab, &url, &decision, edit),
+                    Some(Ok(edit)) => self.edit(enforcer, tab, url, &d, edit),
                 }
             }
         }
     }
 
-    /// Decides committed text (IME, dictation); `true` lets it through.
-    pub(super) fn keyboard_allows_text(&mut self, text: &str) -> bool {
-        let Some((tab, url)) = self.active_tab().map(|t| (t.id, t.url.clone())) else {
-            return true;
-        };
-        let decision = self
-            .enforcer
-            .decide(&self.handle.user, &url, Action::Keyboard);
-        match decision.mode {
-            Mode::Allow => true,
+    /// Rules on committed text (IME, dictation) in tab `tab` showing `url`.
+    pub fn on_text(
+        &mut self,
+        enforcer: &Enforcer,
+        user: &User,
+        (tab, url): (u16, &str),
+        text: &str,
+    ) -> Ruling {
+        let d = decision(enforcer, user, url);
+        match d.mode {
+            Mode::Allow => Ruling::pass(d.keep_typed_text),
             Mode::Block => {
-                self.keyboard_blocked_outright(tab, &url, &decision);
-                false
+                let mut ruling = Ruling::refuse(d.keep_typed_text);
+                ruling.reports.extend(self.blocked_outright(tab, url, &d));
+                ruling
             }
-            Mode::Scan => self.keyboard_edit(tab, &url, &decision, Edit::Insert(text)),
+            Mode::Scan => self.edit(enforcer, tab, url, &d, Edit::Insert(text)),
         }
     }
 
     /// A paste the paste gate let through also lands in the field model.
-    pub(super) fn keyboard_pasted(&mut self, tab: u16, text: &str) {
-        if let Some(m) = self.kb.fields.get_mut(&tab) {
+    pub fn pasted(&mut self, tab: u16, text: &str) {
+        if let Some(m) = self.fields.get_mut(&tab) {
             let _ = m.field.try_edit(Edit::Insert(text), true, Instant::now());
         }
     }
 
-    /// The page reported the focused field (`{k: "field", f, v, s, e, m}`).
-    pub(super) fn keyboard_field_report(&mut self, tab: u16, v: &Value) {
-        let field = v.get("f").and_then(Value::as_u64).unwrap_or(0);
-        let num = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
-        let report = FieldReport {
-            field,
-            value: v.get("v").and_then(Value::as_str).unwrap_or("").to_owned(),
-            start_utf16: num("s"),
-            end_utf16: num("e"),
-            multiline: v.get("m").and_then(Value::as_bool).unwrap_or(false),
-        };
+    /// The page script reported the focused field of tab `tab`.
+    pub fn field_report(&mut self, tab: u16, report: FieldReport) {
         let now = Instant::now();
-        match self.kb.fields.get_mut(&tab) {
-            Some(m) if m.field.field == field => m.field.report(report, now),
+        match self.fields.get_mut(&tab) {
+            Some(m) if m.field.field == report.field => m.field.report(report, now),
             Some(m) => {
                 // Focus moved to another field: a fresh model, from the page's value.
-                let mut fresh = FieldModel::new(m.engine.field_scanner(&m.selection), field);
+                let mut fresh = FieldModel::new(m.engine.field_scanner(&m.selection), report.field);
                 fresh.report(report, now);
                 m.field = fresh;
                 m.audited.clear();
             }
             None => {
                 // Modelled from the first keystroke that needs it.
-                self.kb.pending.insert(tab, report);
+                self.pending.insert(tab, report);
             }
         }
     }
 
     /// Forgets a closed tab's field.
-    pub(super) fn keyboard_tab_closed(&mut self, tab: u16) {
-        self.kb.fields.remove(&tab);
+    pub fn tab_closed(&mut self, tab: u16) {
+        self.fields.remove(&tab);
+        self.pending.remove(&tab);
     }
 
-    fn keyboard_edit(&mut self, tab: u16, url: &str, d: &Decision, edit: Edit<'_>) -> bool {
+    fn edit(
+        &mut self,
+        enforcer: &Enforcer,
+        tab: u16,
+        url: &str,
+        d: &Decision,
+        edit: Edit<'_>,
+    ) -> Ruling {
+        let keep = d.keep_typed_text;
         let started = Instant::now();
-        let Some(model) = self.keyboard_model(tab, d) else {
+        let Some(model) = self.model(tab, d) else {
             let v = Verdict::blocked(d, "the keyboard rule scans with no profile".into());
-            self.report_gate(Some(tab), url, Action::Keyboard, "keystroke".into(), v);
-            return false;
+            return Ruling::refuse(keep).with(GateReport::in_tab(
+                tab,
+                url,
+                Action::Keyboard,
+                "keystroke",
+                v,
+            ));
         };
         let audit = d.on_match == OnMatch::Audit;
         let tried = model.field.try_edit(edit, audit, started);
         let elapsed = started.elapsed();
-        let budget = Duration::from_millis(self.enforcer.config().keyboard_budget_ms);
+        let budget = Duration::from_millis(enforcer.config().keyboard_budget_ms);
         match tried {
-            Tried::Clean if elapsed <= budget => true,
+            Tried::Clean if elapsed <= budget => Ruling::pass(keep),
             Tried::Clean => {
                 // Fail closed: a decision slower than its budget does not let the key through.
                 let v = Verdict::blocked(
@@ -170,8 +193,13 @@ impl Actor {
                         budget.as_millis()
                     ),
                 );
-                self.report_gate(Some(tab), url, Action::Keyboard, "keystroke".into(), v);
-                false
+                Ruling::refuse(keep).with(GateReport::in_tab(
+                    tab,
+                    url,
+                    Action::Keyboard,
+                    "keystroke",
+                    v,
+                ))
             }
             Tried::Completes(report) => {
                 let mut v = Verdict::from_report(d, &report, elapsed);
@@ -181,48 +209,45 @@ impl Actor {
                 );
                 let now = Instant::now();
                 let show = self
-                    .kb
                     .blocked_notice_at
                     .is_none_or(|t| now.duration_since(t) >= NOTICE_EVERY);
+                let report = GateReport::in_tab(tab, url, Action::Keyboard, "keystroke", v);
                 if show {
-                    self.kb.blocked_notice_at = Some(now);
-                    self.report_gate(Some(tab), url, Action::Keyboard, "keystroke".into(), v);
+                    self.blocked_notice_at = Some(now);
+                    Ruling::refuse(keep).with(report)
                 } else {
-                    let event =
-                        self.gate_event(Some(tab), url, Action::Keyboard, "keystroke".into(), v);
-                    event.log();
-                    self.on_gate_event(event);
+                    Ruling::refuse(keep).with(report.quietly())
                 }
-                false
             }
             Tried::Applied(report) => {
                 let v = Verdict::from_report(d, &report, elapsed);
-                let model = self.kb.fields.get_mut(&tab).expect("model just used");
+                let model = self.fields.get_mut(&tab).expect("model just used");
                 let new: Vec<String> = v
                     .evidence
                     .iter()
                     .filter(|e| !model.audited.contains(e))
                     .cloned()
                     .collect();
-                if !new.is_empty() {
-                    model.audited.extend(new);
-                    self.report_gate(Some(tab), url, Action::Keyboard, "typing".into(), v);
+                let ruling = Ruling::pass(keep);
+                if new.is_empty() {
+                    return ruling;
                 }
-                true
+                model.audited.extend(new);
+                ruling.with(GateReport::in_tab(tab, url, Action::Keyboard, "typing", v))
             }
         }
     }
 
     /// The tab's field model for decision `d`, rebuilt when the policy's
     /// engine or the profiles changed.
-    fn keyboard_model(&mut self, tab: u16, d: &Decision) -> Option<&mut Model> {
+    fn model(&mut self, tab: u16, d: &Decision) -> Option<&mut Model> {
         let selection = d.selection.clone()?;
-        let current = self.kb.fields.get(&tab).is_some_and(|m| {
+        let current = self.fields.get(&tab).is_some_and(|m| {
             Arc::ptr_eq(&m.engine, &d.engine) && Arc::ptr_eq(&m.selection, &selection)
         });
         if !current {
-            let old = self.kb.fields.remove(&tab);
-            let pending = self.kb.pending.remove(&tab);
+            let old = self.fields.remove(&tab);
+            let pending = self.pending.remove(&tab);
             let field_id = old.as_ref().map_or(0, |m| m.field.field);
             let mut field = FieldModel::new(d.engine.field_scanner(&selection), field_id);
             if let Some(r) = pending {
@@ -242,7 +267,7 @@ impl Actor {
                     Instant::now(),
                 );
             }
-            self.kb.fields.insert(
+            self.fields.insert(
                 tab,
                 Model {
                     field,
@@ -252,20 +277,20 @@ impl Actor {
                 },
             );
         }
-        self.kb.fields.get_mut(&tab)
+        self.fields.get_mut(&tab)
     }
 
-    fn keyboard_blocked_outright(&mut self, tab: u16, url: &str, d: &Decision) {
+    /// The report of typing refused outright, at most once per [`NOTICE_EVERY`].
+    fn blocked_outright(&mut self, tab: u16, url: &str, d: &Decision) -> Option<GateReport> {
         let now = Instant::now();
         if self
-            .kb
             .blocked_notice_at
             .is_some_and(|t| now.duration_since(t) < NOTICE_EVERY)
         {
-            return;
+            return None;
         }
-        self.kb.blocked_notice_at = Some(now);
+        self.blocked_notice_at = Some(now);
         let v = Verdict::before_scan(d).expect("a block decides without a scan");
-        self.report_gate(Some(tab), url, Action::Keyboard, "typing".into(), v);
+        Some(GateReport::in_tab(tab, url, Action::Keyboard, "typing", v))
     }
 }

@@ -25,7 +25,7 @@
 //! intact. The gate once treated "an entry without bytes" as "body not
 //! available" and failed the whole request closed, which broke every upload
 //! while submits were scanned. Now the body is read as inline bytes with
-//! holes ([`super::submit_body`]): text fields are scanned, a file part is
+//! holes ([`body`]): text fields are scanned, a file part is
 //! left to the upload gate that passed it, and a hole that is no passed
 //! file fails closed.
 
@@ -42,13 +42,18 @@ use chromiumoxide::cdp::browser_protocol::network::{ErrorReason, ResourceType};
 use chromiumoxide::cdp::browser_protocol::page::FrameId;
 use chromiumoxide::cdp::browser_protocol::target::{GetTargetInfoParams, TargetId};
 use futures::StreamExt;
-use policies::{Action, Mode};
+use policies::{Action, Decision, Mode};
 use tracing::{debug, info, warn};
 
-use super::link::{ContextRegistry, GateReport, SessionLink};
-use super::submit_body::{body_text, RawBody};
-use super::{notice, Enforcer, Verdict};
+use crate::auth::User;
 use crate::browser::{BrowserError, Running};
+use crate::enforce::{notice, Enforcer, Verdict};
+use crate::gates::{GateReport, Place};
+use body::{body_text, RawBody};
+use link::{ContextRegistry, SessionLink};
+
+pub mod body;
+pub mod link;
 
 /// Resource types whose requests may carry a body; the others (images,
 /// scripts, styles, fonts, media) are never paused.
@@ -63,19 +68,18 @@ const BODY_TYPES: [ResourceType; 5] = [
 /// Frames remembered before the frame-to-context cache starts over.
 const MAX_CACHED_FRAMES: usize = 4096;
 
-/// The submit gate's state, owned by the [`Enforcer`].
-#[derive(Debug, Default)]
-pub struct SubmitState {
+/// The submit gate: one per server, shared by every session.
+#[derive(Debug)]
+pub struct SubmitGate {
+    enforcer: Arc<Enforcer>,
     contexts: Arc<ContextRegistry>,
     frames: Mutex<HashMap<String, String>>,
     intercepted: tokio::sync::Mutex<u64>,
 }
 
-impl SubmitState {
-    /// The sessions by BrowserContext id.
-    pub fn contexts(&self) -> &Arc<ContextRegistry> {
-        &self.contexts
-    }
+/// The `submit` decision for `user` sending a body to `url`: the one place it is taken.
+pub fn decision(enforcer: &Enforcer, user: &User, url: &str) -> Decision {
+    enforcer.decide(user, url, Action::Submit)
 }
 
 /// How a paused request is answered.
@@ -85,16 +89,28 @@ enum Answer {
     BlockPage(String),
 }
 
-impl Enforcer {
+impl SubmitGate {
+    /// The gate, deciding with `enforcer`.
+    pub fn new(enforcer: Arc<Enforcer>) -> Self {
+        SubmitGate {
+            enforcer,
+            contexts: Arc::default(),
+            frames: Mutex::default(),
+            intercepted: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The sessions by BrowserContext id.
+    pub fn contexts(&self) -> &Arc<ContextRegistry> {
+        &self.contexts
+    }
+
     /// Starts the submit gate on `running` unless it already runs there:
     /// enables browser-level Fetch interception and answers every paused
     /// request until the browser dies. Call before the first session of the
     /// browser navigates.
-    pub async fn intercept_submits(
-        self: &Arc<Self>,
-        running: &Arc<Running>,
-    ) -> Result<(), BrowserError> {
-        let mut done = self.submit.intercepted.lock().await;
+    pub async fn intercept(self: &Arc<Self>, running: &Arc<Running>) -> Result<(), BrowserError> {
+        let mut done = self.intercepted.lock().await;
         if *done == running.generation {
             return Ok(());
         }
@@ -122,7 +138,7 @@ impl Enforcer {
             Err(_) => return Err(BrowserError::Timeout(timeout)),
         }
         *done = running.generation;
-        let enforcer = self.clone();
+        let gate = self.clone();
         let generation = running.generation;
         let running = running.clone();
         tokio::spawn(async move {
@@ -130,7 +146,7 @@ impl Enforcer {
             loop {
                 tokio::select! {
                     ev = paused.next() => match ev {
-                        Some(ev) => enforcer.on_paused(&running, ev),
+                        Some(ev) => gate.on_paused(&running, ev),
                         None => break,
                     },
                     _ = running.died() => break,
@@ -151,17 +167,16 @@ impl Enforcer {
             });
             return;
         }
-        let enforcer = self.clone();
+        let gate = self.clone();
         tokio::spawn(async move {
-            let budget = Duration::from_millis(enforcer.config.submit_budget_ms);
+            let budget = Duration::from_millis(gate.enforcer.config().submit_budget_ms);
             // The scan has its own budget; this bounds the lookups around it too.
             let limit = budget + Duration::from_secs(5);
-            let how = match tokio::time::timeout(limit, enforcer.judge(&running, &ev, budget)).await
-            {
+            let how = match tokio::time::timeout(limit, gate.judge(&running, &ev, budget)).await {
                 Ok(how) => how,
                 Err(_) => {
                     warn!(
-                        url = %super::event::redact_url(&ev.request.url),
+                        url = %crate::enforce::redact_url(&ev.request.url),
                         "a request body could not be decided in time; the request was failed"
                     );
                     Answer::Fail
@@ -175,13 +190,13 @@ impl Enforcer {
         let frame: &str = ev.frame_id.as_ref();
         let Some(session) = self.session_of(running, frame).await else {
             warn!(
-                url = %super::event::redact_url(&ev.request.url),
+                url = %crate::enforce::redact_url(&ev.request.url),
                 "a request body from a frame of no known session was failed"
             );
             return Answer::Fail;
         };
         let url = ev.request.url.clone();
-        let decision = self.decide(&session.user, &url, Action::Submit);
+        let decision = decision(&self.enforcer, &session.user, &url);
         let body = request_body(ev);
         let size = body.as_ref().map_or(0, |b| b.bytes.len());
         let files = body.as_ref().map_or(0, |b| b.holes.len());
@@ -222,7 +237,7 @@ impl Enforcer {
                 }
                 match body.unreadable {
                     Some(why) => Verdict::blocked(&decision, why),
-                    None => self.check_text(&decision, body.text, budget).await,
+                    None => self.enforcer.check_text(&decision, body.text, budget).await,
                 }
             }
             _ => Verdict::before_scan(&decision).expect("allow or block needs no scan"),
@@ -237,7 +252,8 @@ impl Enforcer {
         report(
             &session,
             GateReport {
-                frame: frame.to_owned(),
+                place: Place::Frame(frame.to_owned()),
+                quiet: false,
                 url,
                 gate: Action::Submit,
                 what,
@@ -251,9 +267,8 @@ impl Enforcer {
     /// are targets (their context is in the target info); in-process frames
     /// are found among the pages' frames.
     async fn session_of(&self, running: &Running, frame: &str) -> Option<Arc<SessionLink>> {
-        let contexts = &self.submit.contexts;
+        let contexts = &self.contexts;
         let cached = self
-            .submit
             .frames
             .lock()
             .expect("frame cache lock")
@@ -299,7 +314,7 @@ impl Enforcer {
             }
         }
         let ctx = ctx?;
-        let mut cache = self.submit.frames.lock().expect("frame cache lock");
+        let mut cache = self.frames.lock().expect("frame cache lock");
         if cache.len() >= MAX_CACHED_FRAMES {
             cache.clear();
         }
