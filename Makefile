@@ -32,7 +32,7 @@ fuzz-build: deps
 	bash isolator/scripts/fuzz-build.sh
 
 test: check fuzz-check
-	node --test web-client/tests/
+	node --test web-client/tests/ isolator/tests/js/
 	$(CARGO) test --workspace --locked --no-fail-fast
 
 fmt:

@@ -294,3 +294,6 @@ impl KeyboardGate {
         Some(GateReport::in_tab(tab, url, Action::Keyboard, "typing", v))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,7 +10,7 @@
 //! Chromium for the bytes it already holds (`Page.getResourceContent`), so
 //! the site is not asked again.
 //!
-//! [`Enforcer::check_page_image`] OCRs the PNG in an extraction worker
+//! [`check_page_image`] OCRs the PNG in an extraction worker
 //! (the same pool, limits and process isolation as uploaded files), scans the
 //! text with the page decision, and says whether the image must be masked:
 //! when a finding's detector is in the rule's `mask`, or the rule blocks on

@@ -48,6 +48,8 @@ pub fn decision(enforcer: &Enforcer, user: &User, url: &str) -> Decision {
 const PAGE_BINDING: &str = "__isolatorPage";
 /// The page side.
 const PAGE_CONTENT_JS: &str = include_str!("page_content.js");
+/// Pure text helpers the page side uses (tested with `node --test`).
+const PAGE_TEXT_JS: &str = include_str!("page_text.js");
 /// Main-world hooks telling the page side about script-set field values and
 /// new shadow roots.
 const PAGE_HOOKS_JS: &str = include_str!("page_content_hooks.js");
@@ -63,6 +65,12 @@ pub(crate) fn js_pattern(detector: &str) -> Option<&'static str> {
         "iban" => r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
         _ => return None,
     })
+}
+
+/// The check the page script applies to a pattern's match before hiding it
+/// (`page_text.js`'s `plausible`), so that not every long number is hidden.
+pub(crate) fn js_check(detector: &str) -> Option<&'static str> {
+    (detector == "credit_card").then_some("luhn")
 }
 
 /// Images smaller than this on screen (CSS pixels, either side) are not
@@ -82,8 +90,13 @@ pub(crate) fn script_source(masked: &[String], ocr: bool) -> String {
         .iter()
         .filter_map(|d| js_pattern(d).map(|p| (d.clone(), p.into())))
         .collect();
+    let checks: serde_json::Map<String, serde_json::Value> = masked
+        .iter()
+        .filter_map(|d| js_check(d).map(|c| (d.clone(), c.into())))
+        .collect();
     let config = serde_json::json!({
         "patterns": patterns,
+        "checks": checks,
         "ocr": ocr,
         "minSide": MIN_IMAGE_SIDE,
         "minArea": MIN_IMAGE_AREA,
@@ -91,7 +104,7 @@ pub(crate) fn script_source(masked: &[String], ocr: bool) -> String {
         "maxImages": MAX_IMAGES_PER_PAGE,
         "maxBytes": MAX_IMAGE_BYTES,
     });
-    format!("const __ISOLATOR_PAGE = {config};\n{PAGE_CONTENT_JS}")
+    format!("const __ISOLATOR_PAGE = {config};\n{PAGE_TEXT_JS}\n{PAGE_CONTENT_JS}")
 }
 
 /// What the page script reports.

@@ -27,7 +27,8 @@
 //    and stay blurred until found clean.
 //
 // The server prepends `const __ISOLATOR_PAGE = {patterns: {detector: source},
-// ocr, minSide, minArea, maxPixels, maxImages, maxBytes}`.
+// checks: {detector: "luhn"}, ocr, minSide, minArea, maxPixels, maxImages,
+// maxBytes}` and the pure helpers of `page_text.js` (`__isolatorText`).
 (() => {
   if (window.__isolatorPageInstalled) return;
   window.__isolatorPageInstalled = true;
@@ -45,11 +46,12 @@
     attributes: true, attributeFilter: ATTRS.concat(["value", "src", "srcset"]),
   };
 
+  const { hide } = __isolatorText;
   const compile = (names) => {
     const out = [];
     for (const name of names) {
       const src = config.patterns[name];
-      if (src) out.push({ name, re: new RegExp(src, "g") });
+      if (src) out.push({ name, re: new RegExp(src, "g"), check: (config.checks || {})[name] });
     }
     return out;
   };
@@ -62,50 +64,8 @@
     const o = originals.get(node);
     return o && node.data === o[1] ? o[0] : node.data;
   };
-
-  const luhn = (digits) => {
-    let sum = 0;
-    for (let i = 0; i < digits.length; i++) {
-      let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-      if (i % 2 === 1) { d *= 2; if (d > 9) d -= 9; }
-      sum += d;
-    }
-    return sum % 10 === 0;
-  };
-  const plausible = (name, match) => {
-    if (name !== "credit_card") return true;
-    const digits = match.replace(/\D/g, "");
-    return digits.length >= 13 && digits.length <= 19 && luhn(digits);
-  };
-
   // [start, end) spans of `text` to hide.
-  const spans = (text) => {
-    const out = [];
-    if (text.length < 4) return out;
-    for (const { name, re } of patterns) {
-      re.lastIndex = 0;
-      let m;
-      while ((m = re.exec(text)) !== null) {
-        if (m[0].length === 0) { re.lastIndex++; continue; }
-        if (plausible(name, m[0])) out.push([m.index, m.index + m[0].length]);
-      }
-    }
-    for (const v of values) {
-      let i = text.indexOf(v);
-      while (i !== -1) {
-        out.push([i, i + v.length]);
-        i = text.indexOf(v, i + v.length);
-      }
-    }
-    return out;
-  };
-  const hide = (text, found) => {
-    const chars = text.split("");
-    for (const [s, e] of found) {
-      for (let i = s; i < e; i++) if (/[\p{L}\p{N}]/u.test(chars[i])) chars[i] = "\u2022";
-    }
-    return chars.join("");
-  };
+  const spans = (text) => __isolatorText.spans(text, patterns, values);
 
   // ---- text, per block --------------------------------------------------
 
