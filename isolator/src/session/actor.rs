@@ -27,6 +27,7 @@ mod navigation;
 mod paste_image;
 mod print;
 mod recording;
+mod tab_set;
 mod tabs;
 mod uploads;
 
@@ -69,9 +70,7 @@ pub(super) struct Actor {
     running: Arc<Running>,
     context_id: BrowserContextId,
     timeout: Duration,
-    tabs: Vec<Tab>,
-    active: u16,
-    next_tab: u16,
+    tabs: tab_set::TabSet<Tab>,
     viewport: Viewport,
     attachment: Option<Attachment>,
     detached_at: Option<Instant>,
@@ -155,9 +154,7 @@ impl Actor {
             running: init.running,
             context_id: init.context_id,
             timeout,
-            tabs: vec![first],
-            active: 0,
-            next_tab: 1,
+            tabs: tab_set::TabSet::new(first),
             viewport: init.viewport,
             attachment: None,
             detached_at: Some(Instant::now()),
@@ -306,7 +303,7 @@ impl Actor {
             self.detached_at = Some(Instant::now());
             // Nobody watches: stop encoding frames until a client re-attaches.
             let timeout = self.timeout;
-            if let Some(tab) = self.tab_mut(self.active) {
+            if let Some(tab) = self.tab_mut(self.tabs.active()) {
                 tab.stop_screencast(timeout).await;
             }
             self.update_live();
@@ -317,7 +314,7 @@ impl Actor {
         let (viewport, quality, timeout) =
             (self.viewport, self.config.stream.jpeg_quality, self.timeout);
         let events = self.events_tx.clone();
-        let active = self.active;
+        let active = self.tabs.active();
         let Some(tab) = self.tab_mut(active) else {
             return;
         };

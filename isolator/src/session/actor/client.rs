@@ -33,7 +33,7 @@ impl Actor {
                 let vp = Viewport { width, height, dpr };
                 if vp != self.viewport {
                     self.viewport = vp;
-                    for t in &self.tabs {
+                    for t in self.tabs.iter() {
                         if let Err(e) = tab::set_viewport(&t.page, vp, self.timeout).await {
                             debug!("resize failed: {e}");
                         }
@@ -44,7 +44,7 @@ impl Actor {
                 }
             }
             ClientMsg::Navigate { url } => match egress::parse_address_bar(&url) {
-                Ok(u) => self.navigate_tab(self.active, u.to_string()),
+                Ok(u) => self.navigate_tab(self.tabs.active(), u.to_string()),
                 Err(e) => self.notice(NoticeLevel::Warn, "bad_url", e.to_string()),
             },
             ClientMsg::Back {} => self.history_step(true),
@@ -70,12 +70,12 @@ impl Actor {
                 // Shortcuts are recorded as key presses, never as their key.
                 KeyAction::PasteShortcut => {
                     if kind == KeyKind::Down {
-                        self.record_key(self.active, &key, false);
+                        self.record_key(self.tabs.active(), &key, false);
                     }
                 }
                 KeyAction::PrintShortcut if kind == KeyKind::Down => {
-                    self.record_key(self.active, &key, false);
-                    self.print(self.active)
+                    self.record_key(self.tabs.active(), &key, false);
+                    self.print(self.tabs.active())
                 }
                 KeyAction::PrintShortcut => {}
             },
@@ -136,7 +136,7 @@ impl Actor {
                 }
             },
             ClientMsg::Close {} => return Some(EndReason::Closed),
-            ClientMsg::Print {} => self.print(self.active),
+            ClientMsg::Print {} => self.print(self.tabs.active()),
             ClientMsg::FileChooserCancel { id } => self.cancel_chooser(id),
             // Answered by the socket task itself.
             ClientMsg::FrameAck { .. } | ClientMsg::Ping { .. } => {}

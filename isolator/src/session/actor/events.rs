@@ -37,7 +37,7 @@ impl Actor {
                         tab::ack_frame(&page, ack_id).await;
                     });
                 }
-                if tab_id == self.active && self.attachment.is_some() {
+                if tab_id == self.tabs.active() && self.attachment.is_some() {
                     let frame = Arc::new(FrameData {
                         tab: tab_id,
                         first: std::mem::take(&mut self.send_first),
@@ -62,7 +62,7 @@ impl Actor {
                 }
                 self.refresh_history(tab_id);
                 let casting = self.tab(tab_id).is_some_and(|t| t.casting);
-                if tab_id == self.active && self.attachment.is_some() && !casting {
+                if tab_id == self.tabs.active() && self.attachment.is_some() && !casting {
                     self.start_cast().await;
                 }
                 self.after_tab_change(tab_id);
@@ -71,7 +71,7 @@ impl Actor {
                 if let Some(t) = self.tab_mut(tab_id) {
                     t.loading = loading;
                 }
-                if tab_id == self.active {
+                if tab_id == self.tabs.active() {
                     self.send_state();
                 }
                 self.refresh_history(tab_id);

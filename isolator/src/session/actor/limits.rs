@@ -95,7 +95,7 @@ impl Actor {
     /// Probes every tab that is due (called from the actor's one-second tick).
     pub(super) fn probe_pages(&mut self) {
         let now = Instant::now();
-        for tab in &self.tabs {
+        for tab in self.tabs.iter() {
             let probe = self.limits.probes.entry(tab.id).or_default();
             // A page showing a dialog or a file chooser waits for the user,
             // not in a script.

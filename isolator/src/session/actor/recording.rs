@@ -51,73 +51,60 @@ impl AsRef<[u8]> for FrameData {
     }
 }
 
-impl Actor {
+impl Recording {
     /// Records a frame the client is shown (no copy here: the writer thread copies).
-    pub(super) fn record_frame(&self, frame: &Arc<FrameData>) {
-        if let Some(r) = &self.recording {
-            let jpeg: Arc<dyn AsRef<[u8]> + Send + Sync> = frame.clone();
-            r.rec.frame(
-                u32::from(frame.tab),
-                u32::from(frame.width),
-                u32::from(frame.height),
-                jpeg,
-            );
-        }
+    pub fn frame(&self, frame: &Arc<FrameData>) {
+        let jpeg: Arc<dyn AsRef<[u8]> + Send + Sync> = frame.clone();
+        self.rec.frame(
+            u32::from(frame.tab),
+            u32::from(frame.width),
+            u32::from(frame.height),
+            jpeg,
+        );
     }
 
     /// Records a tab's URL (without query, fragment or credentials) and
     /// title when they changed.
-    pub(super) fn record_tab(&self, tab_id: u16) {
-        let (Some(r), Some(tab)) = (&self.recording, self.tab(tab_id)) else {
-            return;
-        };
+    pub fn tab(&self, tab_id: u16, url: &str, title: &str) {
         // A new tab's about:blank is not somewhere the user went.
-        let url = if tab.url.is_empty() || tab.url == "about:blank" {
+        let url = if url.is_empty() || url == "about:blank" {
             String::new()
         } else {
-            redact_url(&tab.url)
+            redact_url(url)
         };
-        let mut seen = r.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         let last = seen.entry(tab_id).or_default();
         if !url.is_empty() && last.0 != url {
-            r.rec.navigation(u32::from(tab_id), &url);
+            self.rec.navigation(u32::from(tab_id), &url);
             last.0 = url;
         }
-        if last.1 != tab.title {
-            r.rec.title(u32::from(tab_id), &tab.title);
-            last.1 = tab.title.clone();
+        if last.1 != title {
+            self.rec.title(u32::from(tab_id), title);
+            last.1 = title.to_owned();
         }
     }
 
     /// Records a key press in tab `tab`; `keep`: the key itself, else only
     /// that a key was pressed (the keyboard gate's decision says which).
-    pub(super) fn record_key(&self, tab: u16, key: &str, keep: bool) {
-        if let Some(r) = &self.recording {
-            r.rec.input(u32::from(tab), Input::Key { key }, keep);
-        }
+    pub fn key(&self, tab: u16, key: &str, keep: bool) {
+        self.rec.input(u32::from(tab), Input::Key { key }, keep);
     }
 
     /// Records typed (or, `pasted`, pasted) text in tab `tab`; `keep`: the
     /// text, else only its length (the gate's decision says which).
-    pub(super) fn record_text(&self, tab: u16, text: &str, pasted: bool, keep: bool) {
-        if let Some(r) = &self.recording {
-            let input = if pasted {
-                Input::Paste(text)
-            } else {
-                Input::Text(text)
-            };
-            r.rec.input(u32::from(tab), input, keep);
-        }
+    pub fn text(&self, tab: u16, text: &str, pasted: bool, keep: bool) {
+        let input = if pasted {
+            Input::Paste(text)
+        } else {
+            Input::Text(text)
+        };
+        self.rec.input(u32::from(tab), input, keep);
     }
 
-    /// Records pointer input (clicks, wheel) in the active tab; keys and
-    /// text are recorded by their gates ([`Actor::record_key`],
-    /// [`Actor::record_text`]).
-    pub(super) fn record_pointer(&self, msg: &ClientMsg) {
-        let (Some(r), Some(tab)) = (&self.recording, self.active_tab()) else {
-            return;
-        };
-        let t = u32::from(tab.id);
+    /// Records pointer input (clicks, wheel) in tab `tab`; keys and text
+    /// are recorded by their gates.
+    pub fn pointer(&self, tab: u16, msg: &ClientMsg) {
+        let t = u32::from(tab);
         match msg {
             ClientMsg::Mouse {
                 kind: MouseKind::Down,
@@ -125,7 +112,7 @@ impl Actor {
                 y,
                 button,
                 ..
-            } => r.rec.input(
+            } => self.rec.input(
                 t,
                 Input::MouseClick {
                     x: *x,
@@ -147,7 +134,7 @@ impl Actor {
                 dx,
                 dy,
                 ..
-            } => r.rec.input(
+            } => self.rec.input(
                 t,
                 Input::Wheel {
                     x: *x,
@@ -162,21 +149,62 @@ impl Actor {
     }
 
     /// Records a gate decision (the store indexes incidents).
-    pub(super) fn record_decision(&self, event: &GateEvent) {
-        if let Some(r) = &self.recording {
-            r.rec.decision(event.to_audit());
-        }
+    pub fn decision(&self, event: &GateEvent) {
+        self.rec.decision(event.to_audit());
     }
 
     /// Ends the recording with the session's end reason; waits for the seal
     /// on a blocking thread.
+    pub async fn end(self, reason: EndReason) {
+        let reason = serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("{reason:?}"));
+        let _ = tokio::task::spawn_blocking(move || self.rec.end(&reason)).await;
+    }
+}
+
+/// The actor's hooks: each hands its part to the recording, if any.
+impl Actor {
+    pub(super) fn record_frame(&self, frame: &Arc<FrameData>) {
+        if let Some(r) = &self.recording {
+            r.frame(frame);
+        }
+    }
+
+    pub(super) fn record_tab(&self, tab_id: u16) {
+        if let (Some(r), Some(t)) = (&self.recording, self.tab(tab_id)) {
+            r.tab(tab_id, &t.url, &t.title);
+        }
+    }
+
+    pub(super) fn record_key(&self, tab: u16, key: &str, keep: bool) {
+        if let Some(r) = &self.recording {
+            r.key(tab, key, keep);
+        }
+    }
+
+    pub(super) fn record_text(&self, tab: u16, text: &str, pasted: bool, keep: bool) {
+        if let Some(r) = &self.recording {
+            r.text(tab, text, pasted, keep);
+        }
+    }
+
+    pub(super) fn record_pointer(&self, msg: &ClientMsg) {
+        if let Some(r) = &self.recording {
+            r.pointer(self.tabs.active(), msg);
+        }
+    }
+
+    pub(super) fn record_decision(&self, event: &GateEvent) {
+        if let Some(r) = &self.recording {
+            r.decision(event);
+        }
+    }
+
     pub(super) async fn end_recording(&mut self, reason: EndReason) {
         if let Some(r) = self.recording.take() {
-            let reason = serde_json::to_value(reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("{reason:?}"));
-            let _ = tokio::task::spawn_blocking(move || r.rec.end(&reason)).await;
+            r.end(reason).await;
         }
     }
 }

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
+use super::tab_set::Closed;
 use super::Actor;
 use crate::browser::{BrowserError, Running};
 use crate::protocol::{EndReason, NoticeLevel, ServerMsg, TabInfo};
@@ -22,15 +23,15 @@ use crate::session::tab::{self, with_timeout, Tab, TabEvent};
 
 impl Actor {
     pub(super) fn tab(&self, id: u16) -> Option<&Tab> {
-        self.tabs.iter().find(|t| t.id == id)
+        self.tabs.get(id)
     }
 
     pub(super) fn tab_mut(&mut self, id: u16) -> Option<&mut Tab> {
-        self.tabs.iter_mut().find(|t| t.id == id)
+        self.tabs.get_mut(id)
     }
 
     pub(super) fn active_tab(&self) -> Option<&Tab> {
-        self.tab(self.active)
+        self.tabs.get(self.tabs.active())
     }
 
     pub(super) fn send_state(&self) {
@@ -57,7 +58,7 @@ impl Actor {
                     title: t.title.clone(),
                 })
                 .collect(),
-            active: self.active,
+            active: self.tabs.active(),
         });
     }
 
@@ -72,14 +73,14 @@ impl Actor {
     }
 
     pub(super) async fn switch_tab(&mut self, id: u16) {
-        if id == self.active || self.tab(id).is_none() {
+        if id == self.tabs.active() || self.tab(id).is_none() {
             return;
         }
         let timeout = self.timeout;
-        if let Some(t) = self.tab_mut(self.active) {
+        if let Some(t) = self.tab_mut(self.tabs.active()) {
             t.stop_screencast(timeout).await;
         }
-        self.active = id;
+        self.tabs.show(id);
         if let Some(t) = self.tab(id) {
             let _ = tab::set_viewport(&t.page, self.viewport, timeout).await;
         }
@@ -95,7 +96,7 @@ impl Actor {
     pub(super) fn after_tab_change(&self, tab_id: u16) {
         self.record_tab(tab_id);
         self.send_tabs();
-        if tab_id == self.active {
+        if tab_id == self.tabs.active() {
             self.send_state();
         }
         self.update_live();
@@ -206,8 +207,7 @@ impl Actor {
         if self.tabs.iter().any(|t| t.target_id == *page.target_id()) {
             return;
         }
-        let id = self.next_tab;
-        self.next_tab = self.next_tab.wrapping_add(1);
+        let id = self.tabs.next_id();
         match Tab::open(
             id,
             page,
@@ -230,30 +230,29 @@ impl Actor {
     }
 
     pub(super) async fn remove_tab(&mut self, id: u16) -> Option<EndReason> {
-        let pos = self.tabs.iter().position(|t| t.id == id)?;
+        let closed = self.tabs.close(id);
+        if closed == Closed::Unknown {
+            return None;
+        }
         debug!(tab = id, "tab closed");
-        self.tabs.remove(pos);
         self.keyboard.tab_closed(id);
-        let closed: Vec<u64> = self
+        let dialogs: Vec<u64> = self
             .dialogs
             .iter()
             .filter(|(_, (t, _))| *t == id)
             .map(|(d, _)| *d)
             .collect();
-        for d in closed {
+        for d in dialogs {
             self.dialogs.remove(&d);
             self.send(ServerMsg::DialogClosed { id: d });
         }
-        if self.tabs.is_empty() {
-            return Some(EndReason::Closed);
-        }
-        if id == self.active {
-            let next = self.tabs[pos.saturating_sub(1).min(self.tabs.len() - 1)].id;
-            self.active = u16::MAX;
-            self.switch_tab(next).await;
-        } else {
-            self.send_tabs();
-            self.update_live();
+        match closed {
+            Closed::Last => return Some(EndReason::Closed),
+            Closed::ShowNext(next) => self.switch_tab(next).await,
+            Closed::Other | Closed::Unknown => {
+                self.send_tabs();
+                self.update_live();
+            }
         }
         None
     }
