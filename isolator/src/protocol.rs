@@ -152,6 +152,13 @@ pub enum ClientMsg {
         /// The chooser's id.
         id: u64,
     },
+    /// The user copied page text the client draws itself (a dialog's
+    /// message, the address, a tab title, a notice): the copy gate decides
+    /// and answers with `copy` when it passes.
+    CopyText {
+        /// The selected text.
+        text: String,
+    },
 }
 
 /// Key event type.

@@ -13,6 +13,8 @@ use crate::site::Log;
 pub fn routes() -> Router<Log> {
     Router::new()
         .route("/gates/field", get(field))
+        .route("/gates/keylog", get(keylog))
+        .route("/gates/alert-card", get(alert_card))
         .route("/gates/copy", get(copy))
         .route("/gates/clipboard-probe", get(probe))
 }
@@ -37,6 +39,35 @@ async fn field() -> Html<String> {
         "<textarea id=t autofocus></textarea><button id=b1>Report</button>",
         "const t = document.getElementById('t'); t.focus();\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST', body: 'value=' + t.value});",
+    )
+}
+
+/// A text input whose page logs every key event it sees (`keydown`,
+/// `keypress`, `keyup`, `beforeinput`, `input`), as a key-logging page does,
+/// and posts the log and the value to `/gates/report` when `#b1` is clicked:
+/// `keys=<key of every keyup>&data=<data of every input>&value=<value>`.
+async fn keylog() -> Html<String> {
+    doc(
+        "Keylog",
+        "<input id=t autofocus style='position:absolute;left:20px;top:100px;width:700px;font-size:24px'>\
+         <button id=b1>Report</button>",
+        "const t = document.getElementById('t'); t.focus();\
+         const ups = [], downs = [], data = [];\
+         for (const k of ['keyup']) t.addEventListener(k, (e) => ups.push(e.key));\
+         for (const k of ['keydown', 'keypress']) t.addEventListener(k, (e) => downs.push(e.key));\
+         for (const k of ['beforeinput', 'input']) t.addEventListener(k, (e) => data.push(e.data || ''));\
+         document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
+           body: 'keys=' + ups.join('') + '&downs=' + downs.join('') + '&data=' + data.join('') + '&value=' + t.value});",
+    )
+}
+
+/// A link that shows a card number in an `alert()` (text the client draws
+/// in its own dialog).
+async fn alert_card() -> Html<String> {
+    doc(
+        "Alert",
+        "<button id=b1>Show</button>",
+        "document.getElementById('b1').onclick = () => { alert('Your card 4111 1111 1111 1111 is saved'); document.title = 'Shown'; };",
     )
 }
 

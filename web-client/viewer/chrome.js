@@ -267,6 +267,7 @@ export class BrowserChrome {
         b.dataset.tab = String(t.id);
         const label = tabLabel(t);
         b.textContent = label;
+        b.dataset.pageText = '';
         b.title = t.url ? `${label}\n${t.url}` : label;
         const x = document.createElement('button');
         x.type = 'button';

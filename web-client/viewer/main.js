@@ -29,6 +29,7 @@ import { Notices } from './notices.js';
 import { Overlay } from './overlay.js';
 import { FileTransfers } from './files.js';
 import { ImagePaste } from './paste_image.js';
+import { installCopyGuard } from './copy_guard.js';
 
 const RESIZE_DEBOUNCE_MS = 150;
 /** How long "End session" waits for the server's `ended` before closing over HTTP. */
@@ -102,6 +103,7 @@ class Viewer {
       notify: (level, code, message) => this.notices.show(level, code, message),
     });
     this.chrome = new BrowserChrome(this.commands);
+    installCopyGuard(document, send);
     this.dialogs = new PageDialogs(
       $('page-dialog'),
       ({ id, accept, text }) => {

@@ -38,6 +38,8 @@ export class Notices {
     el.setAttribute('role', level === 'block' ? 'alert' : 'status');
     el.dataset.code = String(code || '');
     el.dataset.level = level;
+    // Notices quote what pages named (file names, hosts): copied through the copy gate.
+    el.dataset.pageText = '';
 
     const icon = document.createElement('span');
     icon.className = 'toast-icon';

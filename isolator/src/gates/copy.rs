@@ -32,6 +32,10 @@ pub enum CopyHow {
     Cut,
     /// `navigator.clipboard.write(Text)`.
     Api,
+    /// The user copied page text the client draws (dialog, address, tab
+    /// title, notice).
+    #[serde(skip)]
+    Client,
 }
 
 impl CopyHow {
@@ -41,6 +45,7 @@ impl CopyHow {
             CopyHow::Copy => "copy",
             CopyHow::Cut => "cut",
             CopyHow::Api => "clipboard write by the page",
+            CopyHow::Client => "copy of page text shown by the client",
         }
     }
 }

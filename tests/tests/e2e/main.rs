@@ -4,6 +4,7 @@
 
 mod admin;
 mod browsing;
+mod client_copy;
 mod clipboard;
 mod example_policy;
 mod faults;
@@ -11,6 +12,7 @@ mod gatesfile;
 mod gatesnet;
 mod http_boundary;
 mod imagepaste;
+mod keyboard_leaks;
 mod limits;
 mod local_user;
 mod login;

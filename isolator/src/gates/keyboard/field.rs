@@ -168,27 +168,63 @@ impl FieldModel {
         self.sel = (a.min(b), a.max(b));
     }
 
+    /// Moves the caret as a key without modifiers does in a single-line
+    /// field; `false` when the model cannot follow (it is then stale until
+    /// the next report).
+    pub fn move_caret(&mut self, key: &str) -> bool {
+        let text = self.scanner.text();
+        let (a, b) = self.sel;
+        if self.stale || b > text.len() || a > b {
+            self.stale = true;
+            return false;
+        }
+        let at = match key {
+            "ArrowLeft" if a != b => a,
+            "ArrowRight" if a != b => b,
+            "ArrowLeft" => prev_char(text, a),
+            "ArrowRight" => next_char(text, b),
+            "Home" if !self.multiline => 0,
+            "End" if !self.multiline => text.len(),
+            _ => {
+                self.stale = true;
+                return false;
+            }
+        };
+        self.sel = (at, at);
+        true
+    }
+
     /// Tries `edit` at the caret. `audit` applies a completing edit anyway
-    /// (the rule only records). Costs one incremental scan of the edit's
-    /// neighbourhood, plus one more to undo a refused edit.
+    /// (the rule only records). Refused (`Completes`), unless `audit`:
+    /// - an edit, insertion or deletion, after which the field holds a
+    ///   value of a detector that fires, touching the edit;
+    /// - an edit after which one more digit at the caret would complete
+    ///   such a value: a page logging keys would otherwise hold all of it
+    ///   but a digit it can compute (a card's Luhn digit);
+    /// - while the caret is unknown (a key the model does not follow, and
+    ///   no report since), an edit that would complete a value at any
+    ///   caret position of a field up to [`MAX_ANYWHERE_BYTES`].
+    ///
+    /// Costs one incremental scan of the edit's neighbourhood, plus one
+    /// more to undo a refused edit; ten more after a digit in a run of
+    /// digits; two per position while the caret is unknown.
     pub fn try_edit(&mut self, edit: Edit<'_>, audit: bool, now: Instant) -> Tried {
         self.settle(now);
         let text_len = self.scanner.text().len();
+        if self.stale && !audit && text_len <= MAX_ANYWHERE_BYTES {
+            if let Some(report) = self.completes_anywhere(edit) {
+                return Tried::Completes(report);
+            }
+        }
         let (mut a, mut b) = self.sel;
         if b > text_len || a > b {
             // The model lost track: put the caret at the end.
             a = text_len;
             b = text_len;
         }
-        let (range, insert) = match edit {
-            Edit::Insert(s) => (a..b, s),
-            Edit::Backspace if a == b => (prev_char(self.scanner.text(), a)..a, ""),
-            Edit::Delete if a == b => (a..next_char(self.scanner.text(), a), ""),
-            Edit::Backspace | Edit::Delete => (a..b, ""),
-        };
-        if range.is_empty() && insert.is_empty() {
+        let Some((range, insert)) = edit_range(self.scanner.text(), edit, (a, b)) else {
             return Tried::Clean;
-        }
+        };
         let removed = self.scanner.text()[range.clone()].to_owned();
         let report = match self.scanner.replace(range.clone(), insert) {
             Ok(r) => r,
@@ -199,17 +235,18 @@ impl FieldModel {
         };
         let new_end = range.start + insert.len();
         self.last_edit = Some(now);
-        // Only an insertion completes a value; deleting never discloses anything.
-        let completes = !insert.is_empty()
-            && report.is_match()
-            && report
-                .findings
-                .iter()
-                .any(|f| f.start <= new_end && f.end >= range.start);
-        if completes && !audit {
-            // Undo: the page never receives this keystroke.
-            let _ = self.scanner.replace(range.start..new_end, &removed);
-            return Tried::Completes(report);
+        let completes = touches(&report, range.start, new_end);
+        if !audit {
+            let refusal = if completes {
+                Some(report.clone())
+            } else {
+                self.one_digit_completes(new_end)
+            };
+            if let Some(report) = refusal {
+                // Undo: the page never receives this keystroke.
+                let _ = self.scanner.replace(range.start..new_end, &removed);
+                return Tried::Completes(report);
+            }
         }
         self.sel = (new_end, new_end);
         if completes {
@@ -218,6 +255,94 @@ impl FieldModel {
             Tried::Clean
         }
     }
+
+    /// The report of a value one digit typed at `at` would complete, when
+    /// the text before `at` ends in a run dense in digits.
+    fn one_digit_completes(&mut self, at: usize) -> Option<ScanReport> {
+        let text = self.scanner.text();
+        let mut from = at.saturating_sub(DIGIT_WINDOW);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let digits = text[from..at].bytes().filter(u8::is_ascii_digit).count();
+        if digits < MIN_DIGITS_BEFORE
+            || !text[..at].ends_with(|c: char| c.is_ascii_digit() || c == ' ' || c == '-')
+        {
+            return None;
+        }
+        for d in ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] {
+            let Ok(report) = self.scanner.replace(at..at, d) else {
+                return None;
+            };
+            let _ = self.scanner.replace(at..at + 1, "");
+            if touches(&report, at, at + 1) {
+                return Some(report);
+            }
+        }
+        None
+    }
+
+    /// Whether `edit` would complete a value at some caret position.
+    fn completes_anywhere(&mut self, edit: Edit<'_>) -> Option<ScanReport> {
+        let positions: Vec<usize> = self
+            .scanner
+            .text()
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(self.scanner.text().len()))
+            .collect();
+        for p in positions {
+            let Some((range, insert)) = edit_range(self.scanner.text(), edit, (p, p)) else {
+                continue;
+            };
+            let removed = self.scanner.text()[range.clone()].to_owned();
+            let Ok(report) = self.scanner.replace(range.clone(), insert) else {
+                continue;
+            };
+            let new_end = range.start + insert.len();
+            let _ = self.scanner.replace(range.start..new_end, &removed);
+            if touches(&report, range.start, new_end) {
+                return Some(report);
+            }
+        }
+        None
+    }
+}
+
+/// Fields up to this many bytes are checked at every caret position while
+/// the caret is unknown; longer ones at the modelled caret only.
+pub const MAX_ANYWHERE_BYTES: usize = 512;
+/// How far back from the caret digits are counted, in bytes.
+const DIGIT_WINDOW: usize = 32;
+/// Digits within [`DIGIT_WINDOW`] before the caret from which one more
+/// digit is tried: the shortest card numbers still issued have 14 digits
+/// (Diners), and 15 of a 16-digit number fix the 16th.
+const MIN_DIGITS_BEFORE: usize = 13;
+
+/// The byte range `edit` replaces and the text it inserts at selection
+/// `(a, b)`; `None` when it changes nothing.
+fn edit_range<'e>(
+    text: &str,
+    edit: Edit<'e>,
+    (a, b): (usize, usize),
+) -> Option<(std::ops::Range<usize>, &'e str)> {
+    let (range, insert) = match edit {
+        Edit::Insert(s) => (a..b, s),
+        Edit::Backspace if a == b => (prev_char(text, a)..a, ""),
+        Edit::Delete if a == b => (a..next_char(text, a), ""),
+        Edit::Backspace | Edit::Delete => (a..b, ""),
+    };
+    (!(range.is_empty() && insert.is_empty())).then_some((range, insert))
+}
+
+/// Whether a match of `report` touches the edited span `[start, end]`:
+/// the edit completed it (an insertion, or a deletion that joined its parts).
+fn touches(report: &ScanReport, start: usize, end: usize) -> bool {
+    report.is_match()
+        && report
+            .findings
+            .iter()
+            .any(|f| f.start <= end && f.end >= start)
 }
 
 fn prev_char(s: &str, at: usize) -> usize {
@@ -267,17 +392,19 @@ mod tests {
         let mut m = model();
         let t = Instant::now();
         let delivered = type_all(&mut m, "card 4111 1111 1111 1111", t);
-        // Every key but the last is delivered; the last would complete the number.
-        assert!(delivered[..delivered.len() - 1].iter().all(|d| *d));
-        assert!(!delivered[delivered.len() - 1]);
-        assert_eq!(m.text(), "card 4111 1111 1111 111");
-        // Typing it again is refused again; deleting works; other text flows.
+        // Every key but the last two is delivered: the 15th digit would let
+        // anyone compute the 16th (Luhn), the 16th would complete the number.
+        let n = delivered.len();
+        assert!(delivered[..n - 2].iter().all(|d| *d));
+        assert!(!delivered[n - 2] && !delivered[n - 1]);
+        assert_eq!(m.text(), "card 4111 1111 1111 11");
+        // Typing on is refused again; deleting works; other text flows.
         assert!(!type_all(&mut m, "1", t)[0]);
         assert!(matches!(
             m.try_edit(Edit::Backspace, false, t),
             Tried::Clean
         ));
-        assert_eq!(m.text(), "card 4111 1111 1111 11");
+        assert_eq!(m.text(), "card 4111 1111 1111 1");
         assert!(type_all(&mut m, "x", t)[0]);
     }
 

@@ -7,7 +7,7 @@
 //! report of the page script, and dispatches a key only when the
 //! [`Ruling`] says so.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,13 @@ pub struct KeyboardGate {
     blocked_notice_at: Option<Instant>,
     /// Field reports that arrived before the tab had a model.
     pending: HashMap<u16, FieldReport>,
+    /// Keys whose key-down was refused, per tab: their key-up is refused too.
+    refused_downs: HashSet<(u16, String)>,
 }
+
+/// Refused key-downs remembered at most (a key-up that never comes, as
+/// after a focus change, must not grow the set).
+const MAX_REFUSED_DOWNS: usize = 64;
 
 struct Model {
     field: FieldModel,
@@ -44,25 +50,65 @@ struct Model {
     audited: Vec<String>,
 }
 
-/// What a key does to the text of a field.
-fn edit_of<'k>(key: &'k str, modifiers: u8, multiline: bool) -> Option<Result<Edit<'k>, ()>> {
+/// What a key does to a field.
+enum KeyEffect<'k> {
+    /// Nothing (a modifier alone).
+    Nothing,
+    /// Changes the text.
+    Edit(Edit<'k>),
+    /// Moves the caret in a way the model follows.
+    Move(&'k str),
+    /// May move the caret or change the text in ways the model does not
+    /// follow (Ctrl+A/X/Z, Shift+arrows, Tab): the next report is trusted.
+    Unknown,
+}
+
+/// What `key` with `modifiers` does to a field.
+fn effect_of(key: &str, modifiers: u8, multiline: bool) -> KeyEffect<'_> {
     let command = modifiers & (mods::CTRL | mods::META) != 0;
+    let plain = modifiers & (mods::CTRL | mods::META | mods::ALT | mods::SHIFT) == 0;
     match key {
-        _ if !command && key.chars().count() == 1 => Some(Ok(Edit::Insert(key))),
-        "Enter" if !command && multiline => Some(Ok(Edit::Insert("\n"))),
-        "Backspace" if !command => Some(Ok(Edit::Backspace)),
-        "Delete" if !command => Some(Ok(Edit::Delete)),
+        _ if !command && key.chars().count() == 1 => KeyEffect::Edit(Edit::Insert(key)),
+        "Enter" if !command && multiline => KeyEffect::Edit(Edit::Insert("\n")),
+        "Backspace" if !command => KeyEffect::Edit(Edit::Backspace),
+        "Delete" if !command => KeyEffect::Edit(Edit::Delete),
+        "ArrowLeft" | "ArrowRight" | "Home" | "End" if plain => KeyEffect::Move(key),
         // Modifier keys alone change nothing.
-        "Shift" | "Control" | "Alt" | "Meta" | "AltGraph" | "CapsLock" => None,
-        // Anything else may move the caret or change the text (arrows, Home,
-        // Ctrl+A/X/Z, Tab): trust the next report from the page.
-        _ => Some(Err(())),
+        "Shift" | "Control" | "Alt" | "Meta" | "AltGraph" | "CapsLock" => KeyEffect::Nothing,
+        _ => KeyEffect::Unknown,
     }
 }
 
 /// The `keyboard` decision for `user` typing on `url`: the one place it is taken.
 pub fn decision(enforcer: &Enforcer, user: &User, url: &str) -> Decision {
     enforcer.decide(user, url, Action::Keyboard)
+}
+
+/// Rules on the answer typed into a page's `prompt()` dialog in tab `tab`
+/// showing `url`: the client's dialog is not a field of the page, so the
+/// whole answer is scanned at once (the keyboard budget, failing closed).
+pub async fn on_prompt_answer(
+    enforcer: &Enforcer,
+    user: &User,
+    (tab, url): (u16, &str),
+    text: &str,
+) -> Ruling {
+    let d = decision(enforcer, user, url);
+    let budget = Duration::from_millis(enforcer.config().keyboard_budget_ms.max(50));
+    let what = format!("prompt answer of {} characters", text.chars().count());
+    let verdict = enforcer.check_text(&d, text.to_owned(), budget).await;
+    let pass = verdict.passes();
+    let report = GateReport::in_tab(tab, url, Action::Keyboard, what, verdict);
+    let ruling = Ruling {
+        pass,
+        keep_text: d.keep_typed_text,
+        reports: Vec::new(),
+    };
+    if pass && report.verdict.detectors.is_empty() {
+        ruling
+    } else {
+        ruling.with(report)
+    }
 }
 
 impl KeyboardGate {
@@ -89,19 +135,38 @@ impl KeyboardGate {
             }
             Mode::Scan => {
                 if kind == KeyKind::Up {
-                    return Ruling::pass(keep);
+                    // The key-up of a refused key-down is refused too: a
+                    // page logging `keyup` learns nothing from a refusal.
+                    return if self.refused_downs.remove(&(tab, key.to_owned())) {
+                        Ruling::refuse(keep)
+                    } else {
+                        Ruling::pass(keep)
+                    };
                 }
                 let multiline = self.fields.get(&tab).is_some_and(|m| m.field.multiline);
-                match edit_of(key, modifiers, multiline) {
-                    None => Ruling::pass(keep),
-                    Some(Err(())) => {
+                let ruling = match effect_of(key, modifiers, multiline) {
+                    KeyEffect::Nothing => Ruling::pass(keep),
+                    KeyEffect::Move(key) => {
+                        if let Some(m) = self.fields.get_mut(&tab) {
+                            m.field.move_caret(key);
+                        }
+                        Ruling::pass(keep)
+                    }
+                    KeyEffect::Unknown => {
                         if let Some(m) = self.fields.get_mut(&tab) {
                             m.field.mark_stale();
                         }
                         Ruling::pass(keep)
                     }
-                    Some(Ok(edit)) => self.edit(enforcer, tab, url, &d, edit),
+                    KeyEffect::Edit(edit) => self.edit(enforcer, tab, url, &d, edit),
+                };
+                if !ruling.pass {
+                    if self.refused_downs.len() >= MAX_REFUSED_DOWNS {
+                        self.refused_downs.clear();
+                    }
+                    self.refused_downs.insert((tab, key.to_owned()));
                 }
+                ruling
             }
         }
     }
@@ -156,6 +221,7 @@ impl KeyboardGate {
     pub fn tab_closed(&mut self, tab: u16) {
         self.fields.remove(&tab);
         self.pending.remove(&tab);
+        self.refused_downs.retain(|(t, _)| *t != tab);
     }
 
     fn edit(

@@ -63,12 +63,13 @@ fn type_text(
     let mut out = Vec::new();
     for c in text.chars() {
         let key = c.to_string();
-        out.push(gate.on_key(e, user, (1, url), KeyKind::Down, &key, 0));
-        // A key-up reports nothing; it passes where typing is scanned and
-        // is refused where typing is blocked.
+        let down = gate.on_key(e, user, (1, url), KeyKind::Down, &key, 0);
+        // A key-up reports nothing; it passes only where its key-down did:
+        // a page logging key-ups learns nothing from a refusal.
         let up = gate.on_key(e, user, (1, url), KeyKind::Up, &key, 0);
         assert!(up.reports.is_empty());
-        assert_eq!(up.pass, super::decision(e, user, url).mode == Mode::Scan);
+        assert_eq!(up.pass, down.pass, "key-up of {key:?}");
+        out.push(down);
     }
     out
 }
@@ -84,8 +85,10 @@ fn the_keystroke_completing_a_card_is_refused_and_reported() {
         .filter(|(_, r)| !r.pass)
         .map(|(i, _)| i)
         .collect();
-    assert_eq!(refused, [18], "only the last digit is refused");
-    let last = &rulings[18];
+    // The 15th digit would let a key logger compute the 16th (Luhn): it is
+    // refused, and so is every digit after it.
+    assert_eq!(refused, [17, 18]);
+    let last = &rulings[17];
     assert!(last.keep_text, "the rule keeps typed text in recordings");
     assert_eq!(last.reports.len(), 1);
     let r = &last.reports[0];
@@ -117,13 +120,59 @@ fn a_blocking_rule_refuses_every_key_and_tells_once() {
 #[test]
 fn text_of_a_paste_counts_towards_the_field() {
     let (e, user, mut gate) = setup();
-    let rulings = type_text(&mut gate, &e, &user, SHOP, "4111 1111 1111 111");
+    let rulings = type_text(&mut gate, &e, &user, SHOP, "4111 1111 1111 11");
     assert!(rulings.iter().all(|r| r.pass));
     // Committed text (IME) completing the number is refused.
-    let r = gate.on_text(&e, &user, (1, SHOP), "1");
+    let r = gate.on_text(&e, &user, (1, SHOP), "11");
     assert!(!r.pass);
     gate.tab_closed(1);
     // A fresh field after the tab closed: nothing to complete.
     let r = gate.on_text(&e, &user, (1, SHOP), "1");
     assert!(r.pass);
+}
+
+#[test]
+fn deleting_what_separates_two_halves_is_refused_where_the_caret_is_followed() {
+    let (e, user, mut gate) = setup();
+    let rulings = type_text(&mut gate, &e, &user, SHOP, "4111 1111 1111 11x11");
+    assert!(rulings.iter().all(|r| r.pass), "x keeps the halves apart");
+    for _ in 0..2 {
+        assert!(
+            gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "ArrowLeft", 0)
+                .pass
+        );
+    }
+    let r = gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Backspace", 0);
+    assert!(!r.pass, "Backspace would join 4111 1111 1111 1111");
+    assert_eq!(r.reports.len(), 1);
+    let up = gate.on_key(&e, &user, (1, SHOP), KeyKind::Up, "Backspace", 0);
+    assert!(!up.pass);
+}
+
+#[test]
+fn while_the_caret_is_unknown_an_edit_completing_a_value_anywhere_is_refused() {
+    let (e, user, mut gate) = setup();
+    type_text(&mut gate, &e, &user, SHOP, "4111 1111 1111 11x11");
+    // A key the model does not follow (the caret may be anywhere now).
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "ArrowUp", 0)
+            .pass
+    );
+    let r = gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Delete", 0);
+    assert!(!r.pass, "Delete before the x would join the halves");
+    // Once the page says where the caret is, editing elsewhere flows again.
+    gate.field_report(
+        1,
+        FieldReport {
+            field: 7,
+            value: "4111 1111 1111 11x11".into(),
+            start_utf16: 0,
+            end_utf16: 0,
+            multiline: false,
+        },
+    );
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Delete", 0)
+            .pass
+    );
 }

@@ -9,8 +9,10 @@ use tracing::debug;
 
 use super::Actor;
 use crate::egress;
+use crate::gates::copy::CopyHow;
 use crate::protocol::{ClientMsg, EndReason, KeyKind, NoticeLevel, TabAction};
 use crate::session::input::{self, KeyAction};
+use crate::session::page_msg::CopyMsg;
 use crate::session::tab::{self, with_timeout, Viewport};
 
 impl Actor {
@@ -108,13 +110,16 @@ impl Actor {
             }
             ClientMsg::Dialog { id, accept, text } => {
                 if let Some((tab, _)) = self.dialogs.remove(&id) {
-                    if let Some(t) = self.tab(tab) {
-                        let mut p = HandleJavaScriptDialogParams::new(accept);
-                        p.prompt_text = text;
-                        if let Err(e) = with_timeout(self.timeout, t.page.execute(p)).await {
-                            debug!("dialog answer failed: {e}");
+                    // What the user typed into a prompt() passes the keyboard
+                    // gate like any typing; refused, the prompt is dismissed.
+                    let text = match text.filter(|t| accept && !t.is_empty()) {
+                        Some(t) if !self.gate_prompt_answer(tab, &t).await => {
+                            self.answer_dialog(tab, false, None).await;
+                            return None;
                         }
-                    }
+                        other => other,
+                    };
+                    self.answer_dialog(tab, accept, text).await;
                 }
             }
             ClientMsg::Tab { action, id } => match action {
@@ -138,9 +143,33 @@ impl Actor {
             ClientMsg::Close {} => return Some(EndReason::Closed),
             ClientMsg::Print {} => self.print(self.tabs.active()),
             ClientMsg::FileChooserCancel { id } => self.cancel_chooser(id),
+            ClientMsg::CopyText { text } => {
+                let tab = self.tabs.active();
+                self.copy(
+                    tab,
+                    CopyMsg {
+                        text,
+                        how: CopyHow::Client,
+                    },
+                )
+                .await
+            }
             // Answered by the socket task itself.
             ClientMsg::FrameAck { .. } | ClientMsg::Ping { .. } => {}
         }
         None
+    }
+}
+
+impl Actor {
+    /// Answers tab `tab`'s JavaScript dialog.
+    async fn answer_dialog(&self, tab: u16, accept: bool, text: Option<String>) {
+        if let Some(t) = self.tab(tab) {
+            let mut p = HandleJavaScriptDialogParams::new(accept);
+            p.prompt_text = text;
+            if let Err(e) = with_timeout(self.timeout, t.page.execute(p)).await {
+                debug!("dialog answer failed: {e}");
+            }
+        }
     }
 }

@@ -126,6 +126,19 @@ impl Actor {
         }
     }
 
+    /// The answer typed into a page's `prompt()`: the keyboard gate rules on
+    /// it as on committed text; `true` lets it reach the page.
+    pub(super) async fn gate_prompt_answer(&mut self, tab: u16, text: &str) -> bool {
+        let Some(url) = self.tab(tab).map(|t| t.url.clone()) else {
+            return false;
+        };
+        let ruling =
+            gates::keyboard::on_prompt_answer(&self.enforcer, &self.handle.user, (tab, &url), text)
+                .await;
+        self.record_text(tab, text, false, ruling.keep_text);
+        self.apply(ruling)
+    }
+
     /// Paste (local to remote): the paste gate rules; the text is recorded
     /// and, when it passes, inserted and added to the field model.
     pub(super) async fn paste(&mut self, text: String) {

@@ -1,0 +1,76 @@
+//! Page text the client draws itself (a dialog's message, the address bar,
+//! tab titles, notices) reaches the user's clipboard only through the copy
+//! gate: the user selects it in the client and copies, the client cancels
+//! the browser's own copy and the server decides. Judged by what the
+//! client writes to the user's clipboard. The card number is Visa's
+//! published test number.
+
+use std::time::Duration;
+
+use isolator_e2e::{Client, Isolator, TestSite};
+
+use crate::clipboard::{copied, spy_clipboard};
+use crate::start_url;
+
+const T: Duration = Duration::from_secs(30);
+
+const DLP: &str = "[[rules]]\nname = \"dlp\"\nprofiles = [\"financial\"]\ncopy = \"scan\"\n";
+const ALLOW: &str = "[[rules]]\nname = \"open\"\ncopy = \"allow\"\n";
+
+/// Opens the alert page under `policy`, shows the alert, selects its
+/// message in the client and copies it; whether the browser's own copy was
+/// cancelled, and what the client wrote to the clipboard.
+async fn copy_alert_message(policy: &str) -> (bool, Vec<String>) {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/gates/alert-card"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the alert page", T, |s| s["title"] == "Alert")
+        .await;
+    spy_clipboard(&client).await;
+    client.click_viewer(150.0, 275.0).await;
+    client
+        .wait_state("the alert shown", T, |s| s["dialog"]["kind"] == "alert")
+        .await;
+    // The user selects the message and presses Ctrl+C: the browser fires
+    // `copy` on the selection.
+    let cancelled: bool = client
+        .eval(
+            "(() => { const m = document.querySelector('#page-dialog [data-role=message]');\
+               const r = document.createRange(); r.selectNodeContents(m);\
+               const s = getSelection(); s.removeAllRanges(); s.addRange(r);\
+               const e = new ClipboardEvent('copy', { bubbles: true, cancelable: true, composed: true });\
+               m.dispatchEvent(e); return e.defaultPrevented; })()",
+        )
+        .await;
+    // Give the server's answer time to come back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let got = copied(&client).await;
+    client.close().await;
+    drop(dir);
+    (cancelled, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_in_an_alert_is_not_copied_from_the_client() {
+    let (cancelled, got) = copy_alert_message(DLP).await;
+    assert!(cancelled, "the browser's own copy must be cancelled");
+    assert!(
+        got.iter().all(|t| !t.contains("4111")),
+        "the user's clipboard got {got:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_alert_text_is_copied_where_copying_is_allowed() {
+    let (cancelled, got) = copy_alert_message(ALLOW).await;
+    assert!(cancelled, "it still goes through the server's copy gate");
+    assert_eq!(
+        got,
+        vec!["Your card 4111 1111 1111 1111 is saved".to_owned()]
+    );
+}

@@ -1,0 +1,155 @@
+//! The keyboard gate against a page that logs every key event and a user
+//! who edits around it, through a real client browser. The test site
+//! records what the isolated page saw (every `keyup`, `keydown`,
+//! `keypress`, `beforeinput` and `input`, and the field's value), so a
+//! refused key provably never reached the page's scripts. The card number is
+//! Visa's published test number 4111 1111 1111 1111.
+
+use std::time::Duration;
+
+use isolator_e2e::{eventually, Client, Isolator, TestSite};
+
+use crate::start_url;
+
+const T: Duration = Duration::from_secs(30);
+
+const DLP: &str = r#"
+[[rules]]
+name = "dlp"
+profiles = ["financial"]
+keyboard = "scan"
+"#;
+
+const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
+
+async fn keylog_page(policy: &str) -> (TestSite, Isolator, Client, tempfile::TempDir) {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/gates/keylog"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the key-logging page", T, |s| s["title"] == "Keylog")
+        .await;
+    client.click_viewer(300.0, 115.0).await;
+    (site, iso, client, dir)
+}
+
+/// What the page logged: (keys of its keyups, keys of its keydowns and
+/// keypresses, data of its input events, the field's value).
+async fn page_log(site: &TestSite, client: &Client) -> (String, String, String, String) {
+    // Let the last keys land, then have the page report.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    client.click_viewer(100.0, 275.0).await;
+    let body = eventually(T, "the page's key log", || async {
+        site.posts_to("/gates/report").pop()
+    })
+    .await;
+    let field = |name: &str| {
+        body.split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap_or("")
+            .to_owned()
+    };
+    (field("keys"), field("downs"), field("data"), field("value"))
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_logging_page_never_sees_enough_digits_to_compute_the_card() {
+    let (site, _iso, client, _dir) = keylog_page(DLP).await;
+    client.type_text("4111 1111 1111 1111").await;
+    let (ups, downs, data, value) = page_log(&site, &client).await;
+    // 14 digits reach the page by every channel: the 15th would fix the
+    // 16th through Luhn, so it is refused with the 16th, key-ups included.
+    // (keydown and keypress, beforeinput and input: two events per key.)
+    for (what, seen, per_key) in [
+        ("keyup", &ups, 1),
+        ("keydown/keypress", &downs, 2),
+        ("beforeinput/input", &data, 2),
+        ("value", &value, 1),
+    ] {
+        assert_eq!(
+            digits(seen).len(),
+            14 * per_key,
+            "the page's {what} events saw {seen:?}"
+        );
+    }
+    assert_eq!(value, "4111 1111 1111 11");
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_typing_reaches_the_page_whole_where_typing_is_allowed() {
+    let (site, _iso, client, _dir) = keylog_page(ALLOW).await;
+    client.type_text("4111 1111 1111 1111").await;
+    let (ups, _, _, value) = page_log(&site, &client).await;
+    assert_eq!(value, "4111 1111 1111 1111");
+    assert_eq!(digits(&ups), "4111111111111111");
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_character_between_two_halves_is_refused() {
+    let (site, _iso, client, _dir) = keylog_page(DLP).await;
+    client.type_text("4111 1111 1111 11x11").await;
+    client.press("ArrowLeft", 0).await;
+    client.press("ArrowLeft", 0).await;
+    client.press("Backspace", 0).await;
+    let (_, _, _, value) = page_log(&site, &client).await;
+    assert_eq!(value, "4111 1111 1111 11x11", "the x stays: {value:?}");
+    client.close().await;
+}
+
+/// Answers the page's `prompt()` with `answer`, typed into the client's
+/// dialog; the title the page sets from the answer.
+async fn answer_prompt(policy: &str, answer: &str) -> String {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/dialog?kind=prompt"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the dialog page", T, |s| s["title"] == "Dialog")
+        .await;
+    client.click_viewer(100.0, 170.0).await;
+    client
+        .wait_state("a prompt shown", T, |s| s["dialog"]["kind"] == "prompt")
+        .await;
+    client.focus("[data-action=dialog-input]").await;
+    client
+        .eval::<bool>("(() => { document.querySelector('[data-action=dialog-input]').value = ''; return true; })()")
+        .await;
+    client.type_text(answer).await;
+    client.click_ui("[data-action=dialog-ok]").await;
+    let s = client
+        .wait_state("the page's answer", T, |s| {
+            s["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("answer="))
+        })
+        .await;
+    client.close().await;
+    drop(dir);
+    s["title"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_typed_into_a_prompt_never_reaches_the_page() {
+    assert_eq!(
+        answer_prompt(DLP, "4111 1111 1111 1111").await,
+        "answer=null"
+    );
+    assert_eq!(answer_prompt(DLP, "blue").await, "answer=blue");
+    assert_eq!(
+        answer_prompt(ALLOW, "4111 1111 1111 1111").await,
+        "answer=4111 1111 1111 1111"
+    );
+}
