@@ -191,6 +191,26 @@ impl KeyboardGate {
         }
     }
 
+    /// Tries a paste the paste gate found clean on its own at the caret of
+    /// tab `tab`'s field, under the paste decision `d`: the report of the
+    /// value it would complete with the field's text, or `None`, and then
+    /// the paste is in the model.
+    pub fn paste_completes(
+        &mut self,
+        tab: u16,
+        d: &Decision,
+        text: &str,
+    ) -> Option<enforcer::ScanReport> {
+        let model = self.model(tab, d)?;
+        match model
+            .field
+            .try_edit(Edit::Insert(text), false, Instant::now())
+        {
+            Tried::Completes(report) => Some(report),
+            Tried::Clean | Tried::Applied(_) => None,
+        }
+    }
+
     /// A paste the paste gate let through also lands in the field model.
     pub fn pasted(&mut self, tab: u16, text: &str) {
         if let Some(m) = self.fields.get_mut(&tab) {

@@ -12,6 +12,11 @@
 //!   like a field. A body that does not parse as multipart is scanned whole.
 //! - anything else: the body as UTF-8 (lossy).
 //!
+//! Fields that belong together are also judged together: the short text
+//! fields of a form (up to [`MAX_JOINED_FIELD`] characters each, as the four
+//! boxes of a card form) are joined, in order, with spaces into one more
+//! line, so a value split over several fields is found whole.
+//!
 //! Holes: Chromium's `Fetch.requestPaused` inlines a body's bytes, except
 //! the content of a file the page reads from disk (a `File` from a file
 //! input; measured from 1 KB up): that post-data entry has no `bytes`.
@@ -131,13 +136,34 @@ pub fn body_text(content_type: &str, body: &RawBody, passed: &PassedFiles) -> Bo
     out.files_passed = body.holes.len();
     if lower.starts_with("application/x-www-form-urlencoded") {
         out.text.reserve(body.bytes.len());
+        let mut short = Vec::new();
         for (k, v) in url::form_urlencoded::parse(&body.bytes) {
             push_field(&mut out.text, &k, &v);
+            note_short(&mut short, &v);
         }
+        push_together(&mut out.text, &short);
     } else {
         out.text = String::from_utf8_lossy(&body.bytes).into_owned();
     }
     out
+}
+
+/// Longest field value joined with its neighbours, in characters.
+pub const MAX_JOINED_FIELD: usize = 32;
+
+/// Keeps `value` for the joined line when it is short and not empty.
+fn note_short(short: &mut Vec<String>, value: &str) {
+    let v = value.trim();
+    if !v.is_empty() && v.chars().count() <= MAX_JOINED_FIELD && !v.contains(['\n', '\r']) {
+        short.push(v.to_owned());
+    }
+}
+
+/// The line of the short fields together, when there are two or more.
+fn push_together(text: &mut String, short: &[String]) {
+    if short.len() >= 2 {
+        push_field(text, "(fields together)", &short.join(" "));
+    }
 }
 
 fn push_field(text: &mut String, name: &str, value: &str) {
@@ -149,6 +175,7 @@ fn push_field(text: &mut String, name: &str, value: &str) {
 
 fn multipart_text(parts: &[Part], body: &RawBody, passed: &PassedFiles) -> BodyText {
     let mut out = BodyText::default();
+    let mut short = Vec::new();
     let mut holes = body.holes.iter().copied().peekable();
     for p in parts {
         // Holes in this part's content (a hole at its very end belongs to it too).
@@ -171,7 +198,11 @@ fn multipart_text(parts: &[Part], body: &RawBody, passed: &PassedFiles) -> BodyT
             continue;
         }
         match &p.filename {
-            None => push_field(&mut out.text, &p.name, &String::from_utf8_lossy(content)),
+            None => {
+                let value = String::from_utf8_lossy(content);
+                push_field(&mut out.text, &p.name, &value);
+                note_short(&mut short, &value);
+            }
             Some(file) => {
                 if passed.contains(content) {
                     out.files_passed += 1;
@@ -186,6 +217,7 @@ fn multipart_text(parts: &[Part], body: &RawBody, passed: &PassedFiles) -> BodyT
     if holes.next().is_some() {
         out.unreadable = Some("the form carries data outside its parts".into());
     }
+    push_together(&mut out.text, &short);
     out
 }
 
@@ -370,6 +402,46 @@ mod tests {
     }
 
     #[test]
+    fn a_card_split_over_the_boxes_of_a_form_is_whole_in_one_line() {
+        let body = RawBody {
+            bytes: b"c1=4111&c2=1111&c3=1111&c4=1111&note=thanks".to_vec(),
+            holes: Vec::new(),
+        };
+        let t = body_text(
+            "application/x-www-form-urlencoded",
+            &body,
+            &PassedFiles::default(),
+        );
+        assert!(
+            t.text
+                .contains("(fields together)=4111 1111 1111 1111 thanks\n"),
+            "{}",
+            t.text
+        );
+        let mp = form(&[
+            ("a", None, Some(b"4111 1111")),
+            ("b", None, Some(b"1111 1111")),
+        ]);
+        let t = body_text(CT, &mp, &PassedFiles::default());
+        assert!(
+            t.text.contains("(fields together)=4111 1111 1111 1111\n"),
+            "{}",
+            t.text
+        );
+        // One field alone is not repeated.
+        let one = RawBody {
+            bytes: b"q=hello".to_vec(),
+            holes: Vec::new(),
+        };
+        let t = body_text(
+            "application/x-www-form-urlencoded",
+            &one,
+            &PassedFiles::default(),
+        );
+        assert_eq!(t.text, "q=hello\n");
+    }
+
+    #[test]
     fn a_malformed_multipart_body_is_scanned_whole() {
         let raw = RawBody {
             bytes: b"------WebKitFormBoundaryAbC\r\nno headers end 4111 1111 1111 1111".to_vec(),
@@ -396,7 +468,10 @@ mod tests {
             &raw,
             &PassedFiles::default(),
         );
-        assert_eq!(out.text, "card=4111 1111 1111 1111\nx=\u{20ac}\n");
+        assert_eq!(
+            out.text,
+            "card=4111 1111 1111 1111\nx=\u{20ac}\n(fields together)=4111 1111 1111 1111 \u{20ac}\n"
+        );
     }
 
     #[test]

@@ -145,11 +145,16 @@ impl Actor {
         let Some((tab, url)) = self.active_place() else {
             return;
         };
-        let ruling =
-            gates::paste::on_text(&self.enforcer, &self.handle.user, (tab, &url), &text).await;
+        let ruling = gates::paste::on_text(
+            &self.enforcer,
+            &self.handle.user,
+            (tab, &url),
+            &text,
+            &mut self.keyboard,
+        )
+        .await;
         self.record_text(tab, &text, true, ruling.keep_text);
         if self.apply(ruling) {
-            self.keyboard.pasted(tab, &text);
             if let Some(t) = self.tab(tab) {
                 t.input(input::insert_text(&text)).await;
             }
