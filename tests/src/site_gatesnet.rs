@@ -51,6 +51,22 @@ fn case(which: &str) -> (&'static str, &'static str) {
 }
 
 async fn form(Path(which): Path<String>) -> Html<String> {
+    // A card form of four boxes: `boxes` holds Visa's test number split
+    // over them, `boxes-clean` the same digits but the last (Luhn fails).
+    if let Some(last) = match which.as_str() {
+        "boxes" => Some("1111"),
+        "boxes-clean" => Some("1112"),
+        _ => None,
+    } {
+        return page(
+            "Form",
+            &format!(
+                "<form id=f method=post action=/gn/sink><input name=c1 value=4111><input name=c2 value=1111>\
+                 <input name=c3 value=1111><input name=c4 value={last}></form>\
+                 <script>addEventListener('load',()=>document.getElementById('f').submit());</script>"
+            ),
+        );
+    }
     let (value, sink) = case(&which);
     page(
         "Form",

@@ -127,6 +127,28 @@ async fn a_form_post_with_a_card_number_is_blocked_before_it_leaves() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_split_over_four_boxes_of_a_form_is_blocked_and_a_non_card_arrives() {
+    let s = setup("/gn/form/boxes").await;
+    wait_notice(&s.client, "submit_blocked").await;
+    assert!(s.site.posts_to("/gn/sink").is_empty());
+    s.client.close().await;
+    let clean = setup("/gn/form/boxes-clean").await;
+    clean
+        .client
+        .wait_state("the sink page", T, |st| {
+            st["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Sink got"))
+        })
+        .await;
+    assert_eq!(
+        clean.site.posts_to("/gn/sink"),
+        vec!["c1=4111&c2=1111&c3=1111&c4=1112".to_owned()]
+    );
+    clean.client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_form_post_arrives() {
     let s = setup("/gn/form/clean").await;
     s.client
