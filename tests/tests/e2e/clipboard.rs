@@ -71,7 +71,7 @@ pub(crate) async fn wait_notice(client: &Client, code: &str) -> String {
 }
 
 /// Pastes `text` into the client the way the browser does on Ctrl+V.
-async fn paste(client: &Client, text: &str) {
+pub(crate) async fn paste(client: &Client, text: &str) {
     let js = format!(
         "(() => {{ const dt = new DataTransfer(); dt.setData('text/plain', {t});\
          document.querySelector('.keyboard-sink').dispatchEvent(new ClipboardEvent('paste', {{clipboardData: dt, bubbles: true, cancelable: true}})); return true; }})()",

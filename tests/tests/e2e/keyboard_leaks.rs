@@ -153,3 +153,23 @@ async fn a_card_typed_into_a_prompt_never_reaches_the_page() {
         "answer=4111 1111 1111 1111"
     );
 }
+
+const PASTE_DLP: &str = r#"
+[[rules]]
+name = "dlp"
+profiles = ["financial"]
+keyboard = "scan"
+paste = "scan"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_a_card_pasted_next_to_the_other_half_never_reaches_the_field() {
+    let (site, _iso, client, _dir) = keylog_page(PASTE_DLP).await;
+    crate::clipboard::paste(&client, "4111 1111 ").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    crate::clipboard::paste(&client, "1111 1111").await;
+    let (_, _, data, value) = page_log(&site, &client).await;
+    assert_eq!(value, "4111 1111 ", "the second half stayed out");
+    assert!(!digits(&data).contains("41111111111"), "{data:?}");
+    client.close().await;
+}
