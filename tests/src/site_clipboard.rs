@@ -15,6 +15,7 @@ pub fn routes() -> Router<Log> {
         .route("/gates/field", get(field))
         .route("/gates/keylog", get(keylog))
         .route("/gates/alert-card", get(alert_card))
+        .route("/gates/boxes", get(boxes))
         .route("/gates/copy", get(copy))
         .route("/gates/clipboard-probe", get(probe))
 }
@@ -58,6 +59,22 @@ async fn keylog() -> Html<String> {
          for (const k of ['beforeinput', 'input']) t.addEventListener(k, (e) => data.push(e.data || ''));\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
            body: 'keys=' + ups.join('') + '&downs=' + downs.join('') + '&data=' + data.join('') + '&value=' + t.value});",
+    )
+}
+
+/// A card form of four boxes that logs every key-up its page sees and
+/// posts `keys=<keyups>&value=<the four values joined by spaces>` when `#b1`
+/// is clicked.
+async fn boxes() -> Html<String> {
+    doc(
+        "Boxes",
+        "<form id=f style='position:absolute;left:20px;top:100px'>\
+         <input name=c1 size=4 autofocus><input name=c2 size=4><input name=c3 size=4><input name=c4 size=4></form>\
+         <button id=b1>Report</button>",
+        "const f = document.getElementById('f'); f.c1.focus(); const ups = [];\
+         f.addEventListener('keyup', (e) => ups.push(e.key));\
+         document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
+           body: 'keys=' + ups.join('') + '&value=' + [f.c1, f.c2, f.c3, f.c4].map((i) => i.value).join(' ')});",
     )
 }
 

@@ -16,6 +16,8 @@ use crate::gates::keyboard::field::FieldReport;
 
 /// Longest title kept, in characters.
 const MAX_TITLE: usize = 512;
+/// Longest text of the fields before a field kept, in characters.
+const MAX_BEFORE: usize = 256;
 /// Longest cursor name accepted (`ew-resize`...).
 const MAX_CURSOR: usize = 32;
 
@@ -45,6 +47,8 @@ enum Wire {
         e: usize,
         #[serde(default)]
         m: bool,
+        #[serde(default)]
+        p: String,
     },
     Title {
         #[serde(default)]
@@ -61,12 +65,13 @@ impl PageMsg {
     pub fn parse(payload: &str) -> Result<PageMsg, String> {
         let wire: Wire = serde_json::from_str(payload).map_err(|e| e.to_string())?;
         Ok(match wire {
-            Wire::Field { f, v, s, e, m } => PageMsg::Field(FieldReport {
+            Wire::Field { f, v, s, e, m, p } => PageMsg::Field(FieldReport {
                 field: f,
                 value: v,
                 start_utf16: s,
                 end_utf16: e,
                 multiline: m,
+                before: p.chars().take(MAX_BEFORE).collect(),
             }),
             Wire::Title { title } => PageMsg::Title(title.chars().take(MAX_TITLE).collect()),
             Wire::Cursor { cursor } => {
@@ -126,6 +131,7 @@ mod tests {
                 start_utf16: 4,
                 end_utf16: 4,
                 multiline: true,
+                before: String::new(),
             })
         );
         // Blur: no field.

@@ -104,6 +104,25 @@
     } catch (_) { /* number and email inputs have no selection API */ }
     return { v, s, e, m: el.tagName === "TEXTAREA" };
   };
+  // The short inputs just before this one in its form (the other boxes of
+  // a card number, say), so the keyboard gate judges them together.
+  const MAX_BEFORE = 4;
+  const MAX_PIECE = 32;
+  const beforeOf = (el) => {
+    if (el.tagName !== "INPUT") return "";
+    const scope = el.form || (el.parentElement && el.parentElement.parentElement);
+    if (!scope) return "";
+    const all = el.form ? Array.from(el.form.elements) : Array.from(scope.querySelectorAll("input"));
+    const out = [];
+    for (let j = all.indexOf(el) - 1; j >= 0 && out.length < MAX_BEFORE; j--) {
+      const o = all[j];
+      if (o.tagName !== "INPUT" || !isText(o)) break;
+      const v = (o.value || "").trim();
+      if (!v || v.length > MAX_PIECE) break;
+      out.unshift(v);
+    }
+    return out.join(" ");
+  };
   let timer = 0;
   const send = () => {
     timer = 0;
@@ -113,7 +132,7 @@
     let msg = { k: "field", f: 0 };
     if (isText(el)) {
       const st = stateOf(el);
-      msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m };
+      msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el) };
     }
     try { globalThis.__isolatorReport(JSON.stringify(msg)); } catch (_) { /* gone */ }
   };

@@ -173,3 +173,31 @@ async fn half_a_card_pasted_next_to_the_other_half_never_reaches_the_field() {
     assert!(!digits(&data).contains("41111111111"), "{data:?}");
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_typed_over_the_four_boxes_of_a_form_stops_at_fourteen_digits() {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, DLP).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/gates/boxes"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the card form", T, |s| s["title"] == "Boxes")
+        .await;
+    client.click_viewer(40.0, 112.0).await;
+    for (i, group) in ["4111", "1111", "1111", "1111"].iter().enumerate() {
+        if i > 0 {
+            client.press("Tab", 0).await;
+            // A person moves to the next box; the page reports the new field.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        client.type_text(group).await;
+    }
+    let (ups, _, _, value) = page_log(&site, &client).await;
+    assert_eq!(value, "4111 1111 1111 11", "{ups:?}");
+    assert_eq!(digits(&ups), "41111111111111");
+    client.close().await;
+    drop(dir);
+}

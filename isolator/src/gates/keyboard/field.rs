@@ -32,6 +32,10 @@ pub struct FieldReport {
     pub end_utf16: usize,
     /// Enter inserts a line break (textarea, contenteditable).
     pub multiline: bool,
+    /// The values of the short inputs just before this one in its form,
+    /// joined with spaces (the other boxes of a card number): the model
+    /// judges them with the field. Empty for none.
+    pub before: String,
 }
 
 /// Keystrokes in flight within this much of a report make it untrustworthy.
@@ -160,11 +164,18 @@ impl FieldModel {
         } else {
             r.value.as_str()
         };
-        if self.scanner.text() != value {
-            self.scanner.set_text(value);
+        let joined;
+        let (text, shift) = if r.before.is_empty() {
+            (value, 0)
+        } else {
+            joined = format!("{} {value}", r.before);
+            (joined.as_str(), r.before.len() + 1)
+        };
+        if self.scanner.text() != text {
+            self.scanner.set_text(text);
         }
-        let a = utf16_to_byte(value, r.start_utf16);
-        let b = utf16_to_byte(value, r.end_utf16);
+        let a = shift + utf16_to_byte(value, r.start_utf16);
+        let b = shift + utf16_to_byte(value, r.end_utf16);
         self.sel = (a.min(b), a.max(b));
     }
 
@@ -420,6 +431,7 @@ mod tests {
             start_utf16: 18,
             end_utf16: 18,
             multiline: false,
+            before: String::new(),
         };
         m.report(r, t0);
         assert_eq!(m.text(), "abc");

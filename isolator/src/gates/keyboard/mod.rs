@@ -348,6 +348,7 @@ impl KeyboardGate {
                         start_utf16: text[..s].encode_utf16().count(),
                         end_utf16: text[..e].encode_utf16().count(),
                         multiline: old.field.multiline,
+                        before: String::new(),
                         value: text,
                     },
                     Instant::now(),

@@ -82,6 +82,7 @@ mod tests {
                 start_utf16: 15,
                 end_utf16: 15,
                 multiline: false,
+                before: String::new(),
             },
         );
         let place = (1, "https://shop.example/");
