@@ -6,7 +6,7 @@ CONFIG ?= isolator/examples/isolator.toml
 CARGO ?= cargo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench
+.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors
 
 deps:
 	@bash isolator/scripts/install-deps.sh
@@ -31,7 +31,12 @@ fuzz-check:
 fuzz-build: deps
 	bash isolator/scripts/fuzz-build.sh
 
-test: check fuzz-check
+# The real editors the end-to-end tests type into (Quill, ProseMirror,
+# CodeMirror), pinned by tests/editors/package-lock.json.
+editors:
+	cd tests/editors && npm ci --no-audit --no-fund --loglevel=error
+
+test: check fuzz-check editors
 	node --test web-client/tests/ isolator/tests/js/
 	$(CARGO) test --workspace --locked --no-fail-fast
 

@@ -19,12 +19,14 @@ PACKAGES=(
   ripgrep             # benchmark baseline for the DLP engine
   sqlite3             # audit index inspection
   nodejs              # runs the web client's unit tests (node --test)
+  npm                 # installs the real editors the end-to-end tests type into
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   # A node already on PATH (from another packaging of Node.js) serves as well.
   if [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; then continue; fi
+  if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -16,6 +16,7 @@ pub mod procfs;
 pub mod scripted;
 pub mod site;
 pub mod site_clipboard;
+pub mod site_editors;
 pub mod site_faults;
 pub mod site_gatesfile;
 pub mod site_gatesnet;

@@ -51,6 +51,7 @@ impl TestSite {
             .route("/viewport", get(viewport))
             .route("/gates/report", post(|| async { "ok" }))
             .merge(crate::site_clipboard::routes())
+            .merge(crate::site_editors::routes())
             .merge(crate::site_limits::routes())
             .merge(crate::site_faults::routes())
             .merge(crate::site_gatesnet::routes())

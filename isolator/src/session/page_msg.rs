@@ -49,6 +49,8 @@ enum Wire {
         m: bool,
         #[serde(default)]
         p: String,
+        #[serde(default)]
+        u: bool,
     },
     Title {
         #[serde(default)]
@@ -65,13 +67,22 @@ impl PageMsg {
     pub fn parse(payload: &str) -> Result<PageMsg, String> {
         let wire: Wire = serde_json::from_str(payload).map_err(|e| e.to_string())?;
         Ok(match wire {
-            Wire::Field { f, v, s, e, m, p } => PageMsg::Field(FieldReport {
+            Wire::Field {
+                f,
+                v,
+                s,
+                e,
+                m,
+                p,
+                u,
+            } => PageMsg::Field(FieldReport {
                 field: f,
                 value: v,
                 start_utf16: s,
                 end_utf16: e,
                 multiline: m,
                 before: p.chars().take(MAX_BEFORE).collect(),
+                caret_unknown: u,
             }),
             Wire::Title { title } => PageMsg::Title(title.chars().take(MAX_TITLE).collect()),
             Wire::Cursor { cursor } => {
@@ -132,6 +143,7 @@ mod tests {
                 end_utf16: 4,
                 multiline: true,
                 before: String::new(),
+                caret_unknown: false,
             })
         );
         // Blur: no field.

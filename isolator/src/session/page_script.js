@@ -123,6 +123,27 @@
     }
     return out.join(" ");
   };
+  // Code editors (CodeMirror 5, Ace) take keys in a tiny hidden textarea
+  // that they empty after each key: the text is in the editor's box. For
+  // such a proxy the box's text is reported, with the caret unknown.
+  const isProxy = (el) => {
+    if (el.isContentEditable) return false;
+    // Hidden in itself, or clipped by a tiny wrapper (CodeMirror 5 puts a
+    // 1000px-wide textarea in a 3x0 box with overflow hidden).
+    for (let n = el, i = 0; n && i < 3; i++, n = n.parentElement) {
+      const r = n.getBoundingClientRect();
+      if (r.width <= 4 || r.height <= 4 || getComputedStyle(n).opacity === "0") return true;
+    }
+    return false;
+  };
+  const boxOf = (el) => {
+    let box = el.parentElement;
+    for (let i = 0; box && i < 6; i++, box = box.parentElement) {
+      const r = box.getBoundingClientRect();
+      if (r.width >= 40 && r.height >= 16) return box;
+    }
+    return null;
+  };
   let timer = 0;
   const send = () => {
     timer = 0;
@@ -131,8 +152,14 @@
     if (el && (el.tagName === "IFRAME" || el.tagName === "FRAME")) return;
     let msg = { k: "field", f: 0 };
     if (isText(el)) {
-      const st = stateOf(el);
-      msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el) };
+      const box = isProxy(el) ? boxOf(el) : null;
+      if (box) {
+        const v = (box.innerText || "").slice(0, MAX);
+        msg = { k: "field", f: idOf(el), v, s: v.length, e: v.length, m: true, u: true };
+      } else {
+        const st = stateOf(el);
+        msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el) };
+      }
     }
     try { globalThis.__isolatorReport(JSON.stringify(msg)); } catch (_) { /* gone */ }
   };

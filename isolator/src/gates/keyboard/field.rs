@@ -36,6 +36,10 @@ pub struct FieldReport {
     /// joined with spaces (the other boxes of a card number): the model
     /// judges them with the field. Empty for none.
     pub before: String,
+    /// Where the caret is is not known (a code editor's hidden input
+    /// proxy: the value is the editor's text). Edits are then judged at
+    /// every position.
+    pub caret_unknown: bool,
 }
 
 /// Keystrokes in flight within this much of a report make it untrustworthy.
@@ -153,7 +157,7 @@ impl FieldModel {
 
     fn apply(&mut self, r: FieldReport) {
         self.pending = None;
-        self.stale = false;
+        self.stale = r.caret_unknown;
         self.multiline = r.multiline;
         let value = if r.value.len() > MAX_FIELD_BYTES {
             let mut cut = MAX_FIELD_BYTES;
@@ -432,6 +436,7 @@ mod tests {
             end_utf16: 18,
             multiline: false,
             before: String::new(),
+            caret_unknown: false,
         };
         m.report(r, t0);
         assert_eq!(m.text(), "abc");

@@ -349,6 +349,7 @@ impl KeyboardGate {
                         end_utf16: text[..e].encode_utf16().count(),
                         multiline: old.field.multiline,
                         before: String::new(),
+                        caret_unknown: false,
                         value: text,
                     },
                     Instant::now(),

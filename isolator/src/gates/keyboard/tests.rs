@@ -59,6 +59,7 @@ fn type_text(
             end_utf16: 0,
             multiline: false,
             before: String::new(),
+            caret_unknown: false,
         },
     );
     let mut out = Vec::new();
@@ -171,6 +172,7 @@ fn while_the_caret_is_unknown_an_edit_completing_a_value_anywhere_is_refused() {
             end_utf16: 0,
             multiline: false,
             before: String::new(),
+            caret_unknown: false,
         },
     );
     assert!(
@@ -192,6 +194,7 @@ fn the_boxes_before_a_field_are_judged_with_it() {
             end_utf16: 0,
             multiline: false,
             before: "4111 1111 1111".into(),
+            caret_unknown: false,
         },
     );
     let mut passed = String::new();

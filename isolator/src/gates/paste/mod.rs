@@ -83,6 +83,7 @@ mod tests {
                 end_utf16: 15,
                 multiline: false,
                 before: String::new(),
+                caret_unknown: false,
             },
         );
         let place = (1, "https://shop.example/");

@@ -1,0 +1,115 @@
+//! The keyboard gate in real editors from npm (Quill 2, ProseMirror,
+//! CodeMirror 5; `tests/editors/package.json`), through a real client
+//! browser, against a page that logs every key-up: typing Visa's test number
+//! 4111 1111 1111 1111 stops at fourteen digits in the editor and in the
+//! page's key log, and the same typing arrives whole where typing is
+//! allowed (the control that proves each test can see a leak).
+
+use std::time::Duration;
+
+use isolator_e2e::{eventually, Client, Isolator, TestSite};
+
+use crate::start_url;
+
+const T: Duration = Duration::from_secs(30);
+
+const DLP: &str = "[[rules]]\nname = \"dlp\"\nprofiles = [\"financial\"]\nkeyboard = \"scan\"\n";
+const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
+
+/// Types `text` into the editor at `path` (ready when its title is `ready`)
+/// under `policy`; the page's key-ups and the editor's text. In `text`,
+/// `←` and `→` press the arrow keys.
+async fn type_into(path: &str, ready: &'static str, policy: &str, text: &str) -> (String, String) {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url(path))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the editor", T, move |s| s["title"] == ready)
+        .await;
+    client.click_viewer(200.0, 110.0).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Typed as a person types, with pauses: the page reports its field
+    // between keys, and those reports must not reset what the gate knows.
+    for c in text.chars() {
+        match c {
+            '←' => client.press("ArrowLeft", 0).await,
+            '→' => client.press("ArrowRight", 0).await,
+            c => client.type_text(&c.to_string()).await,
+        }
+        tokio::time::sleep(Duration::from_millis(180)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    client.click_viewer(100.0, 275.0).await;
+    let body = eventually(T, "the editor's report", || async {
+        site.posts_to("/gates/report").pop()
+    })
+    .await;
+    client.close().await;
+    drop(dir);
+    let field = |name: &str| {
+        body.split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap_or("")
+            .to_owned()
+    };
+    (field("keys"), field("value"))
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+async fn card_stops_at_fourteen_digits(path: &str, ready: &'static str) {
+    let (keys, value) = type_into(path, ready, DLP, "pay 4111 1111 1111 1111").await;
+    assert_eq!(
+        digits(&value),
+        "41111111111111",
+        "{path}: the editor holds {value:?}"
+    );
+    assert_eq!(
+        digits(&keys),
+        "41111111111111",
+        "{path}: the page saw {keys:?}"
+    );
+    let (keys, value) = type_into(path, ready, ALLOW, "pay 4111 1111 1111 1111").await;
+    assert_eq!(
+        digits(&value),
+        "4111111111111111",
+        "{path} allowed: {value:?}"
+    );
+    assert_eq!(
+        digits(&keys),
+        "4111111111111111",
+        "{path} allowed: {keys:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quill() {
+    card_stops_at_fourteen_digits("/editors/quill", "Quill").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prosemirror() {
+    card_stops_at_fourteen_digits("/editors/prosemirror", "ProseMirror ready").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codemirror5() {
+    card_stops_at_fourteen_digits("/editors/codemirror5", "CodeMirror").await;
+}
+
+/// CodeMirror 5 takes keys in a hidden textarea that it empties when the
+/// cursor moves: after a move, the textarea holds only what is typed next,
+/// so the gate must judge the editor's whole text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codemirror5_after_the_cursor_moved() {
+    let path = "/editors/codemirror5";
+    let (keys, value) = type_into(path, "CodeMirror", DLP, "pay 4111 1111 ←→1111 1111").await;
+    assert!(digits(&value).len() <= 14, "the editor holds {value:?}");
+    assert!(digits(&keys).len() <= 14, "the page saw {keys:?}");
+}
