@@ -222,6 +222,10 @@ impl KeyboardGate {
     pub fn field_report(&mut self, tab: u16, report: FieldReport) {
         let now = Instant::now();
         match self.fields.get_mut(&tab) {
+            // No field has focus, and none had: the page still gets every
+            // key (a key logger needs no field), so the typed run the model
+            // holds stays; a report has nothing to correct it with.
+            Some(m) if report.field == 0 && m.field.field == 0 => {}
             Some(m) if m.field.field == report.field => m.field.report(report, now),
             Some(m) => {
                 // Focus moved to another field: a fresh model, from the page's value.

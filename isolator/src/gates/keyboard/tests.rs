@@ -206,3 +206,39 @@ fn the_boxes_before_a_field_are_judged_with_it() {
     // 14 digits in all: the 15th would fix the 16th.
     assert_eq!(passed, "11");
 }
+
+#[test]
+fn with_no_field_focused_reports_do_not_reset_the_typed_run() {
+    let (e, user, mut gate) = setup();
+    let no_field = || FieldReport {
+        field: 0,
+        value: String::new(),
+        start_utf16: 0,
+        end_utf16: 0,
+        multiline: false,
+        before: String::new(),
+        caret_unknown: false,
+    };
+    gate.field_report(1, no_field());
+    let mut passed = String::new();
+    for (i, c) in "4111 1111 1111 1111".chars().enumerate() {
+        if i == 9 {
+            // Shift alone, and the page's report that follows it.
+            assert!(
+                gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Shift", 0)
+                    .pass
+            );
+            gate.field_report(1, no_field());
+            // A pause: the report would now apply.
+            std::thread::sleep(std::time::Duration::from_millis(150));
+        }
+        let key = c.to_string();
+        if gate
+            .on_key(&e, &user, (1, SHOP), KeyKind::Down, &key, 0)
+            .pass
+        {
+            passed.push(c);
+        }
+    }
+    assert_eq!(passed, "4111 1111 1111 11");
+}
