@@ -164,6 +164,11 @@ impl Client {
             "Escape" => ("Escape", 27, None),
             "ArrowLeft" => ("ArrowLeft", 37, None),
             "ArrowRight" => ("ArrowRight", 39, None),
+            "ArrowUp" => ("ArrowUp", 38, None),
+            "ArrowDown" => ("ArrowDown", 40, None),
+            "Home" => ("Home", 36, None),
+            "End" => ("End", 35, None),
+            "Delete" => ("Delete", 46, None),
             "PageDown" => ("PageDown", 34, None),
             "Insert" => ("Insert", 45, None),
             other if other.len() == 1 => {

@@ -1,4 +1,5 @@
-//! Test pages with real editors from npm (Quill 2, ProseMirror, CodeMirror 5;
+//! Test pages with real editors from npm (Quill 2, ProseMirror, CodeMirror 5
+//! and 6;
 //! `tests/editors/package.json`, installed by `make test` with `npm ci`), each
 //! logging every key-up its page sees and posting `keys=<key-ups>&value=<the
 //! editor's text>` to `/gates/report` when `#b1` is clicked. The libraries
@@ -24,6 +25,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/editors/quill", get(quill))
         .route("/editors/prosemirror", get(prosemirror))
         .route("/editors/codemirror5", get(codemirror5))
+        .route("/editors/codemirror6", get(codemirror6))
 }
 
 async fn lib(UrlPath(path): UrlPath<String>) -> Response {
@@ -116,5 +118,36 @@ async fn codemirror5() -> Html<String> {
         "<div id=ed></div>",
         "<script>const cm = CodeMirror(document.getElementById('ed'), { lineNumbers: false });\
          cm.setSize(700, 120); cm.focus(); window.editorText = () => cm.getValue();</script>",
+    )
+}
+
+async fn codemirror6() -> Html<String> {
+    let map = [
+        ("@codemirror/view", "@codemirror/view/dist/index.js"),
+        ("@codemirror/state", "@codemirror/state/dist/index.js"),
+        ("style-mod", "style-mod/src/style-mod.js"),
+        ("crelt", "crelt/index.js"),
+        ("w3c-keyname", "w3c-keyname/index.js"),
+        (
+            "@marijn/find-cluster-break",
+            "@marijn/find-cluster-break/src/index.js",
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| format!("\"{k}\": \"/editors/lib/{v}\""))
+    .collect::<Vec<_>>()
+    .join(",");
+    page(
+        "CodeMirror 6",
+        &format!(
+            "<script type=importmap>{{\"imports\": {{{map}}}}}</script>\
+             <style>.cm-editor{{border:1px solid #888;height:120px}}</style>"
+        ),
+        "<div id=ed></div>",
+        "<script type=module>\
+         import { EditorView } from '@codemirror/view';\
+         const view = new EditorView({ doc: '', parent: document.getElementById('ed') });\
+         view.focus(); window.editorText = () => view.state.doc.toString();\
+         document.title = 'CodeMirror 6 ready';</script>",
     )
 }

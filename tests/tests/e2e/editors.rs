@@ -1,5 +1,5 @@
 //! The keyboard gate in real editors from npm (Quill 2, ProseMirror,
-//! CodeMirror 5; `tests/editors/package.json`), through a real client
+//! CodeMirror 5 and 6; `tests/editors/package.json`), through a real client
 //! browser, against a page that logs every key-up: typing Visa's test number
 //! 4111 1111 1111 1111 stops at fourteen digits in the editor and in the
 //! page's key log, and the same typing arrives whole where typing is
@@ -101,6 +101,11 @@ async fn prosemirror() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codemirror5() {
     card_stops_at_fourteen_digits("/editors/codemirror5", "CodeMirror").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codemirror6() {
+    card_stops_at_fourteen_digits("/editors/codemirror6", "CodeMirror 6 ready").await;
 }
 
 /// CodeMirror 5 takes keys in a hidden textarea that it empties when the

@@ -201,3 +201,35 @@ async fn a_card_typed_over_the_four_boxes_of_a_form_stops_at_fourteen_digits() {
     client.close().await;
     drop(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joining_two_lines_of_a_textarea_into_a_card_is_refused() {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, DLP).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/gates/field"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the textarea page", T, |s| s["title"] == "Field")
+        .await;
+    client.click_viewer(300.0, 150.0).await;
+    client.type_text("4111 1111 ").await;
+    client.press("Enter", 0).await;
+    client.type_text("1111 1111").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Up to the first line, to its end, and Delete the line break.
+    client.press("ArrowUp", 0).await;
+    client.press("End", 0).await;
+    client.press("Delete", 0).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.click_viewer(100.0, 275.0).await;
+    let body = eventually(T, "the textarea's value", || async {
+        site.posts_to("/gates/report").pop()
+    })
+    .await;
+    assert_eq!(body, "value=4111 1111 \n1111 1111", "the lines stay apart");
+    client.close().await;
+    drop(dir);
+}
