@@ -15,6 +15,7 @@ pub fn routes() -> Router<Log> {
         .route("/gates/field", get(field))
         .route("/gates/keylog", get(keylog))
         .route("/gates/alert-card", get(alert_card))
+        .route("/gates/card-title", get(card_title))
         .route("/gates/boxes", get(boxes))
         .route("/gates/copy", get(copy))
         .route("/gates/clipboard-probe", get(probe))
@@ -75,6 +76,16 @@ async fn boxes() -> Html<String> {
          f.addEventListener('keyup', (e) => ups.push(e.key));\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
            body: 'keys=' + ups.join('') + '&value=' + [f.c1, f.c2, f.c3, f.c4].map((i) => i.value).join(' ')});",
+    )
+}
+
+/// A page whose title and `alert()` carry a card number (text the client
+/// draws itself: the tab, the window title, the dialog).
+async fn card_title() -> Html<String> {
+    doc(
+        "Order 4111 1111 1111 1111",
+        "<button id=b1>Show</button>",
+        "document.getElementById('b1').onclick = () => alert('Charged to 4111 1111 1111 1111');",
     )
 }
 

@@ -74,3 +74,47 @@ async fn the_same_alert_text_is_copied_where_copying_is_allowed() {
         vec!["Your card 4111 1111 1111 1111 is saved".to_owned()]
     );
 }
+
+/// What the client shows of a page whose title and dialog carry a card
+/// number, under `policy`: the client's window title and the dialog's text.
+async fn drawn_text(policy: &str) -> (String, String) {
+    let site = TestSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    std::fs::write(&file, policy).unwrap();
+    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
+    let client = Client::open(&start_url(&iso, &site.url("/gates/card-title"))).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the page's title", T, |s| {
+            s["title"].as_str().is_some_and(|t| t.starts_with("Order"))
+        })
+        .await;
+    client.click_viewer(150.0, 275.0).await;
+    client
+        .wait_state("the alert shown", T, |s| s["dialog"]["kind"] == "alert")
+        .await;
+    let title: String = client.eval("document.title").await;
+    let message = client.text_of("#page-dialog [data-role=message]").await;
+    client.close().await;
+    drop(dir);
+    (title, message)
+}
+
+const MASK: &str = "[[rules]]\nname = \"dlp\"\nprofiles = [\"financial\"]\npage = \"scan\"\nmask = [\"credit_card\"]\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_and_dialogs_the_client_draws_are_masked_like_the_page() {
+    let (title, message) = drawn_text(MASK).await;
+    for shown in [&title, &message] {
+        assert!(!shown.contains("4111"), "the client shows {shown:?}");
+        assert!(
+            shown.contains('\u{2022}'),
+            "the card is bulleted: {shown:?}"
+        );
+    }
+    // The control: where the page is shown as it is, so are they.
+    let (title, message) = drawn_text(ALLOW).await;
+    assert_eq!(title, "Order 4111 1111 1111 1111");
+    assert_eq!(message, "Charged to 4111 1111 1111 1111");
+}

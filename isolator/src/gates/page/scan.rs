@@ -140,3 +140,81 @@ pub fn masked_anywhere(enforcer: &Enforcer) -> Vec<String> {
     }
     all
 }
+
+/// Longest page-controlled text the client draws (a dialog's message, a
+/// title, a URL) that is masked; longer text is cut to it first.
+pub const MAX_DRAWN_TEXT: usize = 16 << 10;
+
+/// Page-controlled text the client draws itself (a dialog's message or
+/// default answer, the title, the URL) as the page's rule shows it: the
+/// values of the rule's `mask` detectors, and every value found when the
+/// rule would block, replaced by bullets (letters and digits only, so the
+/// layout stays). Text of a page whose rule does not scan is returned as is.
+pub fn mask_drawn_text(decision: &Decision, text: &str) -> String {
+    let mut text = text;
+    if text.len() > MAX_DRAWN_TEXT {
+        let mut end = MAX_DRAWN_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text = &text[..end];
+    }
+    if decision.mode != Mode::Scan || text.is_empty() {
+        return text.to_owned();
+    }
+    let Some(selection) = decision.selection.as_ref() else {
+        return text.to_owned();
+    };
+    let report = decision.engine.scan_selection(text, selection);
+    let verdict = Verdict::from_report(decision, &report, Duration::ZERO);
+    let hide_all = !verdict.passes();
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    let mut hidden = vec![false; text.len()];
+    for f in &report.findings {
+        if hide_all || decision.mask.iter().any(|m| *m == f.detector) {
+            for h in hidden.iter_mut().take(f.end.min(text.len())).skip(f.start) {
+                *h = true;
+            }
+        }
+    }
+    for (i, c) in text.char_indices() {
+        out.push(if hidden[i] && c.is_alphanumeric() {
+            '\u{2022}'
+        } else {
+            c
+        });
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod drawn_tests {
+    use super::*;
+    use crate::auth::User;
+
+    const POLICY: &str = "[[rules]]\nname = \"shop\"\nprofiles = [\"financial\"]\npage = \"scan\"\nmask = [\"credit_card\"]\n";
+
+    #[test]
+    fn drawn_text_hides_masked_values_and_keeps_the_rest() {
+        let e = crate::enforce::tests::enforcer(POLICY);
+        let user = User {
+            name: "dana".into(),
+            groups: Vec::new(),
+            admin: false,
+        };
+        let d = super::super::decision(&e, &user, "https://shop.example/");
+        let shown = mask_drawn_text(&d, "Your card 4111 1111 1111 1111 is saved");
+        assert_eq!(
+            shown,
+            "Your card \u{2022}\u{2022}\u{2022}\u{2022} \u{2022}\u{2022}\u{2022}\u{2022} \u{2022}\u{2022}\u{2022}\u{2022} \u{2022}\u{2022}\u{2022}\u{2022} is saved"
+        );
+        assert_eq!(mask_drawn_text(&d, "Proceed?"), "Proceed?");
+        let open =
+            crate::enforce::tests::enforcer("[[rules]]\nname = \"open\"\npage = \"allow\"\n");
+        let d = super::super::decision(&open, &user, "https://shop.example/");
+        assert_eq!(
+            mask_drawn_text(&d, "card 4111 1111 1111 1111"),
+            "card 4111 1111 1111 1111"
+        );
+    }
+}

@@ -103,11 +103,13 @@ impl Actor {
             } => {
                 let id = self.next_dialog;
                 self.next_dialog += 1;
+                // The client draws the dialog: masked like the page's text.
+                let url = self.tab(tab_id).map(|t| t.url.clone()).unwrap_or_default();
                 let msg = ServerMsg::Dialog {
                     id,
                     kind,
-                    message,
-                    default,
+                    message: self.drawn(&url, &message),
+                    default: self.drawn(&url, &default),
                 };
                 self.send(msg.clone());
                 self.dialogs.insert(id, (tab_id, msg));

@@ -34,12 +34,19 @@ impl Actor {
         self.tabs.get(self.tabs.active())
     }
 
+    /// Page-controlled text the client draws itself (title, URL, dialog),
+    /// masked as the page's rule masks the page.
+    pub(super) fn drawn(&self, url: &str, text: &str) -> String {
+        let d = crate::gates::page::decision(&self.enforcer, &self.handle.user, url);
+        crate::gates::page::scan::mask_drawn_text(&d, text)
+    }
+
     pub(super) fn send_state(&self) {
         if let Some(tab) = self.active_tab() {
             self.send(ServerMsg::State {
                 tab: tab.id,
-                url: tab.url.clone(),
-                title: tab.title.clone(),
+                url: self.drawn(&tab.url, &tab.url),
+                title: self.drawn(&tab.url, &tab.title),
                 loading: tab.loading,
                 can_back: tab.can_back,
                 can_forward: tab.can_forward,
@@ -54,8 +61,8 @@ impl Actor {
                 .iter()
                 .map(|t| TabInfo {
                     id: t.id,
-                    url: t.url.clone(),
-                    title: t.title.clone(),
+                    url: self.drawn(&t.url, &t.url),
+                    title: self.drawn(&t.url, &t.title),
                 })
                 .collect(),
             active: self.tabs.active(),
