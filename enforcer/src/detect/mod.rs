@@ -30,6 +30,7 @@ pub mod exact;
 pub mod field;
 mod literals;
 pub mod normalise;
+pub mod page_hints;
 mod predefined;
 pub mod profile;
 pub mod redact;
@@ -44,6 +45,7 @@ pub use engine::{Engine, EngineBuilder, DEFAULT_CONTEXT_WINDOW, MAX_SPAN, PREDEF
 pub use error::{Error, Result};
 pub use exact::ExactDataSet;
 pub use field::FieldScanner;
+pub use page_hints::{page_hint, page_hints, PageHint};
 pub use profile::{ProfileSpec, ScanReport, Selection};
 pub use stream::StreamScanner;
 pub use types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};

@@ -54,23 +54,18 @@ const PAGE_TEXT_JS: &str = include_str!("page_text.js");
 /// new shadow roots.
 const PAGE_HOOKS_JS: &str = include_str!("page_content_hooks.js");
 
-/// JavaScript patterns for likely values of a detector: the page script hides
-/// matches at once, before the server's authoritative scan. Detectors without
-/// one are masked once the server has found their values.
+/// JavaScript patterns for likely values of a detector (the enforcer's
+/// page hints, kept and tested beside its detectors): the page script hides
+/// matches at once, before the server's authoritative scan. Detectors
+/// without one are masked once the server has found their values.
 pub(crate) fn js_pattern(detector: &str) -> Option<&'static str> {
-    Some(match detector {
-        "credit_card" => r"\b(?:\d[ -]?){12,18}\d\b",
-        "us_ssn" => r"\b\d{3}[- ]\d{2}[- ]\d{4}\b",
-        "email" => r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
-        "iban" => r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
-        _ => return None,
-    })
+    enforcer::detect::page_hint(detector).map(|h| h.pattern)
 }
 
 /// The check the page script applies to a pattern's match before hiding it
 /// (`page_text.js`'s `plausible`), so that not every long number is hidden.
 pub(crate) fn js_check(detector: &str) -> Option<&'static str> {
-    (detector == "credit_card").then_some("luhn")
+    enforcer::detect::page_hint(detector).and_then(|h| h.check)
 }
 
 /// Images smaller than this on screen (CSS pixels, either side) are not
