@@ -33,7 +33,9 @@
 //!   greyscaled, inverted when dark and upscaled when the text is small.
 
 mod archive;
+mod compressed;
 mod dispatch;
+mod email;
 mod error;
 mod html;
 mod image;
@@ -42,12 +44,15 @@ mod limits;
 mod model;
 pub mod ocr;
 mod odf;
+mod ole;
 mod ooxml;
 mod pdf;
-mod pdf_text;
+mod rtf;
+mod sevenz;
 pub mod sniff;
 mod strings;
 mod text;
+mod tool;
 mod trailer;
 pub mod worker;
 mod xlsx;

@@ -1,0 +1,221 @@
+//! OLE2 compound files (the `cfb` crate): Outlook `.msg`, and legacy Word,
+//! Excel and PowerPoint files.
+//!
+//! A compound file is a little file system of streams. Every stream is
+//! charged as a member and read within the budget, then:
+//! - Outlook `.msg`: each property stream (`__substg1.0_TTTTYYYY`) of a
+//!   string type is decoded (`001F` UTF-16LE, `001E` 8-bit) and joined into
+//!   `msg!/properties` (subject, body, sender and recipients, names...);
+//!   attachment data (`__attach_version1.0_#N/__substg1.0_37010102`) is
+//!   extracted as a file of its own, named by its attachment file name;
+//! - PowerPoint 97-2003: the `PowerPoint Document` stream is walked record by
+//!   record and only text atoms are read (`TextCharsAtom`, `TextBytesAtom`,
+//!   `CString`): reading its bytes as strings turned record data into
+//!   digit runs that looked like phone numbers;
+//! - the summary information streams (title, subject, author, keywords,
+//!   comments...) of any compound file are parsed as property sets and their
+//!   string properties read;
+//! - any other stream (Word's and Excel's binary text) is read for its
+//!   printable strings, ASCII and UTF-16LE.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use encoding_rs::{UTF_16LE, WINDOWS_1252};
+
+use super::dispatch::{join, Ctx};
+use super::error::{Error, Result};
+use super::strings;
+
+/// PowerPoint record types holding text.
+const TEXT_CHARS_ATOM: u16 = 0x0FA0;
+const TEXT_BYTES_ATOM: u16 = 0x0FA8;
+const CSTRING: u16 = 0x0FBA;
+
+/// PowerPoint streams that hold pictures, fonts and user state, not text.
+const PPT_SKIPPED: [&str; 2] = ["Pictures", "Current User"];
+
+/// Extracts the streams of a compound file; attachments are at `depth`.
+pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
+    ctx.check_depth(path, depth)?;
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| Error::corrupt("OLE2 compound file", format!("{path}: {e}")))?;
+    let streams: Vec<(PathBuf, u64)> = file
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| (e.path().to_path_buf(), e.len()))
+        .collect();
+    ctx.budget.charge_members(streams.len() as u64)?;
+    let is_msg = file.is_stream("/__properties_version1.0");
+    let is_ppt = file.is_stream("/PowerPoint Document");
+    let mut properties = String::new();
+    for (stream, len) in streams {
+        ctx.budget.check_time()?;
+        let name = stream
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let allowed = ctx.budget.expandable();
+        if len > allowed {
+            return Err(ctx
+                .budget
+                .expansion_error(&format!("stream {name} ({len} bytes)")));
+        }
+        let mut data = Vec::with_capacity(len.min(16 << 20) as usize);
+        file.open_stream(&stream)
+            .and_then(|s| s.take(allowed.saturating_add(1)).read_to_end(&mut data))
+            .map_err(|e| Error::read("OLE2 compound file", &format!("stream {name}"), e))?;
+        ctx.budget.charge_expanded(data.len() as u64)?;
+        let stream_path = join(
+            path,
+            &stream
+                .to_string_lossy()
+                .trim_start_matches('/')
+                .replace('\u{5}', ""),
+        );
+        if name.ends_with("SummaryInformation") {
+            ctx.push(stream_path, property_set_strings(&data), Vec::new())?;
+        } else if is_msg {
+            if let Some(text) = msg_string(&name, &data) {
+                properties.push_str(&text);
+                properties.push('\n');
+            } else if name == "__substg1.0_37010102" {
+                let member = join(path, &attachment_name(&mut file, &stream));
+                ctx.member(&member, &data, depth)?;
+            }
+        } else if is_ppt {
+            if name == "PowerPoint Document" {
+                ctx.push(stream_path, ppt_text(&data), Vec::new())?;
+            } else if !PPT_SKIPPED.contains(&name.as_str()) {
+                let text = strings::printable(&data, ctx.budget.expandable());
+                ctx.push(stream_path, text, Vec::new())?;
+            }
+        } else {
+            let text = strings::printable(&data, ctx.budget.expandable());
+            ctx.push(stream_path, text, Vec::new())?;
+        }
+    }
+    ctx.push(join(path, "properties"), properties, Vec::new())
+}
+
+/// A `.msg` property stream of a string type, decoded.
+fn msg_string(name: &str, data: &[u8]) -> Option<String> {
+    let tag = name.strip_prefix("__substg1.0_")?;
+    match tag.get(4..8)? {
+        "001F" => Some(UTF_16LE.decode(data).0.trim_end_matches('\0').to_string()),
+        "001E" => Some(
+            WINDOWS_1252
+                .decode(data)
+                .0
+                .trim_end_matches('\0')
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// The file name of the attachment whose data stream is `data_stream`: its
+/// long name (`3707`), short name (`3704`) or display name (`3001`).
+fn attachment_name(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, data_stream: &Path) -> String {
+    let storage = data_stream.parent().unwrap_or(Path::new("/"));
+    for tag in ["3707001F", "3704001F", "3001001F"] {
+        let candidate = storage.join(format!("__substg1.0_{tag}"));
+        let mut data = Vec::new();
+        let read = file
+            .open_stream(&candidate)
+            .and_then(|s| s.take(1024).read_to_end(&mut data));
+        if read.is_ok() {
+            let name = UTF_16LE.decode(&data).0.trim_end_matches('\0').to_string();
+            let name: String = name
+                .rsplit(['/', '\\'])
+                .next()
+                .unwrap_or("")
+                .chars()
+                .map(|c| if c.is_control() || c == '!' { '_' } else { c })
+                .collect();
+            if !name.trim().is_empty() {
+                return name;
+            }
+        }
+    }
+    storage
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "attachment".into())
+}
+
+/// The text atoms of a PowerPoint document stream, one per line. Records
+/// are a flat walk: a container's children follow its header, so the walk
+/// steps into containers and over atoms, never recursing.
+fn ppt_text(data: &[u8]) -> String {
+    let mut out = String::new();
+    let mut pos = 0usize;
+    while pos + 8 <= data.len() {
+        let ver_inst = u16::from_le_bytes([data[pos], data[pos + 1]]);
+        let kind = u16::from_le_bytes([data[pos + 2], data[pos + 3]]);
+        let len = u32::from_le_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]);
+        let body = pos + 8;
+        if ver_inst & 0x000F == 0x000F {
+            pos = body;
+            continue;
+        }
+        let end = body.saturating_add(len as usize).min(data.len());
+        let bytes = &data[body..end];
+        let text = match kind {
+            TEXT_CHARS_ATOM | CSTRING => Some(UTF_16LE.decode(bytes).0.into_owned()),
+            TEXT_BYTES_ATOM => Some(WINDOWS_1252.decode(bytes).0.into_owned()),
+            _ => None,
+        };
+        if let Some(text) = text {
+            out.push_str(&text.replace(['\r', '\u{b}'], "\n"));
+            out.push('\n');
+        }
+        pos = end.max(body);
+    }
+    out
+}
+
+/// String properties (`VT_LPSTR`, `VT_LPWSTR`) of every section of an OLE
+/// property set stream (`\u{5}SummaryInformation` and its document
+/// counterpart), one per line.
+fn property_set_strings(data: &[u8]) -> String {
+    let u32_at = |at: usize| -> Option<u32> {
+        data.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut out = String::new();
+    let sections = u32_at(24).unwrap_or(0).min(4) as usize;
+    for s in 0..sections {
+        let Some(offset) = u32_at(28 + s * 20 + 16).map(|o| o as usize) else {
+            break;
+        };
+        let count = u32_at(offset + 4).unwrap_or(0).min(1024) as usize;
+        for p in 0..count {
+            let Some(prop_offset) = u32_at(offset + 8 + p * 8 + 4) else {
+                break;
+            };
+            let at = offset.saturating_add(prop_offset as usize);
+            let (Some(kind), Some(len)) = (u32_at(at), u32_at(at + 4)) else {
+                continue;
+            };
+            let len = len as usize;
+            let text = match kind {
+                0x1E => data
+                    .get(at + 8..(at + 8).saturating_add(len))
+                    .map(|b| WINDOWS_1252.decode(b).0.into_owned()),
+                0x1F => data
+                    .get(at + 8..(at + 8).saturating_add(len.saturating_mul(2)))
+                    .map(|b| UTF_16LE.decode(b).0.into_owned()),
+                _ => None,
+            };
+            if let Some(text) = text {
+                let text = text.trim_end_matches('\0');
+                if !text.trim().is_empty() {
+                    out.push_str(text);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
