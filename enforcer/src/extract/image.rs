@@ -34,6 +34,9 @@ use super::tool;
 /// than half of its characters confident, asks for orientation detection.
 const WEAK_CONFIDENT_CHARS: usize = 40;
 
+/// A first pass with fewer characters than this found no text to turn.
+const MIN_TURNABLE_CHARS: usize = 8;
+
 /// Words shorter than this (pixels) are read better after a 2x upscale.
 const SMALL_TEXT_PX: u32 = 10;
 
@@ -95,7 +98,9 @@ pub(crate) fn decode(ctx: &mut Ctx<'_>, bytes: &[u8]) -> Result<GrayImage> {
 pub(crate) fn ocr_gray(ctx: &mut Ctx<'_>, gray: GrayImage, page: u32) -> Result<Recognised> {
     let first = ocr_upright(ctx, gray.clone(), page)?;
     let chars: usize = first.boxes.iter().map(|b| b.text_end - b.text_start).sum();
-    let weak = first.confident_chars < WEAK_CONFIDENT_CHARS || first.confident_chars * 2 < chars;
+    // No words at all is a photo or a blank: nothing to turn.
+    let weak = chars >= MIN_TURNABLE_CHARS
+        && (first.confident_chars < WEAK_CONFIDENT_CHARS || first.confident_chars * 2 < chars);
     if !weak {
         return Ok(first);
     }

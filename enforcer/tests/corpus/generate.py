@@ -12,12 +12,13 @@ python-pptx for Office files), for the differential test.
 The generated files are committed: `make test` needs none of the producers.
 Run it again (from anywhere) to rebuild them:
 
-    python3 enforcer/tests/corpus/generate.py
+    python3 enforcer/tests/corpus/generate.py           # everything
+    python3 enforcer/tests/corpus/generate.py images    # one section
 
 Needs (Debian 12): chromium, libreoffice-writer-nogui libreoffice-calc-nogui
 libreoffice-impress-nogui, pandoc, wkhtmltopdf, groff, texlive-latex-base,
-qpdf, p7zip-full, imagemagick, ghostscript, xz-utils, bzip2, zstd,
-poppler-utils; (PyPI) reportlab, PyMuPDF, python-docx, openpyxl,
+qpdf, p7zip-full, imagemagick, libimage-exiftool-perl, ghostscript,
+xz-utils, bzip2, zstd, poppler-utils; (PyPI) reportlab, PyMuPDF, python-docx, openpyxl,
 python-pptx. Python's own email and mailbox packages write the e-mail.
 
 Planted values are public test values: Visa's test card 4111 1111 1111 1111,
@@ -103,7 +104,7 @@ def versions():
         "bzip2": out(["bzip2", "--help"]),
         "zstd": out(["zstd", "--version"]),
         "reportlab": f"reportlab {reportlab.Version}",
-        "pymupdf": f"PyMuPDF {fitz.VersionBind}",
+        "pymupdf": f"PyMuPDF {fitz.VersionBind} (MuPDF {fitz.VersionFitz})",
         "python-docx": f"python-docx {docx.__version__ if hasattr(docx, '__version__') else '?'}",
         "openpyxl": f"openpyxl {openpyxl.__version__}",
         "python-pptx": f"python-pptx {pptx.__version__}",
@@ -327,8 +328,13 @@ def make_images(d, v, tmp):
     record(d, "imagemagick_sideways.png", "imagemagick", "image", ALL)
     # Pixels stored sideways, EXIF orientation 6 (turn 90 clockwise to view),
     # as a phone writes a portrait photo.
-    run("convert", str(base), "-rotate", "-90", "-quality", "90", "-orient", "RightTop", str(d / "imagemagick_exif6.jpg"))
-    record(d, "imagemagick_exif6.jpg", "imagemagick", "image", ALL)
+    run("convert", str(base), "-rotate", "-90", "-quality", "90", str(d / "imagemagick_exif6.jpg"))
+    run("exiftool", "-q", "-n", "-Orientation=6", "-overwrite_original", str(d / "imagemagick_exif6.jpg"))
+    record(d, "imagemagick_exif6.jpg", "imagemagick+exiftool", "image", ALL)
+    # Turned the other way (text reading upwards), no EXIF tag: tesseract's
+    # layout analysis alone reads this one as garbage.
+    run("convert", str(base), "-rotate", "-90", str(d / "imagemagick_sideways_ccw.png"))
+    record(d, "imagemagick_sideways_ccw.png", "imagemagick", "image", ALL)
     # A small blank PNG whose only data is a text chunk.
     run("convert", "-size", "40x40", "xc:white", "-set", "comment", f"Card {v['card']} IBAN {v['iban']}",
         str(d / "imagemagick_text_chunk.png"))
@@ -376,35 +382,49 @@ def reference_texts():
 
 
 def main():
+    """`generate.py` rebuilds everything; `generate.py images` (or pdf,
+    office, mail, archives) rebuilds only those files, keeping the rest."""
+    makers = {"pdf": make_pdfs, "office": make_office, "mail": make_mail, "archives": make_archives,
+              "images": make_images}
+    only = sys.argv[1:]
+    for name in only:
+        if name not in makers:
+            sys.exit(f"unknown section {name}: one of {', '.join(makers)}")
+    previous = {}
+    if only and (HERE / "manifest.json").exists():
+        previous = json.loads((HERE / "manifest.json").read_text())["files"]
     for set_name, v in [("planted", VALUES), ("clean", CLEAN)]:
         d = HERE / set_name
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir()
+        if not only:
+            shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory() as t:
             tmp = Path(t)
-            make_pdfs(d, v, tmp)
-            make_office(d, v, tmp)
-            make_mail(d, v, tmp)
-            make_archives(d, v, tmp)
-            make_images(d, v, tmp)
-    locked = HERE / "password"
-    shutil.rmtree(locked, ignore_errors=True)
-    locked.mkdir()
-    import fitz
+            for name, make in makers.items():
+                if not only or name in only:
+                    make(d, v, tmp)
+    if not only or "pdf" in only:
+        locked = HERE / "password"
+        shutil.rmtree(locked, ignore_errors=True)
+        locked.mkdir()
+        import fitz
 
-    doc = fitz.open()
-    doc.new_page().insert_text((72, 72), "\n".join(lines(VALUES)))
-    doc.save(locked / "pymupdf_user_password.pdf", encryption=fitz.PDF_ENCRYPT_AES_256, owner_pw="owner-secret",
-             user_pw="user-secret")
-    reference_texts()
+        doc = fitz.open()
+        doc.new_page().insert_text((72, 72), "\n".join(lines(VALUES)))
+        doc.save(locked / "pymupdf_user_password.pdf", encryption=fitz.PDF_ENCRYPT_AES_256, owner_pw="owner-secret",
+                 user_pw="user-secret")
+    if not only or "pdf" in only or "office" in only:
+        reference_texts()
+    files = {**previous, **MANIFEST}
     producers = versions()
+    producers["exiftool"] = "exiftool " + out(["exiftool", "-ver"])
     out_manifest = {
         "producers": producers,
-        "files": {k: MANIFEST[k] for k in sorted(MANIFEST)},
+        "files": {k: files[k] for k in sorted(files)},
     }
     (HERE / "manifest.json").write_text(json.dumps(out_manifest, indent=1, ensure_ascii=False) + "\n")
     total = sum(f.stat().st_size for s in ["planted", "clean"] for f in (HERE / s).iterdir())
-    print(f"{len(MANIFEST)} files per set, {total / 1e6:.1f} MB in both sets")
+    print(f"{len(files)} files per set, {total / 1e6:.1f} MB in both sets")
 
 
 if __name__ == "__main__":
