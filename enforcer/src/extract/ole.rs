@@ -219,3 +219,101 @@ fn property_set_strings(data: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use crate::extract::{extract, Extraction, FileKind, Limits};
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+    }
+
+    /// A compound file holding `streams` (`/a/b` paths; storages made).
+    fn compound(streams: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).expect("cfb");
+        for (path, data) in streams {
+            let parent = std::path::Path::new(path).parent().expect("parent");
+            if parent != std::path::Path::new("/") {
+                file.create_storage_all(parent).expect("storage");
+            }
+            file.create_stream(path)
+                .expect("stream")
+                .write_all(data)
+                .expect("write");
+        }
+        file.flush().expect("flush");
+        file.into_inner().into_inner()
+    }
+
+    fn parts(name: &str, bytes: &[u8]) -> Vec<(String, String)> {
+        match extract(name, bytes, &Limits::default()) {
+            Extraction::Text { kind, parts, .. } => {
+                assert_eq!(kind, FileKind::Ole);
+                parts.into_iter().map(|p| (p.path, p.text)).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn outlook_msg_properties_and_attachments() {
+        let msg = compound(&[
+            ("/__properties_version1.0", vec![0; 32]),
+            ("/__substg1.0_0037001F", utf16("Card 4111 1111 1111 1111")),
+            ("/__substg1.0_1000001E", b"SSN 536-22-8452".to_vec()),
+            (
+                "/__substg1.0_10090102",
+                vec![0x4c, 0x5a, 0x46, 0x75, 7, 7, 7, 7],
+            ),
+            (
+                "/__attach_version1.0_#00000000/__substg1.0_3707001F",
+                utf16("iban.txt"),
+            ),
+            (
+                "/__attach_version1.0_#00000000/__substg1.0_37010102",
+                b"IBAN GB82 WEST 1234 5698 7654 32".to_vec(),
+            ),
+        ]);
+        let parts = parts("mail.msg", &msg);
+        let find = |path: &str| {
+            parts
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, t)| t.as_str())
+                .unwrap_or_else(|| panic!("no {path} in {parts:?}"))
+        };
+        let props = find("mail.msg!/properties");
+        assert!(props.contains("Card 4111 1111 1111 1111"), "{props}");
+        assert!(props.contains("SSN 536-22-8452"), "{props}");
+        assert!(find("mail.msg!/iban.txt").contains("GB82 WEST"));
+    }
+
+    #[test]
+    fn powerpoint_reads_text_atoms_not_record_bytes() {
+        let atom = |kind: u16, body: &[u8]| {
+            let mut r = vec![0, 0];
+            r.extend(kind.to_le_bytes());
+            r.extend((body.len() as u32).to_le_bytes());
+            r.extend(body);
+            r
+        };
+        let mut children = atom(0x0FA0, &utf16("Card 4111 1111 1111 1111"));
+        children.extend(atom(0x0FA8, b"SSN 536-22-8452"));
+        // A record whose bytes look like a phone number to `strings`.
+        children.extend(atom(0x0FF5, b"(555) 123-4567 0000"));
+        let mut document = vec![0x0F, 0x00, 0xE8, 0x03];
+        document.extend((children.len() as u32).to_le_bytes());
+        document.extend(children);
+        let ppt = compound(&[
+            ("/PowerPoint Document", document),
+            ("/Current User", vec![0; 8]),
+        ]);
+        let parts = parts("deck.ppt", &ppt);
+        let all: String = parts.iter().map(|(_, t)| t.as_str()).collect();
+        assert!(all.contains("Card 4111 1111 1111 1111"), "{all}");
+        assert!(all.contains("SSN 536-22-8452"), "{all}");
+        assert!(!all.contains("555"), "{all}");
+    }
+}

@@ -308,3 +308,34 @@ pub fn mismatch(name: &str, kind: FileKind) -> Option<String> {
         kind.describe()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtf_email_and_new_archives_by_content() {
+        // LibreOffice's RTF starts with `{` and ends with `}`: not JSON.
+        let rtf = b"{\\rtf1\\ansi{\\*\\generator LibreOffice/7.4.7.2$Linux_X86_64}\\pard hi\\par}";
+        assert_eq!(sniff(rtf), FileKind::Rtf);
+        assert_eq!(sniff(b"{\"a\": 1}"), FileKind::Json);
+        let eml = b"Received: from x\r\nFrom: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
+        assert_eq!(sniff(eml), FileKind::Email);
+        let mbox = b"From MAILER-DAEMON Sun Dec  6 07:00:00 2026\nFrom: a@example.org\nTo: b@example.org\n\nx\n";
+        assert_eq!(sniff(mbox), FileKind::Email);
+        // One header-like line is not a message.
+        assert_eq!(
+            sniff(b"Subject: my notes\nnothing else here\n"),
+            FileKind::Text
+        );
+        assert_eq!(sniff(b"\xfd7zXZ\0\0\x04"), FileKind::Xz);
+        assert_eq!(sniff(b"BZh91AY&SY\0\0"), FileKind::Bzip2);
+        assert_eq!(sniff(b"BZh9 is not bzip2"), FileKind::Text);
+        assert_eq!(sniff(b"\x28\xb5\x2f\xfd\0\0"), FileKind::Zstd);
+        assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\0\x04"), FileKind::SevenZip);
+        assert_eq!(
+            sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"),
+            FileKind::Ole
+        );
+    }
+}
