@@ -3,11 +3,14 @@
 //!
 //! A child inherits the worker's sandbox: its user (the unprivileged
 //! extraction user when the server is root), its address-space limit
-//! (`RLIMIT_AS`) and its per-file CPU limit (`RLIMIT_CPU`). On top of that
-//! each run is bounded here: the input goes in on stdin (no file on disk),
-//! the output is read up to a cap, stderr up to a few KiB, and the child is
+//! (`RLIMIT_AS`) and its per-file CPU limit (`RLIMIT_CPU`), and it is
+//! started through `setpriv --pdeathsig KILL` so it dies with the worker
+//! (the pool kills a worker that overruns its deadline). On top of that each
+//! run is bounded here: the input goes in on stdin (no file on disk), the
+//! output is read up to a cap, stderr up to a few KiB, and the child is
 //! killed at the file's wall-time deadline. A child that fails, is killed or
-//! overflows its cap is an error: the file is unscannable.
+//! overflows its cap is an error: the file is unscannable; a helper that is
+//! not installed makes every file of its kind unscannable, saying which.
 
 use std::io::{Read, Write};
 use std::process::{Command, ExitStatus, Stdio};
@@ -42,7 +45,10 @@ pub(crate) fn run(
     out_cap: u64,
 ) -> Result<Output> {
     let tool = |detail: String| Error::Tool { program, detail };
-    let mut child = Command::new(program)
+    // `setpriv --pdeathsig KILL`: the child dies with the worker, even when
+    // the pool kills the worker for overrunning its deadline.
+    let mut child = Command::new("setpriv")
+        .args(["--pdeathsig", "KILL", "--", program])
         .args(args)
         .env("LC_ALL", "C.UTF-8")
         .env("OMP_THREAD_LIMIT", "1")
@@ -50,7 +56,7 @@ pub(crate) fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| tool(format!("cannot start (is poppler-utils installed?): {e}")))?;
+        .map_err(|e| tool(format!("cannot start setpriv (util-linux): {e}")))?;
     let (Some(mut stdin), Some(stdout), Some(stderr)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
@@ -88,10 +94,16 @@ pub(crate) fn run(
         .join()
         .map_err(|_| tool("output reader failed".into()))?;
     let stderr = errors.join().unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
+    // setpriv's own failure to start the program (126: not executable,
+    // 127: not found).
+    if matches!(status.code(), Some(126 | 127)) && stderr.contains("failed to execute") {
+        return Err(tool(format!("cannot start (is it installed?): {stderr}")));
+    }
     Ok(Output {
         status,
         stdout,
-        stderr: String::from_utf8_lossy(&stderr).trim().to_string(),
+        stderr,
     })
 }
 
