@@ -15,13 +15,16 @@
 //! - the summary information streams (title, subject, author, keywords,
 //!   comments...) of any compound file are parsed as property sets and their
 //!   string properties read;
-//! - any other stream (Word's and Excel's binary text) is read for its
-//!   printable strings, ASCII and UTF-16LE.
+//! - Word 97-2003: the `WordDocument` stream's text is read through the
+//!   piece table (8-bit and UTF-16 pieces in order), so a word cut by a
+//!   curly quote is whole (`It’s`);
+//! - any other stream (Excel's binary records, embedded objects) is read
+//!   for its printable strings, ASCII and UTF-16LE.
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use encoding_rs::{UTF_16LE, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_16LE, WINDOWS_1252};
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
@@ -47,6 +50,12 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
         .collect();
     ctx.budget.charge_members(streams.len() as u64)?;
     let is_msg = file.is_stream("/__properties_version1.0");
+    let is_doc = file.is_stream("/WordDocument");
+    let codepage = if is_msg {
+        msg_codepage(&mut file)
+    } else {
+        WINDOWS_1252
+    };
     let is_ppt = file.is_stream("/PowerPoint Document");
     let mut properties = String::new();
     for (stream, len) in streams {
@@ -76,13 +85,21 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
         if name.ends_with("SummaryInformation") {
             ctx.push(stream_path, property_set_strings(&data), Vec::new())?;
         } else if is_msg {
-            if let Some(text) = msg_string(&name, &data) {
+            if let Some(text) = msg_string(&name, &data, codepage) {
                 properties.push_str(&text);
                 properties.push('\n');
             } else if name == "__substg1.0_37010102" {
                 let member = join(path, &attachment_name(&mut file, &stream));
                 ctx.member(&member, &data, depth)?;
             }
+        } else if is_doc && name == "WordDocument" {
+            let text = match word_text(&mut file, &data) {
+                Some(text) => text,
+                None => strings::printable(&data, ctx.budget.expandable()),
+            };
+            ctx.push(stream_path, text, Vec::new())?;
+        } else if is_doc && (name == "0Table" || name == "1Table") {
+            // The piece table and formatting: read through WordDocument.
         } else if is_ppt {
             if name == "PowerPoint Document" {
                 ctx.push(stream_path, ppt_text(&data), Vec::new())?;
@@ -98,20 +115,57 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
     ctx.push(join(path, "properties"), properties, Vec::new())
 }
 
-/// A `.msg` property stream of a string type, decoded.
-fn msg_string(name: &str, data: &[u8]) -> Option<String> {
+/// A `.msg` property stream of a string type, decoded (8-bit strings in
+/// the message's code page).
+fn msg_string(name: &str, data: &[u8], codepage: &'static Encoding) -> Option<String> {
     let tag = name.strip_prefix("__substg1.0_")?;
-    match tag.get(4..8)? {
-        "001F" => Some(UTF_16LE.decode(data).0.trim_end_matches('\0').to_string()),
-        "001E" => Some(
-            WINDOWS_1252
-                .decode(data)
-                .0
-                .trim_end_matches('\0')
-                .to_string(),
-        ),
-        _ => None,
+    let text = match tag.get(4..8)? {
+        "001F" => UTF_16LE.decode(data).0,
+        "001E" => codepage.decode(data).0,
+        _ => return None,
+    };
+    Some(text.trim_end_matches('\0').to_string())
+}
+
+/// The code page of a message's 8-bit strings: `PR_MESSAGE_CODEPAGE`
+/// (0x3FFD) or `PR_INTERNET_CPID` (0x3FDE) among the fixed-size properties
+/// of the top-level property stream (a 32-byte header, then 16-byte
+/// entries: tag, flags, value); Windows-1252 when neither is there.
+fn msg_codepage(file: &mut cfb::CompoundFile<Cursor<&[u8]>>) -> &'static Encoding {
+    let mut data = Vec::new();
+    let read = file
+        .open_stream("/__properties_version1.0")
+        .and_then(|s| s.take(64 << 10).read_to_end(&mut data));
+    if read.is_err() {
+        return WINDOWS_1252;
     }
+    let mut found = None;
+    for entry in data.get(32..).unwrap_or_default().chunks_exact(16) {
+        let tag = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
+        let value = u32::from_le_bytes([entry[8], entry[9], entry[10], entry[11]]);
+        match tag {
+            0x3FFD_0003 => found = Some(value),
+            0x3FDE_0003 if found.is_none() => found = Some(value),
+            _ => {}
+        }
+    }
+    found.and_then(codepage_encoding).unwrap_or(WINDOWS_1252)
+}
+
+/// The encoding of a Windows code page number.
+fn codepage_encoding(codepage: u32) -> Option<&'static Encoding> {
+    let label = match codepage {
+        932 => "shift_jis".to_string(),
+        936 => "gbk".to_string(),
+        949 => "euc-kr".to_string(),
+        950 => "big5".to_string(),
+        20866 => "koi8-r".to_string(),
+        21866 => "koi8-u".to_string(),
+        28591..=28606 => format!("iso-8859-{}", codepage - 28590),
+        65001 => "utf-8".to_string(),
+        other => format!("windows-{other}"),
+    };
+    Encoding::for_label(label.as_bytes())
 }
 
 /// The file name of the attachment whose data stream is `data_stream`: its
@@ -142,6 +196,74 @@ fn attachment_name(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, data_stream: &Pa
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "attachment".into())
+}
+
+/// The text of a Word 97-2003 document: the pieces its piece table lists
+/// (in the `0Table` or `1Table` stream, as the FIB says), each 8-bit
+/// (Windows-1252) or UTF-16LE, in character order; paragraph and cell marks
+/// become line breaks and tabs. `None` when the tables do not parse (the
+/// caller falls back to printable strings).
+fn word_text(file: &mut cfb::CompoundFile<Cursor<&[u8]>>, doc: &[u8]) -> Option<String> {
+    let u16_at = |b: &[u8], at: usize| b.get(at..at + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
+    let u32_at = |b: &[u8], at: usize| {
+        b.get(at..at + 4)
+            .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+    };
+    if u16_at(doc, 0)? != 0xA5EC {
+        return None;
+    }
+    let table_name = if u16_at(doc, 0x0A)? & 0x0200 != 0 {
+        "/1Table"
+    } else {
+        "/0Table"
+    };
+    let (fc_clx, lcb_clx) = (u32_at(doc, 0x01A2)? as usize, u32_at(doc, 0x01A6)? as usize);
+    let mut table = Vec::new();
+    file.open_stream(table_name)
+        .and_then(|s| s.take(64 << 20).read_to_end(&mut table))
+        .ok()?;
+    let clx = table.get(fc_clx..fc_clx.checked_add(lcb_clx)?)?;
+    // Skip the Prc entries (0x01, size, grpprl) to the Pcdt (0x02).
+    let mut pos = 0;
+    while *clx.get(pos)? == 0x01 {
+        pos += 3 + usize::from(u16_at(clx, pos + 1)?);
+    }
+    if *clx.get(pos)? != 0x02 {
+        return None;
+    }
+    let lcb = u32_at(clx, pos + 1)? as usize;
+    let plc = clx.get(pos + 5..(pos + 5).checked_add(lcb)?)?;
+    // (n + 1) character positions, then n piece descriptors of 8 bytes.
+    if plc.len() < 4 || (plc.len() - 4) % 12 != 0 {
+        return None;
+    }
+    let pieces = (plc.len() - 4) / 12;
+    let mut out = String::new();
+    for i in 0..pieces {
+        let (start, end) = (u32_at(plc, i * 4)?, u32_at(plc, i * 4 + 4)?);
+        let chars = end.checked_sub(start)? as usize;
+        let fc = u32_at(plc, (pieces + 1) * 4 + i * 8 + 2)?;
+        let text = if fc & 0x4000_0000 != 0 {
+            let at = ((fc & !0x4000_0000) / 2) as usize;
+            WINDOWS_1252
+                .decode(doc.get(at..at.checked_add(chars)?)?)
+                .0
+                .into_owned()
+        } else {
+            let at = fc as usize;
+            UTF_16LE
+                .decode(doc.get(at..at.checked_add(chars * 2)?)?)
+                .0
+                .into_owned()
+        };
+        out.extend(text.chars().map(|c| match c {
+            '\r' | '\u{b}' | '\u{c}' => '\n',
+            '\u{7}' => '\t',
+            c if c.is_control() && c != '\n' && c != '\t' => ' ',
+            c => c,
+        }));
+    }
+    Some(out)
 }
 
 /// The text atoms of a PowerPoint document stream, one per line. Records
