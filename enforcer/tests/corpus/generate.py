@@ -335,6 +335,14 @@ def make_images(d, v, tmp):
     # layout analysis alone reads this one as garbage.
     run("convert", str(base), "-rotate", "-90", str(d / "imagemagick_sideways_ccw.png"))
     record(d, "imagemagick_sideways_ccw.png", "imagemagick", "image", ALL)
+    # A scan: the page is one image, no text layer (pdftoppm + OCR path).
+    # ImageMagick's Debian policy forbids writing PDF: PyMuPDF places it.
+    import fitz
+
+    scan = fitz.open()
+    scan.new_page(width=612, height=792).insert_image(fitz.Rect(36, 36, 576, 176), filename=str(base))
+    scan.save(d / "pymupdf_scan.pdf", deflate=True)
+    record(d, "pymupdf_scan.pdf", "pymupdf", "pdf", ALL)
     # A small blank PNG whose only data is a text chunk.
     run("convert", "-size", "40x40", "xc:white", "-set", "comment", f"Card {v['card']} IBAN {v['iban']}",
         str(d / "imagemagick_text_chunk.png"))
