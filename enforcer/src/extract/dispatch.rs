@@ -161,7 +161,11 @@ impl Ctx<'_> {
             }
             FileKind::Email => email::eml(self, path, bytes, depth + 1),
             FileKind::Rtf => {
-                let text = rtf::text(&text::decode(bytes).unwrap_or_default());
+                // RTF is 7-bit by its specification; bytes that make it look
+                // binary are still read, each as one Windows-1252 character.
+                let source = text::decode(bytes)
+                    .unwrap_or_else(|| encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned());
+                let text = rtf::text(&source);
                 self.push(path.to_string(), text, Vec::new())
             }
             FileKind::Ole => ole::extract(self, path, bytes, depth + 1),

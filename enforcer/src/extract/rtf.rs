@@ -131,6 +131,15 @@ pub(crate) fn text(source: &str) -> String {
                                 out.push('\n');
                             }
                             "tab" | "cell" if !group.skip => out.push('\t'),
+                            // `\binN`: N bytes of binary data, not text.
+                            "bin" => {
+                                let skip = usize::try_from(param.unwrap_or(0)).unwrap_or(0);
+                                let mut end = i.saturating_add(skip).min(bytes.len());
+                                while !source.is_char_boundary(end) {
+                                    end += 1;
+                                }
+                                i = end;
+                            }
                             "uc" => group.uc = param.unwrap_or(1).clamp(0, 16) as u32,
                             "u" => {
                                 let n = param.unwrap_or(0);
@@ -274,5 +283,13 @@ mod tests {
         assert!(t.contains("€ IBAN GB82 WEST 1234\tx"), "{t}");
         assert!(!t.contains("7.4.7.2"), "{t}");
         assert!(!t.contains("Times"), "{t}");
+    }
+
+    #[test]
+    fn binary_data_is_skipped_and_text_after_it_read() {
+        let rtf = "{\\rtf1 {\\object{\\objdata \\bin4 \u{0}\u{1}{}}} SSN 536-22-8452\\par}";
+        let t = text(rtf);
+        assert!(t.contains("SSN 536-22-8452"), "{t:?}");
+        assert!(!t.contains('\u{1}'), "{t:?}");
     }
 }

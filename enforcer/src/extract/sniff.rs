@@ -143,7 +143,7 @@ pub(crate) fn classify_text(text: &str) -> FileKind {
     if lower.starts_with("{\\rtf") {
         return FileKind::Rtf;
     }
-    if looks_like_email(&head) {
+    if looks_like_email(text.trim_start()) {
         return FileKind::Email;
     }
     if lower.starts_with("<!doctype html")
@@ -190,7 +190,19 @@ const MAIL_HEADERS: [&str; 9] = [
 /// An RFC 5322 header block: every line up to the first blank one is a
 /// header field (`Name: value`) or its continuation, and at least two of
 /// them are fields every mailer writes. An mbox adds a `From ` line first.
-fn looks_like_email(head: &str) -> bool {
+fn looks_like_email(text: &str) -> bool {
+    // Long headers (Received, DKIM-Signature) can fill kilobytes; the last
+    // line of the head may be cut, so it is not judged.
+    let end = text.len().min(16 << 10);
+    let end = (0..=end)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let head = &text[..end];
+    let head = match head.rfind('\n') {
+        Some(cut) if end < text.len() => &head[..cut],
+        _ => head,
+    };
     let mut lines = head.lines().peekable();
     if lines.peek().is_some_and(|l| l.starts_with("From ")) {
         lines.next();
