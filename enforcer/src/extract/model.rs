@@ -120,7 +120,9 @@ impl FileKind {
 }
 
 /// The position of one OCR'd word: its byte span in [`Part::text`] and its
-/// rectangle in pixels of the original image (or rendered PDF page).
+/// rectangle in pixels of the original image as a viewer shows it (EXIF
+/// orientation applied; a page turned upright for OCR is mapped back), or of
+/// the rendered PDF page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordBox {
     /// Start of the word in the part's text (bytes).
