@@ -273,3 +273,45 @@ fn is_dark(gray: &GrayImage) -> bool {
         .fold((0u64, 0u64), |(s, n), &p| (s + u64::from(p), n + 1));
     sum / n.max(1) < 110
 }
+
+#[cfg(test)]
+mod tests {
+    use image::{GrayImage, Luma};
+
+    use super::*;
+
+    #[test]
+    fn boxes_found_in_a_turned_image_map_back_to_the_stored_one() {
+        let (w, h) = (7, 4);
+        for (x, y) in [(0, 0), (6, 0), (2, 3), (5, 1)] {
+            let mut stored = GrayImage::from_pixel(w, h, Luma([255]));
+            stored.put_pixel(x, y, Luma([0]));
+            for turn in [90, 180, 270] {
+                let turned = match turn {
+                    90 => image::imageops::rotate90(&stored),
+                    180 => image::imageops::rotate180(&stored),
+                    _ => image::imageops::rotate270(&stored),
+                };
+                let (tx, ty, _) = turned
+                    .enumerate_pixels()
+                    .find(|(_, _, p)| p.0[0] == 0)
+                    .expect("marker");
+                let found = WordBox {
+                    text_start: 0,
+                    text_end: 1,
+                    page: 1,
+                    x: tx,
+                    y: ty,
+                    w: 1,
+                    h: 1,
+                };
+                let back = unturn(&found, turn, w, h);
+                assert_eq!(
+                    (back.x, back.y, back.w, back.h),
+                    (x, y, 1, 1),
+                    "turn {turn}"
+                );
+            }
+        }
+    }
+}
