@@ -10,12 +10,13 @@ PACKAGES=(
   fonts-liberation    # metric-compatible fonts for test pages
   tesseract-ocr       # OCR engine
   tesseract-ocr-eng   # English model, shipped by Debian (no download at run time)
+  tesseract-ocr-osd   # orientation detection: sideways and upside-down scans
   libtesseract-dev    # tesseract crate (bindgen)
   libleptonica-dev    # tesseract crate (bindgen)
   clang               # bindgen
   libclang-dev        # bindgen
   pkg-config          # finds tesseract/leptonica
-  poppler-utils       # pdftoppm: renders scanned PDF pages for OCR
+  poppler-utils       # pdftotext: PDF text, metadata, decryption; pdftoppm: scanned pages for OCR
   ripgrep             # benchmark baseline for the DLP engine
   sqlite3             # audit index inspection
   nodejs              # runs the web client's unit tests (node --test)

@@ -1,15 +1,13 @@
-//! Archives: zip, tar and gzip (so `.tar.gz`), nested up to `max_depth`.
+//! Archives: zip and tar, nested up to `max_depth` (compressed streams such
+//! as `.tar.gz` are in `compressed`, 7z in `sevenz`).
 //! Every member is sniffed and extracted in turn and named by its path inside
 //! the archive (`backup.tar.gz!/etc/app/secrets.json`).
 
 use std::io::{Cursor, Read};
 
-use flate2::bufread::GzDecoder;
-
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
-use super::model::FileKind;
-use super::{sniff, zipread};
+use super::zipread;
 
 /// Extracts every file of a zip; members are at nesting `depth`.
 pub(crate) fn zip(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
@@ -75,40 +73,4 @@ pub(crate) fn tar(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Re
         ctx.member(&member_path, &data, depth)?;
     }
     Ok(())
-}
-
-/// Decompresses a gzip stream (capped) and extracts what it holds: a tar's
-/// members directly (`a.tar.gz!/file`), anything else as one member. The
-/// members of a multi-member stream are joined, as `gunzip` does; data after
-/// the last member is read as `a.gz#trailer`.
-pub(crate) fn gzip(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -> Result<()> {
-    ctx.check_depth(path, depth)?;
-    let allowed = ctx.budget.expandable();
-    let mut data = Vec::new();
-    let mut rest = bytes;
-    while rest.starts_with(b"\x1f\x8b") {
-        let left = allowed.saturating_add(1).saturating_sub(data.len() as u64);
-        let mut member = GzDecoder::new(rest);
-        (&mut member)
-            .take(left)
-            .read_to_end(&mut data)
-            .map_err(|e| Error::read("gzip", "stream", e).in_member(path))?;
-        if data.len() as u64 > allowed {
-            return Err(ctx.budget.expansion_error(&format!("gzip stream {path}")));
-        }
-        rest = member.into_inner();
-    }
-    ctx.budget.charge_expanded(data.len() as u64)?;
-    if sniff::sniff(&data) == FileKind::Tar {
-        tar(ctx, path, &data, depth)?;
-    } else {
-        let base = path.rsplit("!/").next().unwrap_or(path);
-        let base = base.rsplit(['/', '\\']).next().unwrap_or(base);
-        let inner = base
-            .strip_suffix(".gz")
-            .or_else(|| base.strip_suffix(".GZ"))
-            .unwrap_or(base);
-        ctx.member(&join(path, inner), &data, depth)?;
-    }
-    ctx.extra(path, "trailer", rest, depth.saturating_sub(1))
 }

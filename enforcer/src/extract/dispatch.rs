@@ -3,11 +3,15 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use super::compressed::{self, Codec};
 use super::error::{Error, Result};
 use super::limits::{Budget, Limits};
 use super::model::{Extraction, FileKind, Part, WordBox};
 use super::trailer::{self, Bounds};
-use super::{archive, html, image, json, odf, ooxml, pdf, sniff, strings, text, xlsx, xml};
+use super::{
+    archive, email, html, image, json, odf, ole, ooxml, pdf, rtf, sevenz, sniff, strings, text,
+    xlsx, xml,
+};
 
 /// Extracts one top-level file; see [`super::extract`].
 pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
@@ -111,7 +115,14 @@ impl Ctx<'_> {
         match kind {
             FileKind::Empty => Ok(()),
             FileKind::Text | FileKind::Csv => match text::decode(bytes) {
-                Some(text) => self.push(path.to_string(), text, Vec::new()),
+                Some(text) => {
+                    let blob = text::base64_blob(&text);
+                    self.push(path.to_string(), text, Vec::new())?;
+                    match blob {
+                        Some(decoded) => self.base64_member(path, &decoded, depth),
+                        None => Ok(()),
+                    }
+                }
                 // Text up front, binary further on (an archive appended to
                 // a text file): read it as binary, archive and all.
                 None => self.extract_body(path, bytes, FileKind::Binary, depth),
@@ -140,7 +151,24 @@ impl Ctx<'_> {
             }
             FileKind::Zip => archive::zip(self, path, bytes, depth + 1),
             FileKind::Tar => archive::tar(self, path, bytes, depth + 1),
-            FileKind::Gzip => archive::gzip(self, path, bytes, depth + 1),
+            FileKind::Gzip => compressed::extract(self, Codec::Gzip, path, bytes, depth + 1),
+            FileKind::Xz => compressed::extract(self, Codec::Xz, path, bytes, depth + 1),
+            FileKind::Bzip2 => compressed::extract(self, Codec::Bzip2, path, bytes, depth + 1),
+            FileKind::Zstd => compressed::extract(self, Codec::Zstd, path, bytes, depth + 1),
+            FileKind::SevenZip => sevenz::extract(self, path, bytes, depth + 1),
+            FileKind::Email if bytes.starts_with(b"From ") => {
+                email::mbox(self, path, bytes, depth + 1)
+            }
+            FileKind::Email => email::eml(self, path, bytes, depth + 1),
+            FileKind::Rtf => {
+                // RTF is 7-bit by its specification; bytes that make it look
+                // binary are still read, each as one Windows-1252 character.
+                let source = text::decode(bytes)
+                    .unwrap_or_else(|| encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned());
+                let text = rtf::text(&source);
+                self.push(path.to_string(), text, Vec::new())
+            }
+            FileKind::Ole => ole::extract(self, path, bytes, depth + 1),
             FileKind::Png
             | FileKind::Jpeg
             | FileKind::Gif
@@ -153,6 +181,18 @@ impl Ctx<'_> {
                 self.embedded_zip(path, bytes, depth)
             }
         }
+    }
+
+    /// A text file that is one base64 blob: what it encodes is extracted as
+    /// `path!/base64` when it is a file type we read or text (random bytes
+    /// that happen to be valid base64 are left alone).
+    fn base64_member(&mut self, path: &str, decoded: &[u8], depth: u32) -> Result<()> {
+        let kind = sniff::sniff(decoded);
+        if kind == FileKind::Binary || kind == FileKind::Empty {
+            return Ok(());
+        }
+        self.budget.charge_expanded(decoded.len() as u64)?;
+        self.member(&join(path, "base64"), decoded, depth + 1)
     }
 
     /// A zip behind other data (a self-extracting archive, an archive

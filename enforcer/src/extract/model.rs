@@ -36,6 +36,20 @@ pub enum FileKind {
     Tar,
     /// A gzip stream (a `.tar.gz` is reported as gzip).
     Gzip,
+    /// An xz stream.
+    Xz,
+    /// A bzip2 stream.
+    Bzip2,
+    /// A zstd stream.
+    Zstd,
+    /// A 7z archive.
+    SevenZip,
+    /// An e-mail message (RFC 5322, `.eml`) or an mbox of messages.
+    Email,
+    /// Rich Text Format.
+    Rtf,
+    /// An OLE2 compound file: Outlook `.msg`, legacy Word, Excel, PowerPoint.
+    Ole,
     /// PNG image.
     Png,
     /// JPEG image.
@@ -73,6 +87,13 @@ impl FileKind {
             FileKind::Zip => "zip archive",
             FileKind::Tar => "tar archive",
             FileKind::Gzip => "gzip stream",
+            FileKind::Xz => "xz stream",
+            FileKind::Bzip2 => "bzip2 stream",
+            FileKind::Zstd => "zstd stream",
+            FileKind::SevenZip => "7z archive",
+            FileKind::Email => "e-mail message",
+            FileKind::Rtf => "RTF document",
+            FileKind::Ole => "OLE2 compound file (msg, doc, xls, ppt)",
             FileKind::Png => "PNG image",
             FileKind::Jpeg => "JPEG image",
             FileKind::Gif => "GIF image",
@@ -99,7 +120,9 @@ impl FileKind {
 }
 
 /// The position of one OCR'd word: its byte span in [`Part::text`] and its
-/// rectangle in pixels of the original image (or rendered PDF page).
+/// rectangle in pixels of the original image as a viewer shows it (EXIF
+/// orientation applied; a page turned upright for OCR is mapped back), or of
+/// the rendered PDF page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordBox {
     /// Start of the word in the part's text (bytes).

@@ -1,44 +1,75 @@
-//! PDF: text of every page with lopdf, scanned pages rendered and OCR'd.
+//! PDF: text laid out by poppler's `pdftotext`, document metadata, and
+//! scanned pages rendered and OCR'd.
 //!
-//! lopdf has no cap on decompression (a 1 MB compression bomb can take
-//! gigabytes), so before it sees the file a linear pre-pass finds every
-//! `FlateDecode` stream and inflates it into a counting sink, charging the
-//! budget: a bomb stops at the cap having allocated nothing. Only then is the
-//! document loaded and its pages counted against `max_pages`.
+//! Why poppler and not a PDF library of our own: text in a PDF is glyphs
+//! placed one by one or in kerned runs, and where a word ends is only known
+//! from glyph positions and font widths. Chromium's kerned runs, wkhtmltopdf's
+//! and groff's per-glyph positioning came out of a hand-written layout on
+//! lopdf as `jane.r oe@e xample.com` or one letter per word, and owner-password
+//! encryption (RC4 and AES, as PyMuPDF and qpdf write it) was not decrypted.
+//! `pdftotext` (installed with poppler-utils by `install-deps.sh`, which also
+//! gives `pdftoppm`) does layout, fonts, encodings and decryption as PDF
+//! viewers do. It runs as a child of the extraction worker ([`tool`]): same
+//! unprivileged user, memory and CPU limits, input on stdin, output capped
+//! by the expansion budget, killed at the file's deadline; any failure makes
+//! the file unscannable.
 //!
-//! A page with no extractable text is an image (a scan, a photo, a "print to
-//! PDF" of a screenshot): it is rendered by poppler's `pdftoppm` (greyscale,
-//! long side 2000 px, fed on stdin, PNG on stdout, killed at the deadline)
-//! and OCR'd, with word boxes on that page.
+//! - One `pdftotext -htmlmeta` run gives the text of every page (each ended
+//!   by a form feed) and the Info dictionary's Title, Subject, Keywords and
+//!   Author, which it HTML-escapes (the page text it does not; it is taken
+//!   from the `<pre>` block as is). At most `max_pages + 1` pages are read,
+//!   so a document over the page limit is refused without reading the rest.
+//! - A PDF that opens with the empty user password (owner password only) is
+//!   read like any other; one that needs a password is unscannable and says
+//!   so.
+//! - poppler decompresses without a cap, so before it sees the file a linear
+//!   pre-pass finds every `FlateDecode` stream and inflates it into a
+//!   counting sink, charging the budget: a compression bomb stops at the cap
+//!   having allocated nothing.
+//! - A page with no extractable text is an image (a scan, a photo, a "print
+//!   to PDF" of a screenshot): it is rendered by `pdftoppm` (greyscale, long
+//!   side 2000 px, PNG on stdout) and OCR'd, with word boxes on that page.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use flate2::read::ZlibDecoder;
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
-use super::{image, pdf_text};
+use super::{image, tool};
 
 /// Long side of a rendered page in pixels (~170 dpi for A4/Letter).
 const RENDER_PX: u32 = 2000;
 
+/// Info dictionary entries that people write (the others are tools' names
+/// and dates).
+const META_KEYS: [&str; 3] = ["Subject", "Keywords", "Author"];
+
 /// Extracts the text of a PDF.
 pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()> {
     precheck_streams(ctx, bytes)?;
-    let mut doc = lopdf::Document::load_mem(bytes).map_err(|e| pdf_error(e, path))?;
-    if doc.is_encrypted() && doc.decrypt("").is_err() {
-        return Err(Error::Encrypted(format!("PDF {path} (password protected)")));
+    let out = pdftotext(ctx, path, bytes)?;
+    let Some(doc) = parse_htmlmeta(&out) else {
+        return Err(Error::Tool {
+            program: "pdftotext",
+            detail: "output not in the expected -htmlmeta form".into(),
+        });
+    };
+    if !doc.meta.trim().is_empty() {
+        ctx.push(join(path, "metadata"), doc.meta, Vec::new())?;
     }
-    let pages = doc.get_pages();
+    let pages: Vec<&str> = match doc.body.strip_suffix('\x0c') {
+        Some(body) => body.split('\x0c').collect(),
+        None if doc.body.trim().is_empty() => Vec::new(),
+        None => vec![doc.body],
+    };
     ctx.budget.charge_pages(pages.len() as u64)?;
-    for (&number, &page_id) in &pages {
+    for (index, text) in pages.into_iter().enumerate() {
         ctx.budget.check_time()?;
+        let number = index as u32 + 1;
         let page_path = join(path, &format!("page{number}"));
-        let text = pdf_text::page_text(&doc, page_id).unwrap_or_default();
         if !text.trim().is_empty() {
-            ctx.push(page_path, text, Vec::new())?;
+            ctx.push(page_path, text.to_string(), Vec::new())?;
             continue;
         }
         let png = render_page(ctx, bytes, number).map_err(|e| e.in_member(&page_path))?;
@@ -49,13 +80,87 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()>
     Ok(())
 }
 
-fn pdf_error(err: lopdf::Error, path: &str) -> Error {
-    let text = err.to_string();
-    if text.to_ascii_lowercase().contains("decrypt") || text.contains("password") {
-        Error::Encrypted(format!("PDF {path}"))
-    } else {
-        Error::corrupt("PDF", text)
+/// Runs `pdftotext -htmlmeta` on the document, reading at most one page
+/// past the page limit.
+fn pdftotext(ctx: &Ctx<'_>, path: &str, bytes: &[u8]) -> Result<String> {
+    let last = (u64::from(ctx.budget.limits.max_pages) + 1).to_string();
+    let cap = ctx.budget.expandable().saturating_add(64 << 10);
+    let args = [
+        "-htmlmeta",
+        "-enc",
+        "UTF-8",
+        "-eol",
+        "unix",
+        "-l",
+        &last,
+        "-",
+        "-",
+    ];
+    let out = tool::run(ctx, "pdftotext", &args, bytes, cap)?;
+    if out.stdout.len() as u64 > cap {
+        return Err(ctx.budget.expansion_error("the PDF's text"));
     }
+    if !out.status.success() {
+        if out.stderr.contains("Incorrect password") {
+            return Err(Error::Encrypted(format!(
+                "PDF {path} (needs a password to open)"
+            )));
+        }
+        let said = out.stderr.lines().next().unwrap_or("no message");
+        return Err(Error::corrupt(
+            "PDF",
+            format!("pdftotext could not read it ({}): {said}", out.status),
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// What `pdftotext -htmlmeta` printed: metadata lines and the page text.
+struct HtmlMeta<'a> {
+    /// `Title: ...`, `Author: ...` lines, unescaped.
+    meta: String,
+    /// The text of the pages, each ended by a form feed.
+    body: &'a str,
+}
+
+/// Splits `pdftotext -htmlmeta` output. The head's values are escaped (no
+/// `<` inside them), so the head ends at the first `</head>`; the body is
+/// not, so it runs from the `<pre>` after the head to the last `</pre>`.
+fn parse_htmlmeta(out: &str) -> Option<HtmlMeta<'_>> {
+    let head_end = out.find("</head>")?;
+    let head = &out[..head_end];
+    let rest = &out[head_end..];
+    let body_start = rest.find("<pre>\n")? + "<pre>\n".len();
+    let body_end = rest.rfind("</pre>")?;
+    let body = rest.get(body_start..body_end.max(body_start))?;
+    let mut meta = String::new();
+    if let Some(title) = between(head, "<title>", "</title>") {
+        meta.push_str(&format!("Title: {}\n", unescape(title)));
+    }
+    for key in META_KEYS {
+        let open = format!("<meta name=\"{key}\" content=\"");
+        if let Some(value) = between(head, &open, "\"/>") {
+            meta.push_str(&format!("{key}: {}\n", unescape(value)));
+        }
+    }
+    Some(HtmlMeta { meta, body })
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let len = text[start..].find(close)?;
+    Some(&text[start..start + len])
+}
+
+/// Undoes poppler's escaping of metadata values (`&amp;` last).
+fn unescape(value: &str) -> String {
+    value
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
 }
 
 /// Inflates every FlateDecode stream into a counting sink, charging the
@@ -119,55 +224,46 @@ impl Write for CountingSink {
 /// Renders page `number` to a greyscale PNG with `pdftoppm`, within the
 /// remaining wall time.
 fn render_page(ctx: &mut Ctx<'_>, pdf: &[u8], number: u32) -> Result<Vec<u8>> {
-    let tool = |detail: String| Error::Tool {
-        program: "pdftoppm",
-        detail,
-    };
     let page = number.to_string();
     let scale = RENDER_PX.to_string();
-    let mut child = Command::new("pdftoppm")
-        .args(["-f", &page, "-l", &page, "-singlefile", "-gray", "-png"])
-        .args(["-scale-to", &scale, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| tool(format!("cannot start (is poppler-utils installed?): {e}")))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| tool("no stdin".into()))?;
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| tool("no stdout".into()))?;
-    let input = pdf.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
+    let args = [
+        "-f",
+        &page,
+        "-l",
+        &page,
+        "-singlefile",
+        "-gray",
+        "-png",
+        "-scale-to",
+        &scale,
+        "-",
+    ];
     let cap = u64::from(RENDER_PX) * u64::from(RENDER_PX) * 4 + (1 << 20);
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let result = (&mut stdout).take(cap).read_to_end(&mut out);
-        result.map(|_| out)
-    });
-    let deadline = std::time::Instant::now() + ctx.budget.remaining_time();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(Error::Timeout(ctx.budget.limits.max_wall_time_ms));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(tool(e.to_string())),
-        }
-    };
-    let _ = writer.join();
-    let png = reader
-        .join()
-        .map_err(|_| tool("reader thread failed".into()))?
-        .map_err(|e| tool(e.to_string()))?;
-    if !status.success() || png.is_empty() {
-        return Err(tool(format!("could not render page {number} ({status})")));
+    let out = tool::run(ctx, "pdftoppm", &args, pdf, cap)?;
+    if !out.status.success() || out.stdout.is_empty() || out.stdout.len() as u64 > cap {
+        return Err(Error::Tool {
+            program: "pdftoppm",
+            detail: format!("could not render page {number} ({})", out.status),
+        });
     }
-    Ok(png)
+    Ok(out.stdout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn htmlmeta_output_splits_into_metadata_and_pages() {
+        let out = "<!DOCTYPE html><html>\n<head>\n<title>Q3 &lt;draft&gt; &amp; plan</title>\n\
+            <meta name=\"Subject\" content=\"card 4111 &quot;x&quot;\"/>\n\
+            <meta name=\"Creator\" content=\"Chrome/156.0.0.0\"/>\n</head>\n<body>\n<pre>\n\
+            one </pre> <b>\n\x0c\x0ctwo\n\x0c</pre>\n</body>\n</html>\n";
+        let doc = parse_htmlmeta(out).expect("parsed");
+        assert_eq!(
+            doc.meta,
+            "Title: Q3 <draft> & plan\nSubject: card 4111 \"x\"\n"
+        );
+        assert_eq!(doc.body, "one </pre> <b>\n\x0c\x0ctwo\n\x0c");
+    }
 }

@@ -42,6 +42,24 @@ fn sniff_magic(b: &[u8]) -> Option<FileKind> {
     if starts(b"\x1f\x8b") {
         return Some(FileKind::Gzip);
     }
+    if starts(b"\xfd7zXZ\0") {
+        return Some(FileKind::Xz);
+    }
+    if starts(b"\x28\xb5\x2f\xfd") {
+        return Some(FileKind::Zstd);
+    }
+    if starts(b"7z\xbc\xaf\x27\x1c") {
+        return Some(FileKind::SevenZip);
+    }
+    if is_bzip2(b) {
+        return Some(FileKind::Bzip2);
+    }
+    if starts(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
+        return Some(FileKind::Ole);
+    }
+    if starts(b"{\\rtf") {
+        return Some(FileKind::Rtf);
+    }
     if starts(b"\x89PNG\r\n\x1a\n") {
         return Some(FileKind::Png);
     }
@@ -64,6 +82,15 @@ fn sniff_magic(b: &[u8]) -> Option<FileKind> {
         return Some(FileKind::Tar);
     }
     None
+}
+
+/// "BZh" and a block size digit, then a block header or an empty stream's
+/// end-of-stream marker (the magic numbers of pi and sqrt(pi)).
+fn is_bzip2(b: &[u8]) -> bool {
+    b.len() >= 10
+        && b.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&b[3])
+        && (&b[4..10] == b"\x31\x41\x59\x26\x53\x59" || &b[4..10] == b"\x17\x72\x45\x38\x50\x90")
 }
 
 /// "BM" alone would match text starting with "BM": also require a known DIB
@@ -113,6 +140,12 @@ fn sniff_zip(bytes: &[u8]) -> FileKind {
 pub(crate) fn classify_text(text: &str) -> FileKind {
     let head: String = text.trim_start().chars().take(1024).collect();
     let lower = head.to_ascii_lowercase();
+    if lower.starts_with("{\\rtf") {
+        return FileKind::Rtf;
+    }
+    if looks_like_email(text.trim_start()) {
+        return FileKind::Email;
+    }
     if lower.starts_with("<!doctype html")
         || lower.starts_with("<html")
         || (lower.starts_with('<')
@@ -139,6 +172,63 @@ pub(crate) fn classify_text(text: &str) -> FileKind {
         return FileKind::Csv;
     }
     FileKind::Text
+}
+
+/// Header fields that mark a message (an mbox starts with a `From ` line).
+const MAIL_HEADERS: [&str; 9] = [
+    "from:",
+    "to:",
+    "subject:",
+    "date:",
+    "message-id:",
+    "mime-version:",
+    "received:",
+    "return-path:",
+    "content-type:",
+];
+
+/// An RFC 5322 header block: every line up to the first blank one is a
+/// header field (`Name: value`) or its continuation, and at least two of
+/// them are fields every mailer writes. An mbox adds a `From ` line first.
+fn looks_like_email(text: &str) -> bool {
+    // Long headers (Received, DKIM-Signature) can fill kilobytes; the last
+    // line of the head may be cut, so it is not judged.
+    let end = text.len().min(16 << 10);
+    let end = (0..=end)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let head = &text[..end];
+    let head = match head.rfind('\n') {
+        Some(cut) if end < text.len() => &head[..cut],
+        _ => head,
+    };
+    let mut lines = head.lines().peekable();
+    if lines.peek().is_some_and(|l| l.starts_with("From ")) {
+        lines.next();
+    }
+    let mut known = 0;
+    let mut fields = 0;
+    for line in lines {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return false;
+        }
+        fields += 1;
+        let field = format!("{}:", name.to_ascii_lowercase());
+        if MAIL_HEADERS.contains(&field.as_str()) {
+            known += 1;
+        }
+    }
+    fields >= 2 && known >= 2
 }
 
 /// At least two lines with the same non-zero count of `,` `;` or tab.
@@ -206,6 +296,13 @@ pub fn mismatch(name: &str, kind: FileKind) -> Option<String> {
         ],
         "tar" => &[FileKind::Tar],
         "gz" | "tgz" => &[FileKind::Gzip],
+        "xz" | "txz" => &[FileKind::Xz],
+        "bz2" | "tbz2" => &[FileKind::Bzip2],
+        "zst" => &[FileKind::Zstd],
+        "7z" => &[FileKind::SevenZip],
+        "eml" | "mbox" => &[FileKind::Email, FileKind::Text],
+        "rtf" => &[FileKind::Rtf],
+        "msg" | "doc" | "xls" | "ppt" => &[FileKind::Ole],
         "png" => &[FileKind::Png],
         "jpg" | "jpeg" | "jpe" => &[FileKind::Jpeg],
         "gif" => &[FileKind::Gif],
@@ -222,4 +319,35 @@ pub fn mismatch(name: &str, kind: FileKind) -> Option<String> {
         expected[0].describe(),
         kind.describe()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtf_email_and_new_archives_by_content() {
+        // LibreOffice's RTF starts with `{` and ends with `}`: not JSON.
+        let rtf = b"{\\rtf1\\ansi{\\*\\generator LibreOffice/7.4.7.2$Linux_X86_64}\\pard hi\\par}";
+        assert_eq!(sniff(rtf), FileKind::Rtf);
+        assert_eq!(sniff(b"{\"a\": 1}"), FileKind::Json);
+        let eml = b"Received: from x\r\nFrom: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n";
+        assert_eq!(sniff(eml), FileKind::Email);
+        let mbox = b"From MAILER-DAEMON Sun Dec  6 07:00:00 2026\nFrom: a@example.org\nTo: b@example.org\n\nx\n";
+        assert_eq!(sniff(mbox), FileKind::Email);
+        // One header-like line is not a message.
+        assert_eq!(
+            sniff(b"Subject: my notes\nnothing else here\n"),
+            FileKind::Text
+        );
+        assert_eq!(sniff(b"\xfd7zXZ\0\0\x04"), FileKind::Xz);
+        assert_eq!(sniff(b"BZh91AY&SY\0\0"), FileKind::Bzip2);
+        assert_eq!(sniff(b"BZh9 is not bzip2"), FileKind::Text);
+        assert_eq!(sniff(b"\x28\xb5\x2f\xfd\0\0"), FileKind::Zstd);
+        assert_eq!(sniff(b"7z\xbc\xaf\x27\x1c\0\x04"), FileKind::SevenZip);
+        assert_eq!(
+            sniff(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0"),
+            FileKind::Ole
+        );
+    }
 }

@@ -82,3 +82,34 @@ fn textual(text: &str) -> bool {
     }
     control * 100 <= total
 }
+
+/// The bytes of a text that is one base64 blob (standard or URL-safe
+/// alphabet, wrapped or not, padded or not): at least 24 characters and
+/// nothing but the alphabet and line breaks. `None` for anything else, so
+/// ordinary text is never decoded.
+pub(crate) fn base64_blob(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    use base64::Engine as _;
+    let compact: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\r' | '\n' | ' ' | '\t'))
+        .collect();
+    if compact.len() < 24
+        || !compact
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'='))
+        // One long line with no break but spaces inside is prose, not a blob.
+        || text.trim().contains([' ', '\t'])
+    {
+        return None;
+    }
+    let config =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    let alphabet = if compact.contains(['-', '_']) {
+        &base64::alphabet::URL_SAFE
+    } else {
+        &base64::alphabet::STANDARD
+    };
+    GeneralPurpose::new(alphabet, config).decode(compact).ok()
+}

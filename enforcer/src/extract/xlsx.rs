@@ -55,6 +55,15 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
         let text = sheet_text(&data, &shared, &styles).map_err(|e| e.in_member(&part_path))?;
         ctx.push(part_path, text, Vec::new())?;
     }
+    // Cell comments and notes: legacy (`xl/comments1.xml`) and threaded.
+    for name in names.iter().filter(|n| is_comments(n)) {
+        let Some(data) = read(name, ctx)? else {
+            continue;
+        };
+        let part_path = join(path, name);
+        let text = super::xml::generic_text(&data).map_err(|e| e.in_member(&part_path))?;
+        ctx.push(part_path, text, Vec::new())?;
+    }
     embedded(
         ctx,
         path,
@@ -63,6 +72,12 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
         &["xl/media/", "xl/embeddings/"],
         depth,
     )
+}
+
+/// Whether a package part holds cell comments or notes.
+fn is_comments(name: &str) -> bool {
+    name.ends_with(".xml")
+        && (name.starts_with("xl/comments") || name.starts_with("xl/threadedComments/"))
 }
 
 fn reader(bytes: &[u8]) -> Reader<&[u8]> {

@@ -11,7 +11,11 @@
 //!   the worker is reused (the kernel sends SIGXCPU past it);
 //! - warms its OCR engine before reporting ready, and runs with
 //!   `OMP_THREAD_LIMIT=1`, which the pool puts in its environment;
-//! - answers one request at a time.
+//! - answers one request at a time;
+//! - may run helper programs (poppler's `pdftotext` and `pdftoppm`,
+//!   `tesseract --psm 0`) as its children: they inherit its user and its
+//!   memory and CPU limits, die with it (`setpriv --pdeathsig KILL`) and are
+//!   killed at the file's deadline.
 //!
 //! The parent enforces wall time: a worker that has not answered by the
 //! file's deadline (plus a grace period) is killed and replaced, and the file
