@@ -624,3 +624,6 @@ mod tests {
         assert!(entropy("x9$Kq2!zLm") > 3.0);
     }
 }
+
+mod tokens;
+pub use tokens::github_crc32;
