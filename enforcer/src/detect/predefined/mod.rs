@@ -15,6 +15,7 @@
 //!   ICD-10 codes, passport numbers, SWIFT codes, AWS secrets) report nothing
 //!   without a context word.
 
+mod ipv6;
 mod placeholder;
 mod saas;
 mod secrets;
@@ -134,7 +135,7 @@ pub(super) fn token_shape(id: &str) -> Shape {
     const SLASH: u16 = Class::SEP_SLASH;
     let (len, words, chars, seps): ((usize, usize), &'static [usize], Chars, u16) = match id {
         "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6], DigitsNoPlus, SPACE | DASH),
-        "iban" => ((15, 34), &[], Alpha2, SPACE),
+        "iban" => ((15, 34), &[], Alpha2, SPACE | DASH | DOT),
         "us_bank_account" => ((8, 17), &[], Digits, DASH),
         "us_ssn" | "us_itin" | "ca_sin" => ((9, 9), ONE_THREE, Digits, SPACE | DASH),
         "nl_bsn" => ((9, 9), ONE_THREE, Digits, SPACE | DOT),
@@ -275,6 +276,7 @@ pub fn all() -> Vec<Predefined> {
     let mut all = tokens::token_detectors();
     all.extend(secrets::literal_detectors());
     all.extend(saas::saas_detectors());
+    all.push(ipv6::detector());
     all
 }
 

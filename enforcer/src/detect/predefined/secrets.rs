@@ -185,13 +185,8 @@ fn email(m: &str) -> Option<Score> {
 }
 
 fn swift_bic(m: &str) -> Option<Score> {
-    let cc = &m[4..6];
-    (v::iban_length(cc).is_some()
-        || [
-            "US", "CA", "AU", "JP", "CN", "IN", "SG", "HK", "ZA", "MX", "NZ", "KR",
-        ]
-        .contains(&cc))
-    .then_some(())?;
+    // ISO 9362: bank code, an ISO 3166 country, location, branch.
+    (v::country_code(&m[4..6]) && !is_placeholder(m)).then_some(())?;
     ctx_only(High)
 }
 
@@ -229,7 +224,7 @@ pub(super) fn literal_detectors() -> Vec<Predefined> {
             id: "swift_bic",
             description: "SWIFT/BIC bank identifier code",
             category: Financial,
-            validation: "8 or 11 characters, known country code; needs context",
+            validation: "8 or 11 characters, an ISO 3166 country code in 5th-6th place; needs context (no checksum)",
             context: &["swift", "bic", "swift code", "bic code"],
             kind: Keyword { keywords: &["swift", "bic"], pattern: r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b", after: 40, check: swift_bic },
             reveal: (4, 0),

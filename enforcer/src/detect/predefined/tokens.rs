@@ -67,7 +67,15 @@ fn iban(c: &Cand<'_>) -> Option<Score> {
     {
         return None;
     }
-    if !(c.single() || c.seps_all(" ") && c.groups[..c.groups.len() - 1].iter().all(|&g| g == 4)) {
+    // As printed: in fours (`GB82 WEST 1234 ...`), or in the groups of a
+    // national account number (`ME 25 5403 0000 ...`, `NO 21 650 405 251
+    // 19`, `ES15-0049-1806-...`, `NO 44 1850.05.14562`): spaces, dashes
+    // and dots. The exact length, the country's BBAN shape and mod-97 decide.
+    let seps_ok = c
+        .seps
+        .iter()
+        .all(|s| s.bytes().all(|b| matches!(b, b' ' | b'-' | b'.')));
+    if !(c.single() || seps_ok) {
         return None;
     }
     v::iban(&c.compact).then_some(())?;
