@@ -33,9 +33,17 @@ const WORDS: &[&str] = &[
 /// Whether `value` (a whole key, prefix included) is a placeholder.
 pub fn is_placeholder(value: &str) -> bool {
     let b = value.as_bytes();
-    let lower = value.to_ascii_lowercase();
-    if WORDS.iter().any(|w| lower.contains(w)) {
-        return true;
+    // Case-insensitive search of every word, without allocating: at each
+    // position, the words starting with that (lower-cased) byte.
+    for i in 0..b.len() {
+        let first = b[i].to_ascii_lowercase();
+        for w in WORDS {
+            let w = w.as_bytes();
+            if w[0] == first && b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w)
+            {
+                return true;
+            }
+        }
     }
     // A run of one character (`0000000000`, `aaaaaaa`).
     let mut run = 1;
@@ -47,8 +55,9 @@ pub fn is_placeholder(value: &str) -> bool {
     }
     // An ascending sequence (`abcdefgh`, `12345678`), ignoring case.
     let mut seq = 1;
-    for w in lower.as_bytes().windows(2) {
-        seq = if w[1] == w[0].wrapping_add(1) && w[0].is_ascii_alphanumeric() {
+    for w in b.windows(2) {
+        let (x, y) = (w[0].to_ascii_lowercase(), w[1].to_ascii_lowercase());
+        seq = if y == x.wrapping_add(1) && x.is_ascii_alphanumeric() {
             seq + 1
         } else {
             1

@@ -74,7 +74,7 @@ const ROWS: &[Row] = &[
     ("prefect_api_key", "Prefect API key (pnu_ + 36 characters)", &["pnu_"], r"\bpnu_[A-Za-z0-9]{36}\b", 0, 40, token_value, &["prefect"]),
     ("pulumi_token", "Pulumi access token (pul- + 40 hex)", &["pul-"], r"\bpul-[a-f0-9]{40}\b", 0, 44, token_value, &["pulumi"]),
     ("rubygems_api_key", "RubyGems API key (rubygems_ + 48 hex)", &["rubygems_"], r"\brubygems_[a-f0-9]{48}\b", 0, 50, token_value, &["rubygems", "gem"]),
-    ("age_secret_key", "age encryption secret key (AGE-SECRET-KEY-1 + 58 bech32 characters)", &["AGE-SECRET-KEY-1"], r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 0, 60, token_value, &["age"]),
+    ("age_secret_key", "age encryption secret key (AGE-SECRET-KEY-1 + 58 bech32 characters)", &["AGE-SECRET-KEY-1"], r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 0, 60, token_value, &["age-keygen", "age secret"]),
     ("dynatrace_token", "Dynatrace API token (dt0c01. + 24 . + 64 characters)", &["dt0c01."], r"\bdt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}\b", 0, 92, token_value, &["dynatrace"]),
     ("doppler_token", "Doppler API token (dp.pt./dp.st./dp.sa./dp.ct. + 40-44 characters)", &["dp.pt.", "dp.st.", "dp.sa.", "dp.ct."], r"\bdp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,44}\b", 0, 48, token_value, &["doppler"]),
     ("planetscale_token", "PlanetScale token or password (pscale_tkn_/pscale_pw_/pscale_oauth_ + 32-64 characters)", &["pscale_tkn_", "pscale_pw_", "pscale_oauth_"], r"\bpscale_(?:tkn|pw|oauth)_[A-Za-z0-9_=.\-]{32,64}", 0, 70, token_value, &["planetscale"]),

@@ -15,7 +15,7 @@ fn email_local(b: u8) -> bool {
 /// random-looking over the whole key (Shannon entropy over every
 /// character, not only a tail after the last `_` or `-`).
 pub(super) fn token_value(m: &str) -> Option<Score> {
-    (!is_placeholder(m) && v::entropy(m) > 3.0).then_some(())?;
+    (v::entropy(m) > 3.0 && !is_placeholder(m)).then_some(())?;
     s(High, High)
 }
 
@@ -128,7 +128,6 @@ fn password_value(m: &str) -> Option<Score> {
     let lower = value.to_ascii_lowercase();
     if value.len() < 8
         || PLACEHOLDERS.iter().any(|p| lower.contains(p))
-        || is_placeholder(value)
         || value.starts_with('$')
         || value.starts_with('{')
         || code_expression(value)
@@ -145,6 +144,11 @@ fn password_value(m: &str) -> Option<Score> {
     .filter(|&&x| x)
     .count();
     let e = v::entropy(value);
+    // Placeholders last: most values (code expressions, words) are
+    // rejected above, and this is the costlier test.
+    if e >= 2.8 && classes >= 2 && is_placeholder(value) {
+        return None;
+    }
     if e >= 3.5 && classes >= 3 {
         s(High, High)
     } else if e >= 2.8 && classes >= 2 {
