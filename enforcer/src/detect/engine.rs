@@ -475,15 +475,27 @@ impl EngineBuilder {
                 _ => None,
             })
             .collect();
+        // Context words are searched in normalised text: normalise them the
+        // same way (`パスポート` holds a prolonged-sound mark that the
+        // normaliser reads as a dash).
+        let normalised_context: Vec<Vec<String>> = dets
+            .iter()
+            .map(|d| {
+                d.context_words
+                    .iter()
+                    .map(|w| Normalised::new(w).text.to_string())
+                    .collect()
+            })
+            .collect();
         Ok(Engine {
             inner: Arc::new(Inner {
                 id: ENGINE_IDS.fetch_add(1, Ordering::Relaxed),
                 tokens: TokenTable::new(&token_dets),
                 context: ContextIndex::new(
-                    &dets
+                    &normalised_context
                         .iter()
                         .enumerate()
-                        .map(|(i, d)| (i, d.context_words.as_slice()))
+                        .map(|(i, words)| (i, words.as_slice()))
                         .collect::<Vec<_>>(),
                 ),
                 custom_dets: dets

@@ -16,6 +16,7 @@
 //!   without a context word.
 
 mod ipv6;
+mod national;
 mod placeholder;
 mod saas;
 mod secrets;
@@ -139,7 +140,7 @@ pub(super) fn token_shape(id: &str) -> Shape {
         "us_bank_account" => ((8, 17), &[], Digits, DASH),
         "us_ssn" | "us_itin" | "ca_sin" => ((9, 9), ONE_THREE, Digits, SPACE | DASH),
         "nl_bsn" => ((9, 9), ONE_THREE, Digits, SPACE | DOT),
-        "uk_nino" => ((9, 9), &[1, 3, 5], Alpha2, SPACE),
+        "uk_nino" => ((9, 9), &[1, 2, 3, 5], Alpha2, SPACE),
         "uk_nhs" => ((10, 10), ONE_THREE, Digits, SPACE | DASH),
         "au_tfn" => ((8, 9), ONE_THREE, Digits, SPACE | DASH),
         "in_aadhaar" => ((12, 12), ONE_THREE, Digits, SPACE | DASH),
@@ -175,15 +176,26 @@ pub(super) fn token_shape(id: &str) -> Shape {
 
 /// Detectors that report nothing without one of their context words near
 /// (every score they give has no bare confidence; a test checks the token
-/// ones). The engine skips them where no such word is near.
-pub const CONTEXT_ONLY: [&str; 7] = [
-    "aba_routing",
+/// ones): those without a checksum. The engine skips them where no such
+/// word is near. A detector with a checksum reports a bare valid value
+/// at `low` instead (`aba_routing`).
+pub const CONTEXT_ONLY: [&str; 16] = [
     "us_bank_account",
     "us_passport",
     "date_of_birth",
     "icd10_code",
     "swift_bic",
     "aws_secret_access_key",
+    "uk_passport",
+    "de_passport",
+    "fr_passport",
+    "it_passport",
+    "es_passport",
+    "ca_passport",
+    "in_passport",
+    "cn_passport",
+    "jp_passport",
+    "br_passport",
 ];
 
 /// How a predefined detector finds candidates.
@@ -273,7 +285,10 @@ pub(super) fn plain_or_grouped(c: &Cand<'_>, shape: &[usize], seps: &[&str]) -> 
 
 /// All predefined detectors.
 pub fn all() -> Vec<Predefined> {
-    let mut all = tokens::token_detectors();
+    // Country tables first: on a tie (a 9-digit number next to `UK
+    // passport`, both passports' words near) the more specific one wins.
+    let mut all = national::national_detectors();
+    all.extend(tokens::token_detectors());
     all.extend(secrets::literal_detectors());
     all.extend(saas::saas_detectors());
     all.push(ipv6::detector());

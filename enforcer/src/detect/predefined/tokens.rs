@@ -84,7 +84,7 @@ fn iban(c: &Cand<'_>) -> Option<Score> {
 
 fn aba_routing(c: &Cand<'_>) -> Option<Score> {
     (digits_n(c, 9) && c.single() && v::aba_routing(&c.compact)).then_some(())?;
-    ctx_only(High)
+    s(Low, High)
 }
 
 fn us_bank_account(c: &Cand<'_>) -> Option<Score> {
@@ -127,7 +127,10 @@ fn us_passport(c: &Cand<'_>) -> Option<Score> {
 fn uk_nino(c: &Cand<'_>) -> Option<Score> {
     let b = c.compact.as_bytes();
     if b.len() != 9
-        || !(c.single() || grouped(c, &[2, 2, 2, 2, 1], &[" "]) || grouped(c, &[2, 6, 1], &[" "]))
+        || !(c.single()
+            || grouped(c, &[2, 2, 2, 2, 1], &[" "])
+            || grouped(c, &[2, 6, 1], &[" "])
+            || grouped(c, &[8, 1], &[" "]))
     {
         return None;
     }
@@ -188,6 +191,7 @@ fn in_pan(c: &Cand<'_>) -> Option<Score> {
         && b"ABCFGHLJPT".contains(&b[3])
         && b[4].is_ascii_uppercase()
         && b[5..9].iter().all(u8::is_ascii_digit)
+        && &b[5..9] != b"0000"
         && b[9].is_ascii_uppercase()
         && c.raw.bytes().all(|x| !x.is_ascii_lowercase());
     ok.then_some(())?;
@@ -195,7 +199,16 @@ fn in_pan(c: &Cand<'_>) -> Option<Score> {
 }
 
 fn fr_nir(c: &Cand<'_>) -> Option<Score> {
-    if c.compact.len() != 15 || !v::fr_nir(&c.compact) {
+    if c.compact.len() != 15 {
+        return None;
+    }
+    // A Corsican department `2B` reaches here as `28`: OCR look-alike
+    // folding reads a `B` between digits as an `8`. Try both.
+    let corsica = || {
+        c.compact.get(5..7) == Some("28")
+            && v::fr_nir(&format!("{}2B{}", &c.compact[..5], &c.compact[7..]))
+    };
+    if !(v::fr_nir(&c.compact) || corsica()) {
         return None;
     }
     if !(c.single()
@@ -449,18 +462,18 @@ pub(super) fn token_detectors() -> Vec<Predefined> {
     vec![
         t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none", CARD_CTX, credit_card, (4, 4)),
         t("iban", "International Bank Account Number", Financial, "known country, per-country length, ISO 7064 mod-97", &["iban", "account", "bank", "transfer", "wire"], iban, (4, 2)),
-        t("aba_routing", "US ABA bank routing number", Financial, "9 digits, Federal Reserve prefix, 3-7-1 checksum; needs context", &["routing", "aba", "rtn", "routing number", "transit"], aba_routing, (2, 2)),
+        t("aba_routing", "US ABA bank routing number", Financial, "9 digits, Federal Reserve prefix, 3-7-1 checksum; wants context: a bare valid value is low", &["routing", "aba", "rtn", "routing number", "transit"], aba_routing, (2, 2)),
         t("us_bank_account", "US bank account number", Financial, "8-17 digits; needs context", &["account number", "bank account", "acct", "account no", "checking", "savings"], us_bank_account, (0, 4)),
         t("us_ssn", "US Social Security Number", NationalIds, "area not 000/666/9xx, group not 00, serial not 0000, known invalid numbers rejected", SSN_CTX, us_ssn, (0, 4)),
         t("us_itin", "US Individual Taxpayer Identification Number", NationalIds, "9xx-7x/8x/9x-xxxx group ranges", &["itin", "taxpayer", "tax id", "individual taxpayer"], us_itin, (0, 4)),
         t("us_passport", "US passport number", NationalIds, "9 digits or a letter and 8 digits; needs context", &["passport", "passport number", "passport no"], us_passport, (1, 2)),
-        t("uk_nino", "UK National Insurance number", NationalIds, "2 letters (excluding invalid prefixes), 6 digits, suffix A-D", &["national insurance", "nino", "ni number", "nin"], uk_nino, (2, 1)),
+        t("uk_nino", "UK National Insurance number", NationalIds, "2 letters (excluding invalid prefixes), 6 digits, suffix A-D; compact or in groups (AB 12 34 56 C, AB 123456 C, AB123456 C)", &["national insurance", "national insurance number", "national insurance no", "nino", "ni number", "ni no", "nin", "insurance number", "n.i. number"], uk_nino, (2, 1)),
         t("uk_nhs", "UK NHS number", NationalIds, "10 digits, mod 11", &["nhs", "nhs number", "health service"], uk_nhs, (0, 3)),
         t("ca_sin", "Canadian Social Insurance Number", NationalIds, "9 digits, Luhn", &["sin", "social insurance", "numero d'assurance sociale"], ca_sin, (0, 3)),
         t("au_tfn", "Australian Tax File Number", NationalIds, "8-9 digits, weighted mod 11", &["tfn", "tax file", "tax file number"], au_tfn, (0, 3)),
         t("in_aadhaar", "Indian Aadhaar number", NationalIds, "12 digits, first not 0/1, Verhoeff", &["aadhaar", "aadhar", "uidai", "uid"], in_aadhaar, (0, 4)),
         t("in_pan", "Indian Permanent Account Number", NationalIds, "5 letters (4th a holder type), 4 digits, letter", &["pan", "permanent account", "income tax"], in_pan, (2, 1)),
-        t("fr_nir", "French social security number (NIR/INSEE)", NationalIds, "15 digits (2A/2B), sex and month ranges, 97-mod key", &["nir", "insee", "securite sociale", "sécurité sociale", "social security"], fr_nir, (1, 2)),
+        t("fr_nir", "French social security number (NIR/INSEE)", NationalIds, "15 digits (Corsican 2A/2B), sex and month ranges, 97-mod key", &["nir", "insee", "securite sociale", "sécurité sociale", "social security"], fr_nir, (1, 2)),
         t("es_dni", "Spanish DNI/NIE", NationalIds, "8 digits (or X/Y/Z + 7) and the mod-23 letter", &["dni", "nie", "documento", "nif"], es_dni, (0, 1)),
         t("it_fiscal_code", "Italian codice fiscale", NationalIds, "16 characters, check character", &["codice fiscale", "fiscal code", "cf"], it_fiscal_code, (3, 1)),
         t("nl_bsn", "Dutch citizen service number (BSN)", NationalIds, "9 digits, 11-proof", &["bsn", "burgerservicenummer", "citizen service"], nl_bsn, (0, 3)),

@@ -557,10 +557,14 @@ pub fn iban_length(country: &str) -> Option<usize> {
 /// Whether `bban` has the registry's structure for `country`: digits where
 /// it says `n`, upper-case letters where `a`, alphanumerics where `c`.
 pub fn bban_shape(country: &str, bban: &str) -> bool {
-    let Some(spec) = bban_spec(country) else {
-        return false;
-    };
-    let b = bban.as_bytes();
+    bban_spec(country).is_some_and(|spec| shape(spec, bban))
+}
+
+/// Whether `s` has the structure `spec`, in the SWIFT registry's notation:
+/// `2n` two digits, `2a` two upper-case letters, `2c` two upper-case
+/// letters or digits (`2n2a5n`: a French passport number).
+pub fn shape(spec: &str, s: &str) -> bool {
+    let b = s.as_bytes();
     let mut at = 0;
     let mut count = 0;
     for x in spec.bytes() {
@@ -574,7 +578,9 @@ pub fn bban_shape(country: &str, bban: &str) -> bool {
         let ok = match x {
             b'n' => part.iter().all(u8::is_ascii_digit),
             b'a' => part.iter().all(u8::is_ascii_uppercase),
-            _ => part.iter().all(u8::is_ascii_alphanumeric),
+            _ => part
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
         };
         if !ok {
             return false;
@@ -711,3 +717,4 @@ pub fn country_code(cc: &str) -> bool {
 
 mod tokens;
 pub use tokens::github_crc32;
+pub mod national;
