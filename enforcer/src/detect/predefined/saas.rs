@@ -115,6 +115,12 @@ const ROWS: &[Row] = &[
     ("flyio_token", "Fly.io access token (fo1_ + 43 characters)", &["fo1_"], r"\bfo1_[A-Za-z0-9_\-]{43}", 0, 44, token_value, &["fly.io", "flyctl"]),
     ("octopus_deploy_api_key", "Octopus Deploy API key (API- + 26 characters)", &["API-"], r"\bAPI-[A-Z0-9]{26}\b", 0, 28, token_medium, &["octopus"]),
     ("maxmind_license_key", "MaxMind license key (6 _ 29 _mmk)", &["_mmk"], r"\b[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk\b", 37, 2, token_value, &["maxmind", "geoip"]),
+    ("azure_shared_access_key", "Azure Service Bus / Event Hubs / IoT Hub shared access key in a connection string (SharedAccessKey= + 44 base64 characters)", &["SharedAccessKey="], r"SharedAccessKey=[A-Za-z0-9+/]{42,43}=", 0, 60, token_value, &["azure", "servicebus", "eventhub", "endpoint"]),
+    ("azure_sas_token", "Azure shared access signature (a URL's sig= of an HMAC-SHA256 in base64)", &["&sig="], r"&sig=[A-Za-z0-9%+/]{40,60}(?:%3D|=)", 0, 70, token_medium, &["azure", "blob.core.windows.net", "sv=", "sas"]),
+    ("bitbucket_app_password", "Bitbucket app password / Atlassian API token for Bitbucket (ATBB + 32 characters)", &["ATBB"], r"\bATBB[A-Za-z0-9_\-=.]{32,40}\b", 0, 44, token_value, &["bitbucket"]),
+    ("gcs_hmac_access_id", "Google Cloud Storage HMAC key access id (GOOG1 + 56 characters)", &["GOOG1"], r"\bGOOG1[A-Z0-9]{56}\b", 0, 60, token_value, &["gcs", "hmac", "google cloud storage"]),
+    ("braintree_access_token", "Braintree (PayPal) access token (access_token$production$ + 16 $ 32 hex)", &["access_token$production$"], r"access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32}", 0, 60, token_value, &["braintree", "paypal"]),
+    ("yandex_api_key", "Yandex Cloud API key (AQVN + 35-38 characters)", &["AQVN"], r"\bAQVN[A-Za-z0-9_\-]{35,38}\b", 0, 40, token_value, &["yandex"]),
 ];
 
 /// The cloud and SaaS credential detectors, in table order.
