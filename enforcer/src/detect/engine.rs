@@ -80,13 +80,14 @@ pub(crate) const LONG_SPAN_ANCHORS: [&str; 9] = [
 ];
 
 /// Ids of the predefined profiles.
-pub const PREDEFINED_PROFILES: [&str; 6] = [
+pub const PREDEFINED_PROFILES: [&str; 7] = [
     "financial",
     "national_ids",
     "credentials",
     "pii",
     "health",
     "all",
+    "pii_record",
 ];
 
 static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
@@ -434,6 +435,23 @@ impl EngineBuilder {
             allow: Vec::new(),
         };
         profiles.push(Profile::compile(&all, resolve)?);
+        // Records of personal data (see `record`): e-mails, phones, dates
+        // of birth, with the names and addresses read off the text.
+        let record = ProfileSpec {
+            id: "pii_record".into(),
+            description: "Records of personal data: 3+ kinds (name, postal address, phone, e-mail, date of birth) repeated close together, as in a customer list".into(),
+            detectors: ["email", "phone_number", "date_of_birth"]
+                .iter()
+                .filter(|id| dets.iter().any(|d| d.id == **id))
+                .map(|id| id.to_string())
+                .collect(),
+            min_confidence: Confidence::Low,
+            min_matches: super::record::RecordRule::default().min_records,
+            allow: Vec::new(),
+        };
+        let mut record_profile = Profile::compile(&record, resolve)?;
+        record_profile.record = Some(super::record::RecordRule::default());
+        profiles.push(record_profile);
         for spec in &self.profiles {
             profiles.push(Profile::compile(spec, resolve)?);
         }
@@ -1090,35 +1108,77 @@ impl<T> Drop for Scratch<T> {
 
 /// Applies a selection's profiles to findings of `text`.
 pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanReport {
-    let mut counts = vec![0usize; sel.inner.profiles.len()];
+    let (mut counts, in_record) = record_counts(text, found, sel);
     let mut findings = Vec::with_capacity(found.len());
     findings.extend(
         found
             .iter()
-            .filter(|f| counted(text, f, sel, &mut counts))
-            .map(|f| f.finding.clone()),
+            .enumerate()
+            .filter(|(i, f)| counted(text, f, sel, &mut counts, in_record.get(*i)))
+            .map(|(_, f)| f.finding.clone()),
     );
     report(findings, &counts, sel)
 }
 
 /// [`evaluate`], consuming the findings (no copies).
 fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
-    let mut counts = vec![0usize; sel.inner.profiles.len()];
+    let (mut counts, in_record) = record_counts(text, &found, sel);
     // Collected in place: the findings reuse the scan's allocation.
     let findings = found
         .into_iter()
-        .filter(|f| counted(text, f, sel, &mut counts))
-        .map(|f| f.finding)
+        .enumerate()
+        .filter(|(i, f)| counted(text, f, sel, &mut counts, in_record.get(*i)))
+        .map(|(_, f)| f.finding)
         .collect();
     report(findings, &counts, sel)
 }
 
-/// Whether some profile of `sel` counts `f`; adds it to those profiles' counts.
-fn counted(text: &str, f: &Indexed, sel: &Selection, counts: &mut [usize]) -> bool {
-    let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
-    let mut counted = false;
+/// Counts of the record profiles of `sel` (their most records in one
+/// cluster; 0 for the others), and per finding whether it is in a
+/// qualifying record of some record profile (empty without any).
+fn record_counts(text: &str, found: &[Indexed], sel: &Selection) -> (Vec<usize>, Vec<bool>) {
+    let mut counts = vec![0usize; sel.inner.profiles.len()];
+    let mut in_record = Vec::new();
     for (k, p) in sel.inner.profiles.iter().enumerate() {
-        if p.counts(f.det, f.finding.confidence, value) {
+        let Some(rule) = &p.record else { continue };
+        let (idx, items): (Vec<usize>, Vec<(usize, usize, usize)>) = found
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
+                p.counts(f.det, f.finding.confidence, value)
+            })
+            .map(|(i, f)| (i, (f.det, f.finding.start, f.finding.end)))
+            .unzip();
+        if items.len() < rule.min_records {
+            continue;
+        }
+        let (best, member) = super::record::records(text, &items, rule);
+        counts[k] = best;
+        if in_record.is_empty() {
+            in_record = vec![false; found.len()];
+        }
+        for (i, m) in idx.into_iter().zip(member) {
+            in_record[i] |= m;
+        }
+    }
+    (counts, in_record)
+}
+
+/// Whether some profile of `sel` counts `f`; adds it to those profiles'
+/// counts (record profiles were counted already: a finding is kept for
+/// them when `in_record`).
+fn counted(
+    text: &str,
+    f: &Indexed,
+    sel: &Selection,
+    counts: &mut [usize],
+    in_record: Option<&bool>,
+) -> bool {
+    let value = text.get(f.finding.start..f.finding.end).unwrap_or("");
+    let mut counted = in_record.copied().unwrap_or(false);
+    for (k, p) in sel.inner.profiles.iter().enumerate() {
+        if p.record.is_none() && p.counts(f.det, f.finding.confidence, value) {
             counts[k] += 1;
             counted = true;
         }

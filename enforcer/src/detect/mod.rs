@@ -32,6 +32,7 @@ mod literals;
 pub mod normalise;
 mod predefined;
 pub mod profile;
+pub mod record;
 pub mod redact;
 pub mod stream;
 mod token;
