@@ -702,6 +702,11 @@ impl Engine {
                 validation: d.validation.clone(),
                 context: d.context_words.clone(),
                 requires_context: d.requires_context,
+                country: if d.static_id.is_some() {
+                    predefined::country_of(&d.id).to_string()
+                } else {
+                    String::new()
+                },
                 profiles: self
                     .inner
                     .profiles

@@ -295,6 +295,38 @@ pub fn all() -> Vec<Predefined> {
     all
 }
 
+/// The issuing country of a predefined detector, from its id (`de_tax_id`:
+/// `DE`, `uk_nino`: `GB`, `aba_routing`: `US`), or `""` for international
+/// formats (cards, IBAN, secrets, e-mail).
+pub fn country_of(id: &str) -> &'static str {
+    if id == "aba_routing" {
+        return "US";
+    }
+    let Some((prefix, _)) = id.split_once('_') else {
+        return "";
+    };
+    if prefix == "uk" {
+        return "GB";
+    }
+    let upper = prefix.to_ascii_uppercase();
+    if prefix.len() != 2 || !super::validators::country_code(&upper) || prefix == "ip" {
+        return "";
+    }
+    // A static copy of the code (the list is what `country_code` accepts).
+    COUNTRY_CODES
+        .iter()
+        .copied()
+        .find(|c| *c == upper)
+        .unwrap_or("")
+}
+
+/// The countries predefined detectors are issued by.
+const COUNTRY_CODES: &[&str] = &[
+    "AR", "AU", "BE", "BG", "BR", "CA", "CH", "CN", "CZ", "DE", "EE", "ES", "FI", "FR", "GB", "HR",
+    "IE", "IN", "IT", "JP", "KR", "LT", "MX", "NL", "NO", "PL", "RO", "SE", "SG", "SI", "TR", "US",
+    "ZA",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
