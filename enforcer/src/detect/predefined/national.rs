@@ -4,8 +4,10 @@
 //! Every row says which groupings the number is printed in, how sure a
 //! bare value is and which words raise it. Numbers with a checksum are
 //! reported bare at `low` (only digits: one random number in ten or
-//! eleven passes) or `medium` (a distinctive layout, letters, a date and
-//! a checksum), and `high` next to a context word. Passport numbers have
+//! eleven passes; digits grouped by spaces too: `10:15 2012 2022 2000` in
+//! prose is three years, not a My Number) or `medium` (a layout with
+//! punctuation, letters, a date and a checksum), and `high` next to a
+//! context word. Passport numbers have
 //! no checksum: they need a context word (`passport`, `reisepass`, ...),
 //! as their descriptions say; each country's by its own words (`reisepass`,
 //! `passeport`, `uk passport`), since formats collide across countries. Checksums: [`crate::detect::validators::national`].
@@ -70,7 +72,7 @@ rule!(
     &[" "],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(hr_oib, n::hr_oib, NONE, &[], false, Some(Low), Low);
 rule!(
@@ -98,7 +100,7 @@ rule!(
     &[" "],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(
     be_national_number,
@@ -118,7 +120,7 @@ rule!(
     &[" "],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(ro_cnp, n::ro_cnp, NONE, &[], false, Some(Low), Low);
 rule!(
@@ -193,7 +195,7 @@ rule!(
     &[" "],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(
     pl_nip,
@@ -204,15 +206,7 @@ rule!(
     Some(Low),
     Medium
 );
-rule!(
-    uk_utr,
-    n::gb_utr,
-    &[&[5, 5]],
-    &[" "],
-    false,
-    Some(Low),
-    Medium
-);
+rule!(uk_utr, n::gb_utr, &[&[5, 5]], &[" "], false, Some(Low), Low);
 rule!(ie_pps, n::ie_pps, NONE, &[], false, Some(Medium), Medium);
 rule!(
     jp_my_number,
@@ -221,7 +215,7 @@ rule!(
     &[" ", "-"],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(
     au_medicare,
@@ -230,7 +224,7 @@ rule!(
     &[" "],
     false,
     Some(Low),
-    Medium
+    Low
 );
 rule!(
     uk_driving_licence,
