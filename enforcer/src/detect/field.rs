@@ -22,6 +22,7 @@
 use super::context::{ceil_boundary, floor_boundary};
 use super::engine::{evaluate, Engine, Indexed, LONG_SPAN_ANCHORS};
 use super::error::{Error, Result};
+use super::literals::LiteralSet;
 use super::profile::{ScanReport, Selection};
 use super::types::Finding;
 
@@ -121,10 +122,7 @@ impl FieldScanner {
         let lo = a.saturating_sub(2 * reach);
         let hi = (new_end + 2 * reach).min(self.text.len());
         let region = &self.text.as_bytes()[lo..hi];
-        let long_near = !region.is_ascii()
-            || LONG_SPAN_ANCHORS
-                .iter()
-                .any(|lit| memchr::memmem::find(region, lit.as_bytes()).is_some());
+        let long_near = !region.is_ascii() || long_anchor_in(region);
         if long_near {
             reach
         } else {
@@ -174,4 +172,16 @@ impl FieldScanner {
         self.found = kept;
         self.report()
     }
+}
+
+/// Whether `region` holds one of [`LONG_SPAN_ANCHORS`]: one SIMD pass of a
+/// literal set built once (nine literals: nine `memmem` passes cost more).
+fn long_anchor_in(region: &[u8]) -> bool {
+    static SET: std::sync::OnceLock<Option<LiteralSet>> = std::sync::OnceLock::new();
+    let Some(set) = SET.get_or_init(|| LiteralSet::new(&LONG_SPAN_ANCHORS, false).ok()) else {
+        return true;
+    };
+    let mut found = false;
+    set.for_each(region, 0, region.len(), |_| found = true);
+    found
 }

@@ -33,6 +33,7 @@ pub mod normalise;
 pub mod page_hints;
 mod predefined;
 pub mod profile;
+pub mod record;
 pub mod redact;
 pub mod stream;
 mod token;

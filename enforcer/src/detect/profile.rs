@@ -56,6 +56,9 @@ pub struct Profile {
     allow_exact: HashSet<String>,
     allow_re: Vec<Regex>,
     allow_entries: usize,
+    /// A record rule ([`super::record`]): the profile fires on records of
+    /// several kinds of its detectors' findings, not on a count.
+    pub(crate) record: Option<super::record::RecordRule>,
 }
 
 /// The form allow-list values are compared in: alphanumerics only, lower-case.
@@ -126,6 +129,7 @@ impl Profile {
             allow_exact,
             allow_re,
             allow_entries: spec.allow.len(),
+            record: None,
         })
     }
 

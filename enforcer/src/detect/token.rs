@@ -247,7 +247,7 @@ pub fn for_each_chain(
         while let Some(w) = next_word(bytes, right.end) {
             if w.digit() {
                 alpha_run = 0;
-            } else if joinable_alpha(&w) && alpha_run == 0 {
+            } else if joinable_alpha(&w) && alpha_run < 2 {
                 alpha_run += 1;
             } else {
                 break;
@@ -258,7 +258,8 @@ pub fn for_each_chain(
                 break;
             }
         }
-        // Trailing alphabetic words are kept (NINO suffix letter).
+        // Trailing alphabetic words are kept (NINO suffix letter), two at
+        // most in a row (an IBAN ending `... 90AB CDEF G`).
         if let [w] = chain.as_slice() {
             // A lone word (most chains of dense data): no copies.
             f(&[(w.start, w.end)], &[w.flags]);

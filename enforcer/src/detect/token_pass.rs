@@ -79,7 +79,7 @@ fn slot(len: usize, words: usize, plus: bool) -> usize {
 }
 
 /// A set of token detectors: bit `k` for [`TokenTable`]'s `checks[k]`.
-pub(super) type Set = u32;
+pub(super) type Set = u64;
 
 /// Iterates the set bits of `m`, lowest first.
 fn bits(mut m: Set) -> impl Iterator<Item = usize> {
@@ -94,9 +94,10 @@ fn bits(mut m: Set) -> impl Iterator<Item = usize> {
 
 impl TokenTable {
     /// Indexes `dets`: (engine detector index, check, shape, whether it
-    /// needs context), in engine order. At most 64 (the predefined set has 25).
+    /// needs context), in engine order. At most 64 (a [`Set`] is 64 bits;
+    /// the predefined set has 62).
     pub(super) fn new(dets: &[(usize, TokenCheck, Shape, bool)]) -> TokenTable {
-        assert!(dets.len() <= 32, "{} token detectors", dets.len());
+        assert!(dets.len() <= 64, "{} token detectors", dets.len());
         let mut by_slot: Vec<Set> = vec![0; (token::MAX_COMPACT + 1) * (token::MAX_WORDS + 1) * 2];
         let mut by_class: Vec<Set> = vec![0; Class::COUNT];
         let mut ctx_only = 0;

@@ -116,6 +116,9 @@ pub struct DetectorInfo {
     pub context: Vec<String>,
     /// Whether a match without a context word is discarded.
     pub requires_context: bool,
+    /// ISO 3166 code of the issuing country (`GB` for `uk_*` ids), or
+    /// empty for international formats and custom detectors.
+    pub country: String,
     /// Ids of the profiles that include this detector.
     pub profiles: Vec<String>,
 }

@@ -252,7 +252,16 @@ fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::
         }
         return Ok(());
     }
+    // One line per detector: id, country, family, what context it needs
+    // (`required`: nothing is reported without a context word; `raises`:
+    // a context word raises the confidence; `-`: none), the validation,
+    // then the description and profiles.
     let width = detectors.iter().map(|d| d.id.len()).max().unwrap_or(0);
+    writeln!(
+        out,
+        "{:width$}  {:7}  {:12}  {:8}  VALIDATION | DESCRIPTION [PROFILES]",
+        "ID", "COUNTRY", "CATEGORY", "CONTEXT"
+    )?;
     for d in &detectors {
         let profiles: Vec<&str> = d
             .profiles
@@ -260,10 +269,26 @@ fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::
             .map(String::as_str)
             .filter(|p| *p != "cli-detectors")
             .collect();
+        let context = if d.requires_context {
+            "required"
+        } else if d.context.is_empty() {
+            "-"
+        } else {
+            "raises"
+        };
+        let country = if d.country.is_empty() {
+            "-"
+        } else {
+            &d.country
+        };
         writeln!(
             out,
-            "{:width$}  {}  [{}]",
+            "{:width$}  {:7}  {:12}  {:8}  {} | {} [{}]",
             d.id,
+            country,
+            d.category.as_str(),
+            context,
+            d.validation,
             d.description,
             profiles.join(", ")
         )?;

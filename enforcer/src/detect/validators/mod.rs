@@ -435,96 +435,169 @@ fn elo(p6: u32) -> bool {
     RANGES.iter().any(|&(a, b)| (a..=b).contains(&p6))
 }
 
-/// IBAN country lengths (ISO 13616 registry).
-pub fn iban_length(country: &str) -> Option<usize> {
-    const TABLE: &[(&str, usize)] = &[
-        ("AD", 24),
-        ("AE", 23),
-        ("AL", 28),
-        ("AT", 20),
-        ("AZ", 28),
-        ("BA", 20),
-        ("BE", 16),
-        ("BG", 22),
-        ("BH", 22),
-        ("BR", 29),
-        ("BY", 28),
-        ("CH", 21),
-        ("CR", 22),
-        ("CY", 28),
-        ("CZ", 24),
-        ("DE", 22),
-        ("DK", 18),
-        ("DO", 28),
-        ("EE", 20),
-        ("EG", 29),
-        ("ES", 24),
-        ("FI", 18),
-        ("FO", 18),
-        ("FR", 27),
-        ("GB", 22),
-        ("GE", 22),
-        ("GI", 23),
-        ("GL", 18),
-        ("GR", 27),
-        ("GT", 28),
-        ("HR", 21),
-        ("HU", 28),
-        ("IE", 22),
-        ("IL", 23),
-        ("IQ", 23),
-        ("IS", 26),
-        ("IT", 27),
-        ("JO", 30),
-        ("KW", 30),
-        ("KZ", 20),
-        ("LB", 28),
-        ("LC", 32),
-        ("LI", 21),
-        ("LT", 20),
-        ("LU", 20),
-        ("LV", 21),
-        ("MC", 27),
-        ("MD", 24),
-        ("ME", 22),
-        ("MK", 19),
-        ("MR", 27),
-        ("MT", 31),
-        ("MU", 30),
-        ("NL", 18),
-        ("NO", 15),
-        ("PK", 24),
-        ("PL", 28),
-        ("PS", 29),
-        ("PT", 25),
-        ("QA", 29),
-        ("RO", 24),
-        ("RS", 22),
-        ("SA", 24),
-        ("SC", 31),
-        ("SE", 24),
-        ("SI", 19),
-        ("SK", 24),
-        ("SM", 27),
-        ("ST", 25),
-        ("SV", 28),
-        ("TL", 23),
-        ("TN", 24),
-        ("TR", 26),
-        ("UA", 29),
-        ("VA", 22),
-        ("VG", 24),
-        ("XK", 20),
-    ];
-    TABLE.iter().find(|(c, _)| *c == country).map(|&(_, n)| n)
+/// BBAN structure per IBAN country, in the SWIFT IBAN registry's notation
+/// (`4n` four digits, `3a` three upper-case letters, `12c` twelve
+/// alphanumerics), from the registry (release 101) as python-stdnum's
+/// `stdnum/iban.dat` carries it. Countries in alphabetical order.
+const BBAN: &[(&str, &str)] = &[
+    ("AD", "4n4n12c"),       // Andorra, 24
+    ("AE", "3n16n"),         // United Arab Emirates (The), 23
+    ("AL", "8n16c"),         // Albania, 28
+    ("AT", "5n11n"),         // Austria, 20
+    ("AZ", "4a20c"),         // Azerbaijan, 28
+    ("BA", "3n3n8n2n"),      // Bosnia and Herzegovina, 20
+    ("BE", "3n7n2n"),        // Belgium, 16
+    ("BG", "4a4n2n8c"),      // Bulgaria, 22
+    ("BH", "4a14c"),         // Bahrain, 22
+    ("BI", "5n5n11n2n"),     // Burundi, 27
+    ("BR", "8n5n10n1a1c"),   // Brazil, 29
+    ("BY", "4c4n16c"),       // Belarus, 28
+    ("CH", "5n12c"),         // Switzerland, 21
+    ("CR", "4n14n"),         // Costa Rica, 22
+    ("CY", "3n5n16c"),       // Cyprus, 28
+    ("CZ", "4n16n"),         // Czechia, 24
+    ("DE", "8n10n"),         // Germany, 22
+    ("DJ", "5n5n11n2n"),     // Djibouti, 27
+    ("DK", "4n9n1n"),        // Denmark, 18
+    ("DO", "4c20n"),         // Dominican Republic, 28
+    ("EE", "2n14n"),         // Estonia, 20
+    ("EG", "4n4n17n"),       // Egypt, 29
+    ("ES", "4n4n1n1n10n"),   // Spain, 24
+    ("FI", "3n11n"),         // Finland, 18
+    ("FK", "2a12n"),         // Falkland Islands (Malvinas), 18
+    ("FO", "4n9n1n"),        // Faroe Islands, 18
+    ("FR", "5n5n11c2n"),     // France, 27
+    ("GB", "4a6n8n"),        // United Kingdom, 22
+    ("GE", "2a16n"),         // Georgia, 22
+    ("GI", "4a15c"),         // Gibraltar, 23
+    ("GL", "4n9n1n"),        // Greenland, 18
+    ("GR", "3n4n16c"),       // Greece, 27
+    ("GT", "4c20c"),         // Guatemala, 28
+    ("HN", "4a20n"),         // Honduras, 28
+    ("HR", "7n10n"),         // Croatia, 21
+    ("HU", "3n4n1n15n1n"),   // Hungary, 28
+    ("IE", "4a6n8n"),        // Ireland, 22
+    ("IL", "3n3n13n"),       // Israel, 23
+    ("IQ", "4a3n12n"),       // Iraq, 23
+    ("IS", "4n2n6n10n"),     // Iceland, 26
+    ("IT", "1a5n5n12c"),     // Italy, 27
+    ("JO", "4a4n18c"),       // Jordan, 30
+    ("KW", "4a22c"),         // Kuwait, 30
+    ("KZ", "3n13c"),         // Kazakhstan, 20
+    ("LB", "4n20c"),         // Lebanon, 28
+    ("LC", "4a24c"),         // Saint Lucia, 32
+    ("LI", "5n12c"),         // Liechtenstein, 21
+    ("LT", "5n11n"),         // Lithuania, 20
+    ("LU", "3n13c"),         // Luxembourg, 20
+    ("LV", "4a13c"),         // Latvia, 21
+    ("LY", "3n3n15n"),       // Libya, 25
+    ("MC", "5n5n11c2n"),     // Monaco, 27
+    ("MD", "2c18c"),         // Moldova, Republic of, 24
+    ("ME", "3n13n2n"),       // Montenegro, 22
+    ("MK", "3n10c2n"),       // North Macedonia, 19
+    ("MN", "4n12n"),         // Mongolia, 20
+    ("MR", "5n5n11n2n"),     // Mauritania, 27
+    ("MT", "4a5n18c"),       // Malta, 31
+    ("MU", "4a2n2n12n3n3a"), // Mauritius, 30
+    ("NI", "4a20n"),         // Nicaragua, 28
+    ("NL", "4a10n"),         // Netherlands (The), 18
+    ("NO", "4n6n1n"),        // Norway, 15
+    ("OM", "3n16c"),         // Oman, 23
+    ("PK", "4a16c"),         // Pakistan, 24
+    ("PL", "8n16n"),         // Poland, 28
+    ("PS", "4a21c"),         // Palestine, State of, 29
+    ("PT", "4n4n11n2n"),     // Portugal, 25
+    ("QA", "4a21c"),         // Qatar, 29
+    ("RO", "4a16c"),         // Romania, 24
+    ("RS", "3n13n2n"),       // Serbia, 22
+    ("RU", "9n5n15c"),       // Russian Federation, 33
+    ("SA", "2n18c"),         // Saudi Arabia, 24
+    ("SC", "4a2n2n16n3a"),   // Seychelles, 31
+    ("SD", "2n12n"),         // Sudan, 18
+    ("SE", "3n16n1n"),       // Sweden, 24
+    ("SI", "5n8n2n"),        // Slovenia, 19
+    ("SK", "4n6n10n"),       // Slovakia, 24
+    ("SM", "1a5n5n12c"),     // San Marino, 27
+    ("SO", "4n3n12n"),       // Somalia, 23
+    ("ST", "4n4n11n2n"),     // Sao Tome and Principe, 25
+    ("SV", "4a20n"),         // El Salvador, 28
+    ("TL", "3n14n2n"),       // Timor-Leste, 23
+    ("TN", "2n3n13n2n"),     // Tunisia, 24
+    ("TR", "5n1n16c"),       // Turkiye, 26
+    ("UA", "6n19c"),         // Ukraine, 29
+    ("VA", "3n15n"),         // Holy See, 22
+    ("VG", "4a16n"),         // Virgin Islands (British), 24
+    ("XK", "4n10n2n"),       // Kosovo, 20
+    ("YE", "4a4n18c"),       // Yemen, 30
+];
+
+/// The registry's BBAN structure of `country`.
+fn bban_spec(country: &str) -> Option<&'static str> {
+    BBAN.binary_search_by(|(c, _)| (*c).cmp(country))
+        .ok()
+        .map(|i| BBAN[i].1)
 }
 
-/// IBAN: known country, exact length, mod-97.
+/// IBAN length of `country` (ISO 13616 registry): 4 + its BBAN length.
+pub fn iban_length(country: &str) -> Option<usize> {
+    let spec = bban_spec(country)?;
+    let mut n = 4;
+    let mut count = 0;
+    for b in spec.bytes() {
+        if b.is_ascii_digit() {
+            count = count * 10 + usize::from(b - b'0');
+        } else {
+            n += count;
+            count = 0;
+        }
+    }
+    Some(n)
+}
+
+/// Whether `bban` has the registry's structure for `country`: digits where
+/// it says `n`, upper-case letters where `a`, alphanumerics where `c`.
+pub fn bban_shape(country: &str, bban: &str) -> bool {
+    bban_spec(country).is_some_and(|spec| shape(spec, bban))
+}
+
+/// Whether `s` has the structure `spec`, in the SWIFT registry's notation:
+/// `2n` two digits, `2a` two upper-case letters, `2c` two upper-case
+/// letters or digits (`2n2a5n`: a French passport number).
+pub fn shape(spec: &str, s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut at = 0;
+    let mut count = 0;
+    for x in spec.bytes() {
+        if x.is_ascii_digit() {
+            count = count * 10 + usize::from(x - b'0');
+            continue;
+        }
+        let Some(part) = b.get(at..at + count) else {
+            return false;
+        };
+        let ok = match x {
+            b'n' => part.iter().all(u8::is_ascii_digit),
+            b'a' => part.iter().all(u8::is_ascii_uppercase),
+            _ => part
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
+        };
+        if !ok {
+            return false;
+        }
+        at += count;
+        count = 0;
+    }
+    at == b.len()
+}
+
+/// IBAN: known country, exact length, the country's BBAN structure, mod-97.
 pub fn iban(s: &str) -> bool {
     s.len() >= 15
         && s.is_char_boundary(2)
         && iban_length(&s[..2]) == Some(s.len())
         && s[2..4].bytes().all(|b| b.is_ascii_digit())
+        && bban_shape(&s[..2], &s[4..])
         && iban_mod97(s)
 }
 
@@ -624,3 +697,24 @@ mod tests {
         assert!(entropy("x9$Kq2!zLm") > 3.0);
     }
 }
+
+/// ISO 3166-1 alpha-2 country codes, and `XK` (Kosovo) as SWIFT uses it,
+/// two letters each, in order.
+const COUNTRIES: &str = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBY\
+    BZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERESETFIFJFK\
+    FMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIR\
+    ISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMK\
+    MLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPM\
+    PNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTF\
+    TGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVIVNVUWFWSXKYEYTZAZMZW";
+
+/// Whether `cc` is an ISO 3166-1 alpha-2 country code (or `XK`): what a
+/// BIC's 5th and 6th characters must be (ISO 9362).
+pub fn country_code(cc: &str) -> bool {
+    let b = cc.as_bytes();
+    b.len() == 2 && COUNTRIES.as_bytes().chunks(2).any(|c| c == b)
+}
+
+mod tokens;
+pub use tokens::github_crc32;
+pub mod national;
