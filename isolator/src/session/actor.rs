@@ -95,7 +95,7 @@ pub(super) struct Actor {
     enforcer: Arc<Enforcer>,
     keyboard: crate::gates::keyboard::KeyboardGate,
     copies: crate::gates::copy::CopyGate,
-    limits: limits::LimitState,
+    limits: limits::Limits,
     recording: Option<Recording>,
     gate_tx: mpsc::Sender<GateReport>,
     gate_rx: mpsc::Receiver<GateReport>,
