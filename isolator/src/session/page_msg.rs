@@ -51,6 +51,10 @@ enum Wire {
         p: String,
         #[serde(default)]
         u: bool,
+        #[serde(default)]
+        n: Option<u64>,
+        #[serde(default)]
+        d: u64,
     },
     Title {
         #[serde(default)]
@@ -75,6 +79,8 @@ impl PageMsg {
                 m,
                 p,
                 u,
+                n,
+                d,
             } => PageMsg::Field(FieldReport {
                 field: f,
                 value: v,
@@ -83,6 +89,7 @@ impl PageMsg {
                 multiline: m,
                 before: p.chars().take(MAX_BEFORE).collect(),
                 caret_unknown: u,
+                keys_seen: n.map(|n| (d, n)),
             }),
             Wire::Title { title } => PageMsg::Title(title.chars().take(MAX_TITLE).collect()),
             Wire::Cursor { cursor } => {
@@ -144,6 +151,7 @@ mod tests {
                 multiline: true,
                 before: String::new(),
                 caret_unknown: false,
+                keys_seen: None,
             })
         );
         // Blur: no field.

@@ -144,21 +144,28 @@
     }
     return null;
   };
+  // Trusted key-downs this document has seen, and a random id for it: the
+  // server drops a report made before keys it has since sent (a report
+  // that is late, as from a page that keeps its renderer busy, must not
+  // take the field back to an older value).
+  const doc = Math.floor(Math.random() * 2 ** 52);
+  let keys = 0;
+  document.addEventListener("keydown", (e) => { if (e.isTrusted) keys++; }, true);
   let timer = 0;
   const send = () => {
     timer = 0;
     const el = deepActive();
     // Focus inside an iframe: that frame's own script reports.
     if (el && (el.tagName === "IFRAME" || el.tagName === "FRAME")) return;
-    let msg = { k: "field", f: 0 };
+    let msg = { k: "field", f: 0, n: keys, d: doc };
     if (isText(el)) {
       const box = isProxy(el) ? boxOf(el) : null;
       if (box) {
         const v = (box.innerText || "").slice(0, MAX);
-        msg = { k: "field", f: idOf(el), v, s: v.length, e: v.length, m: true, u: true };
+        msg = { k: "field", f: idOf(el), v, s: v.length, e: v.length, m: true, u: true, n: keys, d: doc };
       } else {
         const st = stateOf(el);
-        msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el) };
+        msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el), n: keys, d: doc };
       }
     }
     try { globalThis.__isolatorReport(JSON.stringify(msg)); } catch (_) { /* gone */ }

@@ -40,6 +40,10 @@ pub struct FieldReport {
     /// proxy: the value is the editor's text). Edits are then judged at
     /// every position.
     pub caret_unknown: bool,
+    /// The page's document (a random id) and the trusted key-downs it had
+    /// seen when it made the report: a report made before keys the server
+    /// has sent since is out of date.
+    pub keys_seen: Option<(u64, u64)>,
 }
 
 /// Keystrokes in flight within this much of a report make it untrustworthy.
@@ -437,6 +441,7 @@ mod tests {
             multiline: false,
             before: String::new(),
             caret_unknown: false,
+            keys_seen: None,
         };
         m.report(r, t0);
         assert_eq!(m.text(), "abc");

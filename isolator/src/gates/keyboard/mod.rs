@@ -35,7 +35,15 @@ pub struct KeyboardGate {
     pending: HashMap<u16, FieldReport>,
     /// Keys whose key-down was refused, per tab: their key-up is refused too.
     refused_downs: HashSet<(u16, String)>,
+    /// Key-downs let through, per tab.
+    sent: HashMap<u16, u64>,
+    /// Per (tab, document): key-downs sent minus key-downs the document had
+    /// seen at its first report (keys it never saw: another frame's).
+    offsets: HashMap<(u16, u64), u64>,
 }
+
+/// Documents remembered per session before the offsets start over.
+const MAX_DOCUMENTS: usize = 256;
 
 /// Refused key-downs remembered at most (a key-up that never comes, as
 /// after a focus change, must not grow the set).
@@ -114,6 +122,22 @@ pub async fn on_prompt_answer(
 impl KeyboardGate {
     /// Rules on a key event in tab `tab` showing `url`.
     pub fn on_key(
+        &mut self,
+        enforcer: &Enforcer,
+        user: &User,
+        (tab, url): (u16, &str),
+        kind: KeyKind,
+        key: &str,
+        modifiers: u8,
+    ) -> Ruling {
+        let ruling = self.rule_key(enforcer, user, (tab, url), kind, key, modifiers);
+        if ruling.pass && kind == KeyKind::Down {
+            *self.sent.entry(tab).or_default() += 1;
+        }
+        ruling
+    }
+
+    fn rule_key(
         &mut self,
         enforcer: &Enforcer,
         user: &User,
@@ -220,6 +244,9 @@ impl KeyboardGate {
 
     /// The page script reported the focused field of tab `tab`.
     pub fn field_report(&mut self, tab: u16, report: FieldReport) {
+        if self.out_of_date(tab, &report) {
+            return;
+        }
         let now = Instant::now();
         match self.fields.get_mut(&tab) {
             // No field has focus, and none had: the page still gets every
@@ -241,11 +268,39 @@ impl KeyboardGate {
         }
     }
 
+    /// Whether `report` was made before key-downs sent to `tab` since: its
+    /// document had seen fewer of them than have been sent. The first
+    /// report of a document sets how many sent keys it never saw (keys
+    /// typed into other documents before).
+    fn out_of_date(&mut self, tab: u16, report: &FieldReport) -> bool {
+        let Some((doc, seen)) = report.keys_seen else {
+            return false;
+        };
+        let sent = self.sent.get(&tab).copied().unwrap_or(0);
+        if self.offsets.len() >= MAX_DOCUMENTS {
+            self.offsets.clear();
+        }
+        let offset = self
+            .offsets
+            .entry((tab, doc))
+            .or_insert_with(|| sent.saturating_sub(seen));
+        if seen + *offset < sent {
+            // Keys went out after the page made this report.
+            return true;
+        }
+        // The document saw keys sent elsewhere too (focus moved between
+        // frames): take it as current from here on.
+        *offset = sent.saturating_sub(seen);
+        false
+    }
+
     /// Forgets a closed tab's field.
     pub fn tab_closed(&mut self, tab: u16) {
         self.fields.remove(&tab);
         self.pending.remove(&tab);
         self.refused_downs.retain(|(t, _)| *t != tab);
+        self.sent.remove(&tab);
+        self.offsets.retain(|(t, _), _| *t != tab);
     }
 
     fn edit(
@@ -354,6 +409,7 @@ impl KeyboardGate {
                         multiline: old.field.multiline,
                         before: String::new(),
                         caret_unknown: false,
+                        keys_seen: None,
                         value: text,
                     },
                     Instant::now(),

@@ -60,6 +60,7 @@ fn type_text(
             multiline: false,
             before: String::new(),
             caret_unknown: false,
+            keys_seen: None,
         },
     );
     let mut out = Vec::new();
@@ -173,6 +174,7 @@ fn while_the_caret_is_unknown_an_edit_completing_a_value_anywhere_is_refused() {
             multiline: false,
             before: String::new(),
             caret_unknown: false,
+            keys_seen: None,
         },
     );
     assert!(
@@ -195,6 +197,7 @@ fn the_boxes_before_a_field_are_judged_with_it() {
             multiline: false,
             before: "4111 1111 1111".into(),
             caret_unknown: false,
+            keys_seen: None,
         },
     );
     let mut passed = String::new();
@@ -218,6 +221,7 @@ fn with_no_field_focused_reports_do_not_reset_the_typed_run() {
         multiline: false,
         before: String::new(),
         caret_unknown: false,
+        keys_seen: None,
     };
     gate.field_report(1, no_field());
     let mut passed = String::new();
@@ -241,4 +245,56 @@ fn with_no_field_focused_reports_do_not_reset_the_typed_run() {
         }
     }
     assert_eq!(passed, "4111 1111 1111 11");
+}
+
+#[test]
+fn a_report_made_before_keys_sent_since_is_dropped() {
+    let (e, user, mut gate) = setup();
+    let report = |value: &str, seen: u64| FieldReport {
+        field: 7,
+        value: value.into(),
+        start_utf16: value.encode_utf16().count(),
+        end_utf16: value.encode_utf16().count(),
+        multiline: false,
+        before: String::new(),
+        caret_unknown: false,
+        keys_seen: Some((42, seen)),
+    };
+    gate.field_report(1, report("", 0));
+    let typed = "4111 1111 1111 11";
+    for c in typed.chars() {
+        assert!(
+            gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, &c.to_string(), 0)
+                .pass
+        );
+    }
+    // A busy renderer delivers a report it made after nine keys, late.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    gate.field_report(1, report("4111 1111", 9));
+    // The model still holds all fourteen digits: the fifteenth is refused.
+    assert!(
+        !gate
+            .on_key(&e, &user, (1, SHOP), KeyKind::Down, "1", 0)
+            .pass
+    );
+    // A report that has seen every key is applied.
+    gate.field_report(1, report("4111 1111 1111 11", typed.chars().count() as u64));
+    assert!(
+        !gate
+            .on_key(&e, &user, (1, SHOP), KeyKind::Down, "1", 0)
+            .pass
+    );
+    // Another document (a frame) starts from its own count.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    gate.field_report(
+        1,
+        FieldReport {
+            keys_seen: Some((7, 0)),
+            ..report("", 0)
+        },
+    );
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "1", 0)
+            .pass
+    );
 }

@@ -84,6 +84,7 @@ mod tests {
                 multiline: false,
                 before: String::new(),
                 caret_unknown: false,
+                keys_seen: None,
             },
         );
         let place = (1, "https://shop.example/");
