@@ -7,10 +7,8 @@
 
 use std::time::Duration;
 
-use isolator_e2e::{Client, Isolator, TestSite};
-
+use crate::clipboard::with_policy;
 use crate::clipboard::{copied, spy_clipboard};
-use crate::start_url;
 
 const T: Duration = Duration::from_secs(30);
 
@@ -21,12 +19,7 @@ const ALLOW: &str = "[[rules]]\nname = \"open\"\ncopy = \"allow\"\n";
 /// message in the client and copies it; whether the browser's own copy was
 /// cancelled, and what the client wrote to the clipboard.
 async fn copy_alert_message(policy: &str) -> (bool, Vec<String>) {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, policy).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/gates/alert-card"))).await;
+    let (_site, _iso, client, dir) = with_policy("/gates/alert-card", policy).await;
     client.wait_connected().await;
     client
         .wait_state("the alert page", T, |s| s["title"] == "Alert")
@@ -78,12 +71,7 @@ async fn the_same_alert_text_is_copied_where_copying_is_allowed() {
 /// What the client shows of a page whose title and dialog carry a card
 /// number, under `policy`: the client's window title and the dialog's text.
 async fn drawn_text(policy: &str) -> (String, String) {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, policy).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/gates/card-title"))).await;
+    let (_site, _iso, client, dir) = with_policy("/gates/card-title", policy).await;
     client.wait_connected().await;
     client
         .wait_state("the page's title", T, |s| {

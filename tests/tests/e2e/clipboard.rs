@@ -11,7 +11,10 @@ use crate::start_url;
 const T: Duration = Duration::from_secs(30);
 
 /// A site, an isolator enforcing `policy`, and a client at `path`.
-async fn with_policy(path: &str, policy: &str) -> (TestSite, Isolator, Client, tempfile::TempDir) {
+pub(crate) async fn with_policy(
+    path: &str,
+    policy: &str,
+) -> (TestSite, Isolator, Client, tempfile::TempDir) {
     let site = TestSite::start().await;
     let (iso, dir) = isolator_with_policy(&site, policy).await;
     let client = Client::open(&start_url(&iso, &site.url(path))).await;

@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
-use isolator_e2e::{eventually, Client, Isolator, TestSite};
+use isolator_e2e::eventually;
 
-use crate::start_url;
+use crate::clipboard::with_policy;
+use crate::keyboard_leaks::{digits, report_field};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -20,12 +21,7 @@ const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
 /// under `policy`; the page's key-ups and the editor's text. In `text`,
 /// `←` and `→` press the arrow keys.
 async fn type_into(path: &str, ready: &'static str, policy: &str, text: &str) -> (String, String) {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, policy).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url(path))).await;
+    let (site, _iso, client, dir) = with_policy(path, policy).await;
     client.wait_connected().await;
     client
         .wait_state("the editor", T, move |s| s["title"] == ready)
@@ -50,17 +46,7 @@ async fn type_into(path: &str, ready: &'static str, policy: &str, text: &str) ->
     .await;
     client.close().await;
     drop(dir);
-    let field = |name: &str| {
-        body.split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-            .unwrap_or("")
-            .to_owned()
-    };
-    (field("keys"), field("value"))
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
+    (report_field(&body, "keys"), report_field(&body, "value"))
 }
 
 async fn card_stops_at_fourteen_digits(path: &str, ready: &'static str) {

@@ -62,6 +62,17 @@ fn title_is(t: &'static str) -> impl Fn(&Value) -> bool {
     move |s| s["title"] == t
 }
 
+/// Waits for the sink page: the post arrived and the site answered.
+async fn wait_sink(client: &Client) {
+    client
+        .wait_state("the sink page", T, |st| {
+            st["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Sink got"))
+        })
+        .await;
+}
+
 /// The notices the client has shown with `code`.
 async fn notices(client: &Client, code: &str) -> Vec<String> {
     client.state().await["notices"]
@@ -133,14 +144,7 @@ async fn a_card_split_over_four_boxes_of_a_form_is_blocked_and_a_non_card_arrive
     assert!(s.site.posts_to("/gn/sink").is_empty());
     s.client.close().await;
     let clean = setup("/gn/form/boxes-clean").await;
-    clean
-        .client
-        .wait_state("the sink page", T, |st| {
-            st["title"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("Sink got"))
-        })
-        .await;
+    wait_sink(&clean.client).await;
     assert_eq!(
         clean.site.posts_to("/gn/sink"),
         vec!["c1=4111&c2=1111&c3=1111&c4=1112".to_owned()]
@@ -151,13 +155,7 @@ async fn a_card_split_over_four_boxes_of_a_form_is_blocked_and_a_non_card_arrive
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_form_post_arrives() {
     let s = setup("/gn/form/clean").await;
-    s.client
-        .wait_state("the sink page", T, |st| {
-            st["title"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("Sink got"))
-        })
-        .await;
+    wait_sink(&s.client).await;
     assert_eq!(
         s.site.posts_to("/gn/sink"),
         vec!["card=hello+world".to_owned()]
@@ -241,13 +239,7 @@ async fn iframes_and_workers_are_covered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_the_policy_does_not_scan_posts_normally() {
     let s = setup("/gn/form/open").await;
-    s.client
-        .wait_state("the open sink", T, |st| {
-            st["title"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("Sink got"))
-        })
-        .await;
+    wait_sink(&s.client).await;
     assert_eq!(
         s.site.posts_to("/gn/open/sink"),
         vec![format!("card={}", CARD.replace(' ', "+"))]

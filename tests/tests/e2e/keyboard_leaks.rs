@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use isolator_e2e::{eventually, Client, Isolator, TestSite};
 
-use crate::start_url;
+use crate::clipboard::with_policy;
 
 const T: Duration = Duration::from_secs(30);
 
@@ -23,12 +23,7 @@ keyboard = "scan"
 const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
 
 async fn keylog_page(policy: &str) -> (TestSite, Isolator, Client, tempfile::TempDir) {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, policy).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/gates/keylog"))).await;
+    let (site, iso, client, dir) = with_policy("/gates/keylog", policy).await;
     client.wait_connected().await;
     client
         .wait_state("the key-logging page", T, |s| s["title"] == "Keylog")
@@ -47,16 +42,19 @@ async fn page_log(site: &TestSite, client: &Client) -> (String, String, String, 
         site.posts_to("/gates/report").pop()
     })
     .await;
-    let field = |name: &str| {
-        body.split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-            .unwrap_or("")
-            .to_owned()
-    };
+    let field = |name| report_field(&body, name);
     (field("keys"), field("downs"), field("data"), field("value"))
 }
 
-fn digits(s: &str) -> String {
+/// The value of `name` in a page's `a=1&b=2` report (values not encoded).
+pub(crate) fn report_field(body: &str, name: &str) -> String {
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub(crate) fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
@@ -109,12 +107,7 @@ async fn deleting_the_character_between_two_halves_is_refused() {
 /// Answers the page's `prompt()` with `answer`, typed into the client's
 /// dialog; the title the page sets from the answer.
 async fn answer_prompt(policy: &str, answer: &str) -> String {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, policy).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/dialog?kind=prompt"))).await;
+    let (_site, _iso, client, dir) = with_policy("/dialog?kind=prompt", policy).await;
     client.wait_connected().await;
     client
         .wait_state("the dialog page", T, |s| s["title"] == "Dialog")
@@ -176,12 +169,7 @@ async fn half_a_card_pasted_next_to_the_other_half_never_reaches_the_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_typed_over_the_four_boxes_of_a_form_stops_at_fourteen_digits() {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, DLP).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/gates/boxes"))).await;
+    let (site, _iso, client, dir) = with_policy("/gates/boxes", DLP).await;
     client.wait_connected().await;
     client
         .wait_state("the card form", T, |s| s["title"] == "Boxes")
@@ -204,12 +192,7 @@ async fn a_card_typed_over_the_four_boxes_of_a_form_stops_at_fourteen_digits() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joining_two_lines_of_a_textarea_into_a_card_is_refused() {
-    let site = TestSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("policy.toml");
-    std::fs::write(&file, DLP).unwrap();
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(file)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/gates/field"))).await;
+    let (site, _iso, client, dir) = with_policy("/gates/field", DLP).await;
     client.wait_connected().await;
     client
         .wait_state("the textarea page", T, |s| s["title"] == "Field")
