@@ -105,11 +105,12 @@ impl Actor {
                 self.next_dialog += 1;
                 // The client draws the dialog: masked like the page's text.
                 let url = self.tab(tab_id).map(|t| t.url.clone()).unwrap_or_default();
+                let [message, default] = self.drawn(&url, [&message, &default]);
                 let msg = ServerMsg::Dialog {
                     id,
                     kind,
-                    message: self.drawn(&url, &message),
-                    default: self.drawn(&url, &default),
+                    message,
+                    default,
                 };
                 self.send(msg.clone());
                 self.dialogs.insert(id, (tab_id, msg));

@@ -34,19 +34,21 @@ impl Actor {
         self.tabs.get(self.tabs.active())
     }
 
-    /// Page-controlled text the client draws itself (title, URL, dialog),
-    /// masked as the page's rule masks the page.
-    pub(super) fn drawn(&self, url: &str, text: &str) -> String {
+    /// Page-controlled texts the client draws itself (URL and title, a
+    /// dialog's message and default) for the page at `url`, masked as its
+    /// rule masks the page: one decision for both.
+    pub(super) fn drawn(&self, url: &str, texts: [&str; 2]) -> [String; 2] {
         let d = crate::gates::page::decision(&self.enforcer, &self.handle.user, url);
-        crate::gates::page::scan::mask_drawn_text(&d, text)
+        texts.map(|t| crate::gates::page::scan::mask_drawn_text(&d, t))
     }
 
     pub(super) fn send_state(&self) {
         if let Some(tab) = self.active_tab() {
+            let [url, title] = self.drawn(&tab.url, [&tab.url, &tab.title]);
             self.send(ServerMsg::State {
                 tab: tab.id,
-                url: self.drawn(&tab.url, &tab.url),
-                title: self.drawn(&tab.url, &tab.title),
+                url,
+                title,
                 loading: tab.loading,
                 can_back: tab.can_back,
                 can_forward: tab.can_forward,
@@ -59,10 +61,13 @@ impl Actor {
             tabs: self
                 .tabs
                 .iter()
-                .map(|t| TabInfo {
-                    id: t.id,
-                    url: self.drawn(&t.url, &t.url),
-                    title: self.drawn(&t.url, &t.title),
+                .map(|t| {
+                    let [url, title] = self.drawn(&t.url, [&t.url, &t.title]);
+                    TabInfo {
+                        id: t.id,
+                        url,
+                        title,
+                    }
                 })
                 .collect(),
             active: self.tabs.active(),
