@@ -46,6 +46,7 @@ impl TestSite {
             .route("/popup", get(popup))
             .route("/dialog", get(dialog))
             .route("/color/{hex}", get(color))
+            .route("/burst/{hex}", get(burst))
             .route("/scroll", get(scroll))
             .route("/bench/input", get(bench_input))
             .route("/viewport", get(viewport))
@@ -210,6 +211,24 @@ async fn color(Path(hex): Path<String>, _uri: Uri) -> Html<String> {
         .collect();
     Html(format!(
         "<!doctype html><title>color</title><style>html,body{{margin:0;height:100%;background:#{hex}}}</style>"
+    ))
+}
+
+/// A page that repaints on every animation frame for a moment, each time in
+/// another grey, and then stays solid `hex` for good: the last paint comes
+/// while earlier frames still wait for their ack.
+async fn burst(Path(hex): Path<String>) -> Html<String> {
+    let hex: String = hex
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .take(6)
+        .collect();
+    Html(format!(
+        "<!doctype html><title>burst</title><style>html,body{{margin:0;height:100%}}</style>\
+         <script>let n=0;const step=()=>{{n++;if(n<40){{const g=(n*6)%256;\
+         document.body.style.background=`rgb(${{g}},${{g}},${{g}})`;requestAnimationFrame(step);}}\
+         else{{document.body.style.background='#{hex}';document.title='burst done';}}}};\
+         addEventListener('load',()=>requestAnimationFrame(step));</script><body></body>"
     ))
 }
 

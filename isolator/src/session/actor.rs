@@ -78,6 +78,8 @@ pub(super) struct Actor {
     last_frame: Option<Arc<FrameData>>,
     send_first: bool,
     next_ack_at: Instant,
+    /// Frames received so far (to tell a quiet tab from a busy one).
+    frame_seq: u64,
     dialogs: HashMap<u64, (u16, ServerMsg)>,
     next_dialog: u64,
     events_tx: mpsc::Sender<(u16, TabEvent)>,
@@ -162,6 +164,7 @@ impl Actor {
             last_frame: None,
             send_first: true,
             next_ack_at: Instant::now(),
+            frame_seq: 0,
             dialogs: HashMap::new(),
             next_dialog: 1,
             events_tx,

@@ -86,6 +86,14 @@ pub enum TabEvent {
     NavError(String),
     /// Whether the page answered a responsiveness probe.
     Responsive(bool),
+    /// No screencast frame has followed frame number `seq` for a while (sent
+    /// by the session itself, not Chromium): Chromium drops a paint made while
+    /// frames wait for their ack and sends nothing until the next paint, so a
+    /// page that stops changing then would stay stale on the user's screen.
+    Quiet {
+        /// The number of the last frame when the quiet wait began.
+        seq: u64,
+    },
     /// The tab's event streams ended (target gone).
     Gone,
 }

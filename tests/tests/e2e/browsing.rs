@@ -25,6 +25,26 @@ async fn frames_arrive_and_depict_the_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_paint_of_a_burst_reaches_the_screen() {
+    // Chromium drops a paint made while frames wait for their ack and sends
+    // nothing more once the page is still: the screen must not stay stale.
+    for _ in 0..3 {
+        let (_site, _iso, client) = setup("/burst/10c020").await;
+        client.wait_connected().await;
+        client
+            .wait_state("the burst's end", T, title_is("burst done"))
+            .await;
+        let px = isolator_e2e::eventually(Duration::from_secs(5), "the final green", || async {
+            let p = client.pixel(200, 200).await;
+            (p[0] < 60 && p[1] > 150 && p[2] < 80).then_some(p)
+        })
+        .await;
+        assert!(px[1] > 150, "{px:?}");
+        client.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_and_submitting_reaches_the_site_exactly() {
     let (site, _iso, client) = setup("/").await;
     client.wait_connected().await;

@@ -14,6 +14,10 @@ use crate::session::page_msg::PageMsg;
 use crate::session::tab::{self, TabEvent};
 use crate::session::FrameData;
 
+/// How long after a frame's ack a tab must stay without frames before the
+/// session takes a screenshot of it (see [`TabEvent::Quiet`]).
+const QUIET_AFTER_ACK: Duration = Duration::from_millis(300);
+
 impl Actor {
     pub(super) async fn on_tab_event(&mut self, tab_id: u16, ev: TabEvent) -> Option<EndReason> {
         match ev {
@@ -23,6 +27,7 @@ impl Actor {
                 height,
                 ack_id,
             } => {
+                self.frame_seq += 1;
                 let t = self.tab(tab_id)?;
                 // Pace Chromium: ack no sooner than one frame interval after the last ack.
                 if let Some(ack_id) = ack_id {
@@ -32,9 +37,12 @@ impl Actor {
                     let now = Instant::now();
                     let at = self.next_ack_at.max(now);
                     self.next_ack_at = at + interval;
+                    let (events, seq) = (self.events_tx.clone(), self.frame_seq);
                     tokio::spawn(async move {
                         tokio::time::sleep_until(at.into()).await;
                         tab::ack_frame(&page, ack_id).await;
+                        tokio::time::sleep(QUIET_AFTER_ACK).await;
+                        let _ = events.send((tab_id, TabEvent::Quiet { seq })).await;
                     });
                 }
                 if tab_id == self.tabs.active() && self.attachment.is_some() {
@@ -135,6 +143,16 @@ impl Actor {
                 format!("The page could not be opened ({err})."),
             ),
             TabEvent::Responsive(answered) => self.on_probe(tab_id, answered).await,
+            TabEvent::Quiet { seq } => {
+                // Still the last frame: show the page as it is now, once.
+                let watched = tab_id == self.tabs.active() && self.attachment.is_some();
+                if seq == self.frame_seq && watched {
+                    let (viewport, quality) = (self.viewport, self.config.stream.jpeg_quality);
+                    if let Some(t) = self.tab(tab_id).filter(|t| t.casting) {
+                        t.snapshot(viewport, quality, self.events_tx.clone(), self.timeout);
+                    }
+                }
+            }
             TabEvent::Gone => return self.remove_tab(tab_id).await,
         }
         None
