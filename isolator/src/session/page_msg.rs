@@ -16,7 +16,7 @@ use crate::gates::keyboard::field::FieldReport;
 
 /// Longest title kept, in characters.
 const MAX_TITLE: usize = 512;
-/// Longest text of the fields before a field kept, in characters.
+/// Longest text of the fields before (and after) a field kept, in characters.
 const MAX_BEFORE: usize = 256;
 /// Longest cursor name accepted (`ew-resize`...).
 const MAX_CURSOR: usize = 32;
@@ -50,6 +50,8 @@ enum Wire {
         #[serde(default)]
         p: String,
         #[serde(default)]
+        a: String,
+        #[serde(default)]
         u: bool,
         #[serde(default)]
         n: Option<u64>,
@@ -78,6 +80,7 @@ impl PageMsg {
                 e,
                 m,
                 p,
+                a,
                 u,
                 n,
                 d,
@@ -88,6 +91,7 @@ impl PageMsg {
                 end_utf16: e,
                 multiline: m,
                 before: p.chars().take(MAX_BEFORE).collect(),
+                after: a.chars().take(MAX_BEFORE).collect(),
                 caret_unknown: u,
                 keys_seen: n.map(|n| (d, n)),
             }),
@@ -150,6 +154,7 @@ mod tests {
                 end_utf16: 4,
                 multiline: true,
                 before: String::new(),
+                after: String::new(),
                 caret_unknown: false,
                 keys_seen: None,
             })

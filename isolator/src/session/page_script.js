@@ -104,22 +104,23 @@
     } catch (_) { /* number and email inputs have no selection API */ }
     return { v, s, e, m: el.tagName === "TEXTAREA" };
   };
-  // The short inputs just before this one in its form (the other boxes of
-  // a card number, say), so the keyboard gate judges them together.
-  const MAX_BEFORE = 4;
+  // The short inputs just before and just after this one in its form (the
+  // other boxes of a card number, filled in any order), so the keyboard
+  // gate judges them together.
+  const MAX_NEIGHBOURS = 4;
   const MAX_PIECE = 32;
-  const beforeOf = (el) => {
+  const neighboursOf = (el, step) => {
     if (el.tagName !== "INPUT") return "";
     const scope = el.form || (el.parentElement && el.parentElement.parentElement);
     if (!scope) return "";
     const all = el.form ? Array.from(el.form.elements) : Array.from(scope.querySelectorAll("input"));
     const out = [];
-    for (let j = all.indexOf(el) - 1; j >= 0 && out.length < MAX_BEFORE; j--) {
+    for (let j = all.indexOf(el) + step; j >= 0 && j < all.length && out.length < MAX_NEIGHBOURS; j += step) {
       const o = all[j];
       if (o.tagName !== "INPUT" || !isText(o)) break;
       const v = (o.value || "").trim();
       if (!v || v.length > MAX_PIECE) break;
-      out.unshift(v);
+      if (step < 0) out.unshift(v); else out.push(v);
     }
     return out.join(" ");
   };
@@ -165,7 +166,7 @@
         msg = { k: "field", f: idOf(el), v, s: v.length, e: v.length, m: true, u: true, n: keys, d: doc };
       } else {
         const st = stateOf(el);
-        msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: beforeOf(el), n: keys, d: doc };
+        msg = { k: "field", f: idOf(el), v: st.v.slice(0, MAX), s: st.s, e: st.e, m: st.m, p: neighboursOf(el, -1), a: neighboursOf(el, 1), n: keys, d: doc };
       }
     }
     try { globalThis.__isolatorReport(JSON.stringify(msg)); } catch (_) { /* gone */ }

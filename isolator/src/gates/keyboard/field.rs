@@ -36,6 +36,9 @@ pub struct FieldReport {
     /// joined with spaces (the other boxes of a card number): the model
     /// judges them with the field. Empty for none.
     pub before: String,
+    /// The values of the short inputs just after this one, joined with
+    /// spaces (a card form filled from its last box backwards).
+    pub after: String,
     /// Where the caret is is not known (a code editor's hidden input
     /// proxy: the value is the editor's text). Edits are then judged at
     /// every position.
@@ -62,6 +65,22 @@ pub enum Edit<'a> {
     Backspace,
     /// Delete: the selection or the character after the caret.
     Delete,
+    /// Cut (Ctrl/Cmd+X, Shift+Delete): the selection, nothing without one.
+    Cut,
+    /// Ctrl+Backspace (Alt on a Mac): the selection or the word before the caret.
+    WordBack,
+    /// Ctrl+Delete: the selection or the word after the caret.
+    WordForward,
+    /// Cmd+Backspace on a Mac: the selection or the line before the caret.
+    LineBack,
+}
+
+impl Edit<'_> {
+    /// Where the deleted span ends is the browser's guess (word and line
+    /// boundaries): the model judges each plausible span and is stale after.
+    fn fuzzy(self) -> bool {
+        matches!(self, Edit::WordBack | Edit::WordForward | Edit::LineBack)
+    }
 }
 
 /// The model of one field.
@@ -173,11 +192,13 @@ impl FieldModel {
             r.value.as_str()
         };
         let joined;
-        let (text, shift) = if r.before.is_empty() {
+        let (text, shift) = if r.before.is_empty() && r.after.is_empty() {
             (value, 0)
         } else {
-            joined = format!("{} {value}", r.before);
-            (joined.as_str(), r.before.len() + 1)
+            let sep = |s: &str| if s.is_empty() { "" } else { " " };
+            let (b, a) = (r.before.as_str(), r.after.as_str());
+            joined = format!("{b}{}{value}{}{a}", sep(b), sep(a));
+            (joined.as_str(), b.len() + sep(b).len())
         };
         if self.scanner.text() != text {
             self.scanner.set_text(text);
@@ -185,6 +206,25 @@ impl FieldModel {
         let a = shift + utf16_to_byte(value, r.start_utf16);
         let b = shift + utf16_to_byte(value, r.end_utf16);
         self.sel = (a.min(b), a.max(b));
+    }
+
+    /// Tab (or Shift+Tab) moved the focus to the next (previous) field of
+    /// the form, which the page has not reported yet. Until it does, keys
+    /// are judged as if that field continued this one after a space (before
+    /// it, going back): typed fast across a card form's boxes, the digits
+    /// meet the ones already in the boxes. The report of the new field
+    /// replaces this model with one of that field and its neighbours.
+    pub fn focus_moves(&mut self, forward: bool) {
+        let n = self.scanner.text().len();
+        let at = if forward { n } else { 0 };
+        if self.scanner.replace(at..at, " ").is_err() {
+            self.stale = true;
+            return;
+        }
+        let caret = if forward { n + 1 } else { 0 };
+        self.sel = (caret, caret);
+        self.stale = false;
+        self.pending = None;
     }
 
     /// Moves the caret as a key without modifiers does in a single-line
@@ -241,9 +281,17 @@ impl FieldModel {
             a = text_len;
             b = text_len;
         }
-        let Some((range, insert)) = edit_range(self.scanner.text(), edit, (a, b)) else {
+        let mut spans = edit_ranges(self.scanner.text(), edit, (a, b));
+        if spans.is_empty() {
             return Tried::Clean;
-        };
+        }
+        let (range, insert) = spans.remove(0);
+        if !audit {
+            // The other spans the browser may delete: refused if any completes.
+            if let Some(report) = spans.into_iter().find_map(|s| self.would_complete(s)) {
+                return Tried::Completes(report);
+            }
+        }
         let removed = self.scanner.text()[range.clone()].to_owned();
         let report = match self.scanner.replace(range.clone(), insert) {
             Ok(r) => r,
@@ -268,6 +316,9 @@ impl FieldModel {
             }
         }
         self.sel = (new_end, new_end);
+        if edit.fuzzy() {
+            self.stale = true;
+        }
         if completes {
             Tried::Applied(report)
         } else {
@@ -276,16 +327,22 @@ impl FieldModel {
     }
 
     /// The report of a value one digit typed at `at` would complete, when
-    /// the text before `at` ends in a run dense in digits.
+    /// the text around `at` is a run dense in digits that `at` touches (a
+    /// missing digit is computable wherever it stands, Luhn fixes any one).
     fn one_digit_completes(&mut self, at: usize) -> Option<ScanReport> {
         let text = self.scanner.text();
         let mut from = at.saturating_sub(DIGIT_WINDOW);
         while !text.is_char_boundary(from) {
             from -= 1;
         }
-        let digits = text[from..at].bytes().filter(u8::is_ascii_digit).count();
+        let mut to = (at + DIGIT_WINDOW).min(text.len());
+        while !text.is_char_boundary(to) {
+            to += 1;
+        }
+        let digits = text[from..to].bytes().filter(u8::is_ascii_digit).count();
+        let in_run = |c: char| c.is_ascii_digit() || GROUP_SEPARATORS.contains(c);
         if digits < MIN_DIGITS_BEFORE
-            || !text[..at].ends_with(|c: char| c.is_ascii_digit() || c == ' ' || c == '-')
+            || !(text[..at].ends_with(in_run) || text[at..].starts_with(in_run))
         {
             return None;
         }
@@ -311,47 +368,108 @@ impl FieldModel {
             .chain(std::iter::once(self.scanner.text().len()))
             .collect();
         for p in positions {
-            let Some((range, insert)) = edit_range(self.scanner.text(), edit, (p, p)) else {
-                continue;
-            };
-            let removed = self.scanner.text()[range.clone()].to_owned();
-            let Ok(report) = self.scanner.replace(range.clone(), insert) else {
-                continue;
-            };
-            let new_end = range.start + insert.len();
-            let _ = self.scanner.replace(range.start..new_end, &removed);
-            if touches(&report, range.start, new_end) {
-                return Some(report);
+            for span in edit_ranges(self.scanner.text(), edit, (p, p)) {
+                if let Some(report) = self.would_complete(span) {
+                    return Some(report);
+                }
             }
         }
         None
+    }
+
+    /// The report of the value replacing `range` with `insert` would
+    /// complete, touching the edit; the model is left unchanged.
+    fn would_complete(
+        &mut self,
+        (range, insert): (std::ops::Range<usize>, &str),
+    ) -> Option<ScanReport> {
+        let removed = self.scanner.text()[range.clone()].to_owned();
+        let report = self.scanner.replace(range.clone(), insert).ok()?;
+        let new_end = range.start + insert.len();
+        let _ = self.scanner.replace(range.start..new_end, &removed);
+        touches(&report, range.start, new_end).then_some(report)
     }
 }
 
 /// Fields up to this many bytes are checked at every caret position while
 /// the caret is unknown; longer ones at the modelled caret only.
 pub const MAX_ANYWHERE_BYTES: usize = 512;
+/// What may stand between the digit groups of a card number.
+const GROUP_SEPARATORS: &str = " -./_\t\n";
 /// How far back from the caret digits are counted, in bytes.
 const DIGIT_WINDOW: usize = 32;
-/// Digits within [`DIGIT_WINDOW`] before the caret from which one more
+/// Digits within [`DIGIT_WINDOW`] around the caret from which one more
 /// digit is tried: the shortest card numbers still issued have 14 digits
 /// (Diners), and 15 of a 16-digit number fix the 16th.
 const MIN_DIGITS_BEFORE: usize = 13;
 
-/// The byte range `edit` replaces and the text it inserts at selection
-/// `(a, b)`; `None` when it changes nothing.
-fn edit_range<'e>(
+/// The byte ranges `edit` may replace and the text it inserts at selection
+/// `(a, b)`, the likeliest first; empty when it changes nothing. Word and
+/// line deletions have several candidates: browsers differ on whether the
+/// spaces around a word go with it.
+fn edit_ranges<'e>(
     text: &str,
     edit: Edit<'e>,
     (a, b): (usize, usize),
-) -> Option<(std::ops::Range<usize>, &'e str)> {
-    let (range, insert) = match edit {
-        Edit::Insert(s) => (a..b, s),
-        Edit::Backspace if a == b => (prev_char(text, a)..a, ""),
-        Edit::Delete if a == b => (a..next_char(text, a), ""),
-        Edit::Backspace | Edit::Delete => (a..b, ""),
+) -> Vec<(std::ops::Range<usize>, &'e str)> {
+    let spans: Vec<(std::ops::Range<usize>, &'e str)> = match edit {
+        Edit::Insert(s) => vec![(a..b, s)],
+        _ if a != b => vec![(a..b, "")],
+        Edit::Cut => Vec::new(),
+        Edit::Backspace => vec![(prev_char(text, a)..a, "")],
+        Edit::Delete => vec![(a..next_char(text, a), "")],
+        Edit::WordBack => {
+            let word = word_start(text, skip_back(text, a, |c| !is_word(c)));
+            let bare = skip_back(text, word, char::is_whitespace);
+            vec![(word..a, ""), (bare..a, "")]
+        }
+        Edit::WordForward => {
+            let word = word_end(text, skip_forward(text, a, |c| !is_word(c)));
+            let bare = skip_forward(text, word, char::is_whitespace);
+            vec![(a..word, ""), (a..bare, "")]
+        }
+        Edit::LineBack => {
+            let line = text[..a].rfind('\n').map_or(0, |i| i + 1);
+            vec![(line..a, "")]
+        }
     };
-    (!(range.is_empty() && insert.is_empty())).then_some((range, insert))
+    let mut out: Vec<_> = Vec::with_capacity(spans.len());
+    for (range, insert) in spans {
+        let changes = !(range.is_empty() && insert.is_empty());
+        if changes && !out.iter().any(|(r, _)| *r == range) {
+            out.push((range, insert));
+        }
+    }
+    out
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The offset before the run of `pred` characters ending at `at`.
+fn skip_back(s: &str, at: usize, pred: impl Fn(char) -> bool) -> usize {
+    s[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !pred(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// The offset after the run of `pred` characters starting at `at`.
+fn skip_forward(s: &str, at: usize, pred: impl Fn(char) -> bool) -> usize {
+    s[at..]
+        .char_indices()
+        .find(|(_, c)| !pred(*c))
+        .map_or(s.len(), |(i, _)| at + i)
+}
+
+fn word_start(s: &str, at: usize) -> usize {
+    skip_back(s, at, is_word)
+}
+
+fn word_end(s: &str, at: usize) -> usize {
+    skip_forward(s, at, is_word)
 }
 
 /// Whether a match of `report` touches the edited span `[start, end]`:
@@ -440,6 +558,7 @@ mod tests {
             end_utf16: 18,
             multiline: false,
             before: String::new(),
+            after: String::new(),
             caret_unknown: false,
             keys_seen: None,
         };

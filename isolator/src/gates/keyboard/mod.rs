@@ -19,6 +19,7 @@ use crate::gates::{GateReport, Ruling};
 use crate::protocol::{mods, KeyKind};
 use field::{Edit, FieldModel, FieldReport, Tried};
 
+pub mod drop;
 pub mod field;
 
 /// The same block notice is shown at most this often while typing goes on.
@@ -66,8 +67,10 @@ enum KeyEffect<'k> {
     Edit(Edit<'k>),
     /// Moves the caret in a way the model follows.
     Move(&'k str),
+    /// Moves the focus to the next (`true`) or previous field (Tab).
+    FocusMove(bool),
     /// May move the caret or change the text in ways the model does not
-    /// follow (Ctrl+A/X/Z, Shift+arrows, Tab): the next report is trusted.
+    /// follow (Ctrl+A/Z, Shift+arrows, Tab): the next report is trusted.
     Unknown,
 }
 
@@ -75,12 +78,24 @@ enum KeyEffect<'k> {
 fn effect_of(key: &str, modifiers: u8, multiline: bool) -> KeyEffect<'_> {
     let command = modifiers & (mods::CTRL | mods::META) != 0;
     let plain = modifiers & (mods::CTRL | mods::META | mods::ALT | mods::SHIFT) == 0;
+    let (ctrl, meta, alt, shift) = (
+        modifiers & mods::CTRL != 0,
+        modifiers & mods::META != 0,
+        modifiers & mods::ALT != 0,
+        modifiers & mods::SHIFT != 0,
+    );
     match key {
         _ if !command && key.chars().count() == 1 => KeyEffect::Edit(Edit::Insert(key)),
         "Enter" if !command && multiline => KeyEffect::Edit(Edit::Insert("\n")),
-        "Backspace" if !command => KeyEffect::Edit(Edit::Backspace),
-        "Delete" if !command => KeyEffect::Edit(Edit::Delete),
+        "x" | "X" if command && !alt => KeyEffect::Edit(Edit::Cut),
+        "Delete" if shift && !command && !alt => KeyEffect::Edit(Edit::Cut),
+        "Backspace" if meta && !ctrl => KeyEffect::Edit(Edit::LineBack),
+        "Backspace" if ctrl || alt => KeyEffect::Edit(Edit::WordBack),
+        "Delete" if ctrl || alt || meta => KeyEffect::Edit(Edit::WordForward),
+        "Backspace" => KeyEffect::Edit(Edit::Backspace),
+        "Delete" => KeyEffect::Edit(Edit::Delete),
         "ArrowLeft" | "ArrowRight" | "Home" | "End" if plain => KeyEffect::Move(key),
+        "Tab" if !command && !alt && !multiline => KeyEffect::FocusMove(!shift),
         // Modifier keys alone change nothing.
         "Shift" | "Control" | "Alt" | "Meta" | "AltGraph" | "CapsLock" => KeyEffect::Nothing,
         _ => KeyEffect::Unknown,
@@ -173,6 +188,12 @@ impl KeyboardGate {
                     KeyEffect::Move(key) => {
                         if let Some(m) = self.fields.get_mut(&tab) {
                             m.field.move_caret(key);
+                        }
+                        Ruling::pass(keep)
+                    }
+                    KeyEffect::FocusMove(forward) => {
+                        if let Some(m) = self.fields.get_mut(&tab).filter(|m| m.field.field != 0) {
+                            m.field.focus_moves(forward);
                         }
                         Ruling::pass(keep)
                     }
@@ -294,6 +315,37 @@ impl KeyboardGate {
         false
     }
 
+    /// The text of tab `tab`'s focused field, as modelled for decision `d`.
+    fn focused_text(&mut self, tab: u16, d: &Decision) -> Option<String> {
+        self.model(tab, d)
+            .filter(|m| m.field.field != 0)
+            .map(|m| m.field.text().to_owned())
+    }
+
+    /// What the focused field of tab `tab` would complete if its selection
+    /// were cut (text dragged out of it moves). The model is stale after:
+    /// the page's next report says what the drop did.
+    fn source_loses_selection(
+        &mut self,
+        tab: u16,
+        d: &Decision,
+        now: Instant,
+    ) -> Option<enforcer::ScanReport> {
+        let audit = d.on_match == OnMatch::Audit;
+        let m = self.model(tab, d)?;
+        let (a, b) = m.field.selection();
+        if a == b {
+            m.field.mark_stale();
+            return None;
+        }
+        let found = match m.field.try_edit(Edit::Cut, audit, now) {
+            Tried::Completes(r) | Tried::Applied(r) => Some(r),
+            Tried::Clean => None,
+        };
+        m.field.mark_stale();
+        found
+    }
+
     /// Forgets a closed tab's field.
     pub fn tab_closed(&mut self, tab: u16) {
         self.fields.remove(&tab);
@@ -408,6 +460,7 @@ impl KeyboardGate {
                         end_utf16: text[..e].encode_utf16().count(),
                         multiline: old.field.multiline,
                         before: String::new(),
+                        after: String::new(),
                         caret_unknown: false,
                         keys_seen: None,
                         value: text,

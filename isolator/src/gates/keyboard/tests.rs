@@ -59,6 +59,7 @@ fn type_text(
             end_utf16: 0,
             multiline: false,
             before: String::new(),
+            after: String::new(),
             caret_unknown: false,
             keys_seen: None,
         },
@@ -173,6 +174,7 @@ fn while_the_caret_is_unknown_an_edit_completing_a_value_anywhere_is_refused() {
             end_utf16: 0,
             multiline: false,
             before: String::new(),
+            after: String::new(),
             caret_unknown: false,
             keys_seen: None,
         },
@@ -196,6 +198,7 @@ fn the_boxes_before_a_field_are_judged_with_it() {
             end_utf16: 0,
             multiline: false,
             before: "4111 1111 1111".into(),
+            after: String::new(),
             caret_unknown: false,
             keys_seen: None,
         },
@@ -220,6 +223,7 @@ fn with_no_field_focused_reports_do_not_reset_the_typed_run() {
         end_utf16: 0,
         multiline: false,
         before: String::new(),
+        after: String::new(),
         caret_unknown: false,
         keys_seen: None,
     };
@@ -257,6 +261,7 @@ fn a_report_made_before_keys_sent_since_is_dropped() {
         end_utf16: value.encode_utf16().count(),
         multiline: false,
         before: String::new(),
+        after: String::new(),
         caret_unknown: false,
         keys_seen: Some((42, seen)),
     };
@@ -295,6 +300,189 @@ fn a_report_made_before_keys_sent_since_is_dropped() {
     );
     assert!(
         gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "1", 0)
+            .pass
+    );
+}
+
+/// A report of field 9 of tab 1 holding `value` with the caret at `at`
+/// (UTF-16 units), the boxes around it `before` and `after`.
+fn report_at(value: &str, at: usize, before: &str, after: &str) -> FieldReport {
+    FieldReport {
+        field: 9,
+        value: value.into(),
+        start_utf16: at,
+        end_utf16: at,
+        multiline: false,
+        before: before.into(),
+        after: after.into(),
+        caret_unknown: false,
+        keys_seen: None,
+    }
+}
+
+#[test]
+fn the_boxes_after_a_field_are_judged_with_it() {
+    let (e, user, mut gate) = setup();
+    // A card form filled from its last box backwards: the first box last.
+    gate.field_report(1, report_at("", 0, "", "1111 1111 1111"));
+    let mut passed = String::new();
+    for d in ["4", "1", "1", "1"] {
+        if gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, d, 0).pass {
+            passed.push_str(d);
+        }
+    }
+    // The third digit would leave one missing digit that Luhn fixes.
+    assert_eq!(passed, "41");
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "x", 0)
+            .pass
+    );
+}
+
+#[test]
+fn cutting_the_text_between_two_halves_is_refused_and_cutting_elsewhere_is_not() {
+    use crate::protocol::mods;
+    let (e, user, mut gate) = setup();
+    let value = "4111 1111 1111 11 -- 11";
+    // The user selected " -- " (UTF-16 17..21).
+    let mut r = report_at(value, 17, "", "");
+    r.end_utf16 = 21;
+    gate.field_report(1, r);
+    for (key, m) in [
+        ("x", mods::CTRL),
+        ("x", mods::META),
+        ("Delete", mods::SHIFT),
+        ("Backspace", 0),
+    ] {
+        let ruling = gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, key, m);
+        assert!(!ruling.pass, "{key} with {m} joined the halves");
+        let up = gate.on_key(&e, &user, (1, SHOP), KeyKind::Up, key, m);
+        assert!(!up.pass, "the key-up of a refused {key}");
+    }
+    // Cutting a word that joins nothing passes.
+    let mut r = report_at("call 4111 1111 now", 0, "", "");
+    r.field = 10;
+    r.end_utf16 = 5;
+    gate.field_report(1, r);
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "x", mods::CTRL)
+            .pass
+    );
+}
+
+#[test]
+fn deleting_a_word_between_two_halves_is_refused() {
+    use crate::protocol::mods;
+    let (e, user, mut gate) = setup();
+    // Caret after "abc ": Ctrl+Backspace deletes "abc " and joins the
+    // halves; before "abc", Ctrl+Delete deletes "abc" (leaving two spaces)
+    // or, as some browsers do, "abc " with it.
+    let value = "4111 1111 1111 abc 1111";
+    for (key, m, at) in [
+        ("Backspace", mods::CTRL, 19),
+        ("Backspace", mods::ALT, 19),
+        ("Delete", mods::CTRL, 15),
+    ] {
+        let mut g = KeyboardGate::default();
+        g.field_report(1, report_at(value, at, "", ""));
+        let ruling = g.on_key(&e, &user, (1, SHOP), KeyKind::Down, key, m);
+        assert!(!ruling.pass, "{key} with {m} at {at} joined the halves");
+    }
+    // Cmd+Backspace deletes the line before the caret: "4111 1111 1111 11"
+    // stays alone, with the rest: refused only when it joins.
+    gate.field_report(1, report_at("note: 1111 11", 6, "", ""));
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Backspace", mods::META)
+            .pass
+    );
+    // A word deletion that joins nothing passes, and the model then waits
+    // for the page's report (the exact span is the browser's).
+    gate.field_report(1, report_at("hello world", 11, "", ""));
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Backspace", mods::CTRL)
+            .pass
+    );
+}
+
+#[test]
+fn a_drop_completing_a_card_in_the_field_under_it_is_refused() {
+    use super::drop::DropTarget;
+    let (e, user, mut gate) = setup();
+    let field = |v: &str| DropTarget::Field { v: v.into() };
+    let ruling = gate.on_drop(&e, &user, (1, SHOP), "1111 1111", &field("4111 1111 "));
+    assert!(!ruling.pass);
+    let why = &ruling.reports[0].verdict;
+    assert!(why.reason.contains("drop was cancelled"), "{}", why.reason);
+    assert!(why.detectors.iter().any(|d| d == "credit_card"));
+    // Wherever the drop point's caret is: at the start of the field too.
+    assert!(
+        !gate
+            .on_drop(&e, &user, (1, SHOP), "4111 1111 ", &field("1111 1111"))
+            .pass
+    );
+    // Clean text, or a drop where no text lands, passes without a report.
+    let clean = gate.on_drop(&e, &user, (1, SHOP), "hello", &field("4111 1111 "));
+    assert!(clean.pass && clean.reports.is_empty());
+    let nowhere = gate.on_drop(&e, &user, (1, SHOP), "1111 1111", &DropTarget::None);
+    assert!(nowhere.pass);
+    // Where typing is blocked outright, text cannot be dropped into a field.
+    let other = "https://elsewhere.example/";
+    assert!(!gate.on_drop(&e, &user, (1, other), "hi", &field("")).pass);
+    assert!(
+        gate.on_drop(&e, &user, (1, other), "hi", &DropTarget::None)
+            .pass
+    );
+}
+
+#[test]
+fn text_dragged_out_of_a_field_must_not_join_what_it_leaves() {
+    use super::drop::DropTarget;
+    let (e, user, mut gate) = setup();
+    // " -- " selected between two halves (UTF-16 17..21), dragged out.
+    let mut r = report_at("4111 1111 1111 11 -- 11", 17, "", "");
+    r.end_utf16 = 21;
+    gate.field_report(1, r);
+    let ruling = gate.on_drop(&e, &user, (1, SHOP), " -- ", &DropTarget::None);
+    assert!(!ruling.pass);
+    // Into a frame the script cannot see: judged alone and with the
+    // focused field.
+    gate.field_report(1, report_at("4111 1111 ", 10, "", ""));
+    assert!(
+        !gate
+            .on_drop(&e, &user, (1, SHOP), "1111 1111", &DropTarget::Unknown)
+            .pass
+    );
+    assert_eq!(
+        DropTarget::parse(r#"{"k":"field","v":"abc"}"#),
+        DropTarget::Field { v: "abc".into() }
+    );
+    assert_eq!(DropTarget::parse("not json"), DropTarget::Unknown);
+}
+
+#[test]
+fn keys_typed_right_after_tab_meet_the_box_they_left() {
+    let (e, user, mut gate) = setup();
+    // Three boxes filled; Tab, and the fourth is typed before the page
+    // reports that the focus moved.
+    gate.field_report(1, report_at("1111", 4, "4111 1111", ""));
+    assert!(
+        gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Tab", 0)
+            .pass
+    );
+    let mut passed = String::new();
+    for d in ["1", "1", "1", "1"] {
+        if gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, d, 0).pass {
+            passed.push_str(d);
+        }
+    }
+    assert_eq!(passed, "11");
+    // The new box's report then takes over, with the boxes before it.
+    let mut r = report_at("11", 2, "4111 1111 1111", "");
+    r.field = 10;
+    gate.field_report(1, r);
+    assert!(
+        !gate
+            .on_key(&e, &user, (1, SHOP), KeyKind::Down, "1", 0)
             .pass
     );
 }

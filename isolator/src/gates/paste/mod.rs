@@ -83,6 +83,7 @@ mod tests {
                 end_utf16: 15,
                 multiline: false,
                 before: String::new(),
+                after: String::new(),
                 caret_unknown: false,
                 keys_seen: None,
             },
