@@ -219,6 +219,63 @@ impl Client {
         self.click_at(x, y).await;
     }
 
+    /// Commits `text` through an input method, as a Japanese or Chinese IME
+    /// does: a composition shown while typing, then the committed text.
+    pub async fn ime_commit(&self, text: &str) {
+        use chromiumoxide::cdp::browser_protocol::input::{
+            ImeSetCompositionParams, InsertTextParams,
+        };
+        let n = text.encode_utf16().count() as i64;
+        self.page
+            .execute(ImeSetCompositionParams::new(text, n, n))
+            .await
+            .unwrap();
+        self.page
+            .execute(InsertTextParams::new(text))
+            .await
+            .unwrap();
+    }
+
+    /// Drags with the left button from (x0, y0) to (x1, y1) of the remote
+    /// viewport, in small steps as a hand does, and releases.
+    pub async fn drag_viewer(&self, (x0, y0): (f64, f64), (x1, y1): (f64, f64)) {
+        let (ox, oy) = self.canvas_origin().await;
+        let at = |kind: DispatchMouseEventType, x: f64, y: f64, buttons| {
+            let hover = buttons == 0 && kind == DispatchMouseEventType::MouseMoved;
+            let mut p = DispatchMouseEventParams::new(kind, ox + x, oy + y);
+            p.button = Some(if hover {
+                MouseButton::None
+            } else {
+                MouseButton::Left
+            });
+            p.buttons = Some(buttons);
+            p.click_count = Some(1);
+            p
+        };
+        self.page
+            .execute(at(DispatchMouseEventType::MouseMoved, x0, y0, 0))
+            .await
+            .unwrap();
+        self.page
+            .execute(at(DispatchMouseEventType::MousePressed, x0, y0, 1))
+            .await
+            .unwrap();
+        for i in 1..=12 {
+            let f = f64::from(i) / 12.0;
+            let (x, y) = (x0 + (x1 - x0) * f, y0 + (y1 - y0) * f);
+            self.page
+                .execute(at(DispatchMouseEventType::MouseMoved, x, y, 1))
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.page
+            .execute(at(DispatchMouseEventType::MouseReleased, x1, y1, 1))
+            .await
+            .unwrap();
+    }
+
     /// A left click (press and release) at (x, y) of the client page.
     async fn click_at(&self, x: f64, y: f64) {
         for kind in [

@@ -17,6 +17,7 @@ pub fn routes() -> Router<Log> {
         .route("/gates/alert-card", get(alert_card))
         .route("/gates/card-title", get(card_title))
         .route("/gates/boxes", get(boxes))
+        .route("/gates/drag", get(drag))
         .route("/gates/copy", get(copy))
         .route("/gates/clipboard-probe", get(probe))
 }
@@ -76,6 +77,32 @@ async fn boxes() -> Html<String> {
          f.addEventListener('keyup', (e) => ups.push(e.key));\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
            body: 'keys=' + ups.join('') + '&value=' + [f.c1, f.c2, f.c3, f.c4].map((i) => i.value).join(' ')});",
+    )
+}
+
+/// Three textareas for dragging text from one into another: `#a` (empty,
+/// for the user to type into) above `#b` (holding the second half of a
+/// card number) and `#c` (holding clean words); `#b1` posts
+/// `a=<value>&b=<value>&c=<value>&drops=<drop events seen>`.
+async fn drag() -> Html<String> {
+    let area = |id: &str, top: u32, text: &str| {
+        format!(
+            "<textarea id={id} style='position:absolute;left:20px;top:{top}px;width:600px;height:50px;\
+             font:24px monospace'>{text}</textarea>"
+        )
+    };
+    doc(
+        "Drag",
+        &format!(
+            "{}{}{}<button id=b1 style='top:400px'>Report</button>",
+            area("a", 100, ""),
+            area("b", 200, "1111 1111"),
+            area("c", 300, "hello world")
+        ),
+        "const [a, b, c] = ['a', 'b', 'c'].map((id) => document.getElementById(id)); let drops = 0;\
+         for (const t of [a, b, c]) t.addEventListener('drop', () => drops++);\
+         document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
+           body: 'a=' + a.value + '&b=' + b.value + '&c=' + c.value + '&drops=' + drops});",
     )
 }
 

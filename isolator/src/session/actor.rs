@@ -19,6 +19,7 @@ use tracing::{debug, info, warn};
 
 mod client;
 mod downloads;
+mod drags;
 mod events;
 mod files;
 mod gates;
@@ -80,6 +81,8 @@ pub(super) struct Actor {
     next_ack_at: Instant,
     /// Frames received so far (to tell a quiet tab from a busy one).
     frame_seq: u64,
+    /// A drag in progress in the page, carried by the session.
+    drag: Option<drags::Drag>,
     dialogs: HashMap<u64, (u16, ServerMsg)>,
     next_dialog: u64,
     events_tx: mpsc::Sender<(u16, TabEvent)>,
@@ -165,6 +168,7 @@ impl Actor {
             send_first: true,
             next_ack_at: Instant::now(),
             frame_seq: 0,
+            drag: None,
             dialogs: HashMap::new(),
             next_dialog: 1,
             events_tx,

@@ -7,8 +7,9 @@
 //! session in the browser, so pasted text arrives only as a `paste` message.
 
 use chromiumoxide::cdp::browser_protocol::input::{
-    DispatchKeyEventParams, DispatchKeyEventType, DispatchMouseEventParams, DispatchMouseEventType,
-    DispatchTouchEventParams, DispatchTouchEventType, InsertTextParams, MouseButton as CdpButton,
+    DispatchDragEventParams, DispatchKeyEventParams, DispatchKeyEventType,
+    DispatchMouseEventParams, DispatchMouseEventType, DispatchTouchEventParams,
+    DispatchTouchEventType, InsertTextParams, MouseButton as CdpButton,
     TouchPoint as CdpTouchPoint,
 };
 
@@ -27,6 +28,8 @@ pub enum InputCmd {
     Touch(DispatchTouchEventParams),
     /// Input.insertText.
     Text(InsertTextParams),
+    /// Input.dispatchDragEvent (a drag the session intercepted).
+    Drag(Box<DispatchDragEventParams>),
 }
 
 /// What a key message becomes.

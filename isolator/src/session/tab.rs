@@ -8,6 +8,9 @@
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::input::{
+    DragData, EventDragIntercepted, SetInterceptDragsParams,
+};
 use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
     EventFrameNavigated, EventFrameStartedLoading, EventFrameStoppedLoading,
@@ -86,6 +89,9 @@ pub enum TabEvent {
     NavError(String),
     /// Whether the page answered a responsiveness probe.
     Responsive(bool),
+    /// The user started dragging something in the page: Chromium hands
+    /// over what it carries instead of dropping it ([`crate::gates::keyboard::drop`]).
+    DragStarted(DragData),
     /// No screencast frame has followed frame number `seq` for a while (sent
     /// by the session itself, not Chromium): Chromium drops a paint made while
     /// frames wait for their ack and sends nothing until the next paint, so a
@@ -191,6 +197,13 @@ impl Tab {
                 include_command_line_api: None,
                 run_immediately: Some(true),
             }),
+        )
+        .await?;
+        // In-page drags are dropped by the session once the keyboard gate
+        // has ruled (text dragged into a field is an edit like typing).
+        with_timeout(
+            timeout,
+            page.execute(SetInterceptDragsParams { enabled: true }),
         )
         .await?;
         set_viewport(&page, viewport, timeout).await?;
@@ -312,6 +325,7 @@ async fn drain_input(page: Page, mut rx: mpsc::Receiver<InputCmd>, timeout: Dura
             InputCmd::Mouse(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
             InputCmd::Touch(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
             InputCmd::Text(p) => with_timeout(timeout, page.execute(p)).await.map(drop),
+            InputCmd::Drag(p) => with_timeout(timeout, page.execute(*p)).await.map(drop),
         };
         if let Err(e) = result {
             tracing::debug!("input dropped: {e}");
@@ -338,6 +352,7 @@ async fn forward_events(
         .await?;
     let dialog_closed = page.event_listener::<EventJavascriptDialogClosed>().await?;
     let bindings = page.event_listener::<EventBindingCalled>().await?;
+    let drags = page.event_listener::<EventDragIntercepted>().await?;
     let main_frame = page.mainframe().await.ok().flatten();
 
     use base64::Engine as _;
@@ -409,6 +424,7 @@ async fn forward_events(
         }
     });
 
+    let drags = drags.map(|ev| TabEvent::DragStarted(ev.data.clone()));
     let mut all = futures::stream::select_all([
         frames.boxed(),
         navigated.boxed(),
@@ -419,6 +435,7 @@ async fn forward_events(
         dialog_open.boxed(),
         dialog_closed.boxed(),
         bindings.boxed(),
+        drags.boxed(),
     ]);
     Ok(tokio::spawn(async move {
         while let Some(ev) = all.next().await {

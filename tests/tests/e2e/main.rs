@@ -6,6 +6,7 @@ mod admin;
 mod browsing;
 mod client_copy;
 mod clipboard;
+mod drag;
 mod editors;
 mod example_policy;
 mod faults;

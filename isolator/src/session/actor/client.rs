@@ -95,6 +95,9 @@ impl Actor {
                 dy,
             } => {
                 let cmd = input::mouse(kind, x, y, button, buttons, clicks, mods, dx, dy);
+                if self.drag_mouse(kind, (x, y), mods, &cmd).await {
+                    return None;
+                }
                 if let Some(t) = self.active_tab() {
                     if kind == crate::protocol::MouseKind::Move {
                         t.input_lossy(cmd);

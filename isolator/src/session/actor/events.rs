@@ -143,6 +143,7 @@ impl Actor {
                 format!("The page could not be opened ({err})."),
             ),
             TabEvent::Responsive(answered) => self.on_probe(tab_id, answered).await,
+            TabEvent::DragStarted(data) => self.drag_started(tab_id, data),
             TabEvent::Quiet { seq } => {
                 // Still the last frame: show the page as it is now, once.
                 let watched = tab_id == self.tabs.active() && self.attachment.is_some();

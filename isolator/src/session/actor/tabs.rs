@@ -88,6 +88,7 @@ impl Actor {
         if id == self.tabs.active() || self.tab(id).is_none() {
             return;
         }
+        self.cancel_drag().await;
         let timeout = self.timeout;
         if let Some(t) = self.tab_mut(self.tabs.active()) {
             t.stop_screencast(timeout).await;
