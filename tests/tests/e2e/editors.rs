@@ -19,7 +19,8 @@ const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
 
 /// Types `text` into the editor at `path` (ready when its title is `ready`)
 /// under `policy`; the page's key-ups and the editor's text. In `text`,
-/// `←` and `→` press the arrow keys.
+/// `←` and `→` press the arrow keys, and what stands between `«` and `»` is
+/// committed at once through an input method.
 async fn type_into(path: &str, ready: &'static str, policy: &str, text: &str) -> (String, String) {
     let (site, _iso, client, dir) = with_policy(path, policy).await;
     client.wait_connected().await;
@@ -30,11 +31,22 @@ async fn type_into(path: &str, ready: &'static str, policy: &str, text: &str) ->
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Typed as a person types, with pauses: the page reports its field
     // between keys, and those reports must not reset what the gate knows.
+    let mut composing: Option<String> = None;
     for c in text.chars() {
-        match c {
-            '←' => client.press("ArrowLeft", 0).await,
-            '→' => client.press("ArrowRight", 0).await,
-            c => client.type_text(&c.to_string()).await,
+        match (c, composing.as_mut()) {
+            ('«', _) => composing = Some(String::new()),
+            ('»', _) => {
+                client
+                    .ime_commit(&composing.take().unwrap_or_default())
+                    .await
+            }
+            (c, Some(buf)) => {
+                buf.push(c);
+                continue;
+            }
+            ('←', None) => client.press("ArrowLeft", 0).await,
+            ('→', None) => client.press("ArrowRight", 0).await,
+            (c, None) => client.type_text(&c.to_string()).await,
         }
         tokio::time::sleep(Duration::from_millis(180)).await;
     }
@@ -103,4 +115,27 @@ async fn codemirror5_after_the_cursor_moved() {
     let (keys, value) = type_into(path, "CodeMirror", DLP, "pay 4111 1111 ←→1111 1111").await;
     assert!(digits(&value).len() <= 14, "the editor holds {value:?}");
     assert!(digits(&keys).len() <= 14, "the page saw {keys:?}");
+}
+
+/// An input method commits groups of characters at once (here full-width
+/// digits, as a Japanese IME writes them): the commit that would complete
+/// the card is refused whole, in a real editor as in a plain field.
+async fn ime_commits_stop_before_the_card(path: &str, ready: &'static str) {
+    let text = "«４１１１ »«１１１１ »«１１１１ »«１１１１»";
+    let (_, value) = type_into(path, ready, DLP, text).await;
+    let held = value.chars().filter(|c| c.is_numeric()).count();
+    assert_eq!(held, 12, "{path}: the editor holds {value:?}");
+    let (_, value) = type_into(path, ready, ALLOW, text).await;
+    let held = value.chars().filter(|c| c.is_numeric()).count();
+    assert_eq!(held, 16, "{path} allowed: {value:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ime_commits_in_prosemirror() {
+    ime_commits_stop_before_the_card("/editors/prosemirror", "ProseMirror ready").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ime_commits_in_quill() {
+    ime_commits_stop_before_the_card("/editors/quill", "Quill").await;
 }
