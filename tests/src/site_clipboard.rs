@@ -48,7 +48,9 @@ async fn field() -> Html<String> {
 /// A text input whose page logs every key event it sees (`keydown`,
 /// `keypress`, `keyup`, `beforeinput`, `input`), as a key-logging page does,
 /// and posts the log and the value to `/gates/report` when `#b1` is clicked:
-/// `keys=<key of every keyup>&data=<data of every input>&value=<value>`.
+/// `keys=<key of every keyup>&data=<data of every input>&value=<value>&most=<n>`,
+/// `n` the most digits in one run of digits, spaces and dashes the field
+/// held after any input event.
 async fn keylog() -> Html<String> {
     doc(
         "Keylog",
@@ -59,8 +61,10 @@ async fn keylog() -> Html<String> {
          for (const k of ['keyup']) t.addEventListener(k, (e) => ups.push(e.key));\
          for (const k of ['keydown', 'keypress']) t.addEventListener(k, (e) => downs.push(e.key));\
          for (const k of ['beforeinput', 'input']) t.addEventListener(k, (e) => data.push(e.data || ''));\
+         let most = 0; t.addEventListener('input', () => { for (const run of t.value.match(/[0-9][0-9 -]*/g) || [])\
+           most = Math.max(most, run.replace(/[^0-9]/g, '').length); });\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
-           body: 'keys=' + ups.join('') + '&downs=' + downs.join('') + '&data=' + data.join('') + '&value=' + t.value});",
+           body: 'keys=' + ups.join('') + '&downs=' + downs.join('') + '&data=' + data.join('') + '&value=' + t.value + '&most=' + most});",
     )
 }
 

@@ -104,6 +104,29 @@ async fn deleting_the_character_between_two_halves_is_refused() {
     client.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_and_redo_only_return_the_field_to_states_it_had() {
+    // The refused deletion never happened, so undo and redo (Ctrl+Z,
+    // Ctrl+Shift+Z, Ctrl+Y) walk only through values the gate judged.
+    let (site, _iso, client, _dir) = keylog_page(DLP).await;
+    client.type_text("4111 1111 1111 11x11").await;
+    client.press("ArrowLeft", 0).await;
+    client.press("ArrowLeft", 0).await;
+    client.press("Backspace", 0).await;
+    for (key, mods) in [("z", 2), ("z", 2), ("z", 10), ("z", 10), ("y", 2), ("z", 2)] {
+        client.press(key, mods).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let body = {
+        let (_, _, _, value) = page_log(&site, &client).await;
+        assert!(!digits(&value).contains("4111111111111111"), "{value:?}");
+        site.posts_to("/gates/report").pop().unwrap()
+    };
+    let most: usize = report_field(&body, "most").parse().unwrap();
+    assert!(most <= 14, "the field once held {most} digits in a run");
+    client.close().await;
+}
+
 /// Answers the page's `prompt()` with `answer`, typed into the client's
 /// dialog; the title the page sets from the answer.
 async fn answer_prompt(policy: &str, answer: &str) -> String {
