@@ -18,6 +18,8 @@ pub fn routes() -> Router<Log> {
         .route("/gates/card-title", get(card_title))
         .route("/gates/boxes", get(boxes))
         .route("/gates/drag", get(drag))
+        .route("/gates/frame-field", get(frame_field))
+        .route("/gates/inner-field", get(inner_field))
         .route("/gates/copy", get(copy))
         .route("/gates/clipboard-probe", get(probe))
 }
@@ -81,6 +83,39 @@ async fn boxes() -> Html<String> {
          f.addEventListener('keyup', (e) => ups.push(e.key));\
          document.getElementById('b1').onclick = () => fetch('/gates/report', {method: 'POST',\
            body: 'keys=' + ups.join('') + '&value=' + [f.c1, f.c2, f.c3, f.c4].map((i) => i.value).join(' ')});",
+    )
+}
+
+/// A page framing `/gates/inner-field` of this site under the name
+/// `localhost` (another site than `127.0.0.1`, so an out-of-process frame
+/// the server's page script does not run in) at (20, 100), 640x80.
+async fn frame_field(headers: axum::http::HeaderMap) -> Html<String> {
+    let port = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit(':').next())
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(80);
+    doc(
+        "Framed field",
+        &format!(
+            "<iframe src='http://localhost:{port}/gates/inner-field' \
+             style='position:absolute;left:20px;top:100px;width:640px;height:80px;border:0'></iframe>"
+        ),
+        "",
+    )
+}
+
+/// A text input in a monospace font at the frame's top left, whose page
+/// posts `value=<value>` to `/gates/report` after every input event.
+async fn inner_field() -> Html<String> {
+    Html(
+        "<!doctype html><html><head><meta charset=utf-8><title>inner</title></head>\
+         <body style='margin:0'><input id=t style='font:24px monospace;border:0;padding:0;margin:0;width:620px;outline:none'>\
+         <script>const t = document.getElementById('t');\
+         t.addEventListener('input', () => fetch('/gates/report', {method: 'POST', body: 'value=' + t.value}));</script>\
+         </body></html>"
+            .to_owned(),
     )
 }
 

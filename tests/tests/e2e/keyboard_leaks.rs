@@ -127,6 +127,43 @@ async fn undo_and_redo_only_return_the_field_to_states_it_had() {
     client.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caret_placed_with_the_mouse_in_another_sites_frame_cannot_join_two_halves() {
+    // The field is in a frame of another site (out of process, no page
+    // script reports it): the gate sees only keys. The user types
+    // "4111 1111 1111 11x11", clicks between the x and the last "11" and
+    // presses Backspace.
+    let (site, _iso, client, _dir) = with_policy("/gates/frame-field", DLP).await;
+    client.wait_connected().await;
+    client
+        .wait_state("the framed field", T, |s| s["title"] == "Framed field")
+        .await;
+    // The frame's page loads through the egress proxy like any other.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    client.click_viewer(600.0, 115.0).await;
+    client.type_text("4111 1111 1111 11x11").await;
+    let typed = eventually(T, "the typing in the frame", || async {
+        site.posts_to("/gates/report")
+            .into_iter()
+            .rfind(|b| b.ends_with("x11"))
+    })
+    .await;
+    assert_eq!(typed, "value=4111 1111 1111 11x11");
+    // Monospace 24 px: 14.45 px a character; the boundary after the x
+    // (18 characters in) is at 260 px of the frame.
+    client.click_viewer(20.0 + 18.0 * 14.45, 115.0).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    client.press("Backspace", 0).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let values = site.posts_to("/gates/report");
+    assert!(
+        values.iter().all(|v| !v.contains("4111 1111 1111 1111")),
+        "the frame's field held the card: {values:?}"
+    );
+    assert_eq!(values.last().unwrap(), "value=4111 1111 1111 11x11");
+    client.close().await;
+}
+
 /// Answers the page's `prompt()` with `answer`, typed into the client's
 /// dialog; the title the page sets from the answer.
 async fn answer_prompt(policy: &str, answer: &str) -> String {

@@ -315,6 +315,19 @@ impl KeyboardGate {
         false
     }
 
+    /// A pointer was pressed in tab `tab`: the caret, or the focus, may
+    /// have moved anywhere. Until the page script reports the field, edits
+    /// are judged at every position; a field in another site's frame
+    /// (which no page script of ours reports) stays judged that way.
+    pub fn pointer_pressed(&mut self, tab: u16) {
+        if let Some(m) = self.fields.get_mut(&tab) {
+            m.field.mark_stale();
+        }
+        if let Some(r) = self.pending.get_mut(&tab) {
+            r.caret_unknown = true;
+        }
+    }
+
     /// The text of tab `tab`'s focused field, as modelled for decision `d`.
     fn focused_text(&mut self, tab: u16, d: &Decision) -> Option<String> {
         self.model(tab, d)

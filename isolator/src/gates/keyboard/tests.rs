@@ -486,3 +486,20 @@ fn keys_typed_right_after_tab_meet_the_box_they_left() {
             .pass
     );
 }
+
+#[test]
+fn after_a_pointer_press_edits_are_judged_wherever_the_caret_may_be() {
+    let (e, user, _) = setup();
+    for pressed in [false, true] {
+        let mut gate = KeyboardGate::default();
+        gate.field_report(1, report_at("4111 1111 1111 11x11", 20, "", ""));
+        // A click may have put the caret after the x (in a frame no page
+        // script reports, no report ever says so): Backspace there would
+        // join the halves. With the caret known at the end, it is clean.
+        if pressed {
+            gate.pointer_pressed(1);
+        }
+        let ruling = gate.on_key(&e, &user, (1, SHOP), KeyKind::Down, "Backspace", 0);
+        assert_eq!(ruling.pass, !pressed, "pointer pressed: {pressed}");
+    }
+}

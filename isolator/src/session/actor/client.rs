@@ -95,6 +95,9 @@ impl Actor {
                 dy,
             } => {
                 let cmd = input::mouse(kind, x, y, button, buttons, clicks, mods, dx, dy);
+                if kind == crate::protocol::MouseKind::Down {
+                    self.keyboard.pointer_pressed(self.tabs.active());
+                }
                 if self.drag_mouse(kind, (x, y), mods, &cmd).await {
                     return None;
                 }
@@ -107,6 +110,9 @@ impl Actor {
                 }
             }
             ClientMsg::Touch { kind, points } => {
+                if kind == crate::protocol::TouchKind::Start {
+                    self.keyboard.pointer_pressed(self.tabs.active());
+                }
                 if let Some(t) = self.active_tab() {
                     t.input(input::touch(kind, &points, 0)).await;
                 }
