@@ -140,22 +140,35 @@ fn weak_sep_len(text: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// The word after a weak separator at `w.end`, when `w` is a group of
-/// exactly four digits and that word one of one to four digits: the only
-/// words a weak separator joins (`4111_1111_1111_1111`, card numbers one
-/// group per line), so identifiers (`user_id`) and tab-separated columns
-/// keep their chains.
+/// The word after a weak separator at `w.end`: only between groups of
+/// digits in a run of 4-digit groups with the same weak separator
+/// (`4111_1111_1111_1111`, a card number one group per line). `w` must be
+/// four digits and either continue such a run (the same separator and a
+/// digit before it) or start one (two more 4-digit groups follow with the
+/// same separator); the next word has one to four digits. Identifiers
+/// (`user_id`) and tab-separated columns of numbers keep their chains.
 fn next_weak_word(text: &[u8], w: Word) -> Option<Word> {
-    let digits_only = |w: &Word| w.flags & WORD_LETTER == 0;
-    if w.end - w.start != 4 || !digits_only(&w) {
+    let digits = |w: &Word, n: std::ops::RangeInclusive<usize>| {
+        w.flags & WORD_LETTER == 0 && n.contains(&(w.end - w.start))
+    };
+    if !digits(&w, 4..=4) {
         return None;
     }
-    let i = w.end + weak_sep_len(text, w.end)?;
-    if i >= text.len() || !text[i].is_ascii_digit() {
+    let n = weak_sep_len(text, w.end)?;
+    let sep = &text[w.end..w.end + n];
+    let word_after = |end: usize| -> Option<Word> {
+        let i = end + n;
+        (text.get(end..i)? == sep && text.get(i)?.is_ascii_digit()).then(|| word_at(text, i))
+    };
+    let next = word_after(w.end)?;
+    if !digits(&next, 1..=4) {
         return None;
     }
-    let next = word_at(text, i);
-    (next.end - next.start <= 4 && digits_only(&next)).then_some(next)
+    let continues =
+        w.start > n && &text[w.start - n..w.start] == sep && text[w.start - n - 1].is_ascii_digit();
+    let starts =
+        || digits(&next, 4..=4) && word_after(next.end).is_some_and(|third| digits(&third, 4..=4));
+    (continues || starts()).then_some(next)
 }
 
 /// A word: [start, end) of alphanumerics, and the OR of its bytes' flags.
