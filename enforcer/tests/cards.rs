@@ -62,6 +62,33 @@ fn card_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Groups separated by tabs or line breaks without a card word are found,
+/// at `low` only (a column of 4-digit numbers can pass Luhn), and whole;
+/// the other odd separators are found whole at `medium`.
+#[test]
+fn odd_separator_cards_are_found_whole() {
+    let engine = Engine::with_defaults();
+    for (text, want) in [
+        ("4111\t1111\t1111\t1111", Confidence::Low),
+        ("4111\n1111\n1111\n1111", Confidence::Low),
+        ("x 5555\r\n5555\r\n5555\r\n4444\r\n", Confidence::Low),
+        ("4111.1111.1111.1111", Confidence::Medium),
+        ("(4111/1111/1111/1111)", Confidence::Medium),
+        ("4111_1111_1111_1111", Confidence::Medium),
+        ("4111  1111  1111  1111", Confidence::Medium),
+    ] {
+        let found: Vec<_> = engine
+            .scan(text)
+            .into_iter()
+            .filter(|f| f.detector == "credit_card")
+            .collect();
+        assert_eq!(found.len(), 1, "{text:?}: {found:?}");
+        let digits = |s: &str| s.bytes().filter(u8::is_ascii_digit).count();
+        assert_eq!(digits(&text[found[0].start..found[0].end]), 16, "{text:?}");
+        assert_eq!(found[0].confidence, want, "{text:?}");
+    }
+}
+
 /// A grouped card is found once, spanning the whole number.
 #[test]
 fn grouped_cards_are_found_whole() {

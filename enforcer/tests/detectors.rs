@@ -162,6 +162,17 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("date_of_birth", "meeting on 2024-03-14", None),
     ("ip_address", "server 192.168.10.42", Some(High)),
     ("ip_address", "version 1.2.300.4", None),
+    // Versions after a product name and `/` or a version word (issue 21).
+    ("ip_address", "Producer: LibreOffice/7.4.7.2$Linux_X86_64", None),
+    ("ip_address", "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/156.0.0.0 Safari/537.36", None),
+    ("ip_address", "Chrome/120.0.6099.109 and Edg/120.0.2210.61", None),
+    ("ip_address", "version 1.2.3.4", None),
+    ("ip_address", "Version: 10.0.19.41 (build 22.1.0.3)", None),
+    ("ip_address", "firmware v 2.4.0.12 installed", None),
+    ("ip_address", "GET http://10.0.0.1/ HTTP/1.1 from client", Some(High)),
+    ("ip_address", "proxy https://192.168.1.20:8443/login", Some(Medium)),
+    ("ip_address", "server 10.20.30.40/24 gateway", Some(High)),
+    ("ip_address", "connected to 172.16.0.5", Some(Medium)),
     // health
     ("us_npi", "NPI 1234567893", Some(High)),
     ("us_npi", "NPI 1234567890", None),

@@ -35,12 +35,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use regex_automata::meta::Regex;
 use regex_automata::{Anchored, Input};
 
 use super::context::{ceil_boundary, floor_boundary, ContextIndex};
 use super::custom::{self, CustomDetectorSpec, Matcher};
 use super::error::{Error, Result};
+use super::lazy_regex::LazyRegex;
 use super::literals::LiteralSet;
 use super::normalise::Normalised;
 use super::predefined::{self, Kind, Score, Shape};
@@ -96,7 +96,7 @@ static ENGINE_IDS: AtomicUsize = AtomicUsize::new(1);
 enum DetKind {
     Token(TokenCheck, Shape),
     Anchored {
-        re: Regex,
+        re: LazyRegex,
         before: usize,
         /// The predefined `left` bytes, as a table.
         left: Option<Box<[bool; 256]>>,
@@ -105,7 +105,7 @@ enum DetKind {
         check: fn(&str) -> Option<Score>,
     },
     Keyword {
-        re: Regex,
+        re: LazyRegex,
         anchored: bool,
         after: usize,
         check: fn(&str) -> Option<Score>,
@@ -516,6 +516,14 @@ impl EngineBuilder {
                         .map(|(i, words)| (i, words.as_slice()))
                         .collect::<Vec<_>>(),
                 ),
+                context_only: ContextIndex::new(
+                    &normalised_context
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| dets[*i].requires_context)
+                        .map(|(i, words)| (i, words.as_slice()))
+                        .collect::<Vec<_>>(),
+                ),
                 custom_dets: dets
                     .iter()
                     .enumerate()
@@ -537,10 +545,7 @@ impl EngineBuilder {
 }
 
 fn compile_predefined(p: predefined::Predefined) -> Det {
-    let compile = |pattern: &str| {
-        custom::compile_regex(p.id, pattern)
-            .unwrap_or_else(|e| panic!("predefined detector {}: {e}", p.id))
-    };
+    let compile = |pattern: &'static str| LazyRegex::new(p.id, pattern);
     let (kind, literals) = match p.kind {
         Kind::Token(f, shape) => (DetKind::Token(f, shape), Vec::new()),
         Kind::Anchored {
@@ -601,6 +606,11 @@ struct Inner {
     dets: Vec<Arc<Det>>,
     /// Every detector's context words.
     context: ContextIndex,
+    /// The context words of the detectors that report nothing without one
+    /// (what the token pass asks about a whole chain): a much smaller set
+    /// than `context`, so the blocks it searches cost less. Its
+    /// occurrences are those of `context` for these detectors.
+    context_only: ContextIndex,
     /// The token detectors, indexed by what they can take.
     tokens: TokenTable,
     custom_dets: Vec<usize>,
@@ -785,7 +795,17 @@ impl Engine {
 
     /// Scans `text` with the detectors in `mask` (all when `None`).
     pub(crate) fn scan_indexed(&self, text: &str, mask: Option<&[bool]>) -> Vec<Indexed> {
+        super::blocks::scan(self, text, mask, super::blocks::BLOCK)
+    }
+
+    /// [`Engine::scan_indexed`] in one piece, however long the text.
+    pub(crate) fn scan_whole(&self, text: &str, mask: Option<&[bool]>) -> Vec<Indexed> {
         self.scan_with(text, mask, None)
+    }
+
+    /// Whether the engine has custom detectors.
+    pub(crate) fn has_custom(&self) -> bool {
+        !self.inner.custom_dets.is_empty()
     }
 
     /// [`Engine::scan_indexed`] with another token table (tests compare
@@ -806,6 +826,7 @@ impl Engine {
         // case-insensitive literal search: keywords and context words.
         let lower = super::normalise::AsciiLower::new(t.as_bytes());
         let context = inner.context.scan(&lower);
+        let context_only = inner.context_only.scan(&lower);
         let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
                 // Context cannot change it: skip the lookup.
@@ -823,7 +844,7 @@ impl Engine {
         tokens.run(
             t,
             tokens.selected(on),
-            &context,
+            &context_only,
             window,
             &resolve,
             &mut raws,
@@ -907,7 +928,7 @@ impl Engine {
                             continue;
                         }
                         let input = Input::new(t).range(lo..hi).anchored(anchored);
-                        for mm in re.find_iter(input) {
+                        for mm in re.get().find_iter(input) {
                             if mm.start() > s {
                                 break;
                             }
@@ -923,6 +944,7 @@ impl Engine {
                         check,
                     } => {
                         let hi = ceil_boundary(t, e.saturating_add(*after));
+                        let re = re.get();
                         let mut caps = re.create_captures();
                         let mut input = Input::new(t).range(e..hi);
                         if *anchored {
@@ -1406,6 +1428,21 @@ mod tests {
     /// `[hit - before, hit + after]`, keyword values within `after` of the
     /// keyword, token candidates have at most `MAX_WORDS` words of
     /// `MAX_COMPACT` characters with 3-byte separators and a leading `+`.
+    /// Predefined regexes compile on first use: every one must compile
+    /// (a failure would panic in a scan).
+    #[test]
+    fn every_predefined_regex_compiles() {
+        let engine = Engine::with_defaults();
+        let mut n = 0;
+        for d in &engine.inner.dets {
+            if let DetKind::Anchored { re, .. } | DetKind::Keyword { re, .. } = &d.kind {
+                let _ = re.get().is_match("x");
+                n += 1;
+            }
+        }
+        assert!(n >= 60, "{n} regexes");
+    }
+
     #[test]
     fn short_span_bounds_every_short_detector() {
         let engine = Engine::with_defaults();

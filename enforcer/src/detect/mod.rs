@@ -21,6 +21,7 @@
 //! words, the custom-detector gate), `predefined` (the detector table and
 //! confidence rules), [`engine`] (the scan pipeline).
 
+mod blocks;
 pub mod context;
 pub mod custom;
 mod email;
@@ -28,6 +29,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+mod lazy_regex;
 mod literals;
 pub mod normalise;
 pub mod page_hints;

@@ -14,6 +14,8 @@
 pub const MAX_WORDS: usize = 8;
 /// The most alphanumeric characters a candidate holds (IBAN maximum).
 pub const MAX_COMPACT: usize = 34;
+/// Most bytes of [`Cand::before`].
+pub const BEFORE: usize = 24;
 
 /// One candidate: a sub-range of a chain.
 #[derive(Debug)]
@@ -24,6 +26,9 @@ pub struct Cand<'t> {
     pub end: usize,
     /// The normalised text of the span.
     pub raw: &'t str,
+    /// Up to [`BEFORE`] bytes of text right before the span (what a
+    /// detector may look at to the left: `Chrome/` before a version).
+    pub before: &'t str,
     /// Alphanumeric characters only, upper-cased.
     pub compact: String,
     /// Whether `compact` is all ASCII digits.
@@ -124,6 +129,46 @@ fn is_word(b: u8) -> bool {
 
 fn is_sep(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'.' | b'/' | b'(' | b')')
+}
+
+/// Length of a weak separator (`_`, a tab, `\n` or `\r\n`) at `text[i..]`.
+fn weak_sep_len(text: &[u8], i: usize) -> Option<usize> {
+    match text.get(i..)? {
+        [b'_' | b'\t' | b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
+    }
+}
+
+/// The word after a weak separator at `w.end`: only between groups of
+/// digits in a run of 4-digit groups with the same weak separator
+/// (`4111_1111_1111_1111`, a card number one group per line). `w` must be
+/// four digits and either continue such a run (the same separator and a
+/// digit before it) or start one (two more 4-digit groups follow with the
+/// same separator); the next word has one to four digits. Identifiers
+/// (`user_id`) and tab-separated columns of numbers keep their chains.
+fn next_weak_word(text: &[u8], w: Word) -> Option<Word> {
+    let digits = |w: &Word, n: std::ops::RangeInclusive<usize>| {
+        w.flags & WORD_LETTER == 0 && n.contains(&(w.end - w.start))
+    };
+    if !digits(&w, 4..=4) {
+        return None;
+    }
+    let n = weak_sep_len(text, w.end)?;
+    let sep = &text[w.end..w.end + n];
+    let word_after = |end: usize| -> Option<Word> {
+        let i = end + n;
+        (text.get(end..i)? == sep && text.get(i)?.is_ascii_digit()).then(|| word_at(text, i))
+    };
+    let next = word_after(w.end)?;
+    if !digits(&next, 1..=4) {
+        return None;
+    }
+    let continues =
+        w.start > n && &text[w.start - n..w.start] == sep && text[w.start - n - 1].is_ascii_digit();
+    let starts =
+        || digits(&next, 4..=4) && word_after(next.end).is_some_and(|third| digits(&third, 4..=4));
+    (continues || starts()).then_some(next)
 }
 
 /// A word: [start, end) of alphanumerics, and the OR of its bytes' flags.
@@ -244,7 +289,7 @@ pub fn for_each_chain(
         // Extend right.
         let mut right = first;
         let mut alpha_run = 0;
-        while let Some(w) = next_word(bytes, right.end) {
+        while let Some(w) = next_word(bytes, right.end).or_else(|| next_weak_word(bytes, right)) {
             if w.digit() {
                 alpha_run = 0;
             } else if joinable_alpha(&w) && alpha_run < 2 {
@@ -331,10 +376,15 @@ impl Class {
     pub const SEP_SLASH: u16 = 256;
     /// Some separator is anything else (`  `, `) `, `(`...).
     pub const SEP_OTHER: u16 = 512;
+    /// Some separator is a weak one (`_`, a tab, a line break), which
+    /// joins only 4-digit groups ([`for_each_chain`]): card numbers only.
+    pub const SEP_WEAK: u16 = 1024;
     /// Every separator bit.
-    pub const SEPS: u16 = 32 | 64 | 128 | 256 | 512;
+    pub const SEPS: u16 = 32 | 64 | 128 | 256 | 512 | 1024;
+    /// Number of class bits.
+    pub const BITS: usize = 11;
     /// Number of distinct classes.
-    pub const COUNT: usize = 1024;
+    pub const COUNT: usize = 1 << Class::BITS;
 
     /// Whether `bit` is set.
     pub fn has(self, bit: u16) -> bool {
@@ -348,6 +398,7 @@ impl Class {
             b"-" => Class::SEP_DASH,
             b"." => Class::SEP_DOT,
             b"/" => Class::SEP_SLASH,
+            _ if weak_sep_len(sep, 0) == Some(sep.len()) => Class::SEP_WEAK,
             _ => Class::SEP_OTHER,
         }
     }
@@ -522,6 +573,7 @@ impl<'t> Cand<'t> {
             start: 0,
             end: 0,
             raw: &text[..0],
+            before: &text[..0],
             compact: String::with_capacity(MAX_COMPACT),
             digits_only: false,
             groups: Vec::with_capacity(MAX_WORDS),
@@ -574,6 +626,11 @@ impl<'t> Cand<'t> {
         self.start = start;
         self.end = words[j].1;
         self.raw = &text[start..self.end];
+        let mut b = start.saturating_sub(BEFORE);
+        while !text.is_char_boundary(b) {
+            b += 1;
+        }
+        self.before = &text[b..start];
         true
     }
 }

@@ -135,12 +135,18 @@ impl TokenTable {
                 }
             }
         }
+        // Supersets (sum over supersets, bit by bit): what a class may grow
+        // into by adding words; the `+` and first-letter bits are fixed.
         let fixed = usize::from(Class::PLUS | Class::LETTER_FIRST);
-        let class_reach = (0..Class::COUNT).map(|c| {
-            (0..Class::COUNT)
-                .filter(|&d| d & c == c && d & fixed == c & fixed)
-                .fold(0, |m, d| m | by_class[d])
-        });
+        let mut class_reach = by_class.clone();
+        for b in (0..Class::BITS)
+            .map(|b| 1usize << b)
+            .filter(|b| b & fixed == 0)
+        {
+            for c in (0..Class::COUNT).filter(|c| c & b == 0) {
+                class_reach[c] |= class_reach[c | b];
+            }
+        }
         let mut slot_within = by_slot.clone();
         for len in 0..=token::MAX_COMPACT {
             for words in 0..=token::MAX_WORDS {
@@ -156,13 +162,13 @@ impl TokenTable {
                 }
             }
         }
-        let class_within = (0..Class::COUNT)
-            .map(|c| {
-                (0..Class::COUNT)
-                    .filter(|&d| d & c == d)
-                    .fold(0, |m, d| m | by_class[d])
-            })
-            .collect();
+        // Subsets (sum over subsets): what a candidate of the chain may meet.
+        let mut class_within = by_class.clone();
+        for b in (0..Class::BITS).map(|b| 1usize << b) {
+            for c in (0..Class::COUNT).filter(|c| c & b != 0) {
+                class_within[c] |= class_within[c ^ b];
+            }
+        }
         TokenTable {
             checks: dets.iter().map(|&(d, f, _, _)| (d, f)).collect(),
             slot_within,
@@ -225,8 +231,9 @@ impl TokenTable {
     /// Runs the token pass over `t` with the detectors in `selected`,
     /// pushing findings to `raws`. `resolve` turns a detector's score at a
     /// span into a confidence (or nothing, when it needs context that is
-    /// not there); `context` and `window` answer whether a detector's
-    /// context word is near a span.
+    /// not there); `context` (the words of the context-only detectors at
+    /// least) and `window` answer whether one of those detectors' context
+    /// words is near a chain.
     pub(super) fn run(
         &self,
         t: &str,

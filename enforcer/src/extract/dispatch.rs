@@ -52,6 +52,51 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
     }
 }
 
+/// [`super::extract_plain_text`]: the extraction of a plain UTF-8 text file
+/// in this process, or the bytes back when the file needs a reader.
+pub(crate) fn plain_text(
+    name: &str,
+    bytes: Vec<u8>,
+    limits: &Limits,
+) -> std::result::Result<Extraction, Vec<u8>> {
+    // A zip's type is told by reading its directory: that is a parser.
+    if limits.validate().is_err()
+        || bytes.len() as u64 > limits.max_input_bytes
+        || bytes.starts_with(b"PK")
+        || bytes.starts_with(b"\xef\xbb\xbf")
+        || memchr::memchr(0, &bytes).is_some()
+    {
+        return Err(bytes);
+    }
+    let kind = sniff::sniff(&bytes);
+    if !matches!(kind, FileKind::Text | FileKind::Csv) {
+        return Err(bytes);
+    }
+    let size = bytes.len() as u64;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => return Err(e.into_bytes()),
+    };
+    // What `extract_body` does for text, without the copy: anything it
+    // would do more (a base64 blob to decode, text that is not textual)
+    // goes to the reader.
+    if !text::textual(&text) || text::base64_blob(&text).is_some() {
+        return Err(text.into_bytes());
+    }
+    let mut ctx = Ctx {
+        budget: Budget::new(limits, size),
+        parts: Vec::new(),
+    };
+    match ctx.push(name.to_string(), text, Vec::new()) {
+        Ok(()) => Ok(Extraction::Text {
+            kind,
+            mismatch: sniff::mismatch(name, kind),
+            parts: ctx.parts,
+        }),
+        Err(err) => Ok(Extraction::unscannable(err.to_string())),
+    }
+}
+
 /// The state of one extraction: the budget and the parts found so far.
 pub(crate) struct Ctx<'a> {
     pub(crate) budget: Budget<'a>,
@@ -241,4 +286,61 @@ impl Ctx<'_> {
 /// `parent!/child`: the path of a member or sub-part.
 pub(crate) fn join(parent: &str, child: &str) -> String {
     format!("{parent}!/{child}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-process plain-text path gives exactly what the reader gives,
+    /// and hands back (unchanged) every file it does not take.
+    #[test]
+    fn plain_text_agrees_with_the_reader_or_declines() {
+        let limits = Limits::default();
+        let csv = "id,name,email\n1,Alice,alice@example.com\n2,Bruno,bruno@example.com\n";
+        let taken: [(&str, &[u8]); 6] = [
+            (
+                "notes.txt",
+                b"card 4111 1111 1111 1111\nthe customer account\n",
+            ),
+            ("export.csv", csv.as_bytes()),
+            ("renamed.pdf", b"plain text under a wrong name\n"),
+            (
+                "utf8.txt",
+                "caf\u{e9} na\u{ef}ve r\u{e9}sum\u{e9} \u{4e2d}\u{6587}\n".as_bytes(),
+            ),
+            ("blank.txt", b"   \n\t\n"),
+            (
+                "prose.txt",
+                b"Short words, not a blob: QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= here\n",
+            ),
+        ];
+        for (name, bytes) in taken {
+            let got = plain_text(name, bytes.to_vec(), &limits).expect(name);
+            assert_eq!(got, extract_file(name, bytes, &limits), "{name}");
+        }
+        let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00";
+        let declined: [(&str, &[u8]); 8] = [
+            ("empty.txt", b""),
+            ("bom.txt", b"\xef\xbb\xbfhello\n"),
+            ("latin1.txt", b"caf\xe9 cr\xe8me\n"),
+            ("zero.txt", b"a\x00b\n"),
+            ("data.json", b"{\"card\": \"4111 1111 1111 1111\"}\n"),
+            ("page.html", b"<!DOCTYPE html><html><body>x</body></html>\n"),
+            (
+                "blob.txt",
+                b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTExMTExMTExMTExMTEx\n",
+            ),
+            ("a.zip", zip),
+        ];
+        for (name, bytes) in declined {
+            let back = plain_text(name, bytes.to_vec(), &limits).expect_err(name);
+            assert_eq!(back, bytes, "{name}");
+        }
+        let small = Limits {
+            max_input_bytes: 4,
+            ..Limits::default()
+        };
+        assert!(plain_text("big.txt", b"hello world\n".to_vec(), &small).is_err());
+    }
 }

@@ -86,3 +86,20 @@ pub use worker::{WorkerConfig, WorkerPool};
 pub fn extract(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
     dispatch::extract_file(name, bytes, limits)
 }
+
+/// The extraction of a plain UTF-8 text or CSV file, in this process and
+/// without copying it, or the bytes back (`Err`) when the file needs a
+/// reader: any other type, another encoding, a BOM, zero bytes, a base64
+/// blob, or text that does not look textual.
+///
+/// Plain text needs no parser: deciding this takes the magic-number checks
+/// and a UTF-8 validation, linear and allocation-free, so it is safe
+/// outside the worker; the result is what [`extract`] gives for the same
+/// bytes (a test compares them). Everything else must go to the worker.
+pub fn extract_plain_text(
+    name: &str,
+    bytes: Vec<u8>,
+    limits: &Limits,
+) -> std::result::Result<Extraction, Vec<u8>> {
+    dispatch::plain_text(name, bytes, limits)
+}

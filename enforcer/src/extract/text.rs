@@ -71,7 +71,7 @@ fn is_shift_jis(bytes: &[u8]) -> bool {
 }
 
 /// Text has few control characters besides whitespace.
-fn textual(text: &str) -> bool {
+pub(crate) fn textual(text: &str) -> bool {
     let mut total = 0usize;
     let mut control = 0usize;
     for c in text.chars().take(64 << 10) {
@@ -91,6 +91,18 @@ pub(crate) fn base64_blob(text: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     use base64::engine::DecodePaddingMode;
     use base64::Engine as _;
+    // Cheap refusals first (most text): a byte outside the alphabet, or
+    // prose (spaces inside the trimmed text); then the compact copy.
+    let alphabet_or_space = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'+' | b'/' | b'-' | b'_' | b'=' | b'\r' | b'\n' | b' ' | b'\t'
+            )
+    };
+    if !text.bytes().all(alphabet_or_space) || text.trim().contains([' ', '\t']) {
+        return None;
+    }
     let compact: String = text
         .chars()
         .filter(|c| !matches!(c, '\r' | '\n' | ' ' | '\t'))

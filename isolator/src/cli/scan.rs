@@ -35,6 +35,7 @@
 //! error names the input; the other inputs are still scanned).
 
 use std::io::{Read, Write};
+use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -110,9 +111,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let engine = builder.build().context("building the detection engine")?;
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // One JSON document can be megabytes on one line: a large buffer, not
+    // the line-buffered 1 KB of stdout (flushed after every input).
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, stdout.lock());
     if args.list_detectors {
         list_detectors(&engine, &mut out, args.json)?;
+        out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut names: Vec<&str> = args.profiles.iter().map(String::as_str).collect();
@@ -223,6 +227,15 @@ fn scan_text_input(
 fn read_text(path: &Path) -> anyhow::Result<Option<String>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
+        // Standard input redirected from a file: read it in one allocation.
+        let size = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+            .filter(|m| m.is_file())
+            .map_or(0, |m| m.len().min(MAX_TEXT_BYTES + 1));
+        bytes.reserve_exact(size as usize + 1);
         std::io::stdin()
             .lock()
             .take(MAX_TEXT_BYTES + 1)
@@ -240,7 +253,10 @@ fn read_text(path: &Path) -> anyhow::Result<Option<String>> {
     if bytes.len() as u64 > MAX_TEXT_BYTES {
         return Ok(None);
     }
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    // Valid UTF-8 (nearly always) becomes the text without a copy.
+    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| {
+        String::from_utf8_lossy(e.as_bytes()).into_owned()
+    })))
 }
 
 fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::Result<()> {

@@ -1,17 +1,21 @@
 //! Files for `isolator scan`: extraction through the worker pool, then a
 //! scan of each extracted part.
 //!
-//! Every file goes to a [`WorkerPool`] running this same binary's
-//! `extract-worker` (memory, CPU and wall-time limits, a crash costs one
-//! worker), whatever its size or type: the CLI parses untrusted files exactly
-//! as the server does. Files are extracted in parallel, one per worker, and
-//! reported in the order they were given.
+//! A plain UTF-8 text or CSV file is read in this process
+//! ([`enforcer::extract::extract_plain_text`]: magic numbers and a UTF-8
+//! check decide it, no parser runs, and the text is scanned where it was
+//! read, without a copy through the worker's pipes). Every other file goes
+//! to a [`WorkerPool`] running this same binary's `extract-worker` (memory,
+//! CPU and wall-time limits, a crash costs one worker): the CLI parses
+//! untrusted files exactly as the server does. The pool starts when the
+//! first file needs it. Files are extracted in parallel, one per worker,
+//! and reported in the order they were given.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 
 use anyhow::Context as _;
 use enforcer::extract::{Extraction, FileKind, Limits, Part, WorkerPool};
@@ -194,11 +198,15 @@ pub fn scan_files(
         .context("starting the extraction workers")?;
     cfg.workers = opts.workers.clamp(1, paths.len());
     cfg.limits = opts.limits.clone();
-    let pool = WorkerPool::new(cfg).context("starting extraction workers")?;
+    let threads = cfg.workers;
+    let pool = LazyPool {
+        cfg,
+        pool: OnceLock::new(),
+    };
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     std::thread::scope(|s| -> anyhow::Result<()> {
-        for _ in 0..pool.config().workers {
+        for _ in 0..threads {
             let tx = tx.clone();
             let (pool, next) = (&pool, &next);
             s.spawn(move || loop {
@@ -224,12 +232,38 @@ pub fn scan_files(
     })
 }
 
-fn scan_one(pool: &WorkerPool, path: &Path, engine: &Engine, sel: &Selection) -> Outcome {
-    let limit = pool.config().limits.max_input_bytes;
+/// The worker pool, started by the first file that needs a reader.
+struct LazyPool {
+    cfg: enforcer::extract::WorkerConfig,
+    pool: OnceLock<Result<WorkerPool, String>>,
+}
+
+impl LazyPool {
+    fn get(&self) -> Result<&WorkerPool, String> {
+        self.pool
+            .get_or_init(|| {
+                WorkerPool::new(self.cfg.clone())
+                    .map_err(|e| format!("starting extraction workers: {e:#}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+fn scan_one(pool: &LazyPool, path: &Path, engine: &Engine, sel: &Selection) -> Outcome {
+    let limit = pool.cfg.limits.max_input_bytes;
     match read_capped(path, limit) {
         Ok(Some(bytes)) => {
             let name = path.display().to_string();
-            Outcome::from_extraction(pool.extract(&name, &bytes), engine, sel)
+            let bytes = match enforcer::extract::extract_plain_text(&name, bytes, &pool.cfg.limits)
+            {
+                Ok(extraction) => return Outcome::from_extraction(extraction, engine, sel),
+                Err(bytes) => bytes,
+            };
+            match pool.get() {
+                Ok(pool) => Outcome::from_extraction(pool.extract(&name, &bytes), engine, sel),
+                Err(err) => Outcome::Failed(err),
+            }
         }
         Ok(None) => Outcome::Unscannable {
             reason: format!("larger than the size limit of {limit} bytes (--max-size)"),

@@ -129,13 +129,20 @@ pub(super) fn token_shape(id: &str) -> Shape {
     const ONE: &[usize] = &[1];
     const ONE_THREE: &[usize] = &[1, 3];
     use Chars::*;
-    const ANY: u16 = Class::SEPS;
+    // Weak separators (`_`, tab, line break) join 4-digit groups for cards only.
+    const ANY: u16 = Class::SEPS & !Class::SEP_WEAK;
+    const ODD: u16 = Class::SEP_DOT | Class::SEP_SLASH | Class::SEP_OTHER | Class::SEP_WEAK;
     const SPACE: u16 = Class::SEP_SPACE;
     const DASH: u16 = Class::SEP_DASH;
     const DOT: u16 = Class::SEP_DOT;
     const SLASH: u16 = Class::SEP_SLASH;
     let (len, words, chars, seps): ((usize, usize), &'static [usize], Chars, u16) = match id {
-        "credit_card" => ((13, 19), &[1, 2, 3, 4, 5, 6], DigitsNoPlus, SPACE | DASH),
+        "credit_card" => (
+            (13, 19),
+            &[1, 2, 3, 4, 5, 6],
+            DigitsNoPlus,
+            SPACE | DASH | ODD,
+        ),
         "iban" => ((15, 34), &[], Alpha2, SPACE | DASH | DOT),
         "us_bank_account" => ((8, 17), &[], Digits, DASH),
         "us_ssn" | "us_itin" | "ca_sin" => ((9, 9), ONE_THREE, Digits, SPACE | DASH),
@@ -161,7 +168,8 @@ pub(super) fn token_shape(id: &str) -> Shape {
         "us_npi" => ((10, 10), ONE, Digits, ANY),
         "it_fiscal_code" => ((16, 16), ONE, Alpha2, ANY),
         "pl_pesel" => ((11, 11), ONE, Digits, ANY),
-        // Unknown ids take every candidate (correct, just slower).
+        // Unknown ids take every candidate (correct, just slower) but
+        // those joined by weak separators, which only cards take.
         _ => ((0, usize::MAX), &[], Any, ANY),
     };
     let plus_len = if id == "phone_number" { (8, 15) } else { len };

@@ -11,7 +11,7 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
         return None;
     }
     if !c.seps_space_dash() {
-        return None;
+        return odd_separator_card(c);
     }
     // Groups of 3-6 (4-4-4-4, 4-6-5, Diners 4-6-4, UATP 4-5-6), or fours
     // with a short tail (Diners 4-4-4-2, 19 digits as 4-4-4-4-3).
@@ -34,6 +34,34 @@ fn credit_card(c: &Cand<'_>) -> Option<Score> {
         s(Low, High)
     } else if grouped {
         s(High, High)
+    } else {
+        s(Medium, High)
+    }
+}
+
+/// A card number in groups of four (and a short last group) with the same
+/// unusual separator between every group: `.`, `/`, `_`, two spaces, a tab
+/// or a line break (`4111.1111.1111.1111`, one group per line). Dates,
+/// versions, IP addresses and decimals never have four 4-digit groups with
+/// a brand prefix and Luhn; a column of 4-digit numbers can, so groups on
+/// separate lines or cells are `low` without a card word.
+fn odd_separator_card(c: &Cand<'_>) -> Option<Score> {
+    let g = &c.groups;
+    let first = *c.seps.first()?;
+    let fours_tail = g.len() >= 4
+        && g[..g.len() - 1].iter().all(|&x| x == 4)
+        && (1..=4).contains(&g[g.len() - 1]);
+    if !fours_tail || !c.seps_all(first) {
+        return None;
+    }
+    let weak = match first {
+        "." | "/" | "_" | "  " => false,
+        "\t" | "\n" | "\r\n" => true,
+        _ => return None,
+    };
+    v::credit_card(&c.compact).then_some(())?;
+    if weak {
+        s(Low, High)
     } else {
         s(Medium, High)
     }
@@ -356,6 +384,9 @@ fn ip_address(c: &Cand<'_>) -> Option<Score> {
     {
         return None;
     }
+    if version_before(c.before) {
+        return None;
+    }
     let mut off = 0;
     for &g in &c.groups {
         let part = &c.compact[off..off + g];
@@ -365,6 +396,29 @@ fn ip_address(c: &Cand<'_>) -> Option<Score> {
         off += g;
     }
     s(Medium, High)
+}
+
+/// Whether the text before a dotted number makes it a version: a product
+/// name and `/` (`LibreOffice/7.4.7.2`, `HeadlessChrome/156.0.0.0`), or a
+/// version word (`version 1.2.3.4`, `build: 10.0.0.1`). A URL's `//`
+/// (`http://10.0.0.1/`) and a path's `/` after a non-letter are not.
+fn version_before(before: &str) -> bool {
+    let b = before.as_bytes();
+    if let [.., x, b'/'] = b {
+        return x.is_ascii_alphabetic();
+    }
+    let t = before.trim_end_matches([' ', ':', '=', '\t']);
+    if t.len() == before.len() {
+        return false;
+    }
+    let word_start = t
+        .rfind(|ch: char| !ch.is_ascii_alphabetic())
+        .map_or(0, |i| i + 1);
+    let word = &t[word_start..];
+    const VERSION_WORDS: [&str; 8] = [
+        "version", "ver", "v", "build", "release", "rev", "revision", "firmware",
+    ];
+    VERSION_WORDS.iter().any(|v| word.eq_ignore_ascii_case(v))
 }
 
 fn us_npi(c: &Cand<'_>) -> Option<Score> {
@@ -460,7 +514,7 @@ pub(super) fn token_detectors() -> Vec<Predefined> {
         reveal,
     };
     vec![
-        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none", CARD_CTX, credit_card, (4, 4)),
+        t("credit_card", "Payment card number (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir, Elo, Hipercard, Dankort, Bancontact, UATP)", Financial, "13-19 digits, brand prefix and length, Luhn; separators space/dash/none, or the same `.`, `/`, `_`, double space, tab or line break between 4-digit groups", CARD_CTX, credit_card, (4, 4)),
         t("iban", "International Bank Account Number", Financial, "known country, per-country length, ISO 7064 mod-97", &["iban", "account", "bank", "transfer", "wire"], iban, (4, 2)),
         t("aba_routing", "US ABA bank routing number", Financial, "9 digits, Federal Reserve prefix, 3-7-1 checksum; wants context: a bare valid value is low", &["routing", "aba", "rtn", "routing number", "transit"], aba_routing, (2, 2)),
         t("us_bank_account", "US bank account number", Financial, "8-17 digits; needs context", &["account number", "bank account", "acct", "account no", "checking", "savings"], us_bank_account, (0, 4)),
@@ -483,7 +537,7 @@ pub(super) fn token_detectors() -> Vec<Predefined> {
         t("pl_pesel", "Polish PESEL", NationalIds, "11 digits, birth date, weighted checksum", &["pesel"], pl_pesel, (0, 3)),
         t("phone_number", "Phone number (E.164 and national formats)", Pii, "E.164 +CC (8-15 digits) or national groupings; bare digits need context", PHONE_CTX, phone_number, (3, 2)),
         t("date_of_birth", "Date of birth", Pii, "valid calendar date (Y-M-D, D/M/Y, M/D/Y); needs context", &["dob", "date of birth", "birth date", "birthdate", "born", "birthday", "d.o.b"], date_of_birth, (0, 0)),
-        t("ip_address", "IPv4 address", Pii, "four octets 0-255 without leading zeros", &["ip", "ip address", "host", "server", "client"], ip_address, (0, 0)),
+        t("ip_address", "IPv4 address", Pii, "four octets 0-255 without leading zeros; not a version (after a product name and `/`, or a version word)", &["ip", "ip address", "host", "server", "client"], ip_address, (0, 0)),
         t("us_npi", "US National Provider Identifier", Health, "10 digits starting 1/2, Luhn with 80840 prefix", &["npi", "provider", "national provider"], us_npi, (0, 3)),
         t("us_dea", "US DEA registration number", Health, "registrant letter, initial, 7 digits with DEA checksum", &["dea", "dea number", "prescriber"], us_dea, (2, 1)),
         t("us_mbi", "US Medicare Beneficiary Identifier", Health, "11 positional characters excluding S/L/O/I/B/Z", &["mbi", "medicare", "beneficiary"], us_mbi, (1, 2)),
