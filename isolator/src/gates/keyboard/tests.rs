@@ -503,3 +503,26 @@ fn after_a_pointer_press_edits_are_judged_wherever_the_caret_may_be() {
         assert_eq!(ruling.pass, !pressed, "pointer pressed: {pressed}");
     }
 }
+
+#[test]
+fn cards_grouped_with_dots_slashes_underscores_or_double_spaces_stop_at_fourteen_digits() {
+    let (e, user, _) = setup();
+    for typed in [
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111_1111_1111_1111",
+        "4111  1111  1111  1111",
+        "card 4111\t1111\t1111\t1111",
+    ] {
+        let mut gate = KeyboardGate::default();
+        let rulings = type_text(&mut gate, &e, &user, SHOP, typed);
+        let passed: String = typed
+            .chars()
+            .zip(&rulings)
+            .filter(|(_, r)| r.pass)
+            .map(|(c, _)| c)
+            .collect();
+        let digits = passed.chars().filter(char::is_ascii_digit).count();
+        assert_eq!(digits, 14, "{typed:?}: {passed:?} reached the page");
+    }
+}
