@@ -7,6 +7,7 @@ mod browsing;
 mod client_copy;
 mod clipboard;
 mod editors;
+mod egress_scan;
 mod example_policy;
 mod faults;
 mod gatesfile;
