@@ -469,12 +469,16 @@ impl Setup {
     /// fetch has ended; returns its status (or "failed") and how long it took.
     async fn big(&self, case: &str, mb: usize, tail: &str) -> (String, Duration) {
         let started = std::time::Instant::now();
-        self.run(&big_post("/eg/big", case, mb, tail)).await;
+        let start = self.run(&big_post("/eg/big", case, mb, tail)).await;
+        assert_eq!(start, "started", "{case}");
         let got = eventually(Duration::from_secs(120), case, || async {
             let v = self
                 .run(&format!("return (window.big || {{}})['{case}'] || null;"))
                 .await;
-            v.as_str().map(str::to_owned)
+            // A busy renderer may not answer one poll: ask again.
+            v.as_str()
+                .filter(|v| !v.starts_with("evaluate failed"))
+                .map(str::to_owned)
         })
         .await;
         (got, started.elapsed())
