@@ -79,16 +79,20 @@ impl Setup {
             .await
             .expect("a browser");
         let origin = self.site.url("/eg/");
-        for page in running.browser.pages().await.unwrap() {
-            let url = page.url().await.ok().flatten().unwrap_or_default();
-            if url.starts_with(&origin) {
-                let expr = format!("(async () => {{ {script} }})()");
-                return page
-                    .evaluate(expr)
-                    .await
-                    .map(|r| r.value().cloned().unwrap_or(Value::Null))
-                    .unwrap_or_else(|e| Value::String(format!("evaluate failed: {e}")));
+        // A renderer busy with a 200 MB body may not tell its URL at once.
+        for _ in 0..30 {
+            for page in running.browser.pages().await.unwrap_or_default() {
+                let url = page.url().await.ok().flatten().unwrap_or_default();
+                if url.starts_with(&origin) {
+                    let expr = format!("(async () => {{ {script} }})()");
+                    return page
+                        .evaluate(expr)
+                        .await
+                        .map(|r| r.value().cloned().unwrap_or(Value::Null))
+                        .unwrap_or_else(|e| Value::String(format!("evaluate failed: {e}")));
+                }
             }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
         panic!("no isolated page under {origin}");
     }

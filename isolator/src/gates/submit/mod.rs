@@ -214,6 +214,14 @@ impl SubmitGate {
         if files > 0 {
             what.push_str(&format!(" and {files} file(s) from disk"));
         }
+        if decision.mode == Mode::Scan && size > crate::egress::PIECE && url.starts_with("http://")
+        {
+            // A large plain-HTTP body is scanned by the egress proxy as a
+            // stream, piece by piece within the budget ([`stream`]); scanning
+            // it here in one go would block any body too large for one budget.
+            debug!(size, "a large plain-HTTP body is left to the egress scan");
+            return Answer::Continue;
+        }
         let verdict = match (decision.mode, body) {
             (Mode::Scan, None) => Verdict::blocked(
                 &decision,
