@@ -7,6 +7,7 @@
 //! async runtimes (see `docs/ARCHITECTURE.md`). Callers in the isolator wrap
 //! it in blocking tasks or worker processes.
 
+pub mod decode;
 pub mod detect;
 pub mod extract;
 

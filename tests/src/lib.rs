@@ -17,6 +17,7 @@ pub mod scripted;
 pub mod site;
 pub mod site_clipboard;
 pub mod site_editors;
+pub mod site_egress;
 pub mod site_faults;
 pub mod site_gatesfile;
 pub mod site_gatesnet;

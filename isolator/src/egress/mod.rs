@@ -32,14 +32,21 @@
 //!   broadcast channel, so the session can show a notice and audit can
 //!   record it; blocked plain-HTTP requests get a clear 403 page.
 //! - **The address bar only takes http(s)** ([`parse_address_bar`]).
+//! - **Every plain-HTTP byte that leaves is judged first** when the proxy is
+//!   started with an [`Inspect`] (the submit gate): request lines, headers,
+//!   bodies in pieces and WebSocket frames, in absolute-form requests and in
+//!   non-TLS CONNECT tunnels ([`inspect`]).
 
 mod address_bar;
+mod body;
 mod chromium;
 mod config;
 mod error;
 mod event;
 pub mod host;
 mod http1;
+pub mod inspect;
+mod inspected;
 mod page;
 mod policy;
 mod proxy;
@@ -47,6 +54,7 @@ pub mod ranges;
 mod relay;
 mod resolver;
 mod rule;
+mod websocket;
 
 pub use address_bar::{parse_address_bar, AddressError};
 pub use chromium::{
@@ -56,6 +64,8 @@ pub use config::{EgressConfig, ProxyLimits};
 pub use error::{Error, Result};
 pub use event::{EgressEvent, RequestKind};
 pub use host::TargetHost;
+pub use inspect::{Inspect, Inspection, Outcome, Outgoing, Part};
+pub use inspected::PIECE;
 pub use policy::{Decision, EgressPolicy, Reason, Verdict};
 pub use proxy::{EgressProxy, PeerFilter, EVENT_CAPACITY};
 pub use ranges::Range;

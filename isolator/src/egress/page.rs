@@ -80,6 +80,53 @@ pub(crate) fn html_response(status: u16, host: &str, reason: &Reason) -> Vec<u8>
     out
 }
 
+/// The page shown instead of a request the inspector blocked (`why` says
+/// which policy and what was found, never the data). It is shown at the
+/// blocked URL, so it sends no `Referer`: leaving it must not carry that
+/// URL (and the data in its query string) anywhere.
+pub(crate) fn blocked_by_policy(why: &str) -> Vec<u8> {
+    page_response(
+        "403 Forbidden",
+        "Blocked by policy",
+        &format!(
+            "<h1>This request was not sent</h1><p>{}</p><p>Go back to return to the page.</p>",
+            escape(why)
+        ),
+        "blocked",
+    )
+}
+
+/// The response to a request whose body framing the proxy refuses.
+pub(crate) fn bad_request(why: &str) -> Vec<u8> {
+    page_response(
+        "400 Bad Request",
+        "Bad request",
+        &format!(
+            "<h1>Bad request</h1><p>The browser sent {}.</p>",
+            escape(why)
+        ),
+        "failed",
+    )
+}
+
+fn page_response(status: &str, title: &str, html: &str, egress: &str) -> Vec<u8> {
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{title}</title><style>body{{font:16px system-ui,sans-serif;\
+         margin:15vh auto;max-width:36em;padding:0 1em;color:#222}}h1{{font-size:1.4em;color:#b00020}}</style>\
+         </head><body>{html}</body></html>\n"
+    );
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\
+         Referrer-Policy: no-referrer\r\nX-Isolator-Egress: {egress}\r\n\r\n",
+        body.len(),
+    )
+    .into_bytes();
+    out.extend_from_slice(body.as_bytes());
+    out
+}
+
 /// A bodiless response for a refused CONNECT; Chromium never renders a
 /// proxy's CONNECT response body, it shows a tunnel error instead.
 pub(crate) fn status_only(status: u16) -> &'static [u8] {

@@ -21,6 +21,8 @@ use super::error::{Error, Result};
 use super::event::{EgressEvent, RequestKind};
 use super::host::{parse_authority, url_target, TargetHost};
 use super::http1::{self, HeadError, RequestHead};
+use super::inspect::Inspect;
+use super::inspected::{self, Request};
 use super::page;
 use super::policy::{Decision, EgressPolicy, Reason, Verdict};
 use super::relay::{relay, Mode};
@@ -73,6 +75,7 @@ struct Shared {
     policy: Arc<EgressPolicy>,
     resolver: Arc<dyn Resolve>,
     events: broadcast::Sender<EgressEvent>,
+    inspector: Option<Arc<dyn Inspect>>,
 }
 
 impl EgressProxy {
@@ -83,6 +86,18 @@ impl EgressProxy {
         policy: Arc<EgressPolicy>,
         resolver: Arc<dyn Resolve>,
         peers: PeerFilter,
+    ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
+        Self::start_inspected(policy, resolver, peers, None).await
+    }
+
+    /// [`EgressProxy::start`], with every plain-HTTP request and WebSocket
+    /// frame (absolute-form requests and requests inside non-TLS CONNECT
+    /// tunnels) judged by `inspector` before it leaves (see [`super::inspect`]).
+    pub async fn start_inspected(
+        policy: Arc<EgressPolicy>,
+        resolver: Arc<dyn Resolve>,
+        peers: PeerFilter,
+        inspector: Option<Arc<dyn Inspect>>,
     ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
         let bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
         let listener = TcpListener::bind(bind)
@@ -99,6 +114,7 @@ impl EgressProxy {
             policy,
             resolver,
             events: events.clone(),
+            inspector,
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -263,6 +279,27 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
         return;
     }
 
+    // Under inspection, a plain-HTTP request's head is judged before we connect.
+    let mut judged = None;
+    if let (Some(inspector), Some((origin_form, host_header))) = (&shared.inspector, &target.origin)
+    {
+        let r = Request {
+            head: &req,
+            url: req.target.clone(),
+            origin_form,
+            host_header,
+            upgrade: target.upgrade.as_deref(),
+        };
+        match inspected::judge_head(inspector.as_ref(), &r).await {
+            Ok(j) => judged = Some(j),
+            Err(response) => {
+                let _ = browser.write_all(&response).await;
+                let _ = browser.shutdown().await;
+                return;
+            }
+        }
+    }
+
     // Connect to the addresses that were checked, in order, and nothing else.
     let mut dest = None;
     let mut last_err = String::from("no address");
@@ -301,11 +338,55 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
                 .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
                 .await
                 .is_err()
-                || dest.write_all(leftover).await.is_err()
             {
                 return;
             }
+            if let Some(inspector) = &shared.inspector {
+                let leftover = leftover.to_vec();
+                if !is_tls(&mut browser, &leftover).await {
+                    let display = target.display();
+                    inspect_tunnel(
+                        browser,
+                        leftover,
+                        dest,
+                        inspector.as_ref(),
+                        &display,
+                        &limits,
+                        &mut shutdown,
+                    )
+                    .await;
+                    return;
+                }
+                tracing::debug!(target = %target.display(), "a TLS tunnel is relayed without inspection");
+            }
+            if dest.write_all(leftover).await.is_err() {
+                return;
+            }
             relay(&mut browser, &mut dest, Mode::Tunnel, idle, &mut shutdown).await;
+        }
+        Some((origin_form, host_header)) if judged.is_some() => {
+            let Some((inspection, framing)) = judged else {
+                return;
+            };
+            let r = Request {
+                head: &req,
+                url: req.target.clone(),
+                origin_form,
+                host_header,
+                upgrade: target.upgrade.as_deref(),
+            };
+            let leftover = leftover.to_vec();
+            inspected::forward(
+                browser,
+                leftover,
+                dest,
+                &r,
+                inspection,
+                framing,
+                &limits,
+                &mut shutdown,
+            )
+            .await;
         }
         Some((origin_form, host_header)) => {
             let up =
@@ -349,7 +430,7 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
 
 /// Reads the destination's response head(s), forwards interim 1xx heads
 /// verbatim and the final one rewritten. Returns how to relay the rest.
-async fn forward_response_head<R, W>(
+pub(super) async fn forward_response_head<R, W>(
     dest: &mut R,
     browser: &mut W,
     limits: &super::config::ProxyLimits,
@@ -393,6 +474,63 @@ where
         } else {
             Mode::Exchange
         });
+    }
+}
+
+/// Whether a tunnel carries TLS: its first byte is a TLS handshake record.
+async fn is_tls(browser: &mut TcpStream, leftover: &[u8]) -> bool {
+    if let Some(first) = leftover.first() {
+        return *first == 0x16;
+    }
+    let mut first = [0u8; 1];
+    matches!(browser.peek(&mut first).await, Ok(1) if first[0] == 0x16)
+}
+
+/// A plain tunnel (Chromium sends `ws://` through CONNECT): its one request
+/// is read, judged and forwarded like an absolute-form one, to the address
+/// the tunnel was checked for.
+async fn inspect_tunnel(
+    mut browser: TcpStream,
+    leftover: Vec<u8>,
+    dest: TcpStream,
+    inspector: &dyn Inspect,
+    authority: &str,
+    limits: &super::config::ProxyLimits,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let mut reader = tokio::io::AsyncReadExt::chain(&leftover[..], &mut browser);
+    let read = http1::read_head(&mut reader, limits.max_header_bytes);
+    let Ok(Ok((buf, end))) = timeout(limits.header_timeout(), read).await else {
+        return;
+    };
+    let Ok(req) = http1::parse_request(&buf[..end], limits.max_headers) else {
+        let _ = browser.write_all(page::status_only(400)).await;
+        return;
+    };
+    if !req.target.starts_with('/') {
+        let _ = browser.write_all(page::status_only(400)).await;
+        return;
+    }
+    let upgrade = http1::websocket_upgrade(&req.headers);
+    let r = Request {
+        head: &req,
+        url: format!("http://{authority}{}", req.target),
+        origin_form: &req.target,
+        host_header: authority,
+        upgrade: upgrade.as_deref(),
+    };
+    match inspected::judge_head(inspector, &r).await {
+        Ok((inspection, framing)) => {
+            let rest = buf[end..].to_vec();
+            inspected::forward(
+                browser, rest, dest, &r, inspection, framing, limits, shutdown,
+            )
+            .await;
+        }
+        Err(response) => {
+            let _ = browser.write_all(&response).await;
+            let _ = browser.shutdown().await;
+        }
     }
 }
 

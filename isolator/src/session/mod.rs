@@ -390,10 +390,19 @@ impl SessionManager {
         let peers = egress::PeerFilter::new(move |listener, peer| {
             crate::os::local_peer::peer_is_one_of(listener, peer, &users)
         });
-        let (proxy, egress_events) =
-            EgressProxy::start(self.egress.clone(), self.resolver.clone(), peers)
-                .await
-                .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
+        // Everything the proxy forwards is judged by the submit gate.
+        let stream_gate = Arc::new(crate::gates::submit::stream::StreamGate::new(
+            self.enforcer.clone(),
+            self.submit.contexts().clone(),
+        ));
+        let (proxy, egress_events) = EgressProxy::start_inspected(
+            self.egress.clone(),
+            self.resolver.clone(),
+            peers,
+            Some(stream_gate.clone()),
+        )
+        .await
+        .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
         let context_id = with_timeout(
             timeout,
             running
@@ -404,6 +413,7 @@ impl SessionManager {
         .map_err(BrowserError::from)?
         .result
         .browser_context_id;
+        stream_gate.bind(context_id.inner());
         let mut params = CreateTargetParams::new("about:blank");
         params.browser_context_id = Some(context_id.clone());
         let page = match with_timeout(timeout, running.browser.new_page(params)).await {

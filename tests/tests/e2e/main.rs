@@ -8,6 +8,7 @@ mod client_copy;
 mod clipboard;
 mod drag;
 mod editors;
+mod egress_scan;
 mod example_policy;
 mod faults;
 mod gatesfile;

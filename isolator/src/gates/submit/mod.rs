@@ -17,6 +17,10 @@
 //! The decision goes to the session actor as a [`GateReport`], which logs,
 //! records and shows it like the actor's own gates.
 //!
+//! Behind it, [`stream`] judges what the session's egress proxy forwards:
+//! every request line, header, body (any size, any `Content-Encoding`) and
+//! WebSocket frame, whatever API sent it, decoded before it is scanned.
+//!
 //! Requests carrying files. Chromium 156 inlines a paused request's body in
 //! `request.postDataEntries`, except the content of a file read from disk
 //! (a `File` from a file input; measured from 1 KB up), whose entry has no
@@ -54,6 +58,7 @@ use link::{ContextRegistry, SessionLink};
 
 pub mod body;
 pub mod link;
+pub mod stream;
 
 /// Resource types whose requests may carry a body; the others (images,
 /// scripts, styles, fonts, media) are never paused.
@@ -208,6 +213,14 @@ impl SubmitGate {
         );
         if files > 0 {
             what.push_str(&format!(" and {files} file(s) from disk"));
+        }
+        if decision.mode == Mode::Scan && size > crate::egress::PIECE && url.starts_with("http://")
+        {
+            // A large plain-HTTP body is scanned by the egress proxy as a
+            // stream, piece by piece within the budget ([`stream`]); scanning
+            // it here in one go would block any body too large for one budget.
+            debug!(size, "a large plain-HTTP body is left to the egress scan");
+            return Answer::Continue;
         }
         let verdict = match (decision.mode, body) {
             (Mode::Scan, None) => Verdict::blocked(

@@ -1,0 +1,141 @@
+//! Views of encoded runs inside text: base64/base64url and hex.
+
+use base64::alphabet;
+use base64::engine::general_purpose::GeneralPurpose;
+use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine as _;
+
+/// Runs shorter than this are left alone (16 base64 characters are 12
+/// bytes; a card number is 16 or more).
+const MIN_RUN: usize = 16;
+
+/// Runs up to this long are tried at every alignment even inside a window
+/// (a run glued to a word: `x=QUJD...` is not, `abcQUJD...` is).
+const ALIGN_ALL_UP_TO: usize = 4096;
+
+fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
+    GeneralPurpose::new(
+        alphabet,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    )
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// The base64 runs of `input` (line breaks inside a run skipped), each decoded.
+pub(super) fn base64_runs(input: &[u8], cut: bool) -> Vec<Vec<u8>> {
+    let standard = lenient(&alphabet::STANDARD);
+    let url = lenient(&alphabet::URL_SAFE);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < input.len() {
+        if !is_b64(input[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut run = Vec::new();
+        while i < input.len() {
+            let b = input[i];
+            if is_b64(b) {
+                run.push(b);
+                i += 1;
+            } else if (b == b'\r' || b == b'\n')
+                && input.get(i + 1).is_some_and(|&c| is_b64(c) || c == b'\n')
+                && run.len() >= 40
+            {
+                // MIME wraps base64 at 76 characters.
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        while input.get(i) == Some(&b'=') {
+            i += 1;
+        }
+        if run.len() < MIN_RUN || run.iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        let engine = if run.iter().any(|&b| b == b'-' || b == b'_') {
+            &url
+        } else {
+            &standard
+        };
+        let all = (cut && start == 0) || run.len() <= ALIGN_ALL_UP_TO;
+        for skip in 0..if all { 4 } else { 1 } {
+            let mut piece = &run[skip..];
+            if piece.len() % 4 == 1 {
+                piece = &piece[..piece.len() - 1];
+            }
+            if let Ok(bytes) = engine.decode(piece) {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn is_hex_sep(b: u8) -> bool {
+    matches!(b, b' ' | b':' | b'-' | b',')
+}
+
+/// Hex runs of `input`: contiguous digits (both alignments), or byte pairs
+/// with one separator between them (`34 31 31 31`, `34:31:31:31`).
+pub(super) fn hex_runs(input: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < input.len() {
+        if hex_val(input[i]).is_none() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < input.len() && hex_val(input[i]).is_some() {
+            i += 1;
+        }
+        let run = &input[start..i];
+        if run.len() >= MIN_RUN {
+            for skip in 0..2 {
+                let bytes: Vec<u8> = run[skip..]
+                    .chunks_exact(2)
+                    .map(|p| hex_val(p[0]).unwrap_or(0) << 4 | hex_val(p[1]).unwrap_or(0))
+                    .collect();
+                out.push(bytes);
+            }
+            continue;
+        }
+        // Separated pairs: "hh" (sep "hh")+, at least 8 pairs.
+        if run.len() == 2 {
+            let mut bytes = vec![hex_val(run[0]).unwrap_or(0) << 4 | hex_val(run[1]).unwrap_or(0)];
+            let sep = input.get(i).copied().filter(|b| is_hex_sep(*b));
+            let mut j = i;
+            if let Some(sep) = sep {
+                while j + 2 < input.len()
+                    && input[j] == sep
+                    && hex_val(input[j + 1]).is_some()
+                    && hex_val(input[j + 2]).is_some()
+                    && input.get(j + 3).is_none_or(|b| hex_val(*b).is_none())
+                {
+                    bytes.push(
+                        hex_val(input[j + 1]).unwrap_or(0) << 4
+                            | hex_val(input[j + 2]).unwrap_or(0),
+                    );
+                    j += 3;
+                }
+            }
+            if bytes.len() >= 8 {
+                out.push(bytes);
+                i = j;
+            }
+        }
+    }
+    out
+}

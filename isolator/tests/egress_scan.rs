@@ -1,0 +1,248 @@
+//! The submit gate at the egress proxy, on its real path (the proxy with
+//! the `StreamGate` a session uses) against a local upstream that records
+//! what reaches it: requests are judged before anything leaves, a card at
+//! the end of a body larger than one scan piece never reaches the server
+//! (which sees an aborted request), a body that cannot be scanned within
+//! the budget is blocked and reported as failed closed, and every blocked
+//! request is reported with redacted evidence and no query string.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use isolator::auth::User;
+use isolator::egress::{
+    EgressConfig, EgressPolicy, EgressProxy, Inspect, PeerFilter, SystemResolver,
+};
+use isolator::enforce::config::EnforceConfig;
+use isolator::enforce::Enforcer;
+use isolator::gates::submit::link::{ContextRegistry, Registration};
+use isolator::gates::submit::stream::StreamGate;
+use isolator::gates::GateReport;
+use policies::PolicyStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+const POLICY: &str = r#"
+[[rules]]
+name = "dlp"
+profiles = ["financial"]
+submit = "scan"
+"#;
+
+/// What the upstream received: one entry per connection, all its bytes,
+/// and whether the connection ended cleanly (false: reset).
+type Seen = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
+
+async fn upstream() -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                continue;
+            };
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut all = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                let clean = loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) => break true,
+                        Ok(n) => {
+                            all.extend_from_slice(&buf[..n]);
+                            // Answer once a whole request (Content-Length) is in.
+                            if let Some(end) = all.windows(4).position(|w| w == b"\r\n\r\n") {
+                                let head =
+                                    String::from_utf8_lossy(&all[..end]).to_ascii_lowercase();
+                                let len: usize = head
+                                    .lines()
+                                    .find_map(|l| l.strip_prefix("content-length:"))
+                                    .and_then(|v| v.trim().parse().ok())
+                                    .unwrap_or(0);
+                                if all.len() >= end + 4 + len {
+                                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                                    let _ = s.shutdown().await;
+                                    break true;
+                                }
+                            }
+                        }
+                        Err(_) => break false,
+                    }
+                };
+                log.lock().unwrap().push((all, clean));
+            });
+        }
+    });
+    (addr, seen)
+}
+
+struct Fixture {
+    proxy: EgressProxy,
+    up: SocketAddr,
+    seen: Seen,
+    reports: mpsc::Receiver<GateReport>,
+    _registration: Registration,
+}
+
+async fn fixture(budget_ms: u64) -> Fixture {
+    let (up, seen) = upstream().await;
+    let egress: EgressConfig = toml::from_str(&format!(
+        "allow = [\"127.0.0.1:{}\"]\nports = [{}]\n",
+        up.port(),
+        up.port()
+    ))
+    .unwrap();
+    let compiled = policies::compile_str(POLICY, std::path::Path::new("test policy")).unwrap();
+    let store = Arc::new(PolicyStore::new(compiled, "test"));
+    let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["unused"]);
+    let config = EnforceConfig {
+        submit_budget_ms: budget_ms,
+        ..EnforceConfig::default()
+    };
+    let enforcer = Arc::new(Enforcer::new(store, config, workers));
+    let contexts = Arc::new(ContextRegistry::default());
+    let (tx, reports) = mpsc::channel(64);
+    let user = User {
+        name: "ann".into(),
+        groups: Vec::new(),
+        admin: false,
+    };
+    let registration = contexts.register("ctx", user, tx);
+    let gate = Arc::new(StreamGate::new(enforcer, contexts));
+    gate.bind("ctx");
+    let inspector: Arc<dyn Inspect> = gate;
+    let policy = Arc::new(EgressPolicy::new(egress).unwrap());
+    let (proxy, _rx) = EgressProxy::start_inspected(
+        policy,
+        Arc::new(SystemResolver),
+        PeerFilter::anyone(),
+        Some(inspector),
+    )
+    .await
+    .unwrap();
+    Fixture {
+        proxy,
+        up,
+        seen,
+        reports,
+        _registration: registration,
+    }
+}
+
+async fn send(proxy: SocketAddr, head: String, body: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(proxy).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    // The proxy may stop reading once it has blocked: write what it takes.
+    let _ = s.write_all(body).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await;
+    out
+}
+
+fn post(up: SocketAddr, path: &str, len: usize) -> String {
+    format!("POST http://{up}{path} HTTP/1.1\r\nHost: {up}\r\nContent-Type: text/plain\r\nContent-Length: {len}\r\n\r\n")
+}
+
+/// Waits until the upstream has closed `n` connections.
+async fn seen(f: &Fixture, n: usize) -> Vec<(Vec<u8>, bool)> {
+    for _ in 0..200 {
+        if f.seen.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    f.seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_in_a_query_string_is_blocked_before_any_connection_and_reported_redacted() {
+    let mut f = fixture(3000).await;
+    let up = f.up;
+    let head = format!(
+        "GET http://{up}/search?cc=4111%201111%201111%201111 HTTP/1.1\r\nHost: {up}\r\n\r\n"
+    );
+    let answer = send(f.proxy.local_addr(), head, b"").await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("Blocked by policy"), "{answer}");
+    assert!(!answer.contains("4111"), "{answer}");
+    let report = f.reports.recv().await.unwrap();
+    assert!(!report.verdict.passes());
+    assert_eq!(report.url, format!("http://{up}/search"), "no query string");
+    let evidence = report.verdict.evidence.join(" ");
+    assert!(!evidence.contains("4111 1111 1111 1111"), "{evidence}");
+    // A clean GET goes through.
+    let head = format!("GET http://{up}/search?q=hello HTTP/1.1\r\nHost: {up}\r\n\r\n");
+    let answer = send(f.proxy.local_addr(), head, b"").await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let got = seen(&f, 1).await;
+    assert_eq!(got.len(), 1, "only the clean request reached the server");
+    assert!(got[0].0.starts_with(b"GET /search?q=hello "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_at_the_end_of_a_5_mb_body_never_reaches_the_server() {
+    let f = fixture(3000).await;
+    let mut body = b"plain upload-like text with words and 12 numbers\n".repeat(100_000);
+    body.extend_from_slice(b"card 4111 1111 1111 1111\n");
+    let answer = send(
+        f.proxy.local_addr(),
+        post(f.up, "/upload", body.len()),
+        &body,
+    )
+    .await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 403"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let got = seen(&f, 1).await;
+    // The server saw the first pieces and then a reset, never the card.
+    assert_eq!(got.len(), 1);
+    let (bytes, _) = &got[0];
+    assert!(
+        bytes.len() < body.len(),
+        "{} of {}",
+        bytes.len(),
+        body.len()
+    );
+    assert!(!bytes.windows(4).any(|w| w == b"4111"));
+    // The same body without the card arrives whole.
+    let clean = b"plain upload-like text with words and 12 numbers\n".repeat(100_000);
+    let answer = send(
+        f.proxy.local_addr(),
+        post(f.up, "/upload", clean.len()),
+        &clean,
+    )
+    .await;
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+    let got = seen(&f, 2).await;
+    assert!(got[1].0.ends_with(&clean[clean.len() - 1000..]));
+    assert!(got[1].0.len() > clean.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_not_scanned_within_the_budget_is_blocked_and_reported_as_failed_closed() {
+    let mut f = fixture(1).await;
+    let body = b"QUJD".repeat(2_000_000);
+    let answer = send(
+        f.proxy.local_addr(),
+        post(f.up, "/upload", body.len()),
+        &body,
+    )
+    .await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 403"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let report = f.reports.recv().await.unwrap();
+    assert!(report.verdict.failed_closed, "{:?}", report.verdict);
+    assert!(!report.verdict.passes());
+    let got = seen(&f, 1).await;
+    assert!(got.iter().all(|(b, _)| b.len() < body.len()));
+}
