@@ -208,12 +208,16 @@ async fn dialog(Query(q): Query<std::collections::HashMap<String, String>>) -> H
     )
 }
 
-async fn color(Path(hex): Path<String>, _uri: Uri) -> Html<String> {
-    let hex: String = hex
-        .chars()
+/// The first six hex digits of `s` (a CSS colour, safe in markup).
+fn css_hex(s: &str) -> String {
+    s.chars()
         .filter(|c| c.is_ascii_hexdigit())
         .take(6)
-        .collect();
+        .collect()
+}
+
+async fn color(Path(hex): Path<String>, _uri: Uri) -> Html<String> {
+    let hex = css_hex(&hex);
     Html(format!(
         "<!doctype html><title>color</title><style>html,body{{margin:0;height:100%;background:#{hex}}}</style>"
     ))
@@ -223,11 +227,7 @@ async fn color(Path(hex): Path<String>, _uri: Uri) -> Html<String> {
 /// another grey, and then stays solid `hex` for good: the last paint comes
 /// while earlier frames still wait for their ack.
 async fn burst(Path(hex): Path<String>) -> Html<String> {
-    let hex: String = hex
-        .chars()
-        .filter(|c| c.is_ascii_hexdigit())
-        .take(6)
-        .collect();
+    let hex = css_hex(&hex);
     Html(format!(
         "<!doctype html><title>burst</title><style>html,body{{margin:0;height:100%}}</style>\
          <script>let n=0;const step=()=>{{n++;if(n<40){{const g=(n*6)%256;\

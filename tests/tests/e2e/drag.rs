@@ -9,18 +9,9 @@ use std::time::Duration;
 use isolator_e2e::{eventually, Client, TestSite};
 
 use crate::clipboard::{notices, with_policy};
-use crate::keyboard_leaks::report_field;
+use crate::keyboard_leaks::{report_field, ALLOW, DLP};
 
 const T: Duration = Duration::from_secs(30);
-
-const DLP: &str = r#"
-[[rules]]
-name = "dlp"
-profiles = ["financial"]
-keyboard = "scan"
-"#;
-
-const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
 
 /// Where the textareas sit in the remote viewport (x on their text).
 const A: (f64, f64) = (300.0, 125.0);

@@ -13,14 +13,16 @@ use crate::clipboard::with_policy;
 
 const T: Duration = Duration::from_secs(30);
 
-const DLP: &str = r#"
+/// Typing scanned for card numbers.
+pub(crate) const DLP: &str = r#"
 [[rules]]
 name = "dlp"
 profiles = ["financial"]
 keyboard = "scan"
 "#;
 
-const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
+/// Typing allowed.
+pub(crate) const ALLOW: &str = "[[rules]]\nname = \"open\"\nkeyboard = \"allow\"\n";
 
 async fn keylog_page(policy: &str) -> (TestSite, Isolator, Client, tempfile::TempDir) {
     let (site, iso, client, dir) = with_policy("/gates/keylog", policy).await;
