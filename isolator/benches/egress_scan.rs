@@ -161,7 +161,8 @@ fn main() {
             policy,
             Arc::new(SystemResolver),
             PeerFilter::anyone(),
-            Some(inspector),
+            inspector,
+            None,
         )
         .await
         .unwrap();

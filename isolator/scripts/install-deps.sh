@@ -6,6 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   chromium            # the isolated browser (and the test client browser)
+  ca-certificates     # roots the egress proxy verifies https sites against
   fonts-dejavu-core   # a font for rendered pages and OCR fixtures
   fonts-liberation    # metric-compatible fonts for test pages
   tesseract-ocr       # OCR engine

@@ -120,7 +120,8 @@ async fn fixture(budget_ms: u64) -> Fixture {
         policy,
         Arc::new(SystemResolver),
         PeerFilter::anyone(),
-        Some(inspector),
+        inspector,
+        None,
     )
     .await
     .unwrap();

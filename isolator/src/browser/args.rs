@@ -23,12 +23,15 @@ const LIST_SWITCHES: [&str; 4] = [
 ];
 
 /// Switches the configuration may not set: they would reopen DevTools on a
-/// port or move the profile out of the server's private directory.
-pub const RESERVED: [&str; 4] = [
+/// port, move the profile out of the server's private directory, or make
+/// the browser accept certificates other than the egress proxy's.
+pub const RESERVED: [&str; 6] = [
     "remote-debugging-port",
     "remote-debugging-address",
     "remote-debugging-pipe",
     "user-data-dir",
+    "ignore-certificate-errors",
+    "ignore-certificate-errors-spki-list",
 ];
 
 /// Features the isolator switches off in every launch.

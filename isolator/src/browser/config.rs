@@ -117,7 +117,8 @@ impl ChromiumConfig {
                     "chromium.extra_args",
                     format!(
                         "entry {i} ({arg:?}) is set by the isolator itself: DevTools stays on a \
-                         private pipe and the profile in a private directory"
+                         private pipe, the profile in a private directory, and certificates \
+                         are checked by the egress proxy"
                     ),
                 );
             }

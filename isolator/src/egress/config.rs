@@ -53,6 +53,8 @@ pub struct EgressConfig {
     pub protected: Vec<SocketAddr>,
     /// Resource bounds of each session's proxy.
     pub limits: ProxyLimits,
+    /// TLS interception (`[egress.tls]`).
+    pub tls: super::tls::TlsConfig,
 }
 
 impl Default for EgressConfig {
@@ -64,6 +66,7 @@ impl Default for EgressConfig {
             resolve: BTreeMap::new(),
             protected: Vec::new(),
             limits: ProxyLimits::default(),
+            tls: super::tls::TlsConfig::default(),
         }
     }
 }

@@ -9,13 +9,13 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::watch;
 use tokio::time::timeout;
 
 use super::body::{framing, write_end, write_piece, BodyReader, Framing, Input};
 use super::config::ProxyLimits;
+use super::conn::Conn;
 use super::http1::{self, RequestHead};
 use super::inspect::{Inspect, Inspection, Outcome, Outgoing, Part};
 use super::page;
@@ -67,10 +67,10 @@ pub(crate) async fn judge_head(
 /// Forwards `req` (whose head passed [`judge_head`]) from `browser` (with
 /// `pre` read already) to `dest`, judging its body, then relays the answer.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn forward(
-    browser: TcpStream,
+pub(crate) async fn forward<B: Conn, D: Conn>(
+    browser: B,
     pre: Vec<u8>,
-    dest: TcpStream,
+    dest: D,
     req: &Request<'_>,
     mut inspection: Box<dyn Inspection>,
     framing: Framing,
@@ -92,18 +92,18 @@ pub(crate) async fn forward(
     }
 }
 
-async fn exchange(
-    browser: TcpStream,
+async fn exchange<B: Conn, D: Conn>(
+    browser: B,
     pre: Vec<u8>,
-    dest: TcpStream,
+    dest: D,
     req: &Request<'_>,
     inspection: &mut dyn Inspection,
     framing: Framing,
     limits: &ProxyLimits,
 ) {
     let idle = limits.idle_timeout();
-    let (br, mut bw) = browser.into_split();
-    let (mut dr, mut dw) = dest.into_split();
+    let (br, mut bw) = tokio::io::split(browser);
+    let (mut dr, mut dw) = tokio::io::split(dest);
     let headers = match req.upgrade {
         Some(_) => without_extensions(&req.head.headers),
         None => req.head.headers.clone(),
@@ -135,10 +135,8 @@ async fn exchange(
         {
             if sent_body {
                 // The server must see an incomplete request, not a short one.
-                if let Ok(s) = dr.reunite(dw) {
-                    // A zero linger never blocks: the close sends a reset at once.
-                    #[allow(deprecated)]
-                    let _ = s.set_linger(Some(Duration::ZERO));
+                if dr.is_pair_of(&dw) {
+                    dr.unsplit(dw).reset_on_close();
                 }
             }
             let _ = bw.write_all(&page::blocked_by_policy(&why)).await;
@@ -202,15 +200,12 @@ async fn exchange(
     let _ = timeout(Duration::from_secs(24 * 3600), copy_down(&mut dr, &mut bw)).await;
 }
 
-async fn send(w: &mut tokio::net::tcp::OwnedWriteHalf, bytes: &[u8], idle: Duration) -> bool {
+async fn send<W: AsyncWrite + Unpin>(w: &mut W, bytes: &[u8], idle: Duration) -> bool {
     matches!(timeout(idle, w.write_all(bytes)).await, Ok(Ok(())))
 }
 
 /// Copies the destination's bytes to the browser until either side ends.
-async fn copy_down(
-    dr: &mut tokio::net::tcp::OwnedReadHalf,
-    bw: &mut tokio::net::tcp::OwnedWriteHalf,
-) {
+async fn copy_down<D: AsyncRead, B: AsyncWrite>(dr: &mut ReadHalf<D>, bw: &mut WriteHalf<B>) {
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         match dr.read(&mut buf).await {

@@ -32,21 +32,25 @@
 //!   broadcast channel, so the session can show a notice and audit can
 //!   record it; blocked plain-HTTP requests get a clear 403 page.
 //! - **The address bar only takes http(s)** ([`parse_address_bar`]).
-//! - **Every plain-HTTP byte that leaves is judged first** when the proxy is
-//!   started with an [`Inspect`] (the submit gate): request lines, headers,
-//!   bodies in pieces and WebSocket frames, in absolute-form requests and in
-//!   non-TLS CONNECT tunnels ([`inspect`]).
+//! - **Every byte that leaves is judged first** when the proxy is started
+//!   with an [`Inspect`] (the submit gate): request lines, headers, bodies in
+//!   pieces and WebSocket frames, in absolute-form requests, in plain CONNECT
+//!   tunnels, and in TLS tunnels, whose TLS the proxy terminates with a
+//!   certificate authority only the isolated Chromium trusts ([`inspect`],
+//!   [`tls`]).
 
 mod address_bar;
 mod body;
 mod chromium;
 mod config;
+mod conn;
 mod error;
 mod event;
 pub mod host;
 mod http1;
 pub mod inspect;
 mod inspected;
+mod intercept;
 mod page;
 mod policy;
 mod proxy;
@@ -54,6 +58,7 @@ pub mod ranges;
 mod relay;
 mod resolver;
 mod rule;
+pub mod tls;
 mod websocket;
 
 pub use address_bar::{parse_address_bar, AddressError};
@@ -70,3 +75,4 @@ pub use policy::{Decision, EgressPolicy, Reason, Verdict};
 pub use proxy::{EgressProxy, PeerFilter, EVENT_CAPACITY};
 pub use ranges::Range;
 pub use resolver::{Resolve, SystemResolver};
+pub use tls::{Interceptor, TlsConfig};

@@ -30,6 +30,7 @@ fn user_text(reason: &Reason) -> String {
         Reason::Unresolved { .. } => "does not resolve".into(),
         Reason::Unreachable { .. } => "did not accept a connection".into(),
         Reason::BadRequest { .. } => "was not a valid request".into(),
+        Reason::Certificate { error } => format!("cannot be trusted: {error}"),
         other => other.to_string(),
     }
 }
@@ -51,6 +52,13 @@ pub(crate) fn html_response(status: u16, host: &str, reason: &Reason) -> Vec<u8>
             "Request Header Fields Too Large",
             "Request too large",
             "The request headers exceed the isolator's limit.",
+        ),
+        _ if matches!(reason, Reason::Certificate { .. }) => (
+            "Bad Gateway",
+            "Certificate not trusted",
+            "The isolator checks the identity of every site for this isolated browser. \
+             If this is an internal site, an administrator can add its certificate \
+             authority to egress.tls.extra_roots.",
         ),
         _ => (
             "Bad Gateway",

@@ -92,6 +92,11 @@ pub enum Reason {
         /// What was wrong with it.
         error: String,
     },
+    /// The destination's TLS certificate did not verify (or its TLS failed).
+    Certificate {
+        /// What was wrong with it.
+        error: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -107,6 +112,7 @@ impl fmt::Display for Reason {
             Reason::Unresolved { error } => write!(f, "does not resolve: {error}"),
             Reason::Unreachable { error } => write!(f, "is unreachable: {error}"),
             Reason::BadRequest { error } => write!(f, "bad proxy request: {error}"),
+            Reason::Certificate { error } => write!(f, "cannot be trusted: {error}"),
         }
     }
 }

@@ -17,16 +17,19 @@ use tokio::task::JoinHandle;
 use tokio::time::timeout;
 use url::Url;
 
+use super::conn::Conn;
 use super::error::{Error, Result};
 use super::event::{EgressEvent, RequestKind};
 use super::host::{parse_authority, url_target, TargetHost};
 use super::http1::{self, HeadError, RequestHead};
 use super::inspect::Inspect;
 use super::inspected::{self, Request};
+use super::intercept::{self, Tunnel};
 use super::page;
 use super::policy::{Decision, EgressPolicy, Reason, Verdict};
 use super::relay::{relay, Mode};
 use super::resolver::Resolve;
+use super::tls::Interceptor;
 
 /// Capacity of the event channel; a subscriber that falls further behind
 /// gets `RecvError::Lagged(n)` telling it how many events it missed.
@@ -71,11 +74,12 @@ impl std::fmt::Debug for PeerFilter {
     }
 }
 
-struct Shared {
+pub(super) struct Shared {
     policy: Arc<EgressPolicy>,
     resolver: Arc<dyn Resolve>,
-    events: broadcast::Sender<EgressEvent>,
+    pub(super) events: broadcast::Sender<EgressEvent>,
     inspector: Option<Arc<dyn Inspect>>,
+    tls: Option<Arc<Interceptor>>,
 }
 
 impl EgressProxy {
@@ -87,17 +91,29 @@ impl EgressProxy {
         resolver: Arc<dyn Resolve>,
         peers: PeerFilter,
     ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
-        Self::start_inspected(policy, resolver, peers, None).await
+        Self::serve(policy, resolver, peers, None, None).await
     }
 
-    /// [`EgressProxy::start`], with every plain-HTTP request and WebSocket
-    /// frame (absolute-form requests and requests inside non-TLS CONNECT
-    /// tunnels) judged by `inspector` before it leaves (see [`super::inspect`]).
+    /// [`EgressProxy::start`], with every request and WebSocket frame judged
+    /// by `inspector` before it leaves (see [`super::inspect`]): plain-HTTP
+    /// ones always, and those inside TLS tunnels when `tls` intercepts them
+    /// (see [`super::tls`]; without it TLS tunnels are relayed unread).
     pub async fn start_inspected(
         policy: Arc<EgressPolicy>,
         resolver: Arc<dyn Resolve>,
         peers: PeerFilter,
+        inspector: Arc<dyn Inspect>,
+        tls: Option<Arc<Interceptor>>,
+    ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
+        Self::serve(policy, resolver, peers, Some(inspector), tls).await
+    }
+
+    async fn serve(
+        policy: Arc<EgressPolicy>,
+        resolver: Arc<dyn Resolve>,
+        peers: PeerFilter,
         inspector: Option<Arc<dyn Inspect>>,
+        tls: Option<Arc<Interceptor>>,
     ) -> Result<(EgressProxy, broadcast::Receiver<EgressEvent>)> {
         let bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
         let listener = TcpListener::bind(bind)
@@ -115,6 +131,7 @@ impl EgressProxy {
             resolver,
             events: events.clone(),
             inspector,
+            tls,
         });
         let accept = tokio::spawn(accept_loop(
             listener,
@@ -350,7 +367,28 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
                         leftover,
                         dest,
                         inspector.as_ref(),
+                        &format!("http://{display}"),
                         &display,
+                        &limits,
+                        &mut shutdown,
+                    )
+                    .await;
+                    return;
+                }
+                if let Some(tls) = &shared.tls {
+                    let tunnel = Tunnel {
+                        host: &target.host,
+                        port: target.port,
+                        addr: dest.peer_addr().ok(),
+                    };
+                    intercept::serve(
+                        browser,
+                        leftover,
+                        dest,
+                        &tunnel,
+                        tls,
+                        inspector.as_ref(),
+                        shared,
                         &limits,
                         &mut shutdown,
                     )
@@ -486,14 +524,18 @@ async fn is_tls(browser: &mut TcpStream, leftover: &[u8]) -> bool {
     matches!(browser.peek(&mut first).await, Ok(1) if first[0] == 0x16)
 }
 
-/// A plain tunnel (Chromium sends `ws://` through CONNECT): its one request
-/// is read, judged and forwarded like an absolute-form one, to the address
-/// the tunnel was checked for.
-async fn inspect_tunnel(
-    mut browser: TcpStream,
+/// A tunnel's one request (Chromium sends `ws://` through CONNECT, and an
+/// intercepted TLS tunnel carries `https://` and `wss://`) is read, judged
+/// and forwarded like an absolute-form one, to the address the tunnel was
+/// checked for. `origin` is the scheme and authority the URL is judged
+/// under; `authority` is sent as `Host`.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn inspect_tunnel<B: Conn, D: Conn>(
+    mut browser: B,
     leftover: Vec<u8>,
-    dest: TcpStream,
+    dest: D,
     inspector: &dyn Inspect,
+    origin: &str,
     authority: &str,
     limits: &super::config::ProxyLimits,
     shutdown: &mut watch::Receiver<bool>,
@@ -514,7 +556,7 @@ async fn inspect_tunnel(
     let upgrade = http1::websocket_upgrade(&req.headers);
     let r = Request {
         head: &req,
-        url: format!("http://{authority}{}", req.target),
+        url: format!("{origin}{}", req.target),
         origin_form: &req.target,
         host_header: authority,
         upgrade: upgrade.as_deref(),

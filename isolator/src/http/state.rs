@@ -66,7 +66,20 @@ pub fn build_state(
     let hosts =
         super::host_check::AllowedHosts::new(&[local_addr, config.listen], &config.public_hosts);
     let config = Arc::new(config);
-    let browser = Arc::new(BrowserManager::new(config.chromium.clone(), Vec::new()));
+    let tls = match config.egress.tls.intercept {
+        true => Some(Arc::new(
+            crate::egress::Interceptor::new(&config.egress.tls)
+                .map_err(|e| anyhow::anyhow!("egress: {e}"))?,
+        )),
+        false => {
+            tracing::warn!(
+                "egress.tls.intercept is off: https and wss requests leave unscanned by the egress proxy"
+            );
+            None
+        }
+    };
+    let chromium_args = tls.as_ref().map(|t| t.chromium_args()).unwrap_or_default();
+    let browser = Arc::new(BrowserManager::new(config.chromium.clone(), chromium_args));
     Ok(AppState {
         auth: Arc::new(Auth::new(config.auth.clone(), local_addr.port())),
         sessions: Arc::new(
@@ -77,6 +90,7 @@ pub fn build_state(
                 enforcer.clone(),
                 shutdown,
             )
+            .with_tls(tls)
             .with_audit(audit.clone()),
         ),
         policies: store,

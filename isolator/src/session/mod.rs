@@ -290,6 +290,7 @@ pub struct SessionManager {
     enforcer: Arc<Enforcer>,
     submit: Arc<SubmitGate>,
     resolver: Arc<dyn Resolve>,
+    tls: Option<Arc<egress::Interceptor>>,
     shutdown: watch::Receiver<bool>,
     audit: Option<Arc<crate::audit::AuditService>>,
 }
@@ -314,9 +315,17 @@ impl SessionManager {
             submit: Arc::new(SubmitGate::new(enforcer.clone())),
             enforcer,
             resolver: Arc::new(SystemResolver),
+            tls: None,
             shutdown,
             audit: None,
         }
+    }
+
+    /// Scans inside TLS tunnels with `tls`, whose authority the browser
+    /// was launched to trust ([`egress::Interceptor::chromium_args`]).
+    pub fn with_tls(mut self, tls: Option<Arc<egress::Interceptor>>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Records every session through `audit`.
@@ -399,7 +408,8 @@ impl SessionManager {
             self.egress.clone(),
             self.resolver.clone(),
             peers,
-            Some(stream_gate.clone()),
+            stream_gate.clone(),
+            self.tls.clone(),
         )
         .await
         .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;

@@ -11,15 +11,16 @@
 use std::time::Duration;
 
 use isolator_e2e::site::Recorded;
+use isolator_e2e::site_tls::TlsFront;
 use isolator_e2e::{eventually, Client, Isolator, TestSite};
 use serde_json::Value;
 
 use crate::start_url;
 
-const T: Duration = Duration::from_secs(30);
+pub(crate) const T: Duration = Duration::from_secs(30);
 
 /// The card number the tests try to send (Visa's published test number).
-const CARD: &str = "4111 1111 1111 1111";
+pub(crate) const CARD: &str = "4111 1111 1111 1111";
 
 /// Submits are scanned for card numbers, except under `/eg/open/`.
 const POLICY: &str = r#"
@@ -40,20 +41,55 @@ name = "dlp"
 submit = { mode = "scan", profiles = ["financial"] }
 "#;
 
-struct Setup {
-    site: TestSite,
-    iso: Isolator,
-    client: Client,
+pub(crate) struct Setup {
+    pub(crate) site: TestSite,
+    pub(crate) iso: Isolator,
+    pub(crate) client: Client,
+    /// The scheme and authority the pages are opened at.
+    pub(crate) origin: String,
+    _front: Option<TlsFront>,
     _dir: tempfile::TempDir,
 }
 
 async fn setup() -> Setup {
+    setup_with(false).await
+}
+
+/// The egress test site opened in a session, over plain HTTP or (`tls`)
+/// through an `https://` front whose authority the isolator trusts.
+pub(crate) async fn setup_with(tls: bool) -> Setup {
+    setup_on(TestSite::start().await, tls, |_| {}).await
+}
+
+/// [`setup_with`] on `site`, with a config the caller may adjust.
+pub(crate) async fn setup_on(
+    site: TestSite,
+    tls: bool,
+    adjust: impl FnOnce(&mut isolator::config::Config),
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("policy.toml");
     std::fs::write(&policy, POLICY).unwrap();
-    let site = TestSite::start().await;
-    let iso = Isolator::for_site_with(&site, |c| c.policies.file = Some(policy)).await;
-    let client = Client::open(&start_url(&iso, &site.url("/eg/base"))).await;
+    let front = match tls {
+        true => Some(TlsFront::start(site.addr).await),
+        false => None,
+    };
+    let iso = Isolator::for_site_with(&site, |c| {
+        c.policies.file = Some(policy);
+        if let Some(front) = &front {
+            c.egress
+                .allow
+                .push(format!("127.0.0.1:{}", front.addr.port()));
+            c.egress.tls.extra_roots.push(front.ca_pem.clone());
+        }
+        adjust(c);
+    })
+    .await;
+    let origin = match &front {
+        Some(f) => f.url(""),
+        None => site.url(""),
+    };
+    let client = Client::open(&start_url(&iso, &format!("{origin}/eg/base"))).await;
     client.wait_connected().await;
     client
         .wait_state("the base page", T, |s| s["title"] == "Egress base")
@@ -62,6 +98,8 @@ async fn setup() -> Setup {
         site,
         iso,
         client,
+        origin,
+        _front: front,
         _dir: dir,
     }
 }
@@ -69,7 +107,12 @@ async fn setup() -> Setup {
 impl Setup {
     /// Runs `script` (an async function body) in the isolated page, as the
     /// page's own script would, and returns what it returns.
-    async fn run(&self, script: &str) -> Value {
+    pub(crate) async fn run(&self, script: &str) -> Value {
+        self.run_at(&format!("{}/eg/", self.origin), script).await
+    }
+
+    /// [`Setup::run`] in the page whose URL starts with `prefix`.
+    pub(crate) async fn run_at(&self, prefix: &str, script: &str) -> Value {
         let running = self
             .iso
             .state
@@ -78,12 +121,11 @@ impl Setup {
             .peek()
             .await
             .expect("a browser");
-        let origin = self.site.url("/eg/");
         // A renderer busy with a 200 MB body may not tell its URL at once.
         for _ in 0..30 {
             for page in running.browser.pages().await.unwrap_or_default() {
                 let url = page.url().await.ok().flatten().unwrap_or_default();
-                if url.starts_with(&origin) {
+                if url.starts_with(prefix) {
                     let expr = format!("(async () => {{ {script} }})()");
                     return page
                         .evaluate(expr)
@@ -94,11 +136,11 @@ impl Setup {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        panic!("no isolated page under {origin}");
+        panic!("no isolated page under {prefix}");
     }
 
     /// Every request whose URL names `case`.
-    fn arrived(&self, case: &str) -> Vec<Recorded> {
+    pub(crate) fn arrived(&self, case: &str) -> Vec<Recorded> {
         let tag = format!("case={case}");
         self.site
             .requests()
@@ -107,7 +149,7 @@ impl Setup {
             .collect()
     }
 
-    async fn wait_arrived(&self, case: &str) -> Vec<Recorded> {
+    pub(crate) async fn wait_arrived(&self, case: &str) -> Vec<Recorded> {
         eventually(T, case, || async {
             let got = self.arrived(case);
             (!got.is_empty()).then_some(got)
@@ -117,7 +159,7 @@ impl Setup {
 }
 
 /// A script that sends `url` by `how` and resolves once the browser is done with it.
-fn send_by(how: &str, url: &str) -> String {
+pub(crate) fn send_by(how: &str, url: &str) -> String {
     match how {
         "fetch" => format!("const r = await fetch('{url}').then(r => r.status, e => 'failed'); return String(r);"),
         "image" => format!(
@@ -239,7 +281,7 @@ async fn a_card_in_a_url_never_leaves_by_any_api_and_clean_or_allowed_urls_arriv
 }
 
 /// Types `url` into the client's address bar and presses Enter.
-async fn type_address(client: &Client, url: &str) {
+pub(crate) async fn type_address(client: &Client, url: &str) {
     client.click_ui("[data-role=address]").await;
     client.press("a", 2).await;
     client.type_text(url).await;
@@ -250,7 +292,7 @@ impl Setup {
     /// Nothing the site received outside `/eg/open/` holds the whole card
     /// number, as digits (with any separators), base64 or hex. (Compressed
     /// bodies are covered by their case never arriving.)
-    fn no_card_anywhere_but_open(&self) {
+    pub(crate) fn no_card_anywhere_but_open(&self) {
         for r in self.site.requests() {
             if r.uri.starts_with("/eg/open/") {
                 continue;
@@ -271,11 +313,11 @@ impl Setup {
 
 /// Sends `messages` (JS expressions) on a WebSocket to `path`, then an end
 /// marker; resolves when the socket closes or a second after the marker.
-fn websocket(path: &str, case: &str, messages: &[&str]) -> String {
+pub(crate) fn websocket(path: &str, case: &str, messages: &[&str]) -> String {
     let sends: String = messages.iter().map(|m| format!("ws.send({m});")).collect();
     format!(
         "const enc = s => new TextEncoder().encode(s); \
-         const ws = new WebSocket('ws://' + location.host + '{path}'); \
+         const ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '{path}'); \
          return await new Promise(res => {{ \
            ws.onopen = () => {{ {sends} ws.send('end case={case}'); setTimeout(() => {{ ws.close(); res('sent'); }}, 1000); }}; \
            ws.onclose = () => res('closed'); ws.onerror = () => res('error'); }});"
@@ -347,7 +389,7 @@ const CARD_ZSTD_B64: &str =
 
 /// Posts a body built by `body` (a JS expression over `text`) with
 /// `headers` to `path`; returns the status, or "failed".
-fn post(path: &str, case: &str, text: &str, body: &str, headers: &str) -> String {
+pub(crate) fn post(path: &str, case: &str, text: &str, body: &str, headers: &str) -> String {
     format!(
         "const text = {text}; \
          const enc = s => new TextEncoder().encode(s); \
@@ -471,7 +513,7 @@ fn big_post(path: &str, case: &str, mb: usize, tail: &str) -> String {
 impl Setup {
     /// Posts a large body and waits (up to two minutes) until the page's
     /// fetch has ended; returns its status (or "failed") and how long it took.
-    async fn big(&self, case: &str, mb: usize, tail: &str) -> (String, Duration) {
+    pub(crate) async fn big(&self, case: &str, mb: usize, tail: &str) -> (String, Duration) {
         let started = std::time::Instant::now();
         let start = self.run(&big_post("/eg/big", case, mb, tail)).await;
         assert_eq!(start, "started", "{case}");

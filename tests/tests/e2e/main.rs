@@ -9,6 +9,7 @@ mod clipboard;
 mod drag;
 mod editors;
 mod egress_scan;
+mod egress_tls;
 mod example_policy;
 mod faults;
 mod gatesfile;
