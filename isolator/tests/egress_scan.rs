@@ -7,78 +7,18 @@
 //! request is reported with redacted evidence and no query string.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use isolator::auth::User;
-use isolator::egress::{
-    EgressConfig, EgressPolicy, EgressProxy, Inspect, PeerFilter, SystemResolver,
-};
-use isolator::enforce::config::EnforceConfig;
-use isolator::enforce::Enforcer;
-use isolator::gates::submit::link::{ContextRegistry, Registration};
-use isolator::gates::submit::stream::StreamGate;
+use isolator::egress::{EgressConfig, EgressPolicy, EgressProxy, PeerFilter, SystemResolver};
+use isolator::gates::submit::link::Registration;
 use isolator::gates::GateReport;
-use policies::PolicyStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-const POLICY: &str = r#"
-[[rules]]
-name = "dlp"
-profiles = ["financial"]
-submit = "scan"
-"#;
-
-/// What the upstream received: one entry per connection, all its bytes,
-/// and whether the connection ended cleanly (false: reset).
-type Seen = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
-
-async fn upstream() -> (SocketAddr, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen: Seen = Arc::default();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                continue;
-            };
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut all = Vec::new();
-                let mut buf = vec![0u8; 65536];
-                let clean = loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) => break true,
-                        Ok(n) => {
-                            all.extend_from_slice(&buf[..n]);
-                            // Answer once a whole request (Content-Length) is in.
-                            if let Some(end) = all.windows(4).position(|w| w == b"\r\n\r\n") {
-                                let head =
-                                    String::from_utf8_lossy(&all[..end]).to_ascii_lowercase();
-                                let len: usize = head
-                                    .lines()
-                                    .find_map(|l| l.strip_prefix("content-length:"))
-                                    .and_then(|v| v.trim().parse().ok())
-                                    .unwrap_or(0);
-                                if all.len() >= end + 4 + len {
-                                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
-                                    let _ = s.shutdown().await;
-                                    break true;
-                                }
-                            }
-                        }
-                        Err(_) => break false,
-                    }
-                };
-                log.lock().unwrap().push((all, clean));
-            });
-        }
-    });
-    (addr, seen)
-}
+mod scan_gate;
+use scan_gate::Seen;
 
 struct Fixture {
     proxy: EgressProxy,
@@ -89,32 +29,16 @@ struct Fixture {
 }
 
 async fn fixture(budget_ms: u64) -> Fixture {
-    let (up, seen) = upstream().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    let seen = scan_gate::serve(listener, |tcp| async move { Some(tcp) });
     let egress: EgressConfig = toml::from_str(&format!(
         "allow = [\"127.0.0.1:{}\"]\nports = [{}]\n",
         up.port(),
         up.port()
     ))
     .unwrap();
-    let compiled = policies::compile_str(POLICY, std::path::Path::new("test policy")).unwrap();
-    let store = Arc::new(PolicyStore::new(compiled, "test"));
-    let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["unused"]);
-    let config = EnforceConfig {
-        submit_budget_ms: budget_ms,
-        ..EnforceConfig::default()
-    };
-    let enforcer = Arc::new(Enforcer::new(store, config, workers));
-    let contexts = Arc::new(ContextRegistry::default());
-    let (tx, reports) = mpsc::channel(64);
-    let user = User {
-        name: "ann".into(),
-        groups: Vec::new(),
-        admin: false,
-    };
-    let registration = contexts.register("ctx", user, tx);
-    let gate = Arc::new(StreamGate::new(enforcer, contexts));
-    gate.bind("ctx");
-    let inspector: Arc<dyn Inspect> = gate;
+    let (inspector, reports, registration) = scan_gate::gate(budget_ms);
     let policy = Arc::new(EgressPolicy::new(egress).unwrap());
     let (proxy, _rx) = EgressProxy::start_inspected(
         policy,

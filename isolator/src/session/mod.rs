@@ -324,6 +324,10 @@ impl SessionManager {
     /// Scans inside TLS tunnels with `tls`, whose authority the browser
     /// was launched to trust ([`egress::Interceptor::chromium_args`]).
     pub fn with_tls(mut self, tls: Option<Arc<egress::Interceptor>>) -> Self {
+        self.submit = Arc::new(SubmitGate::with_tls_inspected(
+            self.enforcer.clone(),
+            tls.is_some(),
+        ));
         self.tls = tls;
         self
     }

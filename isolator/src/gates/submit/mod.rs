@@ -80,6 +80,8 @@ pub struct SubmitGate {
     contexts: Arc<ContextRegistry>,
     frames: Mutex<HashMap<String, String>>,
     intercepted: tokio::sync::Mutex<u64>,
+    /// The egress proxy reads inside TLS tunnels too (`egress.tls.intercept`).
+    proxy_reads_tls: bool,
 }
 
 /// The `submit` decision for `user` sending a body to `url`: the one place it is taken.
@@ -102,6 +104,16 @@ impl SubmitGate {
             contexts: Arc::default(),
             frames: Mutex::default(),
             intercepted: tokio::sync::Mutex::default(),
+            proxy_reads_tls: false,
+        }
+    }
+
+    /// The gate, knowing that the egress proxy also inspects `https://`
+    /// (so large bodies of both schemes are left to its streaming scan).
+    pub fn with_tls_inspected(enforcer: Arc<Enforcer>, inspected: bool) -> Self {
+        SubmitGate {
+            proxy_reads_tls: inspected,
+            ..Self::new(enforcer)
         }
     }
 
@@ -214,12 +226,13 @@ impl SubmitGate {
         if files > 0 {
             what.push_str(&format!(" and {files} file(s) from disk"));
         }
-        if decision.mode == Mode::Scan && size > crate::egress::PIECE && url.starts_with("http://")
-        {
-            // A large plain-HTTP body is scanned by the egress proxy as a
+        let proxy_reads =
+            url.starts_with("http://") || (self.proxy_reads_tls && url.starts_with("https://"));
+        if decision.mode == Mode::Scan && size > crate::egress::PIECE && proxy_reads {
+            // A large body the egress proxy reads is scanned there as a
             // stream, piece by piece within the budget ([`stream`]); scanning
             // it here in one go would block any body too large for one budget.
-            debug!(size, "a large plain-HTTP body is left to the egress scan");
+            debug!(size, "a large body is left to the egress scan");
             return Answer::Continue;
         }
         let verdict = match (decision.mode, body) {

@@ -1,0 +1,294 @@
+//! TLS interception on the proxy's real path, against local TLS servers
+//! with real certificates (rcgen, rustls): a card inside an `https://` body
+//! never reaches the server, a clean one does; the server's certificate is
+//! verified and each fault (unknown authority, expired, another name) is
+//! named to the user and reported; a handshake naming another host than the
+//! tunnel's is refused; and the authority the browser is told to trust
+//! signs nothing a client trusting only the system's roots accepts.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use isolator::egress::tls::root_store;
+use isolator::egress::{
+    EgressConfig, EgressEvent, EgressPolicy, EgressProxy, Interceptor, PeerFilter, Reason,
+    SystemResolver,
+};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::RootCertStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::broadcast;
+
+mod scan_gate;
+use scan_gate::Seen;
+
+/// A test authority and a certificate it signs for `names`, valid
+/// `days_valid` days from now (negative: already expired).
+fn certified(names: &[&str], days_valid: i64) -> (CertificateDer<'static>, rustls::ServerConfig) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Each authority has its own name: a shared name is a forged issuer.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("test authority {n}"));
+    let ca_der = ca.self_signed(&ca_key).unwrap().der().clone();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    leaf.not_before = now - time::Duration::days(400);
+    leaf.not_after = now + time::Duration::days(days_valid);
+    let leaf = leaf.signed_by(&key, &issuer).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca_der.clone()], key)
+        .unwrap();
+    (ca_der, config)
+}
+
+/// An https server recording what it receives.
+async fn tls_upstream(config: rustls::ServerConfig) -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let seen = scan_gate::serve(listener, move |tcp| {
+        let acceptor = acceptor.clone();
+        async move { acceptor.accept(tcp).await.ok() }
+    });
+    (addr, seen)
+}
+
+struct Fixture {
+    proxy: EgressProxy,
+    events: broadcast::Receiver<EgressEvent>,
+    tls: Arc<Interceptor>,
+    _registration: isolator::gates::submit::link::Registration,
+}
+
+/// The proxy of a session, intercepting TLS, allowed to reach `ports`,
+/// trusting `roots` upstream.
+async fn fixture(ports: &[u16], roots: RootCertStore) -> Fixture {
+    let allow: Vec<String> = ports.iter().map(|p| format!("\"127.0.0.1:{p}\"")).collect();
+    let egress: EgressConfig = toml::from_str(&format!("allow = [{}]\n", allow.join(","))).unwrap();
+    let (inspector, _reports, registration) = scan_gate::gate(3000);
+    let tls = Arc::new(Interceptor::with_roots(roots).unwrap());
+    let (proxy, events) = EgressProxy::start_inspected(
+        Arc::new(EgressPolicy::new(egress).unwrap()),
+        Arc::new(SystemResolver),
+        PeerFilter::anyone(),
+        inspector,
+        Some(tls.clone()),
+    )
+    .await
+    .unwrap();
+    Fixture {
+        proxy,
+        events,
+        tls,
+        _registration: registration,
+    }
+}
+
+fn roots(cas: &[&CertificateDer<'static>]) -> RootCertStore {
+    let mut roots = RootCertStore::empty();
+    for ca in cas {
+        roots.add((*ca).clone()).unwrap();
+    }
+    roots
+}
+
+/// A client TLS connection through the proxy's tunnel to `up`, trusting
+/// `trust`, with `sni` as the name in its handshake.
+async fn through_tunnel(
+    proxy: SocketAddr,
+    up: SocketAddr,
+    trust: RootCertStore,
+    sni: ServerName<'static>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let mut tcp = TcpStream::connect(proxy).await?;
+    tcp.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
+        .await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        if tcp.read(&mut b).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(trust)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(sni, tcp)
+        .await
+}
+
+fn ip_name() -> ServerName<'static> {
+    ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into())
+}
+
+/// Sends `request` and reads the answer to its end (at most 20 s).
+async fn exchange(mut s: tokio_rustls::client::TlsStream<TcpStream>, request: &[u8]) -> String {
+    let _ = s.write_all(request).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn post(up: SocketAddr, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "POST /upload HTTP/1.1\r\nHost: {up}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+async fn wait_seen(seen: &Seen, n: usize) -> Vec<(Vec<u8>, bool)> {
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_in_an_https_body_never_reaches_the_server_and_a_clean_body_does() {
+    let (ca, config) = certified(&["127.0.0.1"], 30);
+    let (up, seen) = tls_upstream(config).await;
+    let f = fixture(&[up.port()], roots(&[&ca])).await;
+    let ours = roots(&[f.tls.ca_certificate()]);
+    // 3 MB of upload-like text with the card at its very end.
+    let mut body = b"plain upload-like text with words and 12 numbers\n".repeat(60_000);
+    body.extend_from_slice(b"card 4111 1111 1111 1111\n");
+    let s = through_tunnel(f.proxy.local_addr(), up, ours.clone(), ip_name())
+        .await
+        .unwrap();
+    let answer = exchange(s, &post(up, &body)).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 403"),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(!answer.contains("4111"));
+    let clean = b"quarterly report, nothing sensitive\n".repeat(300);
+    let s = through_tunnel(f.proxy.local_addr(), up, ours, ip_name())
+        .await
+        .unwrap();
+    let answer = exchange(s, &post(up, &clean)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let got = wait_seen(&seen, 2).await;
+    let whole: Vec<_> = got.iter().filter(|(bytes, _)| bytes.len() > 1000).collect();
+    assert!(
+        whole
+            .iter()
+            .all(|(b, _)| !b.windows(4).any(|w| w == b"4111")),
+        "the card reached the server"
+    );
+    assert!(
+        whole.iter().any(|(b, _)| b.ends_with(&clean)),
+        "the clean body arrived whole"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fault_of_the_servers_certificate_is_named_and_reported() {
+    let trusted = certified(&["127.0.0.1"], 30);
+    let expired = certified(&["127.0.0.1"], -2);
+    let other_name = certified(&["intranet.example"], 30);
+    let unknown = certified(&["127.0.0.1"], 30);
+    let (ok_up, _) = tls_upstream(trusted.1).await;
+    let (expired_up, expired_seen) = tls_upstream(expired.1).await;
+    let (name_up, name_seen) = tls_upstream(other_name.1).await;
+    let (unknown_up, unknown_seen) = tls_upstream(unknown.1).await;
+    let ports = [ok_up, expired_up, name_up, unknown_up].map(|a| a.port());
+    let mut f = fixture(&ports, roots(&[&trusted.0, &expired.0, &other_name.0])).await;
+    let ours = roots(&[f.tls.ca_certificate()]);
+    for (up, seen, fault) in [
+        (expired_up, &expired_seen, "its certificate has expired"),
+        (name_up, &name_seen, "its certificate is for another name"),
+        (
+            unknown_up,
+            &unknown_seen,
+            "issued by an authority the isolator does not trust",
+        ),
+    ] {
+        let s = through_tunnel(f.proxy.local_addr(), up, ours.clone(), ip_name())
+            .await
+            .unwrap();
+        let answer = exchange(s, &post(up, b"card 4111 1111 1111 1111")).await;
+        assert!(answer.starts_with("HTTP/1.1 502"), "{fault}: {answer}");
+        assert!(answer.contains("Certificate not trusted"), "{answer}");
+        assert!(answer.contains(fault), "{fault}: {answer}");
+        // The event for this tunnel: allowed to connect, then failed on TLS.
+        let event = loop {
+            let e = tokio::time::timeout(Duration::from_secs(5), f.events.recv())
+                .await
+                .expect("an egress event")
+                .unwrap();
+            if matches!(e.reason, Reason::Certificate { .. }) {
+                break e;
+            }
+        };
+        assert_eq!(event.target, format!("127.0.0.1:{}", up.port()));
+        // Nothing but a handshake reached the server.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(seen.lock().unwrap().iter().all(|(b, _)| b.is_empty()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_naming_another_host_is_refused() {
+    let (ca, config) = certified(&["127.0.0.1"], 30);
+    let (up, seen) = tls_upstream(config).await;
+    let f = fixture(&[up.port()], roots(&[&ca])).await;
+    let ours = roots(&[f.tls.ca_certificate()]);
+    let sni = ServerName::try_from("bank.example".to_owned()).unwrap();
+    // The certificate is for the tunnel's host, so the client either
+    // rejects it or the proxy closes once it sees the other name.
+    if let Ok(s) = through_tunnel(f.proxy.local_addr(), up, ours, sni).await {
+        let answer = exchange(s, &post(up, b"hello")).await;
+        assert!(answer.is_empty(), "{answer}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(seen.lock().unwrap().iter().all(|(b, _)| b.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authority_signs_nothing_a_client_with_the_system_roots_accepts() {
+    let (ca, config) = certified(&["127.0.0.1"], 30);
+    let (up, _) = tls_upstream(config).await;
+    let f = fixture(&[up.port()], roots(&[&ca])).await;
+    let system = root_store(&[]).expect("the system's roots (ca-certificates)");
+    let refused = through_tunnel(f.proxy.local_addr(), up, system, ip_name()).await;
+    let e =
+        refused.expect_err("a client trusting the system roots refuses the proxy's certificate");
+    assert!(e.to_string().contains("UnknownIssuer"), "{e}");
+    let args = f.tls.chromium_args();
+    assert_eq!(args.len(), 1);
+    assert!(args[0].starts_with("ignore-certificate-errors-spki-list="));
+}
