@@ -1,13 +1,16 @@
 //! The latency the egress scan adds to a request (issue 17: p50 <= 1 ms for
-//! a request without a body and for a 10 KB POST).
+//! a request without a body and for a 10 KB POST), for plain HTTP and for
+//! `https://` through TLS interception.
 //!
-//! A session's egress proxy is started twice against the same local
-//! upstream: once plain (`EgressProxy::start`) and once with the submit
-//! gate's inspector (`StreamGate`, the real one a session uses) under a
-//! policy that scans every submit with the financial, credentials and
-//! national-id profiles. Each request is a fresh connection through the
-//! proxy (as Chromium's plain-HTTP requests are: `Connection: close`) and is
-//! timed from the first byte written to the last byte of the response. The
+//! The session's egress proxy is started twice against the same local
+//! upstream: once plain (`EgressProxy::start`: requests and TLS tunnels are
+//! relayed unread) and once the way a session runs it, with the submit
+//! gate's inspector (`StreamGate`) under a policy that scans every submit
+//! with the financial, credentials and national-id profiles and, for
+//! https, TLS interception. Each request is a fresh connection through the
+//! proxy (as Chromium's requests through it are: `Connection: close`), with
+//! TLS sessions resumed as Chromium resumes them, timed from the first byte
+//! written (the CONNECT, for https) to the last byte of the response. The
 //! added latency is the difference of the two medians (and of the p90s).
 //!
 //! Run: `cargo bench -p isolator --bench egress_scan`
@@ -16,24 +19,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use isolator::auth::User;
 use isolator::egress::{
-    EgressConfig, EgressPolicy, EgressProxy, Inspect, PeerFilter, SystemResolver,
+    EgressConfig, EgressPolicy, EgressProxy, Interceptor, PeerFilter, SystemResolver,
 };
-use isolator::enforce::config::EnforceConfig;
-use isolator::enforce::Enforcer;
-use isolator::gates::submit::link::ContextRegistry;
-use isolator::gates::submit::stream::StreamGate;
-use policies::PolicyStore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use rustls::pki_types::ServerName;
+use rustls::RootCertStore;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 
-const POLICY: &str = r#"
-[[rules]]
-name = "catch-all-dlp"
-profiles = ["financial", "credentials", "national_ids"]
-submit = "scan"
-"#;
+#[path = "../tests/scan_gate/mod.rs"]
+mod scan_gate;
 
 const ROUNDS: usize = 400;
 
@@ -41,56 +36,46 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// An upstream that reads one request (head and Content-Length body) and answers "ok".
-async fn upstream() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut s, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 16384];
-                loop {
-                    let Ok(n) = s.read(&mut chunk).await else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-                        let len: usize = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse().ok())
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + len {
-                            break;
-                        }
-                    }
-                }
-                let _ = s
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
-                    )
-                    .await;
-            });
-        }
-    });
-    addr
+/// How a request reaches the upstream through a proxy.
+#[derive(Clone)]
+enum Leg {
+    /// Absolute-form plain HTTP.
+    Plain,
+    /// CONNECT, then TLS trusting these roots (resumption on).
+    Tls(Arc<rustls::ClientConfig>),
 }
 
-async fn once(proxy: SocketAddr, request: &[u8]) -> Duration {
+async fn read_all<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]) -> Vec<u8> {
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    out
+}
+
+async fn once(proxy: SocketAddr, up: SocketAddr, leg: &Leg, request: &[u8]) -> Duration {
     let started = Instant::now();
     let mut s = TcpStream::connect(proxy).await.unwrap();
     s.set_nodelay(true).unwrap();
-    s.write_all(request).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
+    let out = match leg {
+        Leg::Plain => read_all(s, request).await,
+        Leg::Tls(config) => {
+            s.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut b = [0u8; 1];
+                assert_eq!(s.read(&mut b).await.unwrap(), 1, "the tunnel closed");
+                head.push(b[0]);
+            }
+            let name = ServerName::IpAddress(up.ip().into());
+            let tls = tokio_rustls::TlsConnector::from(config.clone())
+                .connect(name, s)
+                .await
+                .unwrap();
+            read_all(tls, request).await
+        }
+    };
     assert!(
         out.starts_with(b"HTTP/1.1 200"),
         "{}",
@@ -99,13 +84,18 @@ async fn once(proxy: SocketAddr, request: &[u8]) -> Duration {
     started.elapsed()
 }
 
-async fn measure(proxy: SocketAddr, request: &[u8]) -> (Duration, Duration) {
+async fn measure(
+    proxy: SocketAddr,
+    up: SocketAddr,
+    leg: &Leg,
+    request: &[u8],
+) -> (Duration, Duration) {
     for _ in 0..20 {
-        once(proxy, request).await;
+        once(proxy, up, leg, request).await;
     }
     let mut times = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
-        times.push(once(proxy, request).await);
+        times.push(once(proxy, up, leg, request).await);
     }
     times.sort();
     (percentile(&times, 0.5), percentile(&times, 0.9))
@@ -127,6 +117,41 @@ fn form_body(bytes: usize) -> String {
     s
 }
 
+/// The GET and 10 KB POST, in absolute form (plain) or origin form (TLS).
+fn requests(up: SocketAddr, absolute: bool) -> [(&'static str, Vec<u8>); 2] {
+    let base = if absolute {
+        format!("http://{up}")
+    } else {
+        String::new()
+    };
+    let get = format!(
+        "GET {base}/search?q=quarterly+report&page=2 HTTP/1.1\r\nHost: {up}\r\n\
+         Accept: text/html\r\nReferer: http://{up}/home\r\nCookie: session=abc123; theme=dark\r\n\r\n"
+    );
+    let body = form_body(10 * 1024);
+    let post = format!(
+        "POST {base}/submit HTTP/1.1\r\nHost: {up}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    [
+        ("GET without a body", get.into_bytes()),
+        ("10 KB form POST", post.into_bytes()),
+    ]
+}
+
+fn client(roots: RootCertStore) -> Arc<rustls::ClientConfig> {
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -134,26 +159,21 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let up = upstream().await;
-        let egress: EgressConfig =
-            toml::from_str(&format!("allow = [\"127.0.0.1:{}\"]\nports = [{}]\n", up.port(), up.port())).unwrap();
+        let (plain_up, _) = scan_gate::plain_upstream().await;
+        let (ca, config) = scan_gate::certified(&["127.0.0.1"], 30);
+        let (tls_up, _) = scan_gate::tls_upstream(config).await;
+        let allow = format!(
+            "allow = [\"127.0.0.1:{}\", \"127.0.0.1:{}\"]\n",
+            plain_up.port(),
+            tls_up.port()
+        );
+        let egress: EgressConfig = toml::from_str(&allow).unwrap();
         let policy = Arc::new(EgressPolicy::new(egress).unwrap());
-        let compiled = policies::compile_str(POLICY, std::path::Path::new("bench policy"))
-            .expect("the policy compiles");
-        let store = Arc::new(PolicyStore::new(compiled, "bench"));
-        let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["unused"]);
-        let enforcer = Arc::new(Enforcer::new(store, EnforceConfig::default(), workers));
-        let contexts = Arc::new(ContextRegistry::default());
-        let (reports, _keep) = tokio::sync::mpsc::channel(1024);
-        let user = User {
-            name: "bench".into(),
-            groups: Vec::new(),
-            admin: false,
-        };
-        let _registration = contexts.register("ctx", user, reports);
-        let gate = Arc::new(StreamGate::new(enforcer, contexts));
-        gate.bind("ctx");
-        let inspector: Arc<dyn Inspect> = gate;
+        let (inspector, _reports, _registration) =
+            scan_gate::gate_for(&["financial", "credentials", "national_ids"], 3000);
+        let mut upstream_roots = RootCertStore::empty();
+        upstream_roots.add(ca.clone()).unwrap();
+        let tls = Arc::new(Interceptor::with_roots(upstream_roots.clone()).unwrap());
         let (plain, _rx1) = EgressProxy::start(policy.clone(), Arc::new(SystemResolver), PeerFilter::anyone())
             .await
             .unwrap();
@@ -162,33 +182,31 @@ fn main() {
             Arc::new(SystemResolver),
             PeerFilter::anyone(),
             inspector,
-            None,
+            Some(tls.clone()),
         )
         .await
         .unwrap();
-        let get = format!(
-            "GET http://{up}/search?q=quarterly+report&page=2 HTTP/1.1\r\nHost: {up}\r\n\
-             Accept: text/html\r\nReferer: http://{up}/home\r\nCookie: session=abc123; theme=dark\r\n\r\n"
-        );
-        let body = form_body(10 * 1024);
-        let post = format!(
-            "POST http://{up}/submit HTTP/1.1\r\nHost: {up}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-             Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let mut ours = RootCertStore::empty();
+        ours.add(tls.ca_certificate().clone()).unwrap();
         println!("egress scan latency, {ROUNDS} requests each, one connection per request");
-        for (name, req) in [("GET without a body", get.as_bytes()), ("10 KB form POST", post.as_bytes())] {
-            let (p50a, p90a) = measure(plain.local_addr(), req).await;
-            let (p50b, p90b) = measure(scanned.local_addr(), req).await;
-            println!(
-                "{name:>20}: plain p50 {:>7.3} ms p90 {:>7.3} ms | scanned p50 {:>7.3} ms p90 {:>7.3} ms | added p50 {:>6.3} ms p90 {:>6.3} ms",
-                p50a.as_secs_f64() * 1e3,
-                p90a.as_secs_f64() * 1e3,
-                p50b.as_secs_f64() * 1e3,
-                p90b.as_secs_f64() * 1e3,
-                (p50b.as_secs_f64() - p50a.as_secs_f64()) * 1e3,
-                (p90b.as_secs_f64() - p90a.as_secs_f64()) * 1e3,
-            );
+        let cases = [
+            ("http", plain_up, Leg::Plain, Leg::Plain, true),
+            ("https", tls_up, Leg::Tls(client(upstream_roots)), Leg::Tls(client(ours)), false),
+        ];
+        for (scheme, up, direct, intercepted, absolute) in cases {
+            for (name, req) in requests(up, absolute) {
+                let (p50a, p90a) = measure(plain.local_addr(), up, &direct, &req).await;
+                let (p50b, p90b) = measure(scanned.local_addr(), up, &intercepted, &req).await;
+                println!(
+                    "{scheme:>5} {name:>18}: unread p50 {:>7.3} ms p90 {:>7.3} ms | scanned p50 {:>7.3} ms p90 {:>7.3} ms | added p50 {:>6.3} ms p90 {:>6.3} ms",
+                    p50a.as_secs_f64() * 1e3,
+                    p90a.as_secs_f64() * 1e3,
+                    p50b.as_secs_f64() * 1e3,
+                    p90b.as_secs_f64() * 1e3,
+                    (p50b.as_secs_f64() - p50a.as_secs_f64()) * 1e3,
+                    (p90b.as_secs_f64() - p90a.as_secs_f64()) * 1e3,
+                );
+            }
         }
     });
 }

@@ -14,7 +14,7 @@ use isolator::egress::{EgressConfig, EgressPolicy, EgressProxy, PeerFilter, Syst
 use isolator::gates::submit::link::Registration;
 use isolator::gates::GateReport;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 mod scan_gate;
@@ -29,9 +29,7 @@ struct Fixture {
 }
 
 async fn fixture(budget_ms: u64) -> Fixture {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let up = listener.local_addr().unwrap();
-    let seen = scan_gate::serve(listener, |tcp| async move { Some(tcp) });
+    let (up, seen) = scan_gate::plain_upstream().await;
     let egress: EgressConfig = toml::from_str(&format!(
         "allow = [\"127.0.0.1:{}\"]\nports = [{}]\n",
         up.port(),

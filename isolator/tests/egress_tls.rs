@@ -15,59 +15,14 @@ use isolator::egress::{
     EgressConfig, EgressEvent, EgressPolicy, EgressProxy, Interceptor, PeerFilter, Reason,
     SystemResolver,
 };
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::RootCertStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 
 mod scan_gate;
-use scan_gate::Seen;
-
-/// A test authority and a certificate it signs for `names`, valid
-/// `days_valid` days from now (negative: already expired).
-fn certified(names: &[&str], days_valid: i64) -> (CertificateDer<'static>, rustls::ServerConfig) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    // Each authority has its own name: a shared name is a forged issuer.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, format!("test authority {n}"));
-    let ca_der = ca.self_signed(&ca_key).unwrap().der().clone();
-    let issuer = Issuer::new(ca, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let mut leaf =
-        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    let now = time::OffsetDateTime::now_utc();
-    leaf.not_before = now - time::Duration::days(400);
-    leaf.not_after = now + time::Duration::days(days_valid);
-    let leaf = leaf.signed_by(&key, &issuer).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![leaf.der().clone(), ca_der.clone()], key)
-        .unwrap();
-    (ca_der, config)
-}
-
-/// An https server recording what it receives.
-async fn tls_upstream(config: rustls::ServerConfig) -> (SocketAddr, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let seen = scan_gate::serve(listener, move |tcp| {
-        let acceptor = acceptor.clone();
-        async move { acceptor.accept(tcp).await.ok() }
-    });
-    (addr, seen)
-}
+use scan_gate::{certified, tls_upstream, Seen};
 
 struct Fixture {
     proxy: EgressProxy,

@@ -1,8 +1,11 @@
 //! What the egress-scan tests share: the submit gate a session puts on its
 //! proxy (the `StreamGate`, with a policy that scans for card numbers), and
 //! an upstream that records what reaches it, over plain TCP or TLS.
+//! (Also compiled into the egress-scan benchmark; each user takes a part.)
+#![allow(dead_code)]
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use isolator::auth::User;
@@ -13,16 +16,11 @@ use isolator::gates::submit::link::{ContextRegistry, Registration};
 use isolator::gates::submit::stream::StreamGate;
 use isolator::gates::GateReport;
 use policies::PolicyStore;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-
-const POLICY: &str = r#"
-[[rules]]
-name = "dlp"
-profiles = ["financial"]
-submit = "scan"
-"#;
 
 /// What the upstream received: one entry per connection, all its bytes,
 /// and whether the connection ended cleanly (false: reset).
@@ -32,7 +30,16 @@ pub type Seen = Arc<Mutex<Vec<(Vec<u8>, bool)>>>;
 /// the inspector to give the proxy, its reports, and the registration that
 /// keeps the session's context alive.
 pub fn gate(budget_ms: u64) -> (Arc<dyn Inspect>, mpsc::Receiver<GateReport>, Registration) {
-    let compiled = policies::compile_str(POLICY, std::path::Path::new("test policy")).unwrap();
+    gate_for(&["financial"], budget_ms)
+}
+
+/// [`gate`], scanning submits with `profiles`.
+pub fn gate_for(
+    profiles: &[&str],
+    budget_ms: u64,
+) -> (Arc<dyn Inspect>, mpsc::Receiver<GateReport>, Registration) {
+    let policy = format!("[[rules]]\nname = \"dlp\"\nprofiles = {profiles:?}\nsubmit = \"scan\"\n");
+    let compiled = policies::compile_str(&policy, std::path::Path::new("test policy")).unwrap();
     let store = Arc::new(PolicyStore::new(compiled, "test"));
     let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["unused"]);
     let config = EnforceConfig {
@@ -110,4 +117,58 @@ fn whole_request(all: &[u8]) -> bool {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     all.len() >= end + 4 + len
+}
+
+/// A test authority and a certificate it signs for `names`, valid
+/// `days_valid` days from now (negative: already expired).
+pub fn certified(
+    names: &[&str],
+    days_valid: i64,
+) -> (CertificateDer<'static>, rustls::ServerConfig) {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    // Each authority has its own name: a shared name is a forged issuer.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, format!("test authority {n}"));
+    let ca_der = ca.self_signed(&ca_key).unwrap().der().clone();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    leaf.not_before = now - time::Duration::days(400);
+    leaf.not_after = now + time::Duration::days(days_valid);
+    let leaf = leaf.signed_by(&key, &issuer).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca_der.clone()], key)
+        .unwrap();
+    (ca_der, config)
+}
+
+/// An https server recording what it receives.
+pub async fn tls_upstream(config: rustls::ServerConfig) -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let seen = serve(listener, move |tcp| {
+        let acceptor = acceptor.clone();
+        async move { acceptor.accept(tcp).await.ok() }
+    });
+    (addr, seen)
+}
+
+/// A plain HTTP server recording what it receives.
+pub async fn plain_upstream() -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (addr, serve(listener, |tcp| async move { Some(tcp) }))
 }

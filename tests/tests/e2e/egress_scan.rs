@@ -197,6 +197,11 @@ pub(crate) fn send_by(how: &str, url: &str) -> String {
              const w = new Worker(URL.createObjectURL(new Blob([src], {{type: 'text/javascript'}}))); \
              return String(await new Promise(r => w.onmessage = e => r(e.data)));"
         ),
+        // A beacon: the card in its body as well as its URL.
+        "beacon" => format!(
+            "const ok = navigator.sendBeacon('{url}', new URLSearchParams(location.search + '&' + '{url}'.split('?')[1])); \
+             await new Promise(r => setTimeout(r, 300)); return String(ok);"
+        ),
         other => panic!("unknown way {other}"),
     }
 }
@@ -212,6 +217,7 @@ async fn a_card_in_a_url_never_leaves_by_any_api_and_clean_or_allowed_urls_arriv
         "form-get",
         "location",
         "worker",
+        "beacon",
     ] {
         let blocked = format!("url-{how}-card");
         let got = s
