@@ -101,6 +101,44 @@ async fn measure(
     (percentile(&times, 0.5), percentile(&times, 0.9))
 }
 
+/// Opens one TLS tunnel to `up` and times `ROUNDS` requests on it, each
+/// from its first byte to the end of its response.
+async fn measure_kept(
+    proxy: SocketAddr,
+    up: SocketAddr,
+    config: &Arc<rustls::ClientConfig>,
+    request: &[u8],
+) -> (Duration, Duration) {
+    let mut s = TcpStream::connect(proxy).await.unwrap();
+    s.set_nodelay(true).unwrap();
+    s.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        assert_eq!(s.read(&mut b).await.unwrap(), 1, "the tunnel closed");
+        head.push(b[0]);
+    }
+    let name = ServerName::IpAddress(up.ip().into());
+    let mut tls = tokio_rustls::TlsConnector::from(config.clone())
+        .connect(name, s)
+        .await
+        .unwrap();
+    let mut times = Vec::with_capacity(ROUNDS);
+    for i in 0..ROUNDS + 20 {
+        let started = Instant::now();
+        tls.write_all(request).await.unwrap();
+        let (head, _) = scan_gate::read_response(&mut tls).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        if i >= 20 {
+            times.push(started.elapsed());
+        }
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.9))
+}
+
 fn form_body(bytes: usize) -> String {
     let words = [
         "order", "12345", "shipped", "to", "the", "customer", "on", "Tuesday", "with", "invoice",
@@ -161,11 +199,13 @@ fn main() {
     rt.block_on(async {
         let (plain_up, _) = scan_gate::plain_upstream().await;
         let (ca, config) = scan_gate::certified(&["127.0.0.1"], 30);
-        let (tls_up, _) = scan_gate::tls_upstream(config).await;
+        let (tls_up, _) = scan_gate::tls_upstream(config.clone()).await;
+        let (kept_up, _) = scan_gate::keep_alive_upstream(config).await;
         let allow = format!(
-            "allow = [\"127.0.0.1:{}\", \"127.0.0.1:{}\"]\n",
+            "allow = [\"127.0.0.1:{}\", \"127.0.0.1:{}\", \"127.0.0.1:{}\"]\n",
             plain_up.port(),
-            tls_up.port()
+            tls_up.port(),
+            kept_up.port()
         );
         let egress: EgressConfig = toml::from_str(&allow).unwrap();
         let policy = Arc::new(EgressPolicy::new(egress).unwrap());
@@ -189,9 +229,10 @@ fn main() {
         let mut ours = RootCertStore::empty();
         ours.add(tls.ca_certificate().clone()).unwrap();
         println!("egress scan latency, {ROUNDS} requests each, one connection per request");
+        let (direct_client, our_client) = (client(upstream_roots), client(ours));
         let cases = [
             ("http", plain_up, Leg::Plain, Leg::Plain, true),
-            ("https", tls_up, Leg::Tls(client(upstream_roots)), Leg::Tls(client(ours)), false),
+            ("https", tls_up, Leg::Tls(direct_client.clone()), Leg::Tls(our_client.clone()), false),
         ];
         for (scheme, up, direct, intercepted, absolute) in cases {
             for (name, req) in requests(up, absolute) {
@@ -207,6 +248,21 @@ fn main() {
                     (p90b.as_secs_f64() - p90a.as_secs_f64()) * 1e3,
                 );
             }
+        }
+        println!("https on one kept-alive connection (as Chromium reuses them), {ROUNDS} requests");
+        for (name, req) in requests(kept_up, false) {
+            let (p50a, p90a) = measure_kept(plain.local_addr(), kept_up, &direct_client, &req).await;
+            let (p50b, p90b) = measure_kept(scanned.local_addr(), kept_up, &our_client, &req).await;
+            println!(
+                "{:>24}: unread p50 {:>7.3} ms p90 {:>7.3} ms | scanned p50 {:>7.3} ms p90 {:>7.3} ms | added p50 {:>6.3} ms p90 {:>6.3} ms",
+                name,
+                p50a.as_secs_f64() * 1e3,
+                p90a.as_secs_f64() * 1e3,
+                p50b.as_secs_f64() * 1e3,
+                p90b.as_secs_f64() * 1e3,
+                (p50b.as_secs_f64() - p50a.as_secs_f64()) * 1e3,
+                (p90b.as_secs_f64() - p90a.as_secs_f64()) * 1e3,
+            );
         }
     });
 }

@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 
 mod scan_gate;
-use scan_gate::{certified, tls_upstream, Seen};
+use scan_gate::{certified, keep_alive_upstream, read_response, tls_upstream, Seen};
 
 struct Fixture {
     proxy: EgressProxy,
@@ -246,4 +246,51 @@ async fn the_authority_signs_nothing_a_client_with_the_system_roots_accepts() {
     let args = f.tls.chromium_args();
     assert_eq!(args.len(), 1);
     assert!(args[0].starts_with("ignore-certificate-errors-spki-list="));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_carries_many_requests_each_judged_and_a_blocked_one_ends_it() {
+    let (ca, config) = certified(&["127.0.0.1"], 30);
+    let (up, seen) = keep_alive_upstream(config).await;
+    let f = fixture(&[up.port()], roots(&[&ca])).await;
+    let ours = roots(&[f.tls.ca_certificate()]);
+    let mut s = through_tunnel(f.proxy.local_addr(), up, ours, ip_name())
+        .await
+        .unwrap();
+    // Three requests on one connection: framed by length, chunked, length.
+    for (i, want) in ["first", "second", "first"].iter().enumerate() {
+        let req = format!("GET /page{i} HTTP/1.1\r\nHost: {up}\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let (head, body) = read_response(&mut s).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("connection: close"),
+            "{head}"
+        );
+        assert_eq!(&body, want);
+    }
+    // The fourth carries a card: blocked, and the connection ends there.
+    s.write_all(&post(up, b"card 4111 1111 1111 1111"))
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut rest)).await;
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.starts_with("HTTP/1.1 403"), "{rest}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let seen = seen.lock().unwrap().clone();
+    let lines: Vec<&str> = seen.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /page0 HTTP/1.1",
+            "GET /page1 HTTP/1.1",
+            "GET /page2 HTTP/1.1"
+        ],
+        "the blocked request never reached the server"
+    );
+    assert!(
+        seen.iter().all(|(c, _)| *c == seen[0].0),
+        "one upstream connection: {seen:?}"
+    );
 }

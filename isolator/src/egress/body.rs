@@ -112,6 +112,40 @@ impl<R: AsyncRead + Unpin> Input<R> {
         Ok(n > 0)
     }
 
+    /// A message head (through its blank line), at most `max` bytes; `None`
+    /// when the peer closed before sending a byte of it.
+    pub(crate) async fn head(&mut self, max: usize) -> io::Result<Option<Vec<u8>>> {
+        let mut head = Vec::new();
+        loop {
+            if head.is_empty() && !self.fill().await? {
+                return Ok(None);
+            }
+            let line = self.line().await?;
+            head.extend_from_slice(&line);
+            head.extend_from_slice(b"\r\n");
+            if head.len() > max {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
+            }
+            if line.is_empty() {
+                return Ok(Some(head));
+            }
+        }
+    }
+
+    /// Copies what is buffered, then everything until the end, to `out`.
+    pub(crate) async fn copy_rest<W: AsyncWrite + Unpin>(&mut self, out: &mut W) -> io::Result<()> {
+        loop {
+            if !self.fill().await? {
+                return Ok(());
+            }
+            let end = self.buf.len();
+            timeout(self.idle, out.write_all(&self.buf[self.pos..end]))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))?;
+            self.pos = end;
+        }
+    }
+
     /// Appends up to `n` bytes to `out`; errors at a premature end.
     pub(crate) async fn take(&mut self, n: usize, out: &mut Vec<u8>) -> io::Result<()> {
         let mut left = n;

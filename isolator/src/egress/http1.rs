@@ -1,13 +1,16 @@
 //! Just enough HTTP/1.1 for a forward proxy: read a bounded message head,
 //! parse it with `httparse`, and rewrite heads hop by hop.
 //!
-//! The proxy does not parse bodies. A plain-HTTP request is forwarded with
-//! `Connection: close` on both sides, so each browser connection carries one
+//! An absolute-form (plain-HTTP) request is forwarded with `Connection:
+//! close` on both sides, so each browser connection to the proxy carries one
 //! request and the response body is framed by the server closing (or by its
 //! own Content-Length/chunking, which passes through untouched). That costs
 //! one extra loopback TCP handshake per plain-HTTP request and removes a
-//! whole class of request-smuggling and desynchronisation bugs. https and
-//! wss go through CONNECT tunnels, which keep-alive as usual.
+//! whole class of request-smuggling and desynchronisation bugs. A CONNECT
+//! tunnel is bound to one destination, so requests inside it (https once
+//! intercepted, ws) are kept alive: each response is read to the end its
+//! framing announces ([`response_framing`]) before the next request is
+//! read, judged and sent.
 
 use std::io;
 
@@ -179,12 +182,14 @@ fn push_headers(out: &mut Vec<u8>, headers: &[(String, Vec<u8>)], skip: &[String
 
 /// The head sent upstream for an absolute-form request: origin-form target,
 /// `Host` from the URL authority (RFC 9112 section 3.2.2), hop-by-hop headers
-/// removed, `Connection: close` (or the WebSocket upgrade pair).
+/// removed, `Connection: close` unless `keep_alive` (or the WebSocket
+/// upgrade pair).
 pub(crate) fn upstream_request(
     req: &RequestHead,
     origin_form: &str,
     host_header: &str,
     upgrade: Option<&[u8]>,
+    keep_alive: bool,
 ) -> Vec<u8> {
     let mut skip = hop_by_hop(&req.headers);
     skip.push("host".into());
@@ -203,14 +208,72 @@ pub(crate) fn upstream_request(
             out.extend_from_slice(u);
             out.extend_from_slice(b"\r\n\r\n");
         }
+        None if keep_alive => out.extend_from_slice(b"\r\n"),
         None => out.extend_from_slice(b"Connection: close\r\n\r\n"),
     }
     out
 }
 
+/// Whether a message's `Connection` header asks to close after it.
+pub(crate) fn wants_close(headers: &[(String, Vec<u8>)]) -> bool {
+    headers.iter().any(|(n, v)| {
+        n == "connection"
+            && String::from_utf8_lossy(v)
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("close"))
+    })
+}
+
+/// How a response to `method` is delimited (RFC 9112 section 6.3): `None`
+/// when only the server closing ends it.
+pub(crate) fn response_framing(method: &str, resp: &ResponseHead) -> Option<super::body::Framing> {
+    use super::body::Framing;
+    if method.eq_ignore_ascii_case("HEAD") || resp.code == 204 || resp.code == 304 {
+        return Some(Framing::Empty);
+    }
+    let te: Vec<String> = resp
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "transfer-encoding")
+        .flat_map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if !te.is_empty() {
+        // Chunked last: chunked framing (other codings pass inside it);
+        // anything else: read to the close.
+        return (te.last().map(String::as_str) == Some("chunked")).then_some(Framing::Chunked);
+    }
+    let mut lengths = resp
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "content-length")
+        .map(|(_, v)| {
+            std::str::from_utf8(v)
+                .ok()
+                .map(str::trim)
+                .and_then(|s| s.parse::<u64>().ok())
+        });
+    match (lengths.next(), lengths.all(|l| l.is_some())) {
+        (Some(Some(0)), true) => Some(Framing::Empty),
+        (Some(Some(n)), true) => Some(Framing::Length(n)),
+        _ => None,
+    }
+}
+
 /// The head sent to the browser for an upstream response: hop-by-hop headers
 /// removed, `Connection: close`, or the upgrade pair for a 101.
 pub(crate) fn downstream_response(resp: &ResponseHead) -> Vec<u8> {
+    downstream_response_kept(resp, false)
+}
+
+/// [`downstream_response`], leaving the browser's connection open after it
+/// when `keep_alive` (the framing then ends the response, not a close).
+pub(crate) fn downstream_response_kept(resp: &ResponseHead, keep_alive: bool) -> Vec<u8> {
     let skip = hop_by_hop(&resp.headers);
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(format!("HTTP/1.1 {} {}\r\n", resp.code, resp.reason).as_bytes());
@@ -225,6 +288,8 @@ pub(crate) fn downstream_response(resp: &ResponseHead) -> Vec<u8> {
         out.extend_from_slice(b"Connection: Upgrade\r\nUpgrade: ");
         out.extend_from_slice(&upgrade);
         out.extend_from_slice(b"\r\n\r\n");
+    } else if keep_alive {
+        out.extend_from_slice(b"\r\n");
     } else {
         out.extend_from_slice(b"Connection: close\r\n\r\n");
     }
@@ -256,7 +321,8 @@ mod tests {
         let head = b"GET http://a.test:81/x?y HTTP/1.1\r\nHost: evil.test\r\nProxy-Connection: keep-alive\r\n\
 Connection: keep-alive, X-Secret\r\nX-Secret: 1\r\nProxy-Authorization: Basic x\r\nAccept: */*\r\n\r\n";
         let req = parse_request(head, 32).unwrap();
-        let up = String::from_utf8(upstream_request(&req, "/x?y", "a.test:81", None)).unwrap();
+        let up =
+            String::from_utf8(upstream_request(&req, "/x?y", "a.test:81", None, false)).unwrap();
         assert_eq!(
             up,
             "GET /x?y HTTP/1.1\r\nHost: a.test:81\r\naccept: */*\r\nConnection: close\r\n\r\n"

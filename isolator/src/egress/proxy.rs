@@ -421,14 +421,20 @@ async fn handle(mut browser: TcpStream, shared: &Shared, mut shutdown: watch::Re
                 &r,
                 inspection,
                 framing,
+                None,
                 &limits,
                 &mut shutdown,
             )
             .await;
         }
         Some((origin_form, host_header)) => {
-            let up =
-                http1::upstream_request(&req, origin_form, host_header, target.upgrade.as_deref());
+            let up = http1::upstream_request(
+                &req,
+                origin_form,
+                host_header,
+                target.upgrade.as_deref(),
+                false,
+            );
             if dest.write_all(&up).await.is_err() || dest.write_all(leftover).await.is_err() {
                 return;
             }
@@ -564,8 +570,21 @@ pub(super) async fn inspect_tunnel<B: Conn, D: Conn>(
     match inspected::judge_head(inspector, &r).await {
         Ok((inspection, framing)) => {
             let rest = buf[end..].to_vec();
+            let next = inspected::Next {
+                inspector,
+                origin,
+                authority,
+            };
             inspected::forward(
-                browser, rest, dest, &r, inspection, framing, limits, shutdown,
+                browser,
+                rest,
+                dest,
+                &r,
+                inspection,
+                framing,
+                Some(next),
+                limits,
+                shutdown,
             )
             .await;
         }

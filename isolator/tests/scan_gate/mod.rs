@@ -172,3 +172,91 @@ pub async fn plain_upstream() -> (SocketAddr, Seen) {
     let addr = listener.local_addr().unwrap();
     (addr, serve(listener, |tcp| async move { Some(tcp) }))
 }
+
+/// An https server that answers every request on a connection (alternately
+/// with a length and chunked), recording (connection, request head line).
+pub async fn keep_alive_upstream(
+    config: rustls::ServerConfig,
+) -> (SocketAddr, Arc<std::sync::Mutex<Vec<(usize, String)>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let log: Arc<std::sync::Mutex<Vec<(usize, String)>>> = Arc::default();
+    let seen = log.clone();
+    tokio::spawn(async move {
+        for conn in 0.. {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, log) = (acceptor.clone(), log.clone());
+            tokio::spawn(async move {
+                let Ok(mut s) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                for n in 0.. {
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                        }
+                    }
+                    let end = buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    buf.drain(..end);
+                    log.lock()
+                        .unwrap()
+                        .push((conn, head.lines().next().unwrap_or("").to_owned()));
+                    let answer: &[u8] = if n % 2 == 0 {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n"
+                    };
+                    if s.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+/// Reads one response (Content-Length or chunked) and returns its body.
+pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> (String, String) {
+    let mut buf = Vec::new();
+    let mut b = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut b).await.unwrap(), 1, "the response ended early");
+        buf.push(b[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let lower = head.to_ascii_lowercase();
+    let mut body = Vec::new();
+    if let Some(len) = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        body.resize(len, 0);
+        s.read_exact(&mut body).await.unwrap();
+    } else {
+        // Chunked: read to the last chunk.
+        let mut raw = Vec::new();
+        while !raw.ends_with(b"0\r\n\r\n") {
+            assert_eq!(s.read(&mut b).await.unwrap(), 1);
+            raw.push(b[0]);
+        }
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let mut lines = text.split("\r\n");
+        while let Some(size) = lines.next() {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(lines.next().unwrap_or("").as_bytes());
+        }
+    }
+    (head, String::from_utf8_lossy(&body).into_owned())
+}
