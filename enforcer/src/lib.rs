@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod detect;
 pub mod extract;
+pub mod fingerprint;
 
 pub use detect::{
     Category, Confidence, CustomDetectorSpec, CustomKind, DetectorInfo, Engine, EngineBuilder,

@@ -1,0 +1,213 @@
+//! Document fingerprinting: finds text that comes from a registered
+//! confidential document (a contract, a roadmap), whatever format it was
+//! registered or found in, without keeping the document's text.
+//!
+//! Admins register documents in a [`Store`] (only salted, winnowed shingle
+//! hashes are kept: [`winnow`]); an [`Index`] built from the store answers
+//! which registered documents a text shares passages with
+//! ([`Index::lookup`]), as `document_match` findings naming the document
+//! and how much is shared.
+//!
+//! A text matches a document when they share at least
+//! [`Thresholds::min_shared`] fingerprints and either
+//! - at least [`Thresholds::document_fraction`] of the document's
+//!   fingerprints are in the text (the document, re-saved or lightly
+//!   edited), or
+//! - at least [`Thresholds::text_fraction`] of the text's fingerprints are
+//!   the document's (a paragraph pasted from it).
+//!
+//! Fingerprints that occur in many registered documents
+//! ([`Thresholds::max_documents_per_fingerprint`]) or in a background text
+//! (registered with `background`) are boilerplate: they never count.
+
+mod store;
+pub mod winnow;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use store::{Document, Store};
+
+/// The detector id fingerprint matches are reported under.
+pub const DETECTOR: &str = "document_match";
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {why}")]
+pub struct Error {
+    /// The file or directory.
+    pub path: PathBuf,
+    /// What was wrong.
+    pub why: String,
+}
+
+impl Error {
+    fn store(path: &Path, why: &str) -> Self {
+        Error {
+            path: path.to_owned(),
+            why: why.to_owned(),
+        }
+    }
+}
+
+/// Results of the fingerprint store.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// When a shared passage is a match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Fewest shared fingerprints (about `WINDOW / 2` words each).
+    pub min_shared: usize,
+    /// Share of the document's fingerprints found in the text.
+    pub document_fraction: f64,
+    /// Share of the text's fingerprints that are the document's.
+    pub text_fraction: f64,
+    /// A fingerprint in more registered documents than this is boilerplate.
+    pub max_documents_per_fingerprint: usize,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            min_shared: 4,
+            document_fraction: 0.2,
+            text_fraction: 0.5,
+            max_documents_per_fingerprint: 5,
+        }
+    }
+}
+
+/// One registered document a text shares passages with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentMatch {
+    /// The document's id in the store.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+    /// Fingerprints shared.
+    pub shared: usize,
+    /// Share of the document's (non-boilerplate) fingerprints in the text.
+    pub document_fraction: f64,
+    /// Share of the text's fingerprints that are the document's.
+    pub text_fraction: f64,
+}
+
+/// The registered documents' fingerprints, ready for lookups: one sorted
+/// array of (hash, document) pairs, 12 bytes per fingerprint.
+#[derive(Debug)]
+pub struct Index {
+    salt: u64,
+    entries: Vec<(u64, u32)>,
+    /// Per document id: name and counted (non-boilerplate) fingerprints.
+    documents: HashMap<u32, (String, usize)>,
+    thresholds: Thresholds,
+}
+
+impl Index {
+    /// Loads every document of `store`.
+    pub fn build(store: &Store, thresholds: Thresholds) -> Result<Index> {
+        let mut entries: Vec<(u64, u32)> = Vec::new();
+        let mut background: Vec<u64> = Vec::new();
+        for doc in store.documents() {
+            let fps = store.load_fingerprints(doc.id)?;
+            if doc.background {
+                background.extend(fps);
+            } else {
+                entries.extend(fps.into_iter().map(|h| (h, doc.id)));
+            }
+        }
+        entries.sort_unstable();
+        background.sort_unstable();
+        background.dedup();
+        // Boilerplate: in a background text, or in too many documents.
+        let mut kept = Vec::with_capacity(entries.len());
+        let mut i = 0;
+        while i < entries.len() {
+            let h = entries[i].0;
+            let j = i + entries[i..].partition_point(|e| e.0 == h);
+            let common = j - i > thresholds.max_documents_per_fingerprint
+                || background.binary_search(&h).is_ok();
+            if !common {
+                kept.extend_from_slice(&entries[i..j]);
+            }
+            i = j;
+        }
+        let mut documents: HashMap<u32, (String, usize)> = store
+            .documents()
+            .iter()
+            .filter(|d| !d.background)
+            .map(|d| (d.id, (d.name.clone(), 0)))
+            .collect();
+        for (_, id) in &kept {
+            if let Some(d) = documents.get_mut(id) {
+                d.1 += 1;
+            }
+        }
+        kept.shrink_to_fit();
+        Ok(Index {
+            salt: store.salt(),
+            entries: kept,
+            documents,
+            thresholds,
+        })
+    }
+
+    /// Fingerprints held (after boilerplate is removed).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no document is registered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Bytes the index holds in memory (its arrays, not the map's overhead).
+    pub fn memory_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<(u64, u32)>()
+            + self
+                .documents
+                .values()
+                .map(|(n, _)| n.len() + 48)
+                .sum::<usize>()
+    }
+
+    /// The registered documents `text` matches, best first.
+    pub fn lookup(&self, text: &str) -> Vec<DocumentMatch> {
+        let mut words = 0;
+        let mut fps = winnow::fingerprints(text, self.salt, &mut words);
+        fps.sort_unstable();
+        fps.dedup();
+        if fps.is_empty() || self.entries.is_empty() {
+            return Vec::new();
+        }
+        let mut shared: HashMap<u32, usize> = HashMap::new();
+        for h in &fps {
+            let start = self.entries.partition_point(|e| e.0 < *h);
+            for e in self.entries[start..].iter().take_while(|e| e.0 == *h) {
+                *shared.entry(e.1).or_default() += 1;
+            }
+        }
+        let t = self.thresholds;
+        let mut out: Vec<DocumentMatch> = shared
+            .into_iter()
+            .filter_map(|(id, n)| {
+                let (name, total) = self.documents.get(&id)?;
+                let document_fraction = n as f64 / (*total).max(1) as f64;
+                let text_fraction = n as f64 / fps.len() as f64;
+                let hit = n >= t.min_shared
+                    && (document_fraction >= t.document_fraction
+                        || text_fraction >= t.text_fraction);
+                hit.then(|| DocumentMatch {
+                    id,
+                    name: name.clone(),
+                    shared: n,
+                    document_fraction,
+                    text_fraction,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| b.shared.cmp(&a.shared).then(a.id.cmp(&b.id)));
+        out
+    }
+}
