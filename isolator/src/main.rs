@@ -22,6 +22,9 @@ enum Command {
     Serve(cli::serve::Args),
     /// Scan files or standard input for sensitive data.
     Scan(cli::scan::Args),
+    /// Register confidential documents for `scan --fingerprints`.
+    #[command(subcommand)]
+    Fingerprint(cli::fingerprint::Command),
     /// Validate and explain policy documents.
     #[command(subcommand)]
     Policies(cli::policies::Command),
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cli::serve::run(args),
         Command::Scan(args) => cli::scan::run(args),
         Command::Policies(cmd) => cli::policies::run(cmd),
+        Command::Fingerprint(cmd) => cli::fingerprint::run(cmd),
         Command::ExtractWorker(args) => cli::extract_worker::run(args),
         Command::HashPassword(args) => cli::hash_password::run(args),
         Command::HashToken(args) => cli::hash_token::run(args),

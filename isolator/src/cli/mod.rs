@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod extract_worker;
+pub mod fingerprint;
 pub mod hash_password;
 pub mod hash_token;
 pub mod policies;

@@ -5,7 +5,13 @@
 //!               [--max-size SIZE] [--timeout SECS] [--workers N] [PATH|-]...
 //! isolator scan --lines [--json] [PATH|-]...
 //! isolator scan --list-detectors
+//! isolator scan --fingerprints DIR [...] [PATH|-]...
 //! ```
+//!
+//! `--fingerprints DIR` also looks each input's whole text up in a store of
+//! registered confidential documents (`isolator fingerprint add`): a match
+//! is a `document_match` finding naming the document and how much is shared,
+//! under the profile `fingerprints`.
 //!
 //! Files go through content extraction in worker processes (this binary's
 //! `extract-worker`, with memory, CPU and wall-time limits; see
@@ -43,7 +49,9 @@ use anyhow::Context as _;
 use enforcer::extract::Limits;
 use enforcer::{Confidence, Engine, EngineBuilder, ProfileSpec, Selection};
 
-use super::scan_files::{parse_size, scan_files, FileOptions, Outcome, PartFinding};
+use super::scan_files::{
+    document_matches, parse_size, scan_files, FileOptions, Outcome, PartFinding, FINGERPRINTS,
+};
 use super::scan_output::{print_outcome, Verdicts};
 
 /// Largest standard input or `--lines` file read as text, in bytes (larger
@@ -80,6 +88,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 2,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub workers: u16,
+    /// Also report text shared with documents registered in this
+    /// fingerprint store (`isolator fingerprint add --store DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub fingerprints: Option<PathBuf>,
     /// Files to scan; `-` or nothing for standard input.
     #[arg(value_name = "PATH")]
     pub inputs: Vec<PathBuf>,
@@ -133,13 +145,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         args.inputs.clone()
     };
+    let index = match &args.fingerprints {
+        Some(dir) => {
+            let store = enforcer::fingerprint::Store::open(dir, false).context("--fingerprints")?;
+            let thresholds = enforcer::fingerprint::Thresholds::default();
+            Some(
+                enforcer::fingerprint::Index::build(&store, thresholds)
+                    .context("--fingerprints")?,
+            )
+        }
+        None => None,
+    };
     let mut verdicts = Verdicts::default();
     // Standard input and --lines are text, in order; files go to the pool.
     let (text_inputs, files): (Vec<PathBuf>, Vec<PathBuf>) = inputs
         .into_iter()
         .partition(|p| args.lines || p.as_os_str() == "-");
     for path in &text_inputs {
-        scan_text_input(path, &args, &engine, &sel, &mut out, &mut verdicts)?;
+        scan_text_input(
+            path,
+            &args,
+            &engine,
+            &sel,
+            index.as_ref(),
+            &mut out,
+            &mut verdicts,
+        )?;
     }
     let opts = FileOptions {
         limits: Limits {
@@ -149,13 +180,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         workers: usize::from(args.workers),
     };
-    scan_files(&files, &opts, &engine, &sel, |path, outcome| {
-        let name = path.display().to_string();
-        print_outcome(&mut out, args.json, &name, None, &outcome)?;
-        out.flush()?;
-        verdicts.record(&name, &outcome);
-        Ok(())
-    })?;
+    scan_files(
+        &files,
+        &opts,
+        &engine,
+        &sel,
+        index.as_ref(),
+        |path, outcome| {
+            let name = path.display().to_string();
+            print_outcome(&mut out, args.json, &name, None, &outcome)?;
+            out.flush()?;
+            verdicts.record(&name, &outcome);
+            Ok(())
+        },
+    )?;
     out.flush()?;
     Ok(verdicts.exit_code())
 }
@@ -166,6 +204,7 @@ fn scan_text_input(
     args: &Args,
     engine: &Engine,
     sel: &Selection,
+    index: Option<&enforcer::fingerprint::Index>,
     out: &mut impl Write,
     verdicts: &mut Verdicts,
 ) -> anyhow::Result<()> {
@@ -193,15 +232,24 @@ fn scan_text_input(
             text: String::new(),
             boxes: Vec::new(),
         };
+        let mut fired = report.fired;
+        let mut findings: Vec<PartFinding> = report
+            .findings
+            .into_iter()
+            .map(|f| PartFinding::new(f, &part))
+            .collect();
+        if let Some(index) = index {
+            let matched = document_matches(index, doc, &name);
+            if !matched.is_empty() {
+                fired.push(FINGERPRINTS.into());
+            }
+            findings.extend(matched);
+        }
         Outcome::Scanned {
             kind: None,
             mismatch: None,
-            fired: report.fired,
-            findings: report
-                .findings
-                .into_iter()
-                .map(|f| PartFinding::new(f, &part))
-                .collect(),
+            fired,
+            findings,
         }
     };
     if !args.lines {

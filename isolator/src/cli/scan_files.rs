@@ -19,6 +19,7 @@ use std::sync::{mpsc, OnceLock};
 
 use anyhow::Context as _;
 use enforcer::extract::{Extraction, FileKind, Limits, Part, WorkerPool};
+use enforcer::fingerprint::Index;
 use enforcer::{Confidence, Engine, Finding, Selection};
 use serde::Serialize;
 
@@ -135,8 +136,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// Scans every part of an extraction.
-    pub fn from_extraction(extraction: Extraction, engine: &Engine, sel: &Selection) -> Self {
+    /// Scans every part of an extraction; with `fingerprints`, the whole
+    /// text is also looked up among the registered documents
+    /// (`document_match` findings, and the `fingerprints` profile fires).
+    pub fn from_extraction(
+        extraction: Extraction,
+        engine: &Engine,
+        sel: &Selection,
+        fingerprints: Option<&Index>,
+    ) -> Self {
         match extraction {
             Extraction::Unscannable { reason } => Outcome::Unscannable { reason },
             Extraction::Text {
@@ -160,6 +168,14 @@ impl Outcome {
                             .map(|f| PartFinding::new(f, part)),
                     );
                 }
+                if let Some(index) = fingerprints {
+                    let whole: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
+                    let matched = document_matches(index, &whole.join("\n"), &parts[0].path);
+                    if !matched.is_empty() && !fired.iter().any(|f| f == FINGERPRINTS) {
+                        fired.push(FINGERPRINTS.into());
+                    }
+                    findings.extend(matched);
+                }
                 Outcome::Scanned {
                     kind: Some(kind),
                     mismatch,
@@ -169,6 +185,35 @@ impl Outcome {
             }
         }
     }
+}
+
+/// The profile name `document_match` findings fire under.
+pub const FINGERPRINTS: &str = "fingerprints";
+
+/// `document_match` findings for `text` (one per registered document it
+/// matches), located at the whole text of `path`.
+pub fn document_matches(index: &Index, text: &str, path: &str) -> Vec<PartFinding> {
+    index
+        .lookup(text)
+        .into_iter()
+        .map(|m| PartFinding {
+            detector: enforcer::fingerprint::DETECTOR.into(),
+            start: 0,
+            end: text.len(),
+            confidence: Confidence::High,
+            evidence: format!(
+                "shares {} passages with registered document #{} \"{}\" ({:.0}% of the document, {:.0}% of this text)",
+                m.shared,
+                m.id,
+                m.name,
+                m.document_fraction * 100.0,
+                m.text_fraction * 100.0
+            ),
+            path: path.to_owned(),
+            page: None,
+            bbox: None,
+        })
+        .collect()
 }
 
 /// Limits and parallelism for file extraction, from the command line.
@@ -187,7 +232,37 @@ pub fn scan_files(
     opts: &FileOptions,
     engine: &Engine,
     sel: &Selection,
-    mut emit: impl FnMut(&Path, Outcome) -> anyhow::Result<()>,
+    fingerprints: Option<&Index>,
+    emit: impl FnMut(&Path, Outcome) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    run_pool(
+        paths,
+        opts,
+        |pool, path| match extract_one(pool, path) {
+            Ok(extraction) => Outcome::from_extraction(extraction, engine, sel, fingerprints),
+            Err(failed) => failed,
+        },
+        emit,
+    )
+}
+
+/// Extracts `paths` through a worker pool; calls `emit` with each
+/// extraction (or why the file could not be read) in the order of `paths`.
+pub fn extract_files(
+    paths: &[PathBuf],
+    opts: &FileOptions,
+    emit: impl FnMut(&Path, Result<Extraction, Outcome>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    run_pool(paths, opts, extract_one, emit)
+}
+
+/// Runs `work` on `paths` in worker threads sharing one extraction pool,
+/// calling `emit` in the order of `paths`.
+fn run_pool<T: Send>(
+    paths: &[PathBuf],
+    opts: &FileOptions,
+    work: impl Fn(&LazyPool, &Path) -> T + Sync,
+    mut emit: impl FnMut(&Path, T) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     if paths.is_empty() {
         return Ok(());
@@ -204,15 +279,15 @@ pub fn scan_files(
         pool: OnceLock::new(),
     };
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    let (tx, rx) = mpsc::channel::<(usize, T)>();
     std::thread::scope(|s| -> anyhow::Result<()> {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (pool, next) = (&pool, &next);
+            let (pool, next, work) = (&pool, &next, &work);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = paths.get(i) else { break };
-                let outcome = scan_one(pool, path, engine, sel);
+                let outcome = work(pool, path);
                 if tx.send((i, outcome)).is_err() {
                     break;
                 }
@@ -250,25 +325,27 @@ impl LazyPool {
     }
 }
 
-fn scan_one(pool: &LazyPool, path: &Path, engine: &Engine, sel: &Selection) -> Outcome {
+/// Reads and extracts one file: plain text in this process, anything else
+/// in a worker. `Err` holds the outcome when it could not be read.
+fn extract_one(pool: &LazyPool, path: &Path) -> Result<Extraction, Outcome> {
     let limit = pool.cfg.limits.max_input_bytes;
     match read_capped(path, limit) {
         Ok(Some(bytes)) => {
             let name = path.display().to_string();
             let bytes = match enforcer::extract::extract_plain_text(&name, bytes, &pool.cfg.limits)
             {
-                Ok(extraction) => return Outcome::from_extraction(extraction, engine, sel),
+                Ok(extraction) => return Ok(extraction),
                 Err(bytes) => bytes,
             };
             match pool.get() {
-                Ok(pool) => Outcome::from_extraction(pool.extract(&name, &bytes), engine, sel),
-                Err(err) => Outcome::Failed(err),
+                Ok(pool) => Ok(pool.extract(&name, &bytes)),
+                Err(err) => Err(Outcome::Failed(err)),
             }
         }
-        Ok(None) => Outcome::Unscannable {
+        Ok(None) => Err(Outcome::Unscannable {
             reason: format!("larger than the size limit of {limit} bytes (--max-size)"),
-        },
-        Err(err) => Outcome::Failed(format!("{err:#}")),
+        }),
+        Err(err) => Err(Outcome::Failed(format!("{err:#}"))),
     }
 }
 
