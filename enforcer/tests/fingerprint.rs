@@ -168,6 +168,7 @@ fn the_store_keeps_no_text_and_survives_reopening_adding_and_removing() {
     let doc = store
         .add("MPL", "sha-mpl", &license("MPL-2.0"), false)
         .unwrap();
+    store.commit().unwrap();
     // Nothing on disk holds a word of the texts.
     for entry in walk(dir.path()) {
         let bytes = std::fs::read(&entry).unwrap();
@@ -185,6 +186,7 @@ fn the_store_keeps_no_text_and_survives_reopening_adding_and_removing() {
     let mut reopened = Store::open(dir.path(), false).unwrap();
     assert_eq!(reopened.documents().len(), 2);
     reopened.remove(doc.id).unwrap();
+    reopened.commit().unwrap();
     let index = Index::build(&reopened, Thresholds::default()).unwrap();
     assert!(index.lookup(&license("MPL-2.0")).is_empty());
     assert_eq!(index.lookup(&license("GPL-3"))[0].name, "GPL-3");

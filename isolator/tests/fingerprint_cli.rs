@@ -111,7 +111,11 @@ fn a_registered_document_is_found_re_saved_and_pasted_and_others_are_clean() {
     let gpl = std::fs::read_to_string("/usr/share/common-licenses/GPL-3").unwrap();
     let start = gpl.find("  13. Use with the GNU Affero").unwrap();
     // The section's heading and its first paragraph (about 100 words).
-    let para = gpl[start..].split("\n\n").take(2).collect::<Vec<_>>().join("\n\n");
+    let para = gpl[start..]
+        .split("\n\n")
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n\n");
     let message =
         format!("Legal asked us to keep this out of the repo:\n{para}\n-- sent from my phone");
     let out = run(

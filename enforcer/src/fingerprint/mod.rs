@@ -10,11 +10,14 @@
 //!
 //! A text matches a document when they share at least
 //! [`Thresholds::min_shared`] fingerprints and either
+//! - they share [`Thresholds::passage`] fingerprints or more (a paragraph
+//!   of the document, wherever it sits: in a chat message or in the middle
+//!   of a large upload), or
 //! - at least [`Thresholds::document_fraction`] of the document's
 //!   fingerprints are in the text (the document, re-saved or lightly
-//!   edited), or
+//!   edited, however short), or
 //! - at least [`Thresholds::text_fraction`] of the text's fingerprints are
-//!   the document's (a paragraph pasted from it).
+//!   the document's (a short text taken from it).
 //!
 //! Fingerprints that occur in many registered documents
 //! ([`Thresholds::max_documents_per_fingerprint`]) or in a background text
@@ -56,8 +59,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// When a shared passage is a match.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// Fewest shared fingerprints (about `WINDOW / 2` words each).
+    /// Fewest shared fingerprints for any match (each stands for about
+    /// `WINDOW / 2` words of shared text).
     pub min_shared: usize,
+    /// Shared fingerprints that make a match whatever the fractions: a
+    /// shared passage this long (about 40 words at the default) is no
+    /// coincidence once boilerplate is excluded.
+    pub passage: usize,
     /// Share of the document's fingerprints found in the text.
     pub document_fraction: f64,
     /// Share of the text's fingerprints that are the document's.
@@ -69,7 +77,8 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            min_shared: 4,
+            min_shared: 3,
+            passage: 8,
             document_fraction: 0.2,
             text_fraction: 0.5,
             max_documents_per_fingerprint: 5,
@@ -196,7 +205,8 @@ impl Index {
                 let document_fraction = n as f64 / (*total).max(1) as f64;
                 let text_fraction = n as f64 / fps.len() as f64;
                 let hit = n >= t.min_shared
-                    && (document_fraction >= t.document_fraction
+                    && (n >= t.passage
+                        || document_fraction >= t.document_fraction
                         || text_fraction >= t.text_fraction);
                 hit.then(|| DocumentMatch {
                     id,

@@ -60,6 +60,7 @@ pub struct Store {
     salt: u64,
     next_id: u32,
     documents: Vec<Document>,
+    removed: Vec<u32>,
 }
 
 impl Store {
@@ -84,6 +85,7 @@ impl Store {
                 salt: rand::random(),
                 next_id: 1,
                 documents: Vec::new(),
+                removed: Vec::new(),
             };
             store.save()?;
             return Ok(store);
@@ -108,6 +110,7 @@ impl Store {
             salt,
             next_id: m.next_id,
             documents: m.documents,
+            removed: Vec::new(),
         })
     }
 
@@ -122,7 +125,8 @@ impl Store {
     }
 
     /// Registers the text of a document under `name`; `sha256` is of its
-    /// bytes (a document with the same hash is replaced). Returns it.
+    /// bytes (a document with the same hash is replaced). Returns it. The
+    /// list of documents is written by [`Store::commit`].
     pub fn add(
         &mut self,
         name: &str,
@@ -163,11 +167,18 @@ impl Store {
         write_private(&self.fp_path(doc.id), &bytes)?;
         self.next_id += 1;
         self.documents.push(doc.clone());
-        self.save()?;
         Ok(doc)
     }
 
-    /// Removes document `id`.
+    /// Writes the list of documents (after [`Store::add`] and
+    /// [`Store::remove`]); until then the store on disk is unchanged.
+    pub fn commit(&mut self) -> Result<()> {
+        self.save()?;
+        self.removed.clear();
+        Ok(())
+    }
+
+    /// Removes document `id` (its fingerprints go at [`Store::commit`]).
     pub fn remove(&mut self, id: u32) -> Result<Document> {
         let pos = self
             .documents
@@ -175,8 +186,7 @@ impl Store {
             .position(|d| d.id == id)
             .ok_or_else(|| Error::store(&self.dir, &format!("has no document {id}")))?;
         let doc = self.documents.remove(pos);
-        self.save()?;
-        let _ = fs::remove_file(self.fp_path(id));
+        self.removed.push(id);
         Ok(doc)
     }
 
@@ -199,6 +209,15 @@ impl Store {
     }
 
     fn save(&self) -> Result<()> {
+        self.write_manifest()?;
+        // Fingerprints of removed documents go once the list no longer names them.
+        for id in &self.removed {
+            let _ = fs::remove_file(self.fp_path(*id));
+        }
+        Ok(())
+    }
+
+    fn write_manifest(&self) -> Result<()> {
         let m = Manifest {
             version: VERSION,
             salt: format!("{:016x}", self.salt),

@@ -102,6 +102,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
+            store.commit()?;
             Ok(code)
         }
     }
@@ -151,6 +152,7 @@ fn add(dir: &Path, background: bool, max_size: u64, paths: &[PathBuf]) -> anyhow
         }
         Ok(())
     })?;
+    store.commit()?;
     Ok(code)
 }
 
