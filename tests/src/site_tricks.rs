@@ -57,6 +57,12 @@ fn rows_page(style: &str, rows: &[String], script: &str) -> Html<String> {
     ))
 }
 
+/// A dedicated worker that must run (targets that wait for a debugger are
+/// resumed) before the page counts as painted: it answers, and the page
+/// posts `painted` to the top page.
+const WORKER: &str = "new Worker(URL.createObjectURL(new Blob(['postMessage(1)']))).onmessage = \
+                      () => top.postMessage('painted', '*');";
+
 /// The port this request came to (so a frame can name the other host).
 fn port(headers: &HeaderMap) -> u16 {
     headers
@@ -69,7 +75,9 @@ fn port(headers: &HeaderMap) -> u16 {
 
 /// Row 0: a cross-site iframe (`localhost` under a page of `127.0.0.1`:
 /// another site, so another renderer) showing the card as text. The
-/// title waits for the frame's message that it has painted.
+/// title waits for the frame's message that it has painted and for a
+/// worker of the page and one of the frame (workers wait for a debugger
+/// too: they run only once resumed).
 async fn frame_page(Path(mode): Path<String>, headers: HeaderMap) -> Html<String> {
     let port = port(&headers);
     Html(format!(
@@ -78,23 +86,26 @@ async fn frame_page(Path(mode): Path<String>, headers: HeaderMap) -> Html<String
          <iframe src='http://localhost:{port}/tr/{mode}/inner' \
          style='position:absolute;left:0;top:0;width:900px;height:{h}px;border:0'></iframe>\
          <div style='position:absolute;left:20px;top:{top}px'>Ref {MARKER}</div>\
-         <script>addEventListener('message', (e) => {{ if (e.data === 'painted') \
-         setTimeout(() => {{ document.title = 'Ready ' + location.pathname; }}, 300); }});</script>\
+         <script>let seen = 0;\
+         addEventListener('message', (e) => {{ if (e.data === 'painted' && ++seen === 3) \
+         setTimeout(() => {{ document.title = 'Ready ' + location.pathname; }}, 300); }});\
+         {WORKER}</script>\
          </body></html>",
         h = ROW_TOP + ROW_HEIGHT,
         top = ROW_TOP + ROW_HEIGHT,
     ))
 }
 
-/// The framed page: the card on row 0, and a value typed by script a
-/// moment later (the frame's own script runs after ours).
+/// The framed page: the card on row 0, set by the frame's own script (which
+/// runs after ours), and a worker.
 async fn inner_page() -> Html<String> {
     Html(format!(
         "<!doctype html><html><head><meta charset=utf-8><title>inner</title>\
          <style>body{{font:28px 'Liberation Sans',sans-serif;margin:0}}</style></head><body>\
          <div style='position:absolute;left:20px;top:{ROW_TOP}px'>Card <span id=c></span></div>\
          <script>document.getElementById('c').textContent = '4111 1111 1111 1111';\
-         requestAnimationFrame(() => parent.postMessage('painted', '*'));</script>\
+         requestAnimationFrame(() => parent.postMessage('painted', '*'));\
+         {WORKER}</script>\
          </body></html>"
     ))
 }
