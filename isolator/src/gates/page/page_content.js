@@ -113,15 +113,15 @@
     return out;
   };
   // The unit's text as drawn, and where each piece of it starts:
-  // [[node or pseudo, start, its original text]]. `known`: generated
-  // content only of elements already found to have some (no style read).
-  const unitText = (unit, known = false) => {
+  // [[node or pseudo, start, its original text]]. Generated content is
+  // read only where the walk found some (`drawn.notePseudo`).
+  const unitText = (unit) => {
     let text = "";
     const at = [];
     for (const n of unitNodes(unit)) {
       if (n === null) { text += "\n"; continue; }
       if (typeof n === "string") { text += n; continue; }
-      if (n.which && known && !drawn.pseudoEls.has(n.el)) continue;
+      if (n.which && !drawn.pseudoEls.has(n.el)) continue;
       const t = n.which ? drawn.pseudoText(n.el, n.which) : originalOf(n);
       if (n.which && !t) continue;
       at.push([n, text.length, t]);
@@ -302,7 +302,7 @@
   };
   const maskTree = (root) => {
     const units = new Set();
-    drawn.resetCounters();
+    drawn.newPass();
     walk(root, (n) => { if (!skipped(n)) units.add(unitOf(n)); }, (el) => {
       visitElement(el);
       if (drawn.notePseudo(el)) units.add(drawn.pseudoUnit(el));
@@ -323,7 +323,7 @@
     const addUnit = (u) => {
       if (!u || units.has(u) || size >= MAX_TEXT) return;
       units.add(u);
-      const t = unitText(u, true)[0];
+      const t = unitText(u)[0];
       parts.push("\n", t);
       size += t.length;
     };
@@ -601,7 +601,7 @@
   // Elements under `root` whose generated content changed (or may have):
   // their units, into `units`.
   const restyle = (root, units) => {
-    drawn.resetCounters();
+    drawn.newPass();
     walk(root, () => {}, (e) => {
       const had = drawn.pseudoEls.has(e);
       if (drawn.notePseudo(e) || had) units.add(drawn.pseudoUnit(e));
@@ -629,7 +629,7 @@
       const units = new Set();
       const restyled = new Set();
       let sheets = false;
-      drawn.resetCounters();
+      drawn.newPass();
       for (const r of records) {
         if (r.type === "characterData") {
           if (!skipped(r.target)) units.add(unitOf(r.target));
@@ -668,7 +668,7 @@
           }
         }
       }
-      if (sheets) restyle(document, units);
+      if (sheets) { drawn.resetSheets(); restyle(document, units); }
       else for (const el of restyled) if (el.isConnected) restyle(el, units);
       maskUnits(units);
       drawn.keepStyle();
@@ -702,6 +702,19 @@
       if (d) { watch(d); maskTree(d); }
     }
     if (t.nodeName === "IMG") scheduleImages(100);
+    if (t.nodeName === "LINK") {
+      // A style sheet arrived: generated content may have changed.
+      applying = true;
+      try {
+        const units = new Set();
+        drawn.resetSheets();
+        restyle(document, units);
+        maskUnits(units);
+      } finally {
+        applying = false;
+        observer.takeRecords();
+      }
+    }
   }, true);
   // Values a page sets without any event (a hook the page undid): a sweep.
   setInterval(() => {
@@ -713,6 +726,7 @@
     try {
       if (sig !== lastSheets) {
         lastSheets = sig;
+        drawn.resetSheets();
         const units = new Set();
         restyle(document, units);
         maskUnits(units);

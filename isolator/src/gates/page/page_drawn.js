@@ -61,7 +61,18 @@ const __isolatorDrawn = (env) => {
   };
   // The text the page's own style draws in `el`'s pseudo-element (ours is
   // lifted for the reading: no paint can happen in between).
+  // What was read this pass (emptied with the counters: at each batch of
+  // changes), so that one element's style is read once per pass.
+  let read = new Map();
   const pseudoText = (el, which) => {
+    const key = which === "before" ? 0 : 1;
+    let r = read.get(el);
+    if (r && r[key] !== undefined) return r[key];
+    if (!r) { r = []; read.set(el, r); }
+    r[key] = readPseudo(el, which);
+    return r[key];
+  };
+  const readPseudo = (el, which) => {
     const a = PSEUDO_ATTR[which];
     const ours = el.getAttribute(a);
     if (ours !== null) el.removeAttribute(a);
@@ -91,9 +102,54 @@ const __isolatorDrawn = (env) => {
   };
   // Whether `el` draws text of its own in a pseudo-element (noted for the
   // page's text).
+  // Reading every element's pseudo-elements is costly (two computed styles
+  // each), so the document's style sheets are read first: only elements
+  // matching a rule that sets `content` on `::before`/`::after` are
+  // candidates. A sheet we cannot read (cross-origin) or a selector we
+  // cannot take apart makes every element a candidate; elements in shadow
+  // trees (their own sheets) always are.
+  let contentSel = null;
+  const pseudoRe = /::?(before|after)\b/gi;
+  const contentSelectors = () => {
+    if (contentSel !== null) return contentSel;
+    const parts = new Set();
+    let all = false;
+    const visit = (rules, depth) => {
+      for (const r of rules) {
+        if (all) return;
+        if (r.selectorText !== undefined && r.style) {
+          // Nested rules (`&::before`) are not taken apart: all elements.
+          if (r.cssRules && r.cssRules.length) { all = true; return; }
+          if (r.style.getPropertyValue("content")) {
+            for (const part of r.selectorText.split(",")) {
+              if (!/::?(before|after)\b/i.test(part)) continue;
+              const sel = part.replace(pseudoRe, "").trim() || "*";
+              try { document.createDocumentFragment().querySelector(sel); parts.add(sel); }
+              catch (_) { all = true; }
+            }
+          }
+        } else if (r.cssRules && depth < 8) visit(r.cssRules, depth + 1);
+        else if (r.styleSheet) {
+          try { visit(r.styleSheet.cssRules, depth + 1); } catch (_) { all = true; }
+        }
+      }
+    };
+    for (const sh of Array.from(document.styleSheets).concat(document.adoptedStyleSheets || [])) {
+      try { visit(sh.cssRules, 0); } catch (_) { all = true; }
+    }
+    contentSel = all ? "*" : Array.from(parts).join(",");
+    return contentSel;
+  };
+  const candidate = (el) => {
+    if (pseudoEls.has(el) || el.getRootNode() !== document) return true;
+    const sel = contentSelectors();
+    if (sel === "*") return true;
+    if (!sel) return false;
+    try { return el.matches(sel); } catch (_) { return true; }
+  };
   const notePseudo = (el) => {
     if (el === maskStyle) return false;
-    const has = !!(pseudoText(el, "before") || pseudoText(el, "after"));
+    const has = candidate(el) && !!(pseudoText(el, "before") || pseudoText(el, "after"));
     if (has) pseudoEls.add(el);
     else pseudoEls.delete(el);
     return has;
@@ -119,16 +175,12 @@ const __isolatorDrawn = (env) => {
   // sits in a small container; a page's body is not read whole each time).
   const MAX_LINE_TEXT = 2000;
   const digitsIn = (c) => {
-    const w = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);
-    let len = 0;
+    const t = c.textContent;
+    if (t.length > MAX_LINE_TEXT) return 0;
     let n = 0;
-    for (let t = w.nextNode(); t; t = w.nextNode()) {
-      len += t.data.length;
-      if (len > MAX_LINE_TEXT) return 0;
-      for (let i = 0; i < t.data.length; i++) {
-        const ch = t.data.charCodeAt(i);
-        if (ch >= 48 && ch <= 57) n++;
-      }
+    for (let i = 0; i < t.length; i++) {
+      const ch = t.charCodeAt(i);
+      if (ch >= 48 && ch <= 57) n++;
     }
     return n;
   };
@@ -189,6 +241,7 @@ const __isolatorDrawn = (env) => {
   };
   return {
     forced, lineCheck, pseudoEls, pseudoText, setPseudo, notePseudo, pseudoUnit, ensureStyle,
-    keepStyle, resetCounters: () => { counters = null; },
+    keepStyle, newPass: () => { counters = null; read = new Map(); },
+    resetSheets: () => { contentSel = null; },
   };
 };
