@@ -8,6 +8,11 @@
 //! them ([`image::check_page_image`]) so that text answers never wait
 //! behind OCR, and answers `clean`, `mask` or `off` (the rule does not OCR:
 //! the page cannot get OCR without the policy).
+//!
+//! Cross-site (out-of-process) iframes get the same script and binding
+//! before any of their own script runs (`frames`); their reports are
+//! answered like the page's. Closed shadow roots, out of the page script's
+//! reach, are found with CDP and handed to it (`shadow`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
