@@ -110,8 +110,12 @@ async fn inner_page() -> Html<String> {
     ))
 }
 
+/// Rows of the generated-content page.
+pub const CSS_ROWS: usize = 5;
+
 /// CSS generated content: a string in `::before`, `attr()` in `::after`,
-/// counters, and generated content completing the element's own text.
+/// counters, generated content completing the element's own text, and a
+/// string in `::before` inside a shadow root (its own style sheet).
 async fn css_page() -> Html<String> {
     let style = ".g1::before{content:'4111 1111 1111 1111'}\
                  .g2::after{content:attr(data-n)}\
@@ -123,8 +127,11 @@ async fn css_page() -> Html<String> {
         "<span class=g2 data-n='4111 1111 1111 1111'></span>".to_owned(),
         "<span class=g3></span>".to_owned(),
         "<span class=g4>1111</span>".to_owned(),
+        "<div id=sh></div>".to_owned(),
     ];
-    rows_page(style, &rows, "")
+    let script = "document.getElementById('sh').attachShadow({mode: 'open'}).innerHTML = \
+                  \"<style>.x::before{content:'4111 1111 1111 1111'}</style><span class=x></span>\";";
+    rows_page(style, &rows, script)
 }
 
 /// Closed shadow roots: one filled at once, one filled later by script.
@@ -140,10 +147,12 @@ async fn closed_page() -> Html<String> {
     rows_page("", &rows, script)
 }
 
+/// Rows of the reordering page.
+pub const ORDER_ROWS: usize = 7;
+
 /// Reordering and splitting: flex `order`, `<bdo dir=rtl>`, a right-to-left
 /// paragraph, a line break, a narrow box, dots, and four positioned boxes
 /// written in reverse order.
-pub const ORDER_ROWS: usize = 7;
 async fn order_page() -> Html<String> {
     let boxes: String = [(240, "1111"), (160, "1111"), (80, "1111"), (0, "4111")]
         .iter()

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::target::GetTargetsParams;
-use isolator_e2e::site_tricks::{CARD_PDF, MARKER, ORDER_ROWS, ROW_HEIGHT, ROW_TOP};
+use isolator_e2e::site_tricks::{CARD_PDF, CSS_ROWS, MARKER, ORDER_ROWS, ROW_HEIGHT, ROW_TOP};
 use isolator_e2e::{eventually, Client, Isolator, TestSite};
 
 use crate::gatesfile::{notice_with, worker_program};
@@ -163,7 +163,7 @@ async fn tricks_never_show_a_masked_card_number_on_the_screen() {
     assert_out_of_process(&s, "localhost").await;
 
     goto(&s, "/tr/mask/frame", "/tr/mask/css").await;
-    assert_rows_hidden(&s, "/tr/mask/css", 4).await;
+    assert_rows_hidden(&s, "/tr/mask/css", CSS_ROWS).await;
 
     goto(&s, "/tr/mask/css", "/tr/mask/closed").await;
     // The closed root filled later is masked too.
@@ -197,7 +197,7 @@ async fn the_same_tricks_are_readable_where_allowed() {
     let s = setup("/tr/open/frame").await;
     assert_rows_readable(&s, "/tr/open/frame", 1).await;
     goto(&s, "/tr/open/frame", "/tr/open/css").await;
-    assert_rows_readable(&s, "/tr/open/css", 4).await;
+    assert_rows_readable(&s, "/tr/open/css", CSS_ROWS).await;
     goto(&s, "/tr/open/css", "/tr/open/closed").await;
     assert_rows_readable(&s, "/tr/open/closed", 2).await;
     goto(&s, "/tr/open/closed", "/tr/open/order").await;

@@ -249,7 +249,7 @@
   };
   const askClosed = (host) => {
     if (closedRoots.has(host) || closedWaiting.length >= 500) return;
-    drawn.ensureStyle();
+    drawn.styleFor(host);
     host.setAttribute("data-isolator-closed", "");
     closedWaiting.push(host);
     send({ k: "closed_shadow", url: location.href });

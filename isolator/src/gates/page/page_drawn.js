@@ -22,6 +22,26 @@ const __isolatorDrawn = (env) => {
     "[data-isolator-closed]{opacity:0!important}}";
   let maskStyle = null;
   const pseudoEls = new Set(); // elements whose generated content holds text
+  // Document rules do not reach into shadow trees: a shadow root holding
+  // an element we mask (or a closed host to hide) adopts the same rules as
+  // a constructed sheet. (Within the shadow tree, the page's own style
+  // elements come before adopted sheets, so a layer it declares there with
+  // an important `content` would win: the pixel net's case.)
+  let shadowSheet = null;
+  const ensureShadowStyle = (root) => {
+    if (!shadowSheet) {
+      shadowSheet = new CSSStyleSheet();
+      shadowSheet.replaceSync(MASK_CSS);
+    }
+    const list = root.adoptedStyleSheets || [];
+    if (!list.includes(shadowSheet)) root.adoptedStyleSheets = [shadowSheet].concat(Array.from(list));
+  };
+  // Our rules where `el` is drawn: its document, or its shadow root.
+  const styleFor = (el) => {
+    const root = el.getRootNode();
+    if (root && root.nodeType === 11 && root.host) ensureShadowStyle(root);
+    else ensureStyle();
+  };
   const ensureStyle = () => {
     const root = document.documentElement;
     if (!root) return;
@@ -96,7 +116,7 @@ const __isolatorDrawn = (env) => {
       if (el.hasAttribute(a)) el.removeAttribute(a);
       return;
     }
-    ensureStyle();
+    styleFor(el);
     const masked = hide(original, found);
     if (el.getAttribute(a) !== masked) el.setAttribute(a, masked);
   };
@@ -240,7 +260,7 @@ const __isolatorDrawn = (env) => {
       maskStyle.textContent !== MASK_CSS || (maskStyle.sheet && maskStyle.sheet.disabled))) ensureStyle();
   };
   return {
-    forced, lineCheck, pseudoEls, pseudoText, setPseudo, notePseudo, pseudoUnit, ensureStyle,
+    forced, lineCheck, pseudoEls, pseudoText, setPseudo, notePseudo, pseudoUnit, styleFor,
     keepStyle, newPass: () => { counters = null; read = new Map(); },
     resetSheets: () => { contentSel = null; },
   };
