@@ -26,6 +26,7 @@ pub mod site_limits;
 pub mod site_memory;
 pub mod site_pagecontent;
 pub mod site_tls;
+pub mod site_tricks;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

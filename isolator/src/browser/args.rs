@@ -50,6 +50,20 @@ pub fn disabled_features() -> Vec<&'static str> {
     disabled
 }
 
+/// The profile's `Default/Preferences`, written before the first launch.
+/// Every session's BrowserContext reads through to these.
+///
+/// `plugins.always_open_pdf_externally`: a PDF is never shown by Chromium's
+/// own viewer (its text would reach the screen without the page gate, the
+/// viewer's document being out of reach of the page script); it is
+/// downloaded instead, so the download gate scans it like any file.
+pub fn profile_preferences() -> String {
+    serde_json::json!({
+        "plugins": { "always_open_pdf_externally": true },
+    })
+    .to_string()
+}
+
 /// Process-wide switches (without leading dashes), before merging.
 fn base_switches(profile: &Path, no_sandbox: bool) -> Vec<String> {
     let mut args: Vec<String> = [

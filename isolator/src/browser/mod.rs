@@ -115,13 +115,20 @@ impl Profile {
                 BrowserError::Launch(format!("cannot create its profile directory: {e}"))
             })?;
         let profile = Profile(dir);
+        let default = profile.0.join("Default");
+        let prefs = default.join("Preferences");
+        crate::os::private_fs::create_dir_exclusive(&default, 0o700)
+            .and_then(|()| std::fs::write(&prefs, args::profile_preferences()))
+            .map_err(|e| BrowserError::Launch(format!("cannot write its preferences: {e}")))?;
         if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&profile.0, Some(uid), Some(gid)).map_err(|e| {
-                BrowserError::Launch(format!(
-                    "cannot hand {} to uid {uid}: {e}",
-                    profile.0.display()
-                ))
-            })?;
+            for path in [&profile.0, &default, &prefs] {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid)).map_err(|e| {
+                    BrowserError::Launch(format!(
+                        "cannot hand {} to uid {uid}: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
         }
         Ok(profile)
     }

@@ -22,6 +22,7 @@ mod local_user;
 mod login;
 mod memory;
 mod pagecontent;
+mod pagecontent_tricks;
 mod polyglot;
 mod recording;
 mod resilience;

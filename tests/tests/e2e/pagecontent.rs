@@ -83,15 +83,25 @@ async fn setup(path: &str, ready: &'static str) -> Setup {
 
 /// The text tesseract reads in the frame the client shows now, digits only
 /// (the card number's 16 digits in a row means it was readable).
-async fn screen_digits(client: &Client) -> String {
+pub(crate) async fn screen_digits(client: &Client) -> String {
+    digits_in(&screen_png(client).await)
+}
+
+/// The frame the client shows now, as a PNG of the viewer's canvas.
+pub(crate) async fn screen_png(client: &Client) -> Vec<u8> {
     let url: String = client
         .eval("document.querySelector('canvas').toDataURL('image/png')")
         .await;
     let b64 = url.trim_start_matches("data:image/png;base64,");
-    let png = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(b64)
-        .expect("a PNG of the viewer");
-    let text = match extract("screen.png", &png, &Limits::default()) {
+        .expect("a PNG of the viewer")
+}
+
+/// The digits tesseract reads in `png` (letters it confuses with digits
+/// counted as those digits).
+pub(crate) fn digits_in(png: &[u8]) -> String {
+    let text = match extract("screen.png", png, &Limits::default()) {
         Extraction::Text { parts, .. } => parts
             .iter()
             .map(|p| p.text.clone())
@@ -109,10 +119,10 @@ async fn screen_digits(client: &Client) -> String {
         .collect()
 }
 
-const CARD_DIGITS: &str = "4111111111111111";
+pub(crate) const CARD_DIGITS: &str = "4111111111111111";
 
 /// The page-gate incidents recorded so far.
-async fn page_incidents(iso: &Isolator) -> Vec<Value> {
+pub(crate) async fn page_incidents(iso: &Isolator) -> Vec<Value> {
     let res = reqwest::get(iso.url("/api/v1/audit/incidents?gate=page"))
         .await
         .unwrap();

@@ -8,6 +8,11 @@
 //! them ([`image::check_page_image`]) so that text answers never wait
 //! behind OCR, and answers `clean`, `mask` or `off` (the rule does not OCR:
 //! the page cannot get OCR without the policy).
+//!
+//! Cross-site (out-of-process) iframes get the same script and binding
+//! before any of their own script runs (`frames`); their reports are
+//! answered like the page's. Closed shadow roots, out of the page script's
+//! reach, are found with CDP and handed to it (`shadow`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,9 +24,10 @@ use chromiumoxide::cdp::browser_protocol::page::{
     AddScriptToEvaluateOnNewDocumentParams, FrameTree, GetFrameTreeParams, GetResourceContentParams,
 };
 use chromiumoxide::cdp::js_protocol::runtime::{
-    AddBindingParams, EvaluateParams, EventBindingCalled,
+    AddBindingParams, EventBindingCalled, ExecutionContextId,
 };
 use chromiumoxide::Page;
+use frames::{Call, FrameScripts, Route};
 use futures::{Stream, StreamExt};
 use policies::{Action, Decision};
 use serde::Deserialize;
@@ -34,8 +40,10 @@ use crate::enforce::{redact_url, Enforcer, Outcome};
 use crate::gates::{GateReport, Place};
 use image::{ImageCheck, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS};
 
+mod frames;
 pub mod image;
 pub mod scan;
+mod shadow;
 
 pub use scan::{check_page, PageCheck};
 
@@ -50,6 +58,8 @@ const PAGE_BINDING: &str = "__isolatorPage";
 const PAGE_CONTENT_JS: &str = include_str!("page_content.js");
 /// Pure text helpers the page side uses (tested with `node --test`).
 const PAGE_TEXT_JS: &str = include_str!("page_text.js");
+/// Generated content and values spread over blocks, for the page side.
+const PAGE_DRAWN_JS: &str = include_str!("page_drawn.js");
 /// Main-world hooks telling the page side about script-set field values and
 /// new shadow roots.
 const PAGE_HOOKS_JS: &str = include_str!("page_content_hooks.js");
@@ -77,6 +87,8 @@ const MIN_IMAGE_AREA: u32 = 4_000;
 const MAX_IMAGES_PER_PAGE: u32 = 60;
 /// Images waiting for OCR per tab; beyond it the page is told to retry.
 const IMAGE_QUEUE: usize = 4;
+/// Requests to adopt closed shadow roots waiting per tab.
+const SHADOW_QUEUE: usize = 16;
 
 /// The script installed in every document: the configuration, then the page side.
 /// `ocr`: some rule OCRs images, so new images are hidden until checked.
@@ -99,7 +111,7 @@ pub(crate) fn script_source(masked: &[String], ocr: bool) -> String {
         "maxImages": MAX_IMAGES_PER_PAGE,
         "maxBytes": MAX_IMAGE_BYTES,
     });
-    format!("const __ISOLATOR_PAGE = {config};\n{PAGE_TEXT_JS}\n{PAGE_CONTENT_JS}")
+    format!("const __ISOLATOR_PAGE = {config};\n{PAGE_TEXT_JS}\n{PAGE_DRAWN_JS}\n{PAGE_CONTENT_JS}")
 }
 
 /// What the page script reports.
@@ -110,6 +122,8 @@ enum PageReport {
     PageText { url: String, text: String },
     /// One image, canvas or SVG image.
     PageImage(ImageReport),
+    /// Hosts of closed shadow roots wait to be adopted ([`shadow`]).
+    ClosedShadow {},
 }
 
 /// One image the page script asks about.
@@ -134,10 +148,11 @@ struct ImageReport {
     error: Option<String>,
 }
 
-/// An image report with the context to answer in.
+/// An image report with the frame and context to answer in.
 struct ImageJob {
     report: ImageReport,
-    context: chromiumoxide::cdp::js_protocol::runtime::ExecutionContextId,
+    route: Route,
+    context: ExecutionContextId,
 }
 
 /// Installs the page-content gate in a tab's page and starts answering its
@@ -160,11 +175,13 @@ pub async fn install(
         name: PAGE_BINDING.into(),
         execution_context_name: Some(WORLD.into()),
     };
+    let source: Arc<str> = script_source(
+        &scan::masked_anywhere(&enforcer),
+        image::ocr_images_anywhere(&enforcer),
+    )
+    .into();
     let script = AddScriptToEvaluateOnNewDocumentParams {
-        source: script_source(
-            &scan::masked_anywhere(&enforcer),
-            image::ocr_images_anywhere(&enforcer),
-        ),
+        source: source.to_string(),
         world_name: Some(WORLD.into()),
         include_command_line_api: None,
         run_immediately: Some(true),
@@ -186,6 +203,32 @@ pub async fn install(
     if let Err(e) = with_timeout(timeout, page.execute(hooks)).await {
         debug!("page-content hooks not installed: {e}");
     }
+    let scripts = FrameScripts {
+        binding: PAGE_BINDING,
+        isolated: source,
+        main: PAGE_HOOKS_JS,
+    };
+    let route: Route = Arc::new([]);
+    let own = reports
+        .filter(|ev| std::future::ready(ev.name == PAGE_BINDING))
+        .map(move |ev| Call {
+            route: route.clone(),
+            context: ev.execution_context_id,
+            payload: ev.payload.clone(),
+        });
+    let calls =
+        match frames::attach(&page, scripts, timeout).await {
+            Ok(rx) => {
+                let framed = futures::stream::unfold(rx, |mut rx| async move {
+                    rx.recv().await.map(|c| (c, rx))
+                });
+                futures::stream::select(own.boxed(), framed.boxed()).boxed()
+            }
+            Err(e) => {
+                debug!("out-of-process frames not attached: {e}");
+                own.boxed()
+            }
+        };
     let (image_tx, image_rx) = mpsc::channel(IMAGE_QUEUE);
     tokio::spawn(serve_images(
         page.clone(),
@@ -195,10 +238,13 @@ pub async fn install(
         reports_tx.clone(),
         timeout,
     ));
+    let (shadow_tx, shadow_rx) = mpsc::channel(SHADOW_QUEUE);
+    tokio::spawn(serve_shadows(page.clone(), shadow_rx, timeout));
     tokio::spawn(serve_page(
         page,
-        reports,
+        calls,
         image_tx,
+        shadow_tx,
         enforcer.clone(),
         user.clone(),
         reports_tx.clone(),
@@ -210,30 +256,38 @@ pub async fn install(
 #[allow(clippy::too_many_arguments)]
 async fn serve_page(
     page: Page,
-    reports: impl Stream<Item = std::sync::Arc<EventBindingCalled>> + Unpin,
+    calls: impl Stream<Item = Call> + Unpin,
     images: mpsc::Sender<ImageJob>,
+    shadows: mpsc::Sender<(Route, ExecutionContextId)>,
     enforcer: std::sync::Arc<Enforcer>,
     user: User,
     reports_tx: mpsc::Sender<GateReport>,
     timeout: Duration,
 ) {
     let frame = page.target_id().as_ref().to_owned();
-    let mut reports = reports.filter(|ev| std::future::ready(ev.name == PAGE_BINDING));
-    // What was last reported per URL: the same findings are one incident, not one per change.
-    let mut last: Option<(String, String)> = None;
-    while let Some(ev) = reports.next().await {
+    // What each frame last reported: the same findings are one incident, not one per change.
+    let mut last: std::collections::HashMap<Route, (String, String)> = Default::default();
+    let mut calls = calls;
+    while let Some(ev) = calls.next().await {
         let (url, text) = match serde_json::from_str::<PageReport>(&ev.payload) {
             Ok(PageReport::PageText { url, text }) => (url, text),
             Ok(PageReport::PageImage(report)) => {
                 let job = ImageJob {
                     report,
-                    context: ev.execution_context_id,
+                    route: ev.route.clone(),
+                    context: ev.context,
                 };
                 if let Err(mpsc::error::TrySendError::Full(job)) = images.try_send(job) {
                     // The page sends one image at a time per document; many
                     // frames at once wait their turn.
                     answer_image(&page, &job, "busy", timeout).await;
                 }
+                continue;
+            }
+            Ok(PageReport::ClosedShadow {}) => {
+                // A request already queued for the same frame takes every
+                // waiting host: one more may be dropped.
+                let _ = shadows.try_send((ev.route.clone(), ev.context));
                 continue;
             }
             Err(e) => {
@@ -249,11 +303,9 @@ async fn serve_page(
             "ocr": check.ocr_images,
             "hideImages": check.hide_images,
         });
-        let mut eval = EvaluateParams::new(format!(
-            "globalThis.__isolatorPageMask && globalThis.__isolatorPageMask({answer})"
-        ));
-        eval.context_id = Some(ev.execution_context_id);
-        if let Err(e) = with_timeout(timeout, page.execute(eval)).await {
+        let expr =
+            format!("globalThis.__isolatorPageMask && globalThis.__isolatorPageMask({answer})");
+        if let Err(e) = frames::evaluate(&page, &ev.route, ev.context, expr, timeout).await {
             debug!("page-content answer not delivered: {e}");
         }
         let Some(verdict) = check.verdict else {
@@ -266,10 +318,13 @@ async fn serve_page(
             verdict.evidence.join(",")
         );
         let key = (redact_url(&url), signature);
-        if last.as_ref() == Some(&key) {
+        if last.get(&ev.route) == Some(&key) {
             continue;
         }
-        last = Some(key);
+        if last.len() > 1_000 {
+            last.clear();
+        }
+        last.insert(ev.route.clone(), key);
         let report = GateReport {
             place: Place::Frame(frame.clone()),
             quiet: false,
@@ -280,6 +335,19 @@ async fn serve_page(
         };
         if reports_tx.send(report).await.is_err() {
             return;
+        }
+    }
+}
+
+/// Adopts closed shadow roots for one tab's page scripts, one request at a time.
+async fn serve_shadows(
+    page: Page,
+    mut requests: mpsc::Receiver<(Route, ExecutionContextId)>,
+    timeout: Duration,
+) {
+    while let Some((route, context)) = requests.recv().await {
+        if let Err(e) = shadow::adopt_closed_roots(&page, &route, context, timeout).await {
+            debug!("closed shadow roots not adopted: {e}");
         }
     }
 }
@@ -408,11 +476,9 @@ async fn cached_resource(page: &Page, url: &str, timeout: Duration) -> Result<Ve
 /// Tells the page script what became of one image.
 async fn answer_image(page: &Page, job: &ImageJob, state: &str, timeout: Duration) {
     let answer = serde_json::json!({ "id": job.report.id, "sig": job.report.sig, "state": state });
-    let mut eval = EvaluateParams::new(format!(
-        "globalThis.__isolatorImageAnswer && globalThis.__isolatorImageAnswer({answer})"
-    ));
-    eval.context_id = Some(job.context);
-    if let Err(e) = with_timeout(timeout, page.execute(eval)).await {
+    let expr =
+        format!("globalThis.__isolatorImageAnswer && globalThis.__isolatorImageAnswer({answer})");
+    if let Err(e) = frames::evaluate(page, &job.route, job.context, expr, timeout).await {
         debug!("page-image answer not delivered: {e}");
     }
 }

@@ -11,7 +11,12 @@
 //    each of its pieces hidden. Also masked: input and textarea values
 //    (hidden with `-webkit-text-security`, so the value the page submits is
 //    untouched), `title`/`alt`/`placeholder`/`aria-label` attributes, open
-//    shadow roots and same-origin iframes.
+//    shadow roots and same-origin iframes, and CSS generated content
+//    (`::before`/`::after` with strings, `attr()` and counters), read from
+//    the computed style as part of its block's text and, where it holds or
+//    completes a value, overridden by our own rule (`page_drawn.js`).
+//    Cross-site iframes get this script through their own target
+//    (`frames.rs`).
 // 2. Reports the page's ORIGINAL text (the values it masked included) to the
 //    server through the `__isolatorPage` binding after load and after
 //    significant changes (debounced), for the authoritative scan.
@@ -28,7 +33,9 @@
 //
 // The server prepends `const __ISOLATOR_PAGE = {patterns: {detector: source},
 // checks: {detector: "luhn"}, ocr, minSide, minArea, maxPixels, maxImages,
-// maxBytes}` and the pure helpers of `page_text.js` (`__isolatorText`).
+// maxBytes}`, the pure helpers of `page_text.js` (`__isolatorText`) and
+// `page_drawn.js` (`__isolatorDrawn`: generated content, values spread over
+// blocks).
 (() => {
   if (window.__isolatorPageInstalled) return;
   window.__isolatorPageInstalled = true;
@@ -43,7 +50,7 @@
   const FIELD_TYPES = new Set(["", "text", "search", "tel", "email", "url", "number"]);
   const OPTS = {
     childList: true, subtree: true, characterData: true,
-    attributes: true, attributeFilter: ATTRS.concat(["value", "src", "srcset"]),
+    attributes: true, attributeFilter: ATTRS.concat(["value", "src", "srcset", "class", "style"]),
   };
 
   const { hide } = __isolatorText;
@@ -80,21 +87,47 @@
     return p;
   };
   // The unit's text nodes in document order; `null` where a block or
-  // replaced element separates them (their text is another unit's).
+  // replaced element separates them (their text is another unit's);
+  // `{el, which}` where an element's `::before`/`::after` is drawn.
   const unitNodes = (unit) => {
     const out = [];
+    const own = unit.nodeType === 1;
+    if (own) out.push({ el: unit, which: "before" });
     const stack = [unit.firstChild];
     while (stack.length) {
       const c = stack.pop();
       if (!c) continue;
+      if (c.which) { out.push(c); continue; }
       stack.push(c.nextSibling);
       if (c.nodeType === 3) out.push(c);
+      else if (c.nodeName === "BR") out.push(" "); // one block, drawn on two lines
       else if (c.nodeType === 1) {
-        if (INLINE.has(c.nodeName)) stack.push(c.firstChild);
-        else out.push(null);
+        if (INLINE.has(c.nodeName)) {
+          out.push({ el: c, which: "before" });
+          stack.push({ el: c, which: "after" });
+          stack.push(c.firstChild);
+        } else out.push(null);
       }
     }
+    if (own) out.push({ el: unit, which: "after" });
     return out;
+  };
+  // The unit's text as drawn, and where each piece of it starts:
+  // [[node or pseudo, start, its original text]]. Generated content is
+  // read only where the walk found some (`drawn.notePseudo`).
+  const unitText = (unit) => {
+    let text = "";
+    const at = [];
+    for (const n of unitNodes(unit)) {
+      if (n === null) { text += "\n"; continue; }
+      if (typeof n === "string") { text += n; continue; }
+      if (n.which && !drawn.pseudoEls.has(n.el)) continue;
+      const t = n.which ? drawn.pseudoText(n.el, n.which) : originalOf(n);
+      if (n.which && !t) continue;
+      at.push([n, text.length, t]);
+      text += t;
+    }
+    return [text, at];
   };
   const setText = (node, original, found) => {
     if (found.length === 0) {
@@ -110,14 +143,7 @@
   };
   const maskUnit = (unit) => {
     if (!unit || (unit.nodeType === 1 && SKIP.has(unit.nodeName))) return;
-    let text = "";
-    const at = [];
-    for (const n of unitNodes(unit)) {
-      if (n === null) { text += "\n"; continue; }
-      const t = originalOf(n);
-      at.push([n, text.length, t]);
-      text += t;
-    }
+    const [text, at] = unitText(unit);
     const found = spans(text);
     for (const [n, start, t] of at) {
       const end = start + t.length;
@@ -125,8 +151,21 @@
       for (const [s, e] of found) {
         if (s < end && e > start) local.push([Math.max(s, start) - start, Math.min(e, end) - start]);
       }
-      setText(n, t, local);
+      if (drawn.forced.has(n.which ? n.el : n)) local.push([0, t.length]);
+      if (n.which) drawn.setPseudo(n.el, n.which, t, local);
+      else setText(n, t, local);
     }
+  };
+
+  // Masks `units`, then the lines of their containers.
+  const maskUnits = (units) => {
+    for (const u of units) maskUnit(u);
+    const more = new Set();
+    const containers = new Set();
+    for (const u of units) if (u && u.parentNode) containers.add(u.nodeType === 1 ? u.parentNode : u);
+    for (const u of units) if (u && u.nodeType === 1 && u.children.length >= 2) containers.add(u);
+    for (const c of containers) drawn.lineCheck(c, more);
+    for (const u of more) maskUnit(u);
   };
 
   // ---- fields and attributes -------------------------------------------
@@ -180,6 +219,42 @@
 
   // ---- walking documents, shadow roots, iframes --------------------------
 
+  // Closed shadow roots. The page's own script attaches them and this world
+  // cannot reach them through the DOM (`host.shadowRoot` is null). The
+  // main-world hook tells us of each new shadow root; a host whose root we
+  // cannot see is hidden at once (our rule, `opacity: 0`, before the next
+  // paint) and the server is asked to adopt it: it finds the root with CDP
+  // (`DOM.describeNode` pierces closed roots), resolves it in this world
+  // and hands it to `__isolatorAdoptShadow`, after which it is masked and
+  // watched like an open one and the host shown again. The functions live
+  // in this isolated world: the page can neither call nor replace them, and
+  // a fake event only makes the server look and find no root.
+  const closedRoots = new WeakMap(); // host -> its closed shadow root
+  const closedWaiting = []; // hosts the server is to look at
+  const shadowOf = (el) => el.shadowRoot || closedRoots.get(el) || null;
+  globalThis.__isolatorClosedHost = () => closedWaiting.shift() || null;
+  globalThis.__isolatorAdoptShadow = (root) => {
+    if (!root || root.nodeType !== 11 || !root.host) return false;
+    const host = root.host;
+    closedRoots.set(host, root);
+    if (watch(root)) maskTree(root);
+    host.removeAttribute("data-isolator-closed");
+    schedule(300);
+    return true;
+  };
+  // The server found no closed root on `host` (a fake event, or gone).
+  globalThis.__isolatorNoShadow = (host) => {
+    if (host && host.nodeType === 1 && !closedRoots.has(host)) host.removeAttribute("data-isolator-closed");
+    return true;
+  };
+  const askClosed = (host) => {
+    if (closedRoots.has(host) || closedWaiting.length >= 500) return;
+    drawn.styleFor(host);
+    host.setAttribute("data-isolator-closed", "");
+    closedWaiting.push(host);
+    send({ k: "closed_shadow", url: location.href });
+  };
+
   const observed = new WeakSet(); // roots the observer watches
   let observer = null;
   const watch = (root) => {
@@ -202,17 +277,23 @@
     for (let n = root.nodeType === 1 ? root : w.nextNode(); n; n = w.nextNode()) {
       if (n.nodeType === 3) { onText(n); continue; }
       onElement(n);
-      if (n.shadowRoot) walk(n.shadowRoot, onText, onElement, frames);
+      const sr = shadowOf(n);
+      if (sr) walk(sr, onText, onElement, frames);
       if (frames && (n.nodeName === "IFRAME" || n.nodeName === "FRAME")) {
         const d = frameDoc(n);
         if (d && d.documentElement) walk(d.documentElement, onText, onElement);
       }
     }
   };
+  const drawn = __isolatorDrawn({
+    INLINE, SKIP, hide, spans, unitOf, skipped, walk,
+    active: () => patterns.length > 0 || values.length > 0,
+  });
   const visitElement = (el) => {
     if (isField(el)) maskField(el);
     maskAttrs(el);
-    if (el.shadowRoot) watch(el.shadowRoot);
+    const sr = shadowOf(el);
+    if (sr) watch(sr);
     if (el.nodeName === "IFRAME" || el.nodeName === "FRAME") {
       const d = frameDoc(el);
       if (d) watch(d);
@@ -221,8 +302,12 @@
   };
   const maskTree = (root) => {
     const units = new Set();
-    walk(root, (n) => { if (!skipped(n)) units.add(unitOf(n)); }, visitElement);
-    for (const u of units) maskUnit(u);
+    drawn.newPass();
+    walk(root, (n) => { if (!skipped(n)) units.add(unitOf(n)); }, (el) => {
+      visitElement(el);
+      if (drawn.notePseudo(el)) units.add(drawn.pseudoUnit(el));
+    });
+    maskUnits(units);
   };
 
   // The page's text as it really is (masked nodes give their original):
@@ -234,16 +319,20 @@
     const parts = [];
     const extra = [];
     let size = 0;
-    let lastUnit = null;
+    const units = new Set();
+    const addUnit = (u) => {
+      if (!u || units.has(u) || size >= MAX_TEXT) return;
+      units.add(u);
+      const t = unitText(u)[0];
+      parts.push("\n", t);
+      size += t.length;
+    };
     walk(root, (n) => {
       if (size >= MAX_TEXT || skipped(n)) return;
-      const t = originalOf(n);
-      const u = unitOf(n);
-      if (u !== lastUnit) { parts.push("\n"); lastUnit = u; }
-      parts.push(t);
-      size += t.length;
+      addUnit(unitOf(n));
     }, (el) => {
       if (size >= MAX_TEXT) return;
+      if (drawn.pseudoEls.has(el)) addUnit(drawn.pseudoUnit(el));
       if (isField(el) && el.value) { extra.push(String(el.value)); size += el.value.length; }
       for (const a of ATTRS) {
         if (el.hasAttribute(a)) { const t = attrOriginal(el, a); extra.push(t); size += t.length; }
@@ -509,6 +598,28 @@
     return originals.size;
   };
 
+  // Elements under `root` whose generated content changed (or may have):
+  // their units, into `units`.
+  const restyle = (root, units) => {
+    drawn.newPass();
+    walk(root, () => {}, (e) => {
+      const had = drawn.pseudoEls.has(e);
+      if (drawn.notePseudo(e) || had) units.add(drawn.pseudoUnit(e));
+    });
+  };
+  const isStyle = (n) => n && n.nodeType === 1 && (n.nodeName === "STYLE" || n.nodeName === "LINK");
+  // What the page's style sheets hold, roughly: a change re-reads every
+  // element's generated content (rules added through the CSSOM make no
+  // mutation).
+  const sheetsSig = () => {
+    let n = 0;
+    for (const sh of Array.from(document.styleSheets).concat(document.adoptedStyleSheets || [])) {
+      try { n += sh.cssRules.length * 31 + 1; } catch (_) { n += 7; }
+    }
+    return document.styleSheets.length + ":" + n;
+  };
+  let lastSheets = "";
+
   let applying = false;
   observer = new MutationObserver((records) => {
     if (applying) return;
@@ -516,33 +627,51 @@
     let images = false;
     try {
       const units = new Set();
+      const restyled = new Set();
+      let sheets = false;
+      drawn.newPass();
       for (const r of records) {
         if (r.type === "characterData") {
           if (!skipped(r.target)) units.add(unitOf(r.target));
           else if (r.target.parentNode && isField(r.target.parentNode)) maskField(r.target.parentNode);
+          else if (isStyle(r.target.parentNode)) sheets = true;
         } else if (r.type === "attributes") {
           const el = r.target;
           if (r.attributeName === "src" || r.attributeName === "srcset") {
             noteImage(el, true);
             images = true;
           } else if (r.attributeName === "value") maskField(el);
-          else maskAttrs(el);
+          else if (r.attributeName === "class" || r.attributeName === "style") restyled.add(el);
+          else {
+            maskAttrs(el);
+            // attr() in generated content reads attributes.
+            if (drawn.pseudoEls.has(el)) units.add(drawn.pseudoUnit(el));
+          }
         } else {
+          if (isStyle(r.target)) { sheets = true; continue; }
           if (r.target.nodeType === 1 && SKIP.has(r.target.nodeName)) {
             if (isField(r.target)) maskField(r.target);
             continue;
           }
+          for (const n of r.removedNodes) if (isStyle(n)) sheets = true;
           // Removed or added pieces change the text of their block.
           if (r.removedNodes.length) units.add(r.target.nodeType === 3 ? unitOf(r.target) : unitOf({ parentNode: r.target }));
           for (const n of r.addedNodes) {
             if (n.nodeType === 3) { if (!skipped(n)) units.add(unitOf(n)); continue; }
+            if (isStyle(n)) sheets = true;
             if (n.nodeType === 1 && INLINE.has(n.nodeName)) units.add(unitOf(n));
-            walk(n, (t) => { if (!skipped(t)) units.add(unitOf(t)); }, visitElement);
+            walk(n, (t) => { if (!skipped(t)) units.add(unitOf(t)); }, (el) => {
+              visitElement(el);
+              if (drawn.notePseudo(el)) units.add(drawn.pseudoUnit(el));
+            });
             images = true;
           }
         }
       }
-      for (const u of units) maskUnit(u);
+      if (sheets) { drawn.resetSheets(); restyle(document, units); }
+      else for (const el of restyled) if (el.isConnected) restyle(el, units);
+      maskUnits(units);
+      drawn.keepStyle();
     } finally {
       applying = false;
       observer.takeRecords(); // our own changes
@@ -560,9 +689,9 @@
   window.addEventListener("change", (e) => maskField(first(e)), true);
   window.addEventListener("__isolator_shadow", (e) => {
     const host = first(e);
-    if (host && host.shadowRoot && watch(host.shadowRoot)) {
-      queueMicrotask(() => maskTree(host.shadowRoot));
-    }
+    if (!host || host.nodeType !== 1) return;
+    if (!host.shadowRoot) { askClosed(host); return; }
+    if (watch(host.shadowRoot)) queueMicrotask(() => maskTree(host.shadowRoot));
   }, true);
   // (Resource load events stop at the document: listen there.)
   document.addEventListener("load", (e) => {
@@ -573,11 +702,40 @@
       if (d) { watch(d); maskTree(d); }
     }
     if (t.nodeName === "IMG") scheduleImages(100);
+    if (t.nodeName === "LINK") {
+      // A style sheet arrived: generated content may have changed.
+      applying = true;
+      try {
+        const units = new Set();
+        drawn.resetSheets();
+        restyle(document, units);
+        maskUnits(units);
+      } finally {
+        applying = false;
+        observer.takeRecords();
+      }
+    }
   }, true);
   // Values a page sets without any event (a hook the page undid): a sweep.
   setInterval(() => {
     if (patterns.length === 0 && values.length === 0 && fields.size === 0) return;
     for (const el of document.querySelectorAll("input,textarea")) maskField(el);
+    // Style rules added without a mutation, and our own rule kept intact.
+    const sig = sheetsSig();
+    applying = true;
+    try {
+      if (sig !== lastSheets) {
+        lastSheets = sig;
+        drawn.resetSheets();
+        const units = new Set();
+        restyle(document, units);
+        maskUnits(units);
+      }
+      drawn.keepStyle();
+    } finally {
+      applying = false;
+      observer.takeRecords();
+    }
   }, 1000);
   // Canvases change without mutations: re-checked every 2 s.
   setInterval(() => {
