@@ -26,6 +26,7 @@ pub fn routes() -> Router<Log> {
         .route("/eg/sse", get(sse))
         .route("/eg/ws", get(ws))
         .route("/eg/open/ws", get(ws))
+        .route("/eg/sw.js", get(service_worker))
         .route("/eg/big", post(big))
         .route("/eg/open/big", post(big))
 }
@@ -51,6 +52,20 @@ async fn csp_page(axum::extract::Path(which): axum::extract::Path<String>) -> Re
             "<!doctype html><html><head><meta charset=utf-8><title>CSP {which}</title></head>\
              <body><script>{sample}</script><p>csp</p></body></html>"
         )),
+    )
+        .into_response()
+}
+
+/// A service worker that fetches the URL each message names and answers
+/// with the status (or `failed`).
+async fn service_worker() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript")],
+        "self.addEventListener('install', () => self.skipWaiting());\n\
+         self.addEventListener('activate', e => e.waitUntil(self.clients.claim()));\n\
+         self.addEventListener('message', e => {\n\
+           fetch(e.data).then(r => r.status, () => 'failed').then(s => e.source.postMessage(String(s)));\n\
+         });\n",
     )
         .into_response()
 }

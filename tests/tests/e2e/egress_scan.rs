@@ -202,6 +202,18 @@ pub(crate) fn send_by(how: &str, url: &str) -> String {
             "const ok = navigator.sendBeacon('{url}', new URLSearchParams(location.search + '&' + '{url}'.split('?')[1])); \
              await new Promise(r => setTimeout(r, 300)); return String(ok);"
         ),
+        // A service worker (https or loopback pages only) sends it for the page.
+        "service-worker" => format!(
+            "const step = (p, what) => Promise.race([p, new Promise((_, no) => setTimeout(() => no(what + ' timed out'), 10000))]); \
+             try {{ \
+               const reg = await step(navigator.serviceWorker.register('/eg/sw.js'), 'register'); \
+               await step(navigator.serviceWorker.ready, 'ready'); \
+               const sw = reg.active || reg.waiting || reg.installing; \
+               return await step(new Promise(res => {{ \
+                 navigator.serviceWorker.onmessage = e => res(String(e.data)); \
+                 sw.postMessage(location.origin + '{url}'); }}), 'answer'); \
+             }} catch (e) {{ return 'service worker: ' + e; }}"
+        ),
         other => panic!("unknown way {other}"),
     }
 }
@@ -218,6 +230,7 @@ async fn a_card_in_a_url_never_leaves_by_any_api_and_clean_or_allowed_urls_arriv
         "location",
         "worker",
         "beacon",
+        "service-worker",
     ] {
         let blocked = format!("url-{how}-card");
         let got = s

@@ -18,7 +18,14 @@ async fn https_urls_bodies_and_wss_frames_with_a_card_never_arrive_and_clean_one
     assert_eq!(s.run("return location.protocol;").await, "https:");
     let card = CARD.replace(' ', "%20");
     // The query string, by several page APIs.
-    for how in ["fetch", "image", "form-get", "worker", "beacon"] {
+    for how in [
+        "fetch",
+        "image",
+        "form-get",
+        "worker",
+        "beacon",
+        "service-worker",
+    ] {
         let blocked = format!("tls-url-{how}-card");
         let got = s
             .run(&send_by(how, &format!("/eg/sink?case={blocked}&cc={card}")))

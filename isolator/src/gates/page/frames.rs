@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::target::{
-    EventAttachedToTarget, EventReceivedMessageFromTarget, SessionId, SetAutoAttachParams,
+    EventAttachedToTarget, EventReceivedMessageFromTarget, FilterEntry, SessionId,
+    SetAutoAttachParams, TargetFilter,
 };
 use chromiumoxide::cdp::js_protocol::runtime::ExecutionContextId;
 use chromiumoxide::types::{Command, Method, MethodId};
@@ -232,6 +233,24 @@ pub(super) async fn evaluate(
 fn auto_attach() -> SetAutoAttachParams {
     let mut p = SetAutoAttachParams::new(true, true);
     p.flatten = Some(false);
+    // Not service workers: chromiumoxide detaches from every service worker
+    // it sees attached, and a worker detached while it waits never starts
+    // (registration hangs; measured on Chromium 156). They need no script
+    // of ours, and their requests go through the session's proxy anyway.
+    // The rest is Chromium's default filter (no browser or tab targets).
+    let entry = |kind: Option<&str>, exclude: bool| {
+        let mut e = FilterEntry::builder().exclude(exclude);
+        if let Some(kind) = kind {
+            e = e.r#type(kind);
+        }
+        e.build()
+    };
+    p.filter = Some(TargetFilter::new(vec![
+        entry(Some("browser"), true),
+        entry(Some("tab"), true),
+        entry(Some("service_worker"), true),
+        entry(None, false),
+    ]));
     p
 }
 
