@@ -24,6 +24,7 @@ mod pagecontent;
 mod polyglot;
 mod recording;
 mod resilience;
+mod screen_net;
 mod security;
 
 use isolator_e2e::{Client, Isolator, TestSite};

@@ -83,7 +83,7 @@ async fn setup(path: &str, ready: &'static str) -> Setup {
 
 /// The text tesseract reads in the frame the client shows now, digits only
 /// (the card number's 16 digits in a row means it was readable).
-async fn screen_digits(client: &Client) -> String {
+pub(crate) async fn screen_digits(client: &Client) -> String {
     let url: String = client
         .eval("document.querySelector('canvas').toDataURL('image/png')")
         .await;
@@ -109,10 +109,10 @@ async fn screen_digits(client: &Client) -> String {
         .collect()
 }
 
-const CARD_DIGITS: &str = "4111111111111111";
+pub(crate) const CARD_DIGITS: &str = "4111111111111111";
 
 /// The page-gate incidents recorded so far.
-async fn page_incidents(iso: &Isolator) -> Vec<Value> {
+pub(crate) async fn page_incidents(iso: &Isolator) -> Vec<Value> {
     let res = reqwest::get(iso.url("/api/v1/audit/incidents?gate=page"))
         .await
         .unwrap();
