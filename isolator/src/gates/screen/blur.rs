@@ -67,7 +67,7 @@ mod tests {
         };
         pixelate(&mut img, &r);
         for (x, y, p) in img.enumerate_pixels() {
-            let inside = x >= 8 && x < 48 && y >= 4 && y < 34;
+            let inside = (8..48).contains(&x) && (4..34).contains(&y);
             if !inside {
                 assert_eq!(p, before.get_pixel(x, y), "({x}, {y}) changed");
                 continue;

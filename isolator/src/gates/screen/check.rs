@@ -114,7 +114,7 @@ pub fn check_bands(
         let verdict = Verdict::from_report(decision, &merged, started.elapsed());
         let hide_all = !verdict.passes();
         for (band, words, detector) in found {
-            if hide_all || decision.mask.iter().any(|m| *m == detector) {
+            if hide_all || decision.mask.contains(&detector) {
                 let (w, h) = (band.x + band.w, band.y + band.h);
                 out.hide
                     .extend(words.iter().map(|r| r.grown(WORD_MARGIN, w, h)));

@@ -146,10 +146,10 @@ pub async fn run<F>(
                 if let Some(verdict) = check.verdict {
                     report(&ctx, &input, verdict, check.chars, &mut reported).await;
                 }
-                if input.seq >= last_sent {
-                    if !send(&out, &ctx, input, prepared, hide, &mut last_sent).await {
-                        return;
-                    }
+                if input.seq >= last_sent
+                    && !send(&out, &ctx, input, prepared, hide, &mut last_sent).await
+                {
+                    return;
                 }
                 if waiting.is_none() {
                     since = None;
