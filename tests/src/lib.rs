@@ -27,6 +27,7 @@ pub mod site_memory;
 pub mod site_pagecontent;
 pub mod site_tls;
 pub mod site_tricks;
+pub mod site_screennet;
 
 pub use client::Client;
 pub use isolator_server::Isolator;

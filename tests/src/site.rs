@@ -58,6 +58,7 @@ impl TestSite {
             .merge(crate::site_gatesnet::routes())
             .merge(crate::site_pagecontent::routes())
             .merge(crate::site_tricks::routes())
+            .merge(crate::site_screennet::routes())
             .merge(crate::site_gatesfile::routes())
             .merge(crate::site_imagepaste::routes())
             .merge(crate::site_memory::routes())

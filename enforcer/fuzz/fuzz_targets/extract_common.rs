@@ -17,6 +17,7 @@ pub fn limits() -> Limits {
         max_pages: 50,
         max_ocr_pixels: 300_000,
         max_wall_time_ms: 5_000,
+        detect_orientation: true,
     }
 }
 

@@ -99,7 +99,8 @@ pub(crate) fn ocr_gray(ctx: &mut Ctx<'_>, gray: GrayImage, page: u32) -> Result<
     let first = ocr_upright(ctx, gray.clone(), page)?;
     let chars: usize = first.boxes.iter().map(|b| b.text_end - b.text_start).sum();
     // No words at all is a photo or a blank: nothing to turn.
-    let weak = chars >= MIN_TURNABLE_CHARS
+    let weak = ctx.budget.limits.detect_orientation
+        && chars >= MIN_TURNABLE_CHARS
         && (first.confident_chars < WEAK_CONFIDENT_CHARS || first.confident_chars * 2 < chars);
     if !weak {
         return Ok(first);

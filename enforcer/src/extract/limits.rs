@@ -35,6 +35,11 @@ pub struct Limits {
     pub max_ocr_pixels: u64,
     /// Wall time for one file, in milliseconds (default 30 s).
     pub max_wall_time_ms: u64,
+    /// Whether an image whose first OCR pass reads weakly is given to
+    /// tesseract's orientation detection and read again turned (default
+    /// true). Screens are upright: the screen net turns it off, since the
+    /// detection runs a second tesseract process.
+    pub detect_orientation: bool,
 }
 
 impl Default for Limits {
@@ -48,6 +53,7 @@ impl Default for Limits {
             max_pages: 1_000,
             max_ocr_pixels: 60_000_000,
             max_wall_time_ms: 30_000,
+            detect_orientation: true,
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | [`download`] | downloads | files the page downloads, before the client may fetch them |
 //! | [`print`] | printing | the page printed to PDF |
 //! | [`page`] | page content | the page's text and images, masked in the page |
+//! | [`screen`] | page content, as shown | the frames streamed to the client, OCR'd where they changed, masked values hidden |
 //!
 //! Gates use [`crate::enforce`] (decide, check text and files, verdicts)
 //! and never the session: the session actor consults them and applies what
@@ -28,6 +29,7 @@ pub mod page;
 pub mod paste;
 pub mod print;
 mod report;
+pub mod screen;
 pub mod submit;
 pub mod upload;
 

@@ -28,6 +28,7 @@ mod navigation;
 mod paste_image;
 mod print;
 mod recording;
+mod screen_net;
 mod tab_set;
 mod tabs;
 mod uploads;
@@ -106,6 +107,8 @@ pub(super) struct Actor {
     gate_rx: mpsc::Receiver<GateReport>,
     context_link: Registration,
     files: Option<super::files::FileState>,
+    /// The screen net, when frames need it.
+    net: screen_net::NetLink,
 }
 
 impl Actor {
@@ -191,6 +194,7 @@ impl Actor {
             gate_tx,
             gate_rx,
             context_link: context,
+            net: Default::default(),
         };
         actor.note_oom_kills();
         actor.watch_page_content(0).await;
@@ -238,6 +242,7 @@ impl Actor {
                 Some(ev) = async { self.files.as_mut()?.rx.recv().await } => self.on_file_event(ev).await,
                 ev = self.egress_events.recv() => self.on_egress(ev),
                 Some(report) = self.gate_rx.recv() => self.report_gate(report),
+                Some(out) = self.net.out_rx.recv() => self.net_frame(out),
                 _ = running.died() => break EndReason::BrowserCrashed,
                 _ = self.shutdown.changed() => {
                     if *self.shutdown.borrow() {

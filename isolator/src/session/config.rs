@@ -61,6 +61,19 @@ pub struct StreamConfig {
     /// Most frames per second sent to a client (60 fps costs Chromium ~1.5 cores
     /// per actively changing session on a small machine).
     pub max_fps: u32,
+    /// The screen net: frames of pages whose `page` rule masks something are
+    /// OCR'd where they changed and masked values hidden before the client
+    /// sees them (see `gates::screen`). Off: only the page script masks.
+    pub net: bool,
+    /// Longest a frame is held while the net reads it, ms; past it the newest
+    /// frame is shown with its unread text hidden (0..=5000).
+    pub net_hold_ms: u64,
+    /// OCR jobs of the net running at once on this machine, all sessions
+    /// together; 0: half the cores, at least one (0..=64).
+    pub net_ocr_slots: usize,
+    /// Wall time for the OCR of one band of a frame, ms; a band not read in
+    /// time is hidden (100..=30000).
+    pub net_band_ms: u64,
 }
 
 impl Default for StreamConfig {
@@ -68,6 +81,10 @@ impl Default for StreamConfig {
         Self {
             jpeg_quality: 70,
             max_fps: 30,
+            net: true,
+            net_hold_ms: 300,
+            net_ocr_slots: 0,
+            net_band_ms: 3_000,
         }
     }
 }
@@ -119,6 +136,27 @@ impl StreamConfig {
                 "must be between 1 and 60",
             ));
         }
+        if self.net_hold_ms > 5_000 {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.net_hold_ms",
+                "must be at most 5000",
+            ));
+        }
+        if self.net_ocr_slots > 64 {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.net_ocr_slots",
+                "must be at most 64",
+            ));
+        }
+        if !(100..=30_000).contains(&self.net_band_ms) {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.net_band_ms",
+                "must be between 100 and 30000",
+            ));
+        }
         Ok(())
     }
 }
@@ -152,5 +190,51 @@ impl Default for SessionSettings {
             data_dir: std::env::temp_dir().join("isolator"),
             users_known: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StreamConfig;
+
+    #[test]
+    fn the_screen_net_options_are_checked_and_name_their_field() {
+        assert!(StreamConfig::default().validate("t.toml").is_ok());
+        let bad = [
+            (
+                StreamConfig {
+                    net_hold_ms: 5_001,
+                    ..Default::default()
+                },
+                "stream.net_hold_ms",
+            ),
+            (
+                StreamConfig {
+                    net_ocr_slots: 65,
+                    ..Default::default()
+                },
+                "stream.net_ocr_slots",
+            ),
+            (
+                StreamConfig {
+                    net_band_ms: 99,
+                    ..Default::default()
+                },
+                "stream.net_band_ms",
+            ),
+            (
+                StreamConfig {
+                    net_band_ms: 30_001,
+                    ..Default::default()
+                },
+                "stream.net_band_ms",
+            ),
+        ];
+        for (config, field) in bad {
+            let err = config.validate("t.toml").unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+        let off: StreamConfig = toml::from_str("net = false\nnet_hold_ms = 0").unwrap();
+        assert!(!off.net && off.validate("t.toml").is_ok());
     }
 }

@@ -26,6 +26,7 @@ mod pagecontent_tricks;
 mod polyglot;
 mod recording;
 mod resilience;
+mod screen_net;
 mod security;
 
 use isolator_e2e::{Client, Isolator, TestSite};

@@ -53,8 +53,7 @@ impl Actor {
                         height: height.round().clamp(0.0, 65535.0) as u16,
                         jpeg,
                     });
-                    self.push_frame(frame.clone());
-                    self.last_frame = Some(frame);
+                    self.show_frame(tab_id, self.frame_seq, frame);
                 }
             }
             TabEvent::Navigated { url, new_document } => {
