@@ -32,6 +32,9 @@ mod scan_gate;
 
 const ROUNDS: usize = 400;
 
+/// TLS handshakes the bench's client resumed (Chromium resumes too).
+static RESUMED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -73,6 +76,9 @@ async fn once(proxy: SocketAddr, up: SocketAddr, leg: &Leg, request: &[u8]) -> D
                 .connect(name, s)
                 .await
                 .unwrap();
+            if tls.get_ref().1.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                RESUMED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             read_all(tls, request).await
         }
     };
@@ -249,6 +255,11 @@ fn main() {
                 );
             }
         }
+        println!(
+            "(the client resumed {} of {} TLS handshakes)",
+            RESUMED.load(std::sync::atomic::Ordering::Relaxed),
+            4 * (ROUNDS + 20)
+        );
         println!("https on one kept-alive connection (as Chromium reuses them), {ROUNDS} requests");
         for (name, req) in requests(kept_up, false) {
             let (p50a, p90a) = measure_kept(plain.local_addr(), kept_up, &direct_client, &req).await;

@@ -25,9 +25,9 @@ pub mod site_imagepaste;
 pub mod site_limits;
 pub mod site_memory;
 pub mod site_pagecontent;
+pub mod site_screennet;
 pub mod site_tls;
 pub mod site_tricks;
-pub mod site_screennet;
 
 pub use client::Client;
 pub use isolator_server::Isolator;
