@@ -101,12 +101,19 @@ pub struct DocumentMatch {
     pub text_fraction: f64,
 }
 
-/// The registered documents' fingerprints, ready for lookups: one sorted
-/// array of (hash, document) pairs, 12 bytes per fingerprint.
+/// Bits of a hash that pick its bucket in the directory.
+const DIRECTORY_BITS: u32 = 20;
+
+/// The registered documents' fingerprints, ready for lookups: one array of
+/// (hash, document) pairs sorted by hash (16 bytes per fingerprint), and a
+/// directory of where each run of hashes with the same top
+/// [`DIRECTORY_BITS`] bits starts (4 MiB), so a lookup reads one directory
+/// entry and a few neighbouring pairs instead of searching the array.
 #[derive(Debug)]
 pub struct Index {
     salt: u64,
     entries: Vec<(u64, u32)>,
+    directory: Vec<u32>,
     /// Per document id: name and counted (non-boilerplate) fingerprints.
     documents: HashMap<u32, (String, usize)>,
     thresholds: Thresholds,
@@ -153,9 +160,20 @@ impl Index {
             }
         }
         kept.shrink_to_fit();
+        let buckets = 1usize << DIRECTORY_BITS;
+        let mut directory = Vec::with_capacity(buckets + 1);
+        let mut at = 0usize;
+        for b in 0..buckets {
+            while at < kept.len() && ((kept[at].0 >> (64 - DIRECTORY_BITS)) as usize) < b {
+                at += 1;
+            }
+            directory.push(at as u32);
+        }
+        directory.push(kept.len() as u32);
         Ok(Index {
             salt: store.salt(),
             entries: kept,
+            directory,
             documents,
             thresholds,
         })
@@ -174,6 +192,7 @@ impl Index {
     /// Bytes the index holds in memory (its arrays, not the map's overhead).
     pub fn memory_bytes(&self) -> usize {
         self.entries.capacity() * std::mem::size_of::<(u64, u32)>()
+            + self.directory.capacity() * 4
             + self
                 .documents
                 .values()
@@ -192,8 +211,9 @@ impl Index {
         }
         let mut shared: HashMap<u32, usize> = HashMap::new();
         for h in &fps {
-            let start = self.entries.partition_point(|e| e.0 < *h);
-            for e in self.entries[start..].iter().take_while(|e| e.0 == *h) {
+            let b = (h >> (64 - DIRECTORY_BITS)) as usize;
+            let (from, to) = (self.directory[b] as usize, self.directory[b + 1] as usize);
+            for e in self.entries[from..to].iter().filter(|e| e.0 == *h) {
                 *shared.entry(e.1).or_default() += 1;
             }
         }
