@@ -9,12 +9,7 @@
 //! - `bdo`: the digits written backwards in the DOM and shown forwards by
 //!   `<bdo dir=rtl>`, so the DOM's text is not a card number;
 //! - `late`: a canvas that draws the number 1.5 s after load (the moment the
-//!   page titles itself `Late drawn`);
-//! - `webgl`: the number drawn on a canvas that is never in the document,
-//!   then shown as a WebGL texture (a WebGL canvas reads back blank, so the
-//!   page gate's image OCR cannot see it);
-//! - `video`: the same hidden canvas recorded by `MediaRecorder` to WebM and
-//!   played in a looping `<video>` (the page titles itself `Video playing`).
+//!   page titles itself `Late drawn`).
 //!
 //! Every page shows a clean line too (`Order 12345 shipped`), which must stay
 //! readable, and titles itself `<Name> ready` once drawn.
@@ -36,13 +31,7 @@ use crate::site_pagecontent::{CARD, CLEAN};
 const FONT: &str = "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf";
 
 /// The pages, by name.
-pub const TRICKS: [&str; 6] = ["canvases", "svg", "gif", "bdo", "webgl", "video"];
-
-/// Draws the card on a canvas that is never added to the document.
-const HIDDEN_CANVAS: &str =
-    "const src=document.createElement('canvas');src.width=512;src.height=64;\
-    const x=src.getContext('2d');x.fillStyle='#fff';x.fillRect(0,0,512,64);x.fillStyle='#111';\
-    x.font='30px sans-serif';x.fillText(CARD,8,44);";
+pub const TRICKS: [&str; 4] = ["canvases", "svg", "gif", "bdo"];
 
 /// The routes, merged into the test site.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -112,44 +101,6 @@ async fn trick(Path(name): Path<String>) -> Response {
                  c.fillStyle='#fff';c.fillRect(0,0,520,60);c.fillStyle='#111';\
                  c.font='30px sans-serif';c.fillText('{CARD}',8,42);\
                  document.title='Late drawn';}},1500);"
-            ),
-        )
-        .into_response(),
-        "webgl" => page(
-            &name,
-            "<canvas id=gl width=512 height=64></canvas>",
-            &format!(
-                "const CARD='{CARD}';{HIDDEN_CANVAS}\
-                 const gl=document.getElementById('gl').getContext('webgl');\
-                 const sh=(t,s)=>{{const o=gl.createShader(t);gl.shaderSource(o,s);gl.compileShader(o);return o;}};\
-                 const p=gl.createProgram();\
-                 gl.attachShader(p,sh(gl.VERTEX_SHADER,'attribute vec2 a;varying vec2 v;void main(){{v=vec2((a.x+1.0)/2.0,(1.0-a.y)/2.0);gl_Position=vec4(a,0,1);}}'));\
-                 gl.attachShader(p,sh(gl.FRAGMENT_SHADER,'precision mediump float;varying vec2 v;uniform sampler2D t;void main(){{gl_FragColor=texture2D(t,v);}}'));\
-                 gl.linkProgram(p);gl.useProgram(p);\
-                 gl.bindBuffer(gl.ARRAY_BUFFER,gl.createBuffer());\
-                 gl.bufferData(gl.ARRAY_BUFFER,new Float32Array([-1,-1,1,-1,-1,1,1,1]),gl.STATIC_DRAW);\
-                 const a=gl.getAttribLocation(p,'a');gl.enableVertexAttribArray(a);gl.vertexAttribPointer(a,2,gl.FLOAT,false,0,0);\
-                 gl.bindTexture(gl.TEXTURE_2D,gl.createTexture());\
-                 gl.texParameteri(gl.TEXTURE_2D,gl.TEXTURE_MIN_FILTER,gl.LINEAR);\
-                 gl.texParameteri(gl.TEXTURE_2D,gl.TEXTURE_WRAP_S,gl.CLAMP_TO_EDGE);\
-                 gl.texParameteri(gl.TEXTURE_2D,gl.TEXTURE_WRAP_T,gl.CLAMP_TO_EDGE);\
-                 gl.texImage2D(gl.TEXTURE_2D,0,gl.RGBA,gl.RGBA,gl.UNSIGNED_BYTE,src);\
-                 gl.drawArrays(gl.TRIANGLE_STRIP,0,4);"
-            ),
-        )
-        .into_response(),
-        "video" => page(
-            &name,
-            "<video id=v width=512 height=64 muted loop playsinline></video>",
-            &format!(
-                "const CARD='{CARD}';{HIDDEN_CANVAS}\
-                 const stream=src.captureStream(10);const rec=new MediaRecorder(stream,{{mimeType:'video/webm'}});\
-                 const parts=[];rec.ondataavailable=e=>parts.push(e.data);\
-                 const tick=setInterval(()=>{{x.fillStyle='#fff';x.fillRect(500,0,12,4);}},50);\
-                 rec.onstop=()=>{{clearInterval(tick);const v=document.getElementById('v');\
-                   v.src=URL.createObjectURL(new Blob(parts,{{type:'video/webm'}}));\
-                   v.onplaying=()=>{{document.title='Video playing';}};v.play();}};\
-                 rec.start();setTimeout(()=>rec.stop(),800);"
             ),
         )
         .into_response(),

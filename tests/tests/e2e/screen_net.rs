@@ -111,9 +111,6 @@ async fn values_drawn_past_the_dom_never_reach_the_screen_or_the_recording() {
         if *name == "late" {
             wait_title(&s.client, "Late drawn".into()).await;
         }
-        if *name == "video" {
-            wait_title(&s.client, "Video playing".into()).await;
-        }
         // From the page's first frames on, the card is never readable ...
         let seen = readings(&s.client, Duration::from_millis(1500)).await;
         for digits in &seen {
@@ -141,7 +138,7 @@ async fn values_drawn_past_the_dom_never_reach_the_screen_or_the_recording() {
         .expect("page incidents")
         .to_owned();
     let net = net_decisions(&s.iso, &session).await;
-    for name in ["canvases", "svg", "gif", "webgl", "video", "late"] {
+    for name in ["canvases", "svg", "gif", "late"] {
         let path = format!("/sn/{name}");
         let d = net
             .iter()
@@ -242,9 +239,6 @@ async fn the_same_pages_are_readable_where_the_rule_allows() {
             go(&s, &format!("/sn/open/{name}")).await;
         }
         wait_title(&s.client, ready_title(name)).await;
-        if *name == "video" {
-            wait_title(&s.client, "Video playing".into()).await;
-        }
         eventually(T, "the card readable", || async {
             let d = screen_digits(&s.client).await;
             shows_card(&d).then_some(())
