@@ -27,17 +27,7 @@ pub(crate) enum Framing {
 /// `Content-Length` and `Transfer-Encoding`, conflicting lengths, or a
 /// transfer coding other than `chunked`: the classic smuggling shapes).
 pub(crate) fn framing(headers: &[(String, Vec<u8>)]) -> Result<Framing, String> {
-    let te: Vec<String> = headers
-        .iter()
-        .filter(|(n, _)| n == "transfer-encoding")
-        .flat_map(|(_, v)| {
-            String::from_utf8_lossy(v)
-                .split(',')
-                .map(|t| t.trim().to_ascii_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let te = transfer_codings(headers);
     let lengths: Vec<&[u8]> = headers
         .iter()
         .filter(|(n, _)| n == "content-length")
@@ -70,6 +60,22 @@ pub(crate) fn framing(headers: &[(String, Vec<u8>)]) -> Result<Framing, String> 
         None | Some(0) => Framing::Empty,
         Some(n) => Framing::Length(n),
     })
+}
+
+/// The transfer codings of a message's `Transfer-Encoding` headers, in
+/// order, lower-cased.
+pub(crate) fn transfer_codings(headers: &[(String, Vec<u8>)]) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == "transfer-encoding")
+        .flat_map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A reader with bytes already read put in front of it.

@@ -231,18 +231,7 @@ pub(crate) fn response_framing(method: &str, resp: &ResponseHead) -> Option<supe
     if method.eq_ignore_ascii_case("HEAD") || resp.code == 204 || resp.code == 304 {
         return Some(Framing::Empty);
     }
-    let te: Vec<String> = resp
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "transfer-encoding")
-        .flat_map(|(_, v)| {
-            String::from_utf8_lossy(v)
-                .split(',')
-                .map(|t| t.trim().to_ascii_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let te = super::body::transfer_codings(&resp.headers);
     if !te.is_empty() {
         // Chunked last: chunked framing (other codings pass inside it);
         // anything else: read to the close.
