@@ -57,20 +57,14 @@ async fn read_all<S: AsyncRead + AsyncWrite + Unpin>(mut s: S, request: &[u8]) -
 
 async fn once(proxy: SocketAddr, up: SocketAddr, leg: &Leg, request: &[u8]) -> Duration {
     let started = Instant::now();
-    let mut s = TcpStream::connect(proxy).await.unwrap();
-    s.set_nodelay(true).unwrap();
     let out = match leg {
-        Leg::Plain => read_all(s, request).await,
+        Leg::Plain => {
+            let s = TcpStream::connect(proxy).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            read_all(s, request).await
+        }
         Leg::Tls(config) => {
-            s.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
-                .await
-                .unwrap();
-            let mut head = Vec::new();
-            while !head.ends_with(b"\r\n\r\n") {
-                let mut b = [0u8; 1];
-                assert_eq!(s.read(&mut b).await.unwrap(), 1, "the tunnel closed");
-                head.push(b[0]);
-            }
+            let s = scan_gate::open_tunnel(proxy, up).await.unwrap();
             let name = ServerName::IpAddress(up.ip().into());
             let tls = tokio_rustls::TlsConnector::from(config.clone())
                 .connect(name, s)
@@ -115,17 +109,7 @@ async fn measure_kept(
     config: &Arc<rustls::ClientConfig>,
     request: &[u8],
 ) -> (Duration, Duration) {
-    let mut s = TcpStream::connect(proxy).await.unwrap();
-    s.set_nodelay(true).unwrap();
-    s.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        assert_eq!(s.read(&mut b).await.unwrap(), 1, "the tunnel closed");
-        head.push(b[0]);
-    }
+    let s = scan_gate::open_tunnel(proxy, up).await.unwrap();
     let name = ServerName::IpAddress(up.ip().into());
     let mut tls = tokio_rustls::TlsConnector::from(config.clone())
         .connect(name, s)

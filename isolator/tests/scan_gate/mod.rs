@@ -260,3 +260,26 @@ pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> (String, String) 
     }
     (head, String::from_utf8_lossy(&body).into_owned())
 }
+
+/// Opens a CONNECT tunnel to `up` through the proxy at `proxy` and returns
+/// the connection once the proxy has answered 200 (no-delay set).
+pub async fn open_tunnel(proxy: SocketAddr, up: SocketAddr) -> std::io::Result<TcpStream> {
+    let mut tcp = TcpStream::connect(proxy).await?;
+    tcp.set_nodelay(true)?;
+    tcp.write_all(format!("CONNECT {up} HTTP/1.1\r\nHost: {up}\r\n\r\n").as_bytes())
+        .await?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        if tcp.read(&mut b).await? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    Ok(tcp)
+}
