@@ -150,7 +150,7 @@ export class FrameRenderer {
         this.last = { header, bitmap };
         if (header.first) this.clear();
         this.repaint();
-        this.hooks.drawn(header, performance.now() - started);
+        this.hooks.drawn(header, performance.now() - started, [bitmap.width, bitmap.height]);
       } else if (bitmap) {
         bitmap.close();
       }

@@ -66,7 +66,7 @@ class Viewer {
     this.overlay = new Overlay($('overlay'));
     this.renderer = new FrameRenderer(this.canvas, {
       ack: (seq) => this.conn?.send({ t: 'frame_ack', seq }),
-      drawn: (h, ms) => frameDrawn(h.seq, h.tab, ms),
+      drawn: (h, ms, pixels) => frameDrawn(h.seq, h.tab, ms, pixels),
       decodeFailed: (h, err) => {
         state.decodeErrors += 1;
         console.warn(`isolator: frame ${h.seq} could not be decoded: ${err.message}`);

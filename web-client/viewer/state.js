@@ -31,6 +31,8 @@ export const state = {
   lastFrameSeq: null,
   /** The tab the last drawn frame belongs to. */
   lastFrameTab: null,
+  /** The last drawn frame's picture size in device pixels: `[width, height]`. */
+  lastFramePixels: null,
   decodeErrors: 0,
   /** Mean time to decode and draw a frame (ms, exponentially weighted). */
   frameMs: 0,
@@ -77,12 +79,13 @@ export function pushNotice(level, code, message) {
 }
 
 /** Counts a drawn frame; kept out of `update()` because it runs per frame. */
-export function frameDrawn(seq, tab, ms) {
+export function frameDrawn(seq, tab, ms, pixels) {
   // Exponentially weighted mean of decode + draw time, in ms.
   state.frameMs = state.framesDrawn === 0 ? ms : state.frameMs * 0.9 + ms * 0.1;
   state.framesDrawn += 1;
   state.lastFrameSeq = seq;
   state.lastFrameTab = tab;
+  state.lastFramePixels = pixels;
   if (state.framesDrawn === 1) reflect();
 }
 

@@ -236,7 +236,12 @@ impl Tab {
         let _ = self.input.try_send(cmd);
     }
 
-    /// Starts streaming frames.
+    /// Starts streaming frames, or restarts them with the viewport's size.
+    ///
+    /// Chromium refuses a second `startScreencast` while one runs ("Screencast
+    /// is already active") and keeps the first one's size, so any running
+    /// cast (ours or one whose answer timed out) is stopped first; stopping
+    /// an idle page is a no-op.
     pub async fn start_screencast(
         &mut self,
         viewport: Viewport,
@@ -250,6 +255,7 @@ impl Tab {
             max_height: Some((f64::from(viewport.height) * viewport.dpr).round() as i64),
             every_nth_frame: Some(1),
         };
+        with_timeout(timeout, self.page.execute(StopScreencastParams::default())).await?;
         with_timeout(timeout, self.page.execute(params)).await?;
         self.casting = true;
         Ok(())

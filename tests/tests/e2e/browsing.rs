@@ -45,6 +45,61 @@ async fn the_last_paint_of_a_burst_reaches_the_screen() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_resize_the_screen_keeps_up_with_the_page() {
+    // Chromium refuses a second `startScreencast` ("already active"): a
+    // resize that restarted the cast without stopping it first left the
+    // session thinking nothing was cast, and it stopped taking the still
+    // page's last picture. A page after the resize then ended on a stale
+    // screen, its pictures scaled down to the first window's size.
+    let (site, _iso, client) = setup("/viewport").await;
+    client.wait_connected().await;
+    client
+        .wait_state("the first size", T, |s| {
+            s["title"].as_str().is_some_and(|t| t.starts_with("vw="))
+        })
+        .await;
+    // Larger than the first window (1280 x 800): a cast left at the first
+    // size would scale every picture down to it.
+    client.resize(1600, 1000, 1.0).await;
+    client
+        .wait_state("the remote page at the new size", T, |s| {
+            s["title"] == "vw=1600 dpr=1"
+        })
+        .await;
+    for round in 0..2 {
+        client.click_ui("[data-role=address]").await;
+        client.press("a", 2).await;
+        client.type_text(&site.url("/burst/10c020")).await;
+        client.press("Enter", 0).await;
+        client
+            .wait_state("the burst's end", T, title_is("burst done"))
+            .await;
+        let what = format!("the final green after the resize (round {round})");
+        isolator_e2e::eventually(Duration::from_secs(5), &what, || async {
+            let p = client.pixel(200, 200).await;
+            (p[0] < 60 && p[1] > 150 && p[2] < 80).then_some(())
+        })
+        .await;
+        client.click_ui("[data-role=address]").await;
+        client.press("a", 2).await;
+        client.type_text(&site.url("/viewport")).await;
+        client.press("Enter", 0).await;
+        client
+            .wait_state("back at the viewport page", T, |s| {
+                s["title"] == "vw=1600 dpr=1"
+            })
+            .await;
+    }
+    // Pictures come at the new size (1600 px wide, the viewer's height
+    // less the toolbar), not scaled down to the first window's.
+    let st = client.state().await;
+    let pixels = &st["lastFramePixels"];
+    assert_eq!(pixels[0], 1600, "the picture's size after the resize: {st}");
+    assert!(pixels[1].as_u64().unwrap_or(0) > 800, "{st}");
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_and_submitting_reaches_the_site_exactly() {
     let (site, _iso, client) = setup("/").await;
     client.wait_connected().await;
