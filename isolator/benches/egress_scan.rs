@@ -169,10 +169,8 @@ fn requests(up: SocketAddr, absolute: bool) -> [(&'static str, Vec<u8>); 2] {
 }
 
 fn client(roots: RootCertStore) -> Arc<rustls::ClientConfig> {
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
+        rustls::ClientConfig::builder_with_provider(isolator::egress::tls_crypto())
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_root_certificates(roots)

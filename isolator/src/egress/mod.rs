@@ -75,4 +75,4 @@ pub use policy::{Decision, EgressPolicy, Reason, Verdict};
 pub use proxy::{EgressProxy, PeerFilter, EVENT_CAPACITY};
 pub use ranges::Range;
 pub use resolver::{Resolve, SystemResolver};
-pub use tls::{Interceptor, TlsConfig};
+pub use tls::{crypto as tls_crypto, Interceptor, TlsConfig};

@@ -125,6 +125,15 @@ pub fn certified(
     names: &[&str],
     days_valid: i64,
 ) -> (CertificateDer<'static>, rustls::ServerConfig) {
+    certified_with(names, days_valid, isolator::egress::tls_crypto())
+}
+
+/// [`certified`], the server using `provider`'s cryptography.
+pub fn certified_with(
+    names: &[&str],
+    days_valid: i64,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> (CertificateDer<'static>, rustls::ServerConfig) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -143,8 +152,6 @@ pub fn certified(
     leaf.not_after = now + time::Duration::days(days_valid);
     let leaf = leaf.signed_by(&key, &issuer).unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
