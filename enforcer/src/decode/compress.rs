@@ -54,6 +54,11 @@ pub fn sniff(input: &[u8], room: usize) -> Option<Vec<u8>> {
     (!out.is_empty()).then_some(out)
 }
 
+/// Whether `b` starts like a gzip, zlib or zstd stream ([`sniff`] would try it).
+pub(super) fn has_magic(b: &[u8]) -> bool {
+    b.starts_with(&[0x1f, 0x8b, 0x08]) || is_zlib(b) || b.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+}
+
 fn is_zlib(b: &[u8]) -> bool {
     b.len() >= 2
         && b[0] & 0x0f == 8

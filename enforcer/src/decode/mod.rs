@@ -10,18 +10,23 @@
 //! not changed (this module only decodes).
 //!
 //! The views ([`views`]):
-//! - percent and form encoding (`%34%31`, `+` for space);
+//! - percent and form encoding (`%34%31`, and `+` for space where there is
+//!   an escape);
 //! - escapes: JSON and JavaScript (`\u0034`, `\x34`, `\n`...) and HTML
 //!   numeric character references (`&#52;`, `&#x34;`);
 //! - base64 and base64url runs of 16 characters or more (MIME line breaks
-//!   inside a run are skipped); a run cut by a window edge is tried at every
-//!   alignment;
+//!   inside a run are skipped), at every alignment;
 //! - hex runs of 16 digits or more, with or without one separator
 //!   (space, `:`, `-`, `,`) between bytes, at both alignments;
+//! - of a decoded run, only what is text is kept: all of it when it is
+//!   text, a compressed stream or UTF-16/32, else its stretches of text
+//!   (words glued by `+`, hashes and images only look encoded; see
+//!   `runs`);
 //! - UTF-16 and UTF-32 (either byte order, any alignment): ASCII text in them
 //!   is the bytes without their NULs;
-//! - digit groups joined by `.`, `/`, `_`, tab or line breaks, rewritten
-//!   with spaces (the separators the detectors know);
+//! - digit groups joined by `.`, `/`, `_`, `+`, tab or line breaks,
+//!   rewritten with spaces (the separators the detectors know): only the
+//!   rewritten runs with 256 bytes of context each;
 //! - gzip, zlib and zstd streams found by their magic bytes anywhere a
 //!   view starts (a body posted as gzip without `Content-Encoding`).
 //!
@@ -46,9 +51,6 @@ pub const MAX_DEPTH: usize = 4;
 pub struct Limits {
     /// The most bytes of text [`expand`] returns.
     pub max_output: usize,
-    /// The input may start in the middle of an encoded run (a window of a
-    /// stream): runs touching its start are tried at every alignment.
-    pub cut_at_start: bool,
 }
 
 impl Limits {
@@ -56,7 +58,6 @@ impl Limits {
     pub fn for_input(input_len: usize) -> Self {
         Limits {
             max_output: input_len.saturating_mul(8).saturating_add(1 << 20),
-            cut_at_start: false,
         }
     }
 }
@@ -77,7 +78,7 @@ pub fn expand(input: &[u8], limits: Limits) -> Expanded {
         complete: true,
     };
     push_text(&mut out, input, limits.max_output);
-    expand_into(&mut out, input, 0, limits.cut_at_start, limits.max_output);
+    expand_into(&mut out, input, 0, limits.max_output);
     out
 }
 
@@ -94,23 +95,21 @@ fn push_text(out: &mut Expanded, bytes: &[u8], max: usize) -> bool {
     true
 }
 
-fn expand_into(out: &mut Expanded, input: &[u8], depth: usize, cut: bool, max: usize) {
+fn expand_into(out: &mut Expanded, input: &[u8], depth: usize, max: usize) {
     if depth >= MAX_DEPTH || !out.complete {
         return;
     }
-    for view in views(input, cut, max.saturating_sub(out.text.len())) {
+    for view in views(input, max.saturating_sub(out.text.len())) {
         if !push_text(out, &view, max) {
             return;
         }
-        // A view is whole: only the outermost input can start mid-run.
-        expand_into(out, &view, depth + 1, false, max);
+        expand_into(out, &view, depth + 1, max);
     }
 }
 
-/// The decoded views of `input` (one level; see the module docs). `cut`
-/// says the input may start in the middle of an encoded run; `room` bounds
-/// what decompression may produce.
-pub fn views(input: &[u8], cut: bool, room: usize) -> Vec<Vec<u8>> {
+/// The decoded views of `input` (one level; see the module docs); `room`
+/// bounds what decompression may produce.
+pub fn views(input: &[u8], room: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if let Some(v) = text::percent(input) {
         out.push(v);
@@ -124,7 +123,7 @@ pub fn views(input: &[u8], cut: bool, room: usize) -> Vec<Vec<u8>> {
     if let Some(v) = text::joined_digit_groups(input) {
         out.push(v);
     }
-    out.extend(runs::base64_runs(input, cut));
+    out.extend(runs::base64_runs(input));
     out.extend(runs::hex_runs(input));
     if let Some(v) = compress::sniff(input, room) {
         out.push(v);

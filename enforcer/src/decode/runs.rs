@@ -1,4 +1,19 @@
-//! Views of encoded runs inside text: base64/base64url and hex.
+//! Views of encoded runs inside text: base64/base64url and hex, each
+//! decoded at every alignment and kept only for the text it holds.
+//!
+//! Much ordinary text *looks* encoded: words glued by `+` in a form body
+//! are one long base64 run, a SHA-256 in a log line is a hex run, and a
+//! `data:` image is megabytes of real base64 that decodes to binary.
+//! Decoding those yields bytes no detector can match, but pushed as text
+//! (each invalid byte a 3-byte U+FFFD) and expanded again they used to
+//! triple the text to scan. So a decoded run is kept whole only when it is
+//! text, a compressed stream (the next level inflates it) or UTF-16/32
+//! (narrowed here); of binary, only its stretches of text are kept
+//! ([`MIN_STRETCH`] characters or more, one per line). That makes every
+//! alignment cheap to try, so a run is always tried at all of them: a
+//! payload glued behind filler of any length is found.
+
+use super::{compress, text};
 
 use base64::alphabet;
 use base64::engine::general_purpose::GeneralPurpose;
@@ -9,9 +24,10 @@ use base64::Engine as _;
 /// bytes; a card number is 16 or more).
 const MIN_RUN: usize = 16;
 
-/// Runs up to this long are tried at every alignment even inside a window
-/// (a run glued to a word: `x=QUJD...` is not, `abcQUJD...` is).
-const ALIGN_ALL_UP_TO: usize = 4096;
+/// The shortest stretch of text kept from a decoding that is not all text
+/// (random bytes hold a 6-character stretch about once in 400 positions;
+/// the shortest value a detector matches, a 9-digit number, is longer).
+pub(super) const MIN_STRETCH: usize = 6;
 
 fn lenient(alphabet: &alphabet::Alphabet) -> GeneralPurpose {
     GeneralPurpose::new(
@@ -26,8 +42,9 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
-/// The base64 runs of `input` (line breaks inside a run skipped), each decoded.
-pub(super) fn base64_runs(input: &[u8], cut: bool) -> Vec<Vec<u8>> {
+/// The base64 runs of `input` (line breaks inside a run skipped), each
+/// decoded at its four alignments, keeping what is worth scanning.
+pub(super) fn base64_runs(input: &[u8]) -> Vec<Vec<u8>> {
     let standard = lenient(&alphabet::STANDARD);
     let url = lenient(&alphabet::URL_SAFE);
     let mut out = Vec::new();
@@ -37,7 +54,6 @@ pub(super) fn base64_runs(input: &[u8], cut: bool) -> Vec<Vec<u8>> {
             i += 1;
             continue;
         }
-        let start = i;
         let mut run = Vec::new();
         while i < input.len() {
             let b = input[i];
@@ -65,14 +81,13 @@ pub(super) fn base64_runs(input: &[u8], cut: bool) -> Vec<Vec<u8>> {
         } else {
             &standard
         };
-        let all = (cut && start == 0) || run.len() <= ALIGN_ALL_UP_TO;
-        for skip in 0..if all { 4 } else { 1 } {
+        for skip in 0..4 {
             let mut piece = &run[skip..];
             if piece.len() % 4 == 1 {
                 piece = &piece[..piece.len() - 1];
             }
-            if let Ok(bytes) = engine.decode(piece) {
-                out.push(bytes);
+            if let Some(text) = engine.decode(piece).ok().and_then(worth_scanning) {
+                out.push(text);
             }
         }
     }
@@ -108,7 +123,7 @@ pub(super) fn hex_runs(input: &[u8]) -> Vec<Vec<u8>> {
                     .chunks_exact(2)
                     .map(|p| hex_val(p[0]).unwrap_or(0) << 4 | hex_val(p[1]).unwrap_or(0))
                     .collect();
-                out.push(bytes);
+                out.extend(worth_scanning(bytes));
             }
             continue;
         }
@@ -132,10 +147,38 @@ pub(super) fn hex_runs(input: &[u8]) -> Vec<Vec<u8>> {
                 }
             }
             if bytes.len() >= 8 {
-                out.push(bytes);
+                out.extend(worth_scanning(bytes));
                 i = j;
             }
         }
     }
     out
+}
+
+/// What of a decoded run is worth scanning (see the module docs): the
+/// bytes whole when they are text (any script) or a compressed stream,
+/// UTF-16/32 narrowed, and otherwise their printable ASCII stretches, one
+/// per line; `None` when nothing is left.
+pub(super) fn worth_scanning(bytes: Vec<u8>) -> Option<Vec<u8>> {
+    if compress::has_magic(&bytes) {
+        return Some(bytes);
+    }
+    let bytes = text::narrow(&bytes).unwrap_or(bytes);
+    let is_text = |c: char| !c.is_control() || matches!(c, '\t' | '\n' | '\r');
+    if std::str::from_utf8(&bytes).is_ok_and(|s| s.chars().all(is_text)) {
+        return Some(bytes);
+    }
+    // Binary: its printable ASCII stretches (non-ASCII characters in random
+    // bytes are valid UTF-8 often enough to make noise).
+    let mut out = Vec::new();
+    let printable = |b: &u8| matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r');
+    for stretch in bytes.split(|b| !printable(b)) {
+        if stretch.len() >= MIN_STRETCH {
+            if !out.is_empty() {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(stretch);
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }

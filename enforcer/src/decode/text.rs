@@ -11,12 +11,16 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// `%XX` decoded and `+` read as a space (URLs, query strings, form bodies).
+/// `%XX` decoded and `+` read as a space (URLs, query strings, form
+/// bodies), when there is an escape. Without one, `+` alone changes nothing
+/// a detector reads but digit groups (`4111+1111`, see
+/// [`joined_digit_groups`]), and copying all of a base64 run or a JSON body
+/// for its `+` signs would double what is scanned.
 pub(super) fn percent(input: &[u8]) -> Option<Vec<u8>> {
     let has_escape = memchr::memchr_iter(b'%', input).any(|i| {
         input.len() > i + 2 && hex_val(input[i + 1]).is_some() && hex_val(input[i + 2]).is_some()
     });
-    if !has_escape && memchr::memchr(b'+', input).is_none() {
+    if !has_escape {
         return None;
     }
     let mut out = Vec::with_capacity(input.len());
@@ -168,6 +172,7 @@ fn is_group_separator(b: u8) -> bool {
         b,
         b'.' | b'/'
             | b'_'
+            | b'+'
             | b'\t'
             | b'\n'
             | b'\r'
@@ -181,8 +186,21 @@ fn is_group_separator(b: u8) -> bool {
     )
 }
 
-/// Digits joined by one or two separator characters (`4111.1111`,
-/// `4111\r\n1111`) with the separators turned into one space.
+/// Bytes of the text around a rewritten digit run kept with it, for the
+/// detectors' context words (their default window is 80 bytes).
+pub(super) const DIGIT_RUN_CONTEXT: usize = 256;
+
+/// Fewest digits in a joined run worth rewriting: the shortest number a
+/// detector matches has 9 (a US SSN), and fewer are versions, times, short
+/// dates and the digit pairs of any base64 text.
+const MIN_JOINED_DIGITS: usize = 8;
+
+/// Digits joined by one or two separator characters (`4111.1111.1111`,
+/// `4111\r\n1111`), runs of [`MIN_JOINED_DIGITS`] digits or more, with the
+/// separators turned into one space: only the rewritten runs and
+/// [`DIGIT_RUN_CONTEXT`] bytes around each, one stretch per line (dates, versions and addresses are everywhere in
+/// ordinary text; a whole copy of it for each would double what is
+/// scanned).
 pub(super) fn joined_digit_groups(input: &[u8]) -> Option<Vec<u8>> {
     let joined = |i: usize| -> Option<usize> {
         // Length of the separator run at `i` when digits stand on both sides.
@@ -196,17 +214,61 @@ pub(super) fn joined_digit_groups(input: &[u8]) -> Option<Vec<u8>> {
             .count();
         (n > 0 && n <= 2 && input.get(i + n).is_some_and(u8::is_ascii_digit)).then_some(n)
     };
-    let first = (1..input.len()).find(|&i| joined(i).is_some())?;
-    let mut out = Vec::with_capacity(input.len());
-    out.extend_from_slice(&input[..first]);
-    let mut i = first;
+    // The spans to copy: each joined run of enough digits with its
+    // context, overlapping ones merged.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
     while i < input.len() {
-        if let Some(n) = joined(i) {
-            out.push(b' ');
-            i += n;
-        } else {
-            out.push(input[i]);
+        if !input[i].is_ascii_digit() {
             i += 1;
+            continue;
+        }
+        let (start, mut digits, mut joints) = (i, 0, 0);
+        loop {
+            while input.get(i).is_some_and(u8::is_ascii_digit) {
+                digits += 1;
+                i += 1;
+            }
+            match joined(i) {
+                Some(n) => {
+                    joints += 1;
+                    i += n;
+                }
+                None => break,
+            }
+        }
+        if joints == 0 || digits < MIN_JOINED_DIGITS {
+            continue;
+        }
+        let (from, to) = (
+            start.saturating_sub(DIGIT_RUN_CONTEXT),
+            (i + DIGIT_RUN_CONTEXT).min(input.len()),
+        );
+        match spans.last_mut() {
+            Some(last) if from <= last.1 => last.1 = to,
+            _ => spans.push((from, to)),
+        }
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(spans.iter().map(|(a, b)| b - a + 1).sum());
+    for (from, to) in spans {
+        if !out.is_empty() {
+            out.push(b'\n');
+        }
+        let mut i = from;
+        while i < to {
+            match joined(i) {
+                Some(n) => {
+                    out.push(b' ');
+                    i += n;
+                }
+                None => {
+                    out.push(input[i]);
+                    i += 1;
+                }
+            }
         }
     }
     Some(out)

@@ -111,17 +111,8 @@ impl Enforcer {
         if let Some(v) = Verdict::before_scan(decision) {
             return v;
         }
-        if let Some(max) = decision.limits.max_bytes(decision.action) {
-            if text.len() as u64 > max {
-                return Verdict::blocked(
-                    decision,
-                    format!(
-                        "{} bytes is more than the {} bytes this app allows",
-                        text.len(),
-                        max
-                    ),
-                );
-            }
+        if let Some(v) = Self::too_long(decision, &text) {
+            return v;
         }
         let (engine, selection) = match &decision.selection {
             Some(sel) => (decision.engine.clone(), sel.clone()),
@@ -137,6 +128,42 @@ impl Enforcer {
                 format!("the scan took longer than {} ms", budget.as_millis()),
             ),
         }
+    }
+
+    /// [`check_text`](Self::check_text) on the calling thread, without a
+    /// budget: for work already off the async threads and under the
+    /// caller's timeout (the egress gate decodes and scans a piece in one
+    /// blocking task).
+    pub fn check_text_now(decision: &Decision, text: &str) -> Verdict {
+        if let Some(v) = Verdict::before_scan(decision) {
+            return v;
+        }
+        if let Some(v) = Self::too_long(decision, text) {
+            return v;
+        }
+        let Some(selection) = &decision.selection else {
+            return Verdict::blocked(decision, "the rule scans with no profile".into());
+        };
+        let started = Instant::now();
+        let report = decision.engine.scan_selection(text, selection);
+        Verdict::from_report(decision, &report, started.elapsed())
+    }
+
+    /// The block for text longer than the app allows for the action.
+    fn too_long(decision: &Decision, text: &str) -> Option<Verdict> {
+        if let Some(max) = decision.limits.max_bytes(decision.action) {
+            if text.len() as u64 > max {
+                return Some(Verdict::blocked(
+                    decision,
+                    format!(
+                        "{} bytes is more than the {} bytes this app allows",
+                        text.len(),
+                        max
+                    ),
+                ));
+            }
+        }
+        None
     }
 
     /// The verdict on a file named `name` crossing under `decision`

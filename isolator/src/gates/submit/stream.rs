@@ -25,7 +25,7 @@
 //!   The reported URL has no query string; evidence is redacted.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use enforcer::decode::compress::StreamDecoder;
 use enforcer::decode::{expand, Limits};
@@ -196,7 +196,6 @@ impl Judge {
         last: bool,
     ) -> Verdict {
         let budget = Duration::from_millis(self.enforcer.config().submit_budget_ms);
-        let started = Instant::now();
         // Decoding runs off the async threads, within the same budget as the scan.
         let body_encoding = if is_head || self.websocket {
             None
@@ -209,6 +208,9 @@ impl Judge {
         } else {
             std::mem::take(&mut self.tail)
         };
+        let d = decision.clone();
+        // Decoding, expansion and the scan run in one blocking task (one
+        // thread hand-off a piece), under one budget.
         let work = tokio::task::spawn_blocking(move || {
             let plain = match body_encoding {
                 None => Ok(bytes),
@@ -227,19 +229,19 @@ impl Judge {
                 }
             };
             let plain = plain.map_err(|e| e.to_string())?;
-            let cut = !tail.is_empty();
+            // The window may start inside an encoded run: runs are decoded
+            // at every alignment.
             let mut window = tail;
             window.extend_from_slice(&plain);
-            let limits = Limits {
-                cut_at_start: cut,
-                ..Limits::for_input(window.len())
-            };
-            let expanded = expand(&window, limits);
+            let expanded = expand(&window, Limits::for_input(window.len()));
             let keep = window.len().saturating_sub(OVERLAP);
             window.drain(..keep);
-            Ok::<_, String>((expanded, window, decoder))
+            let verdict = expanded
+                .complete
+                .then(|| Enforcer::check_text_now(&d, &expanded.text));
+            Ok::<_, String>((verdict, window, decoder))
         });
-        let (expanded, tail, decoder) = match tokio::time::timeout(budget, work).await {
+        let (verdict, tail, decoder) = match tokio::time::timeout(budget, work).await {
             Ok(Ok(Ok(r))) => r,
             Ok(Ok(Err(e))) => {
                 return Verdict::blocked(
@@ -254,7 +256,7 @@ impl Judge {
                 return Verdict::blocked(
                     decision,
                     format!(
-                        "the request could not be decoded within {} ms",
+                        "the request could not be decoded and scanned within {} ms",
                         budget.as_millis()
                     ),
                 )
@@ -264,16 +266,12 @@ impl Judge {
         if !is_head {
             self.tail = tail;
         }
-        if !expanded.complete {
-            return Verdict::blocked(
+        verdict.unwrap_or_else(|| {
+            Verdict::blocked(
                 decision,
                 "the request expands too much to be scanned".into(),
-            );
-        }
-        let left = budget.saturating_sub(started.elapsed());
-        self.enforcer
-            .check_text(decision, expanded.text, left)
-            .await
+            )
+        })
     }
 
     fn conclude(
