@@ -113,6 +113,11 @@ impl Config {
         }
         self.policies.resolve_paths(base);
         self.audit.resolve_paths(base);
+        if let Some(p) = &mut self.enforce.fingerprints {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
     }
 
     /// Checks values that parse but are out of range or inconsistent: each

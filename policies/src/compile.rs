@@ -7,6 +7,7 @@
 //! on-match) so that `decide` does no lookups. Exact-data CSV files are read
 //! and hashed here; their clear text is dropped straight away.
 
+use enforcer::fingerprint::PROFILE as FINGERPRINTS;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -232,6 +233,9 @@ struct Known<'a> {
 
 impl Known<'_> {
     fn profile(&self, id: &str) -> bool {
+        if id == FINGERPRINTS {
+            return true;
+        }
         match self.engine {
             Some(e) => e.has_profile(id),
             None => self.profiles.contains(id) || predefined().is_some_and(|b| b.has_profile(id)),
@@ -421,9 +425,14 @@ fn compile_rule(
                     }
                 }
                 profiles = list.iter().map(|p| p.trim().to_owned()).collect();
+                // `fingerprints` is looked up by the enforcer, not the engine.
+                let ids: Vec<&str> = profiles
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| *p != FINGERPRINTS)
+                    .collect();
                 if let Some(engine) = engine {
-                    if !profiles.is_empty() && profiles.iter().all(|p| engine.has_profile(p)) {
-                        let ids: Vec<&str> = profiles.iter().map(String::as_str).collect();
+                    if !ids.is_empty() && ids.iter().all(|p| engine.has_profile(p)) {
                         match engine.selection(&ids) {
                             Ok(sel) => selection = Some(Arc::new(sel)),
                             Err(e) => cx.push(list_field, e.to_string()),
@@ -527,7 +536,7 @@ fn build_engine(doc: &PolicyDocument, data_dir: &DataDir, cx: &mut Ctx) -> Optio
             cx.push(format!("{at}.id"), "profile has no id");
             continue;
         }
-        if base.is_some_and(|b| b.has_profile(id)) {
+        if base.is_some_and(|b| b.has_profile(id)) || id == FINGERPRINTS {
             cx.push(
                 format!("{at}.id"),
                 format!("`{id}` is a predefined profile; pick another id"),

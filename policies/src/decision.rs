@@ -153,6 +153,16 @@ impl Decision {
     pub fn is_blocked(&self) -> bool {
         self.mode == Mode::Block
     }
+
+    /// Whether the scan also looks the content up among the registered
+    /// confidential documents (the `fingerprints` profile).
+    pub fn fingerprints(&self) -> bool {
+        self.mode == Mode::Scan
+            && self
+                .profiles
+                .iter()
+                .any(|p| p == enforcer::fingerprint::PROFILE)
+    }
 }
 
 impl std::fmt::Debug for Decision {

@@ -190,3 +190,25 @@ fn ocr_images_must_be_a_boolean() {
     assert_eq!(ps.len(), 1, "{ps:?}");
     assert_eq!(at(&ps[0]).0, 4, "{}", ps[0]);
 }
+
+#[test]
+fn fingerprints_is_a_profile_rules_may_name_and_no_custom_profile_may_take() {
+    let ok = "[[rules]]\nname = \"docs\"\npaste = { mode = \"scan\", profiles = [\"fingerprints\"] }\nupload = { mode = \"scan\", profiles = [\"financial\", \"fingerprints\"] }\n";
+    let compiled = policies::compile_str(ok, std::path::Path::new("p.toml")).unwrap();
+    let who = policies::Identity::new("ann", Vec::<String>::new());
+    let url = url::Url::parse("https://docs.example.com/").unwrap();
+    let paste = compiled.decide(&who, &url, policies::Action::Paste);
+    assert!(paste.fingerprints());
+    // Only `fingerprints`: nothing for the pattern engine to scan.
+    assert!(paste.selection.is_none());
+    let upload = compiled.decide(&who, &url, policies::Action::Upload);
+    assert!(upload.fingerprints() && upload.selection.is_some());
+    let taken = "[[profiles]]\nid = \"fingerprints\"\ndetectors = [\"credit_card\"]\n";
+    let err = policies::compile_str(taken, std::path::Path::new("p.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`fingerprints` is a predefined profile"),
+        "{err}"
+    );
+}

@@ -4,13 +4,14 @@
 import { api, onVersion, policy } from './api.js';
 import * as apps from './apps.js';
 import * as bench from './bench.js';
+import * as fingerprints from './fingerprints.js';
 import * as history from './history.js';
 import { flash, initNotify, onReload } from './notify.js';
 import * as profiles from './profiles.js';
 import * as rules from './rules.js';
 import * as sessions from './sessions.js';
 
-const TABS = { rules, apps, profiles, bench, sessions, history };
+const TABS = { rules, apps, profiles, fingerprints, bench, sessions, history };
 
 function current() {
   const name = location.hash.replace('#', '');
@@ -47,6 +48,7 @@ async function start() {
   rules.init();
   apps.init();
   profiles.init();
+  fingerprints.init();
   bench.init(me);
   sessions.init();
   history.init(reloadAll);

@@ -34,6 +34,11 @@ pub use store::{Document, Store};
 /// The detector id fingerprint matches are reported under.
 pub const DETECTOR: &str = "document_match";
 
+/// The profile a policy lists to have texts and files looked up among the
+/// registered documents (`profiles = ["fingerprints"]`); its one detector
+/// is [`DETECTOR`].
+pub const PROFILE: &str = "fingerprints";
+
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {why}")]
@@ -202,6 +207,9 @@ impl Index {
 
     /// The registered documents `text` matches, best first.
     pub fn lookup(&self, text: &str) -> Vec<DocumentMatch> {
+        if self.entries.is_empty() {
+            return Vec::new();
+        }
         let mut words = 0;
         let mut fps = winnow::fingerprints(text, self.salt, &mut words);
         fps.sort_unstable();

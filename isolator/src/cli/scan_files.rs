@@ -188,7 +188,7 @@ impl Outcome {
 }
 
 /// The profile name `document_match` findings fire under.
-pub const FINGERPRINTS: &str = "fingerprints";
+pub const FINGERPRINTS: &str = enforcer::fingerprint::PROFILE;
 
 /// `document_match` findings for `text` (one per registered document it
 /// matches), located at the whole text of `path`.

@@ -153,6 +153,12 @@ pub struct EnforceConfig {
     /// (they parse hostile files). Empty keeps them as root, said loudly in
     /// the log.
     pub extract_run_as: String,
+    /// The store of registered confidential documents
+    /// (`isolator fingerprint add --store DIR FILE...`) that rules listing
+    /// the `fingerprints` profile look texts and files up in. Relative to
+    /// the config file; created empty when missing. Not set: no documents
+    /// are registered and `fingerprints` never fires.
+    pub fingerprints: Option<PathBuf>,
 }
 
 impl Default for EnforceConfig {
@@ -173,6 +179,7 @@ impl Default for EnforceConfig {
             max_paste_image_bytes: 20 << 20,
             worker_program: None,
             extract_run_as: crate::enforce::worker_user::DEFAULT_USER.into(),
+            fingerprints: None,
         }
     }
 }

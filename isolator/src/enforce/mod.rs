@@ -20,6 +20,7 @@
 pub mod config;
 mod event;
 pub mod file_input;
+pub mod fingerprints;
 pub mod notice;
 pub mod transfers;
 mod verdict;
@@ -41,6 +42,7 @@ use crate::enforce::config::EnforceConfig;
 
 pub use event::{redact_url, GateEvent};
 pub use file_input::FileInput;
+pub use fingerprints::Fingerprints;
 pub use verdict::{Outcome, Verdict};
 
 /// The enforcement core shared by every session; see the module docs.
@@ -50,6 +52,7 @@ pub struct Enforcer {
     workers: WorkerConfig,
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
     transfers: transfers::Transfers,
+    fingerprints: Arc<Fingerprints>,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -76,7 +79,52 @@ impl Enforcer {
             config,
             workers,
             pool: OnceCell::new(),
+            fingerprints: Arc::new(Fingerprints::none()),
         }
+    }
+
+    /// Looks texts and files up among `fingerprints`' registered documents
+    /// where a rule's profiles include `fingerprints`.
+    pub fn with_fingerprints(mut self, fingerprints: Arc<Fingerprints>) -> Self {
+        self.fingerprints = fingerprints;
+        self
+    }
+
+    /// The registered documents.
+    pub fn fingerprints(&self) -> &Arc<Fingerprints> {
+        &self.fingerprints
+    }
+
+    /// The text of a file, read as an upload would be (the sandboxed
+    /// extraction worker, within the file budget): for registering it as a
+    /// confidential document.
+    pub async fn extract_text(&self, name: &str, bytes: Arc<Vec<u8>>) -> Result<String, String> {
+        let pool = self.pool().await?;
+        let name = name.to_owned();
+        let job = tokio::task::spawn_blocking(move || pool.extract(&name, &bytes));
+        let budget = Duration::from_millis(self.config.file_budget_ms);
+        match tokio::time::timeout(budget, job).await {
+            Ok(Ok(Extraction::Text { parts, .. })) => Ok(parts
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")),
+            Ok(Ok(Extraction::Unscannable { reason })) => Err(reason),
+            Ok(Err(e)) => Err(format!("the extraction failed ({e})")),
+            Err(_) => Err(format!(
+                "the file could not be read within {:.1} s",
+                budget.as_secs_f64()
+            )),
+        }
+    }
+
+    /// The fingerprint index `decision` scans against: the one in force
+    /// when its profiles include `fingerprints`, else `None`.
+    pub fn fingerprints_for(
+        &self,
+        decision: &Decision,
+    ) -> Option<Arc<Option<enforcer::fingerprint::Index>>> {
+        decision.fingerprints().then(|| self.fingerprints.current())
     }
 
     /// The policy store.
@@ -114,12 +162,12 @@ impl Enforcer {
         if let Some(v) = Self::too_long(decision, &text) {
             return v;
         }
-        let (engine, selection) = match &decision.selection {
-            Some(sel) => (decision.engine.clone(), sel.clone()),
-            None => return Verdict::blocked(decision, "the rule scans with no profile".into()),
-        };
+        if decision.selection.is_none() && !decision.fingerprints() {
+            return Verdict::blocked(decision, "the rule scans with no profile".into());
+        }
+        let (d, index) = (decision.clone(), self.fingerprints_for(decision));
         let started = Instant::now();
-        let scan = tokio::task::spawn_blocking(move || engine.scan_selection(&text, &selection));
+        let scan = tokio::task::spawn_blocking(move || scan_text(&d, &text, index.as_deref()));
         match tokio::time::timeout(budget, scan).await {
             Ok(Ok(report)) => Verdict::from_report(decision, &report, started.elapsed()),
             Ok(Err(e)) => Verdict::blocked(decision, format!("the scan failed ({e})")),
@@ -133,19 +181,23 @@ impl Enforcer {
     /// [`check_text`](Self::check_text) on the calling thread, without a
     /// budget: for work already off the async threads and under the
     /// caller's timeout (the egress gate decodes and scans a piece in one
-    /// blocking task).
-    pub fn check_text_now(decision: &Decision, text: &str) -> Verdict {
+    /// blocking task). `index` is [`fingerprints_for`](Self::fingerprints_for)'s.
+    pub fn check_text_now(
+        decision: &Decision,
+        text: &str,
+        index: Option<&Option<enforcer::fingerprint::Index>>,
+    ) -> Verdict {
         if let Some(v) = Verdict::before_scan(decision) {
             return v;
         }
         if let Some(v) = Self::too_long(decision, text) {
             return v;
         }
-        let Some(selection) = &decision.selection else {
+        if decision.selection.is_none() && !decision.fingerprints() {
             return Verdict::blocked(decision, "the rule scans with no profile".into());
-        };
+        }
         let started = Instant::now();
-        let report = decision.engine.scan_selection(text, selection);
+        let report = scan_text(decision, text, index);
         Verdict::from_report(decision, &report, started.elapsed())
     }
 
@@ -217,16 +269,16 @@ impl Enforcer {
         if let Some(v) = self.file_limits(decision, name, size, None) {
             return v;
         }
-        let Some(selection) = decision.selection.clone() else {
+        if decision.selection.is_none() && !decision.fingerprints() {
             return Verdict::blocked(decision, "the rule scans with no profile".into());
-        };
+        }
         let pool = match self.pool().await {
             Ok(p) => p,
             Err(e) => {
                 return Verdict::blocked(decision, format!("no file scanner is available ({e})"))
             }
         };
-        let engine = decision.engine.clone();
+        let (d, index) = (decision.clone(), self.fingerprints_for(decision));
         let name_owned = name.to_owned();
         let started = Instant::now();
         let job = tokio::task::spawn_blocking(move || {
@@ -234,11 +286,16 @@ impl Enforcer {
                 Body::Bytes(bytes) => pool.extract(&name_owned, &bytes),
                 Body::File(file) => pool.extract_file(&name_owned, file),
             };
-            let reports: Vec<_> = extraction
-                .parts()
-                .iter()
-                .map(|p| engine.scan_selection(&p.text, &selection))
-                .collect();
+            let parts = extraction.parts();
+            let mut reports: Vec<_> = parts.iter().map(|p| scan_text(&d, &p.text, None)).collect();
+            // A registered document is looked up in the file's whole text:
+            // its passages may be spread over parts (pages, sheets, members).
+            if let Some(index) = &index {
+                let whole: Vec<&str> = parts.iter().map(|p| p.text.as_str()).collect();
+                let mut report = enforcer::ScanReport::default();
+                fingerprints::look_up(index.as_ref().as_ref(), &whole.join("\n"), &mut report);
+                reports.push(report);
+            }
             (extraction, reports)
         });
         let (extraction, reports) = match tokio::time::timeout(budget, job).await {
@@ -343,4 +400,21 @@ enum Body {
 /// Whether a scan decision lets the content through when a profile fires.
 pub(crate) fn passes_on_match(on_match: OnMatch) -> bool {
     on_match == OnMatch::Audit
+}
+
+/// The engine's scan of `text` under `decision`'s profiles, plus the
+/// registered documents it shares passages with when `index` is given.
+fn scan_text(
+    decision: &Decision,
+    text: &str,
+    index: Option<&Option<enforcer::fingerprint::Index>>,
+) -> enforcer::ScanReport {
+    let mut report = match &decision.selection {
+        Some(selection) => decision.engine.scan_selection(text, selection),
+        None => enforcer::ScanReport::default(),
+    };
+    if let Some(index) = index {
+        fingerprints::look_up(index.as_ref(), text, &mut report);
+    }
+    report
 }

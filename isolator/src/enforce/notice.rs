@@ -42,6 +42,7 @@ pub fn detector_noun(id: &str) -> String {
         "us_dea" => "DEA numbers",
         "us_mbi" => "Medicare numbers",
         "icd10_code" => "Diagnosis codes",
+        "document_match" => "Passages of confidential documents",
         other
             if other.ends_with("_token")
                 || other.ends_with("_key")

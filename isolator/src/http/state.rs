@@ -55,11 +55,15 @@ pub fn build_state(
         &config.enforce.extract_run_as,
     )
     .map_err(|e| anyhow::anyhow!("extraction workers: {e}"))?;
-    let enforcer = Arc::new(crate::enforce::Enforcer::new(
-        store.clone(),
-        config.enforce.clone(),
-        workers,
-    ));
+    let fingerprints = match &config.enforce.fingerprints {
+        Some(dir) => crate::enforce::Fingerprints::open(dir)
+            .map_err(|e| anyhow::anyhow!("enforce.fingerprints: {e}"))?,
+        None => crate::enforce::Fingerprints::none(),
+    };
+    let enforcer = Arc::new(
+        crate::enforce::Enforcer::new(store.clone(), config.enforce.clone(), workers)
+            .with_fingerprints(Arc::new(fingerprints)),
+    );
     let audit = crate::audit::AuditService::open(&config.audit)
         .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
     audit.spawn_retention(Duration::from_secs(3600), shutdown.clone());

@@ -12,6 +12,7 @@ mod egress_scan;
 mod egress_tls;
 mod example_policy;
 mod faults;
+mod fingerprints;
 mod gatesfile;
 mod gatesnet;
 mod http_boundary;

@@ -208,7 +208,7 @@ impl Judge {
         } else {
             std::mem::take(&mut self.tail)
         };
-        let d = decision.clone();
+        let (d, index) = (decision.clone(), self.enforcer.fingerprints_for(decision));
         // Decoding, expansion and the scan run in one blocking task (one
         // thread hand-off a piece), under one budget.
         let work = tokio::task::spawn_blocking(move || {
@@ -238,7 +238,7 @@ impl Judge {
             window.drain(..keep);
             let verdict = expanded
                 .complete
-                .then(|| Enforcer::check_text_now(&d, &expanded.text));
+                .then(|| Enforcer::check_text_now(&d, &expanded.text, index.as_deref()));
             Ok::<_, String>((verdict, window, decoder))
         });
         let (verdict, tail, decoder) = match tokio::time::timeout(budget, work).await {

@@ -16,7 +16,8 @@
 //! Modules: [`routes`] (the route table, also used to check the OpenAPI
 //! document), [`errors`], [`body`] (request bodies and versions),
 //! [`documents`], [`items`] (CRUD shared by [`apps`], [`rules`],
-//! [`profiles`] and [`detectors`]), [`test_bench`], [`sessions`],
+//! [`profiles`] and [`detectors`]), [`test_bench`], [`fingerprints`]
+//! (registered confidential documents), [`sessions`],
 //! [`history`], [`openapi`], [`pages`].
 
 pub mod apps;
@@ -24,6 +25,7 @@ pub mod body;
 pub mod config;
 pub mod detectors;
 pub mod documents;
+pub mod fingerprints;
 pub mod history;
 pub mod items;
 pub mod openapi;

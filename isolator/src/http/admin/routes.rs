@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use policies::{AppDoc, DetectorDoc, ProfileDoc, RuleDoc};
 
-use super::{documents, history, items, openapi, pages, rules, sessions, test_bench};
+use super::{documents, fingerprints, history, items, openapi, pages, rules, sessions, test_bench};
 use crate::http::AppState;
 
 /// One route: method, path (axum syntax, which is also OpenAPI's), handler.
@@ -56,6 +56,19 @@ fn table() -> Vec<Route> {
             Method::DELETE,
             "/api/v1/sessions/{id}",
             delete(sessions::terminate),
+        ),
+        Route(Method::GET, "/api/v1/fingerprints", get(fingerprints::list)),
+        Route(
+            Method::POST,
+            "/api/v1/fingerprints",
+            post(fingerprints::add).layer(DefaultBodyLimit::max(
+                fingerprints::MAX_DOCUMENT_BYTES + 64 * 1024,
+            )),
+        ),
+        Route(
+            Method::DELETE,
+            "/api/v1/fingerprints/{id}",
+            delete(fingerprints::remove),
         ),
         Route(Method::GET, "/api/v1/history", get(history::list)),
         Route(
