@@ -431,8 +431,11 @@ fn compile_rule(
                     .map(String::as_str)
                     .filter(|p| *p != FINGERPRINTS)
                     .collect();
+                // With `fingerprints` alone the selection is empty, never
+                // missing: every gate that scans has one (the keyboard's
+                // field model, the page scan), and finds no pattern in it.
                 if let Some(engine) = engine {
-                    if !ids.is_empty() && ids.iter().all(|p| engine.has_profile(p)) {
+                    if !profiles.is_empty() && ids.iter().all(|p| engine.has_profile(p)) {
                         match engine.selection(&ids) {
                             Ok(sel) => selection = Some(Arc::new(sel)),
                             Err(e) => cx.push(list_field, e.to_string()),

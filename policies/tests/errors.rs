@@ -199,8 +199,10 @@ fn fingerprints_is_a_profile_rules_may_name_and_no_custom_profile_may_take() {
     let url = url::Url::parse("https://docs.example.com/").unwrap();
     let paste = compiled.decide(&who, &url, policies::Action::Paste);
     assert!(paste.fingerprints());
-    // Only `fingerprints`: nothing for the pattern engine to scan.
-    assert!(paste.selection.is_none());
+    // Only `fingerprints`: an empty selection, nothing for the pattern
+    // engine to find (but every gate that scans has a selection to use).
+    let sel = paste.selection.as_ref().expect("a selection");
+    assert!(sel.profile_ids().is_empty());
     let upload = compiled.decide(&who, &url, policies::Action::Upload);
     assert!(upload.fingerprints() && upload.selection.is_some());
     let taken = "[[profiles]]\nid = \"fingerprints\"\ndetectors = [\"credit_card\"]\n";

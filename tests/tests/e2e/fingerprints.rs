@@ -21,6 +21,7 @@ const POLICY: &str = r#"
 [[rules]]
 name = "no-confidential-documents"
 paste = { mode = "scan", profiles = ["fingerprints"] }
+keyboard = { mode = "scan", profiles = ["fingerprints"] }
 "#;
 
 /// A paragraph of Debian's GPL-3 text (about 100 words).
@@ -90,6 +91,9 @@ async fn a_paragraph_of_a_registered_document_is_not_pasted() {
         .wait_state("the field page", T, |s| s["title"] == "Field")
         .await;
     client.click_viewer(300.0, 150.0).await;
+    // Typing under a rule whose only profile is `fingerprints` goes through
+    // (typed text is not looked up yet; it must not be refused either).
+    client.type_text("hi ").await;
     paste(&client, "notes ").await;
     paste(&client, &gpl_paragraph()).await;
     let notice = wait_notice(&client, "paste_blocked").await;
@@ -109,6 +113,6 @@ async fn a_paragraph_of_a_registered_document_is_not_pasted() {
         (!r.is_empty()).then_some(r)
     })
     .await;
-    assert_eq!(got, vec!["value=notes ok".to_owned()]);
+    assert_eq!(got, vec!["value=hi notes ok".to_owned()]);
     client.close().await;
 }
