@@ -7,8 +7,9 @@
 //!
 //! Texts are built from the committed samples
 //! (`enforcer/tests/source_code/samples`), repeated to size. Each case runs
-//! `Engine::scan_selection` with the profile `source_code` alone, and with
-//! every predefined profile (what a gate with `all` + `source_code` pays).
+//! the classifier alone, then `Engine::scan_selection` with the profile
+//! `source_code` alone, and with every predefined profile (what a gate
+//! with `all` + `source_code` pays).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -62,6 +63,20 @@ fn main() {
     for (kind, pool) in [("code", &code), ("prose", &prose)] {
         for size in [1usize << 10, 100 << 10] {
             let text = text_of(pool, size);
+            // The classifier alone (no engine around it).
+            let classifier = enforcer::detect::classify::SourceCode::builtin();
+            let rounds = if size < 4096 { 2000 } else { 200 };
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                std::hint::black_box(classifier.classify(&text));
+                times.push(t.elapsed());
+            }
+            println!(
+                "| {kind} {} KB | classifier alone | {:.1} µs | |",
+                size >> 10,
+                median(times).as_secs_f64() * 1e6
+            );
             for (name, sel) in [("source_code", &only), ("all predefined", &every)] {
                 // Warm up (the model is parsed on first use).
                 let _ = engine.scan_selection(&text, sel);

@@ -20,7 +20,10 @@
 //!    raised, then the detector listed first; custom detectors keep theirs),
 //!    findings contained in a longer finding of another detector are
 //!    dropped, spans are mapped back to the original text and evidence is
-//!    redacted.
+//!    redacted;
+//! 6. whole-text classifiers (`source_code`, see [`super::classify`]) run
+//!    last, in [`Engine::scan`] and [`Engine::scan_selection`] only: their
+//!    one finding spans the text, so it is not subject to step 5.
 //!
 //! A number-like candidate that is a piece of a longer grouped number (12
 //! digits of a 16-digit card that failed Luhn, 10 digits inside an IBAN) is
@@ -759,7 +762,17 @@ impl Engine {
     /// Scans with the detectors of `sel` and evaluates its profiles.
     pub fn scan_selection(&self, text: &str, sel: &Selection) -> ScanReport {
         let mask = self.mask_for(sel);
-        let mut found = self.scan_indexed(text, Some(mask));
+        // A selection of classifiers only (the `source_code` profile) skips
+        // the pattern passes and their normalisation of the whole text.
+        let patterns = mask
+            .iter()
+            .zip(&self.inner.dets)
+            .any(|(&on, d)| on && !matches!(d.kind, DetKind::SourceCode));
+        let mut found = if patterns {
+            self.scan_indexed(text, Some(mask))
+        } else {
+            Vec::new()
+        };
         self.classify_into(text, Some(mask), &mut found);
         evaluate_owned(text, found, sel)
     }

@@ -17,6 +17,15 @@
 //! [`WINDOWS`] windows of [`WINDOW`] bytes spread over it (each starting at a
 //! line), so a 100 MB text costs the same as a 16 KB one.
 //!
+//! Where it runs: [`Engine::scan`](super::Engine::scan) and
+//! [`Engine::scan_selection`](super::Engine::scan_selection) add its finding
+//! (spanning the whole text) when a selected profile holds `source_code`:
+//! pastes, uploads, downloads, page content, the CLI. The incremental
+//! [`FieldScanner`](super::FieldScanner) (keystrokes) and the
+//! [`StreamScanner`](super::StreamScanner) (chunks) see windows, not whole
+//! texts, and do not classify: a keystroke refused because the whole field
+//! reads as code would leave the user unable to edit it.
+//!
 //! Naive Bayes is explainable: each class's score is the mean log-likelihood
 //! of the text's features; the finding's score is the margin of the best
 //! language over prose, turned into a probability-like number by a logistic.
