@@ -2,7 +2,7 @@
 //! machine, evaluates it on a held-out split and writes the model.
 //!
 //! ```text
-//! cargo run --release -p enforcer --example train_source_code -- \
+//! cargo run -p enforcer --example train_source_code -- \
 //!     [--out enforcer/src/detect/classify/source_code.model] \
 //!     [--heldout enforcer/tests/source_code/heldout.txt] [--report FILE]
 //! ```

@@ -109,6 +109,7 @@ fn heldout_files_code_vs_not_accuracy_at_least_097() {
          isolator/scripts/install-deps.sh, fetch the crates and run npm ci in tests/editors"
     );
     eprintln!("{total} of {listed} held-out files present");
+    eprintln!("code vs not: {right} of {total} right");
     let accuracy = right as f64 / total as f64;
     assert!(
         accuracy >= 0.97,

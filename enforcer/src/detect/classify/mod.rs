@@ -196,6 +196,42 @@ mod tests {
         assert!(m.high_threshold >= m.code_threshold);
     }
 
+    /// Any text, of any length and script, is classified without a panic
+    /// (window cuts land on character boundaries) and its sample is bounded.
+    #[test]
+    fn random_texts_never_panic() {
+        let pieces = [
+            "fn ",
+            "é",
+            "日本語",
+            "\n",
+            "    ",
+            "{",
+            "};",
+            "\r\n",
+            "😀",
+            "the ",
+            "\t",
+        ];
+        let mut next = crate::detect::test_rng(0x5eed);
+        for _ in 0..200 {
+            let n = next(40_000) as usize / 3;
+            let mut t = String::new();
+            while t.len() < n {
+                t.push_str(pieces[next(pieces.len() as u64) as usize]);
+            }
+            let s = sample(&t);
+            assert!(s.len() <= WINDOWS * (WINDOW + 1) || t.len() <= WHOLE_LIMIT);
+            let c = SourceCode::builtin().classify(&t);
+            if !long_enough(&t) {
+                assert_eq!(c, None);
+            }
+            if let Some(c) = c {
+                assert!((0.0..=1.0).contains(&c.score), "{}", c.score);
+            }
+        }
+    }
+
     #[test]
     fn length_is_counted_in_characters() {
         assert!(!long_enough(&"a".repeat(499)));
