@@ -40,8 +40,9 @@ const MAX_FILE: u64 = 2 << 20;
 const PIECES: usize = 4;
 
 /// The classes, `prose` first (the model file keeps this order).
-const CLASSES: [&str; 10] = [
+const CLASSES: [&str; 11] = [
     "prose",
+    "data",
     "rust",
     "python",
     "javascript",
@@ -239,6 +240,34 @@ fn sources(repo: &Path) -> Vec<Source> {
             "prose",
             vec!["/usr/share/common-licenses".into()],
             |_, _| true,
+            Read::Text,
+        ),
+        s(
+            "json",
+            "data",
+            vec!["/usr/share".into(), registry.clone()],
+            |p, _| ext(p, &[".json"]),
+            Read::Text,
+        ),
+        s(
+            "xml",
+            "data",
+            vec!["/usr/share".into(), "/etc".into()],
+            |p, _| ext(p, &[".xml"]),
+            Read::Text,
+        ),
+        s(
+            "yaml-toml",
+            "data",
+            vec!["/usr/share".into(), registry.clone()],
+            |p, _| ext(p, &[".yml", ".yaml", ".toml"]),
+            Read::Text,
+        ),
+        s(
+            "conf-ini",
+            "data",
+            vec!["/usr/share".into(), "/etc".into()],
+            |p, _| ext(p, &[".conf", ".ini", ".cfg"]),
             Read::Text,
         ),
         s(
@@ -489,7 +518,7 @@ fn table(conf: &Confusion, title: &str) -> String {
     // Code vs not.
     let (mut tp, mut fp, mut fnn, mut tn) = (0, 0, 0, 0);
     for (&(t, p), &n) in conf {
-        match (t > 0, p > 0) {
+        match (is_code(t), is_code(p)) {
             (true, true) => tp += n,
             (false, true) => fp += n,
             (true, false) => fnn += n,
@@ -498,7 +527,7 @@ fn table(conf: &Confusion, title: &str) -> String {
     }
     let total = (tp + fp + fnn + tn) as f64;
     s += &format!(
-        "\nCode vs not: accuracy {:.4} ({} of {}), precision {:.4}, recall {:.4}; prose flagged as code: {fp} of {}.\n",
+        "\nCode vs not: accuracy {:.4} ({} of {}), precision {:.4}, recall {:.4}; not code (prose, data) flagged as code: {fp} of {}.\n",
         (tp + tn) as f64 / total,
         tp + tn,
         tp + fp + fnn + tn,
@@ -509,12 +538,13 @@ fn table(conf: &Confusion, title: &str) -> String {
     s
 }
 
+/// Whether class index `c` (of [`CLASSES`]) is a language.
+fn is_code(c: usize) -> bool {
+    !classify::NOT_CODE.contains(&CLASSES[c])
+}
+
 fn predicted(c: &classify::Classification, classes: &[String]) -> usize {
-    if c.is_code {
-        classes.iter().position(|x| *x == c.language).unwrap_or(0)
-    } else {
-        0
-    }
+    classes.iter().position(|x| *x == c.class).unwrap_or(0)
 }
 
 fn main() {
@@ -556,7 +586,7 @@ fn main() {
         .iter()
         .filter_map(|&(class, text)| {
             let s = draft.model().scores(&classify::sample(text))?;
-            Some((draft.judge(&s).margin, class > 0))
+            Some((draft.judge(&s).margin, is_code(class)))
         })
         .collect();
     margins.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -614,7 +644,7 @@ fn main() {
         if let Some(c) = model.classify(text) {
             let p = predicted(&c, &classes);
             *whole.entry((*class, p)).or_default() += 1;
-            if (p > 0) != (*class > 0) {
+            if is_code(p) != is_code(*class) {
                 wrong.push(format!(
                     "{} -> {} ({:.3}) {k}",
                     CLASSES[*class], classes[p], c.margin

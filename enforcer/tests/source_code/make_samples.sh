@@ -8,7 +8,7 @@
 set -eu
 here=enforcer/tests/source_code
 rm -rf "$here/samples"
-mkdir -p "$here/samples/code" "$here/samples/prose"
+mkdir -p "$here/samples/code" "$here/samples/prose" "$here/samples/data"
 grep -v '^#' "$here/samples.list" | while IFS="$(printf '\t')" read -r set class path; do
   src=$(printf '%s' "$path" | sed "s|^~|$HOME|")
   base=$(basename "$path" .gz)

@@ -50,17 +50,25 @@ pub const WINDOWS: usize = 4;
 /// ... of this many bytes.
 pub const WINDOW: usize = 4 << 10;
 
+/// Classes that are not code: prose, and structured data (JSON, XML,
+/// YAML, TOML, configuration files).
+pub const NOT_CODE: [&str; 2] = ["prose", "data"];
+
 /// The committed model.
 static MODEL_BYTES: &[u8] = include_bytes!("source_code.model");
 
 /// What the classifier says about a text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classification {
-    /// The most likely language (a class of the model other than `prose`).
+    /// The most likely language (a class of the model not in [`NOT_CODE`]).
     pub language: String,
+    /// The verdict as a class: `language` when code, else the most likely
+    /// class that is not code (`prose` or `data`).
+    pub class: String,
     /// Whether the text is code (margin above the model's threshold).
     pub is_code: bool,
-    /// Best language's mean log-likelihood per feature minus prose's (nats).
+    /// Best language's mean log-likelihood per feature minus that of the
+    /// best class that is not code (prose, data), in nats.
     pub margin: f32,
     /// `margin` through a logistic centred on the code threshold, in `0..1`.
     pub score: f32,
@@ -109,19 +117,18 @@ impl SourceCode {
     /// The classification implied by per-class scores (from [`Model::scores`]).
     pub fn judge(&self, scores: &[f32]) -> Classification {
         let m = &self.model;
-        let (best, best_score) =
-            scores
-                .iter()
-                .enumerate()
-                .skip(1)
-                .fold((1, f32::NEG_INFINITY), |(bi, bs), (i, &s)| {
-                    if s > bs {
-                        (i, s)
-                    } else {
-                        (bi, bs)
-                    }
-                });
-        let margin = best_score - scores[0];
+        let (mut best, mut best_score) = (0, f32::NEG_INFINITY);
+        let (mut other, mut not_code) = (0, f32::NEG_INFINITY);
+        for (i, (&s, class)) in scores.iter().zip(&m.classes).enumerate() {
+            if NOT_CODE.contains(&class.as_str()) {
+                if s > not_code {
+                    (other, not_code) = (i, s);
+                }
+            } else if s > best_score {
+                (best, best_score) = (i, s);
+            }
+        }
+        let margin = best_score - not_code;
         let is_code = margin > m.code_threshold;
         let confidence = if margin > m.high_threshold {
             Confidence::High
@@ -135,6 +142,7 @@ impl SourceCode {
         let score = 1.0 / (1.0 + (-(margin - m.code_threshold) / spread).exp());
         Classification {
             language: m.classes[best].clone(),
+            class: m.classes[if is_code { best } else { other }].clone(),
             is_code,
             margin,
             score,

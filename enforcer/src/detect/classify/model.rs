@@ -6,7 +6,7 @@
 //! ```text
 //! isolator-source-code-model 1
 //! buckets 32768
-//! classes prose rust python javascript c shell perl html css sql
+//! classes prose data rust python javascript c shell perl html css sql
 //! scale 1024
 //! thresholds <code> <high>
 //! data
@@ -14,9 +14,10 @@
 //! ```
 //!
 //! Entry `[b][c]` is `round(scale * ln P(bucket b | class c))` (Laplace
-//! smoothing). Class 0 is always `prose` (not code). The two thresholds are
-//! margins in thousandths of a nat per feature: a text is code when the best
-//! code class out-scores `prose` by more than `code`, with high confidence
+//! smoothing). Class 0 is always `prose`; `prose` and `data` are not code
+//! ([`super::NOT_CODE`]). The two thresholds are margins in thousandths of a
+//! nat per feature: a text is code when the best code class out-scores the
+//! best class that is not code by more than `code`, with high confidence
 //! above `high` (both calibrated on the training split by the training
 //! command, `enforcer/examples/train_source_code.rs`).
 
@@ -86,7 +87,12 @@ impl Model {
             .split(' ')
             .map(str::to_string)
             .collect();
-        if classes.len() < 2 || classes[0] != "prose" {
+        if classes.len() < 2
+            || classes[0] != "prose"
+            || classes
+                .iter()
+                .all(|c| super::NOT_CODE.contains(&c.as_str()))
+        {
             return Err(bad("classes must start with `prose` and name a language"));
         }
         let scale: f32 = field(line()?, "scale")?
