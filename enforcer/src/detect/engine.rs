@@ -20,7 +20,10 @@
 //!    raised, then the detector listed first; custom detectors keep theirs),
 //!    findings contained in a longer finding of another detector are
 //!    dropped, spans are mapped back to the original text and evidence is
-//!    redacted.
+//!    redacted;
+//! 6. whole-text classifiers (`source_code`, see [`super::classify`]) run
+//!    last, in [`Engine::scan`] and [`Engine::scan_selection`] only: their
+//!    one finding spans the text, so it is not subject to step 5.
 //!
 //! A number-like candidate that is a piece of a longer grouped number (12
 //! digits of a 16-digit card that failed Luhn, 10 digits inside an IBAN) is
@@ -80,12 +83,13 @@ pub(crate) const LONG_SPAN_ANCHORS: [&str; 9] = [
 ];
 
 /// Ids of the predefined profiles.
-pub const PREDEFINED_PROFILES: [&str; 7] = [
+pub const PREDEFINED_PROFILES: [&str; 8] = [
     "financial",
     "national_ids",
     "credentials",
     "pii",
     "health",
+    "source_code",
     "all",
     "pii_record",
 ];
@@ -116,6 +120,10 @@ enum DetKind {
         /// What the one-pass gate searches for this detector.
         gate: Gate,
     },
+    /// A whole-text classifier ([`super::classify`]): one finding
+    /// spanning the text, added by [`Engine::scan`] and
+    /// [`Engine::scan_selection`] after the pattern passes.
+    SourceCode,
 }
 
 /// A custom detector's part in the one-pass gate (see [`CustomGate`]).
@@ -293,10 +301,11 @@ fn raise(c: Confidence) -> Confidence {
 impl EngineBuilder {
     /// A builder with every predefined detector and profile.
     pub fn new() -> Self {
-        let dets = predefined::all()
+        let mut dets: Vec<Arc<Det>> = predefined::all()
             .into_iter()
             .map(|p| Arc::new(compile_predefined(p)))
             .collect();
+        dets.push(Arc::new(source_code_detector()));
         EngineBuilder {
             dets,
             profiles: Vec::new(),
@@ -411,6 +420,11 @@ impl EngineBuilder {
             ),
             ("pii", Category::Pii, "Personal contact data"),
             ("health", Category::Health, "Health identifiers and codes"),
+            (
+                "source_code",
+                Category::SourceCode,
+                "Source code: whole texts of 500+ characters a classifier reads as code",
+            ),
         ] {
             let spec = ProfileSpec {
                 id: id.into(),
@@ -428,8 +442,15 @@ impl EngineBuilder {
         }
         let all = ProfileSpec {
             id: "all".into(),
-            description: "Every detector, predefined and custom".into(),
-            detectors: dets.iter().map(|d| d.id.clone()).collect(),
+            description: "Every pattern detector, predefined and custom (not the source_code classifier: select its profile)".into(),
+            // Source code is a kind of text, not a sensitive value: a policy
+            // that blocks "all" sensitive data should not start blocking
+            // every pasted code snippet; it is chosen on its own.
+            detectors: dets
+                .iter()
+                .filter(|d| d.category != Category::SourceCode)
+                .map(|d| d.id.clone())
+                .collect(),
             min_confidence: Confidence::Medium,
             min_matches: 1,
             allow: Vec::new(),
@@ -544,6 +565,22 @@ impl EngineBuilder {
     }
 }
 
+/// The `source_code` detector (see [`super::classify`]).
+fn source_code_detector() -> Det {
+    Det {
+        id: "source_code".into(),
+        static_id: Some("source_code"),
+        description: "Source code (Rust, Python, JavaScript, C, shell, Perl, HTML, CSS, SQL) in a whole text of 500+ characters".into(),
+        category: Category::SourceCode,
+        validation: "naive Bayes classifier over words, symbol runs and line shapes of the whole text (long texts: 4 windows of 4 KB); medium when code, high when clearly code; the finding spans the text, its evidence names the language and score".into(),
+        context_words: Vec::new(),
+        requires_context: false,
+        reveal: (0, 0),
+        kind: DetKind::SourceCode,
+        literals: Vec::new(),
+    }
+}
+
 fn compile_predefined(p: predefined::Predefined) -> Det {
     let compile = |pattern: &'static str| LazyRegex::new(p.id, pattern);
     let (kind, literals) = match p.kind {
@@ -651,10 +688,47 @@ impl Engine {
 
     /// Scans with every detector; returns all findings, whatever their confidence.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
-        self.scan_indexed(text, None)
-            .into_iter()
-            .map(|i| i.finding)
-            .collect()
+        let mut found = self.scan_indexed(text, None);
+        self.classify_into(text, None, &mut found);
+        found.into_iter().map(|i| i.finding).collect()
+    }
+
+    /// Adds the whole-text classifiers' findings (at the front: they start
+    /// at 0) when selected by `mask` (all when `None`).
+    pub(crate) fn classify_into(
+        &self,
+        text: &str,
+        mask: Option<&[bool]>,
+        found: &mut Vec<Indexed>,
+    ) {
+        let on = |d: usize| mask.is_none_or(|m| m.get(d).copied().unwrap_or(false));
+        for (i, det) in self.inner.dets.iter().enumerate() {
+            if !matches!(det.kind, DetKind::SourceCode) || !on(i) {
+                continue;
+            }
+            let Some(c) = super::classify::SourceCode::builtin().classify(text) else {
+                continue;
+            };
+            if !c.is_code {
+                continue;
+            }
+            found.insert(
+                0,
+                Indexed {
+                    det: i,
+                    finding: Finding {
+                        detector: Cow::Borrowed("source_code"),
+                        start: 0,
+                        end: text.len(),
+                        confidence: c.confidence,
+                        evidence: Arc::from(format!(
+                            "{} source code (score {:.2})",
+                            c.language, c.score
+                        )),
+                    },
+                },
+            );
+        }
     }
 
     /// Compiles a selection of profiles (unknown profile -> error).
@@ -687,7 +761,19 @@ impl Engine {
 
     /// Scans with the detectors of `sel` and evaluates its profiles.
     pub fn scan_selection(&self, text: &str, sel: &Selection) -> ScanReport {
-        let found = self.scan_indexed(text, Some(self.mask_for(sel)));
+        let mask = self.mask_for(sel);
+        // A selection of classifiers only (the `source_code` profile) skips
+        // the pattern passes and their normalisation of the whole text.
+        let patterns = mask
+            .iter()
+            .zip(&self.inner.dets)
+            .any(|(&on, d)| on && !matches!(d.kind, DetKind::SourceCode));
+        let mut found = if patterns {
+            self.scan_indexed(text, Some(mask))
+        } else {
+            Vec::new()
+        };
+        self.classify_into(text, Some(mask), &mut found);
         evaluate_owned(text, found, sel)
     }
 
@@ -1456,7 +1542,7 @@ mod tests {
                 DetKind::Anchored { before, after, .. } => before + longest_literal + after,
                 DetKind::Keyword { after, .. } => longest_literal + after,
                 DetKind::Token(..) => 1 + token::MAX_COMPACT + 3 * (token::MAX_WORDS - 1),
-                DetKind::Custom { .. } => continue,
+                DetKind::Custom { .. } | DetKind::SourceCode => continue,
             };
             assert!(long || bound <= SHORT_SPAN, "{}: {bound} bytes", d.id);
             assert!(bound <= MAX_SPAN, "{}: {bound} bytes", d.id);

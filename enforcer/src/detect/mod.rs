@@ -22,6 +22,7 @@
 //! confidence rules), [`engine`] (the scan pipeline).
 
 mod blocks;
+pub mod classify;
 pub mod context;
 pub mod custom;
 mod email;

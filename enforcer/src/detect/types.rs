@@ -83,6 +83,8 @@ pub enum Category {
     Pii,
     /// Health identifiers and codes.
     Health,
+    /// Source code, told from prose by a whole-text classifier.
+    SourceCode,
     /// Defined by an admin.
     Custom,
 }
@@ -96,6 +98,7 @@ impl Category {
             Category::Credentials => "credentials",
             Category::Pii => "pii",
             Category::Health => "health",
+            Category::SourceCode => "source_code",
             Category::Custom => "custom",
         }
     }
