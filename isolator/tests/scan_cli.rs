@@ -289,3 +289,29 @@ fn stdin_and_lines_stay_text() {
     assert_eq!(docs[1]["line"], 2);
     assert_eq!(finding(&docs[1], "us_ssn", "list.docx")["start"], 4);
 }
+
+#[test]
+fn source_code_is_classified_only_when_asked_for() {
+    // A real Rust file from a crate (the classifier's committed samples,
+    // `enforcer/tests/source_code/README.md`): every program is code, so
+    // the default scan (sensitive values) leaves it clean; by name, the
+    // `source_code` profile fires and names the language.
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../enforcer/tests/source_code/samples/code");
+    let rust = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "rs"))
+        .expect("a Rust sample");
+    let (out, docs) = scan_json(&[], &[&rust]);
+    assert_eq!(out.status.code(), Some(0), "{}: {:?}", rust.display(), docs);
+    let (out, docs) = scan_json(&["--profile", "source_code"], &[&rust]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = &docs[0]["findings"][0];
+    assert_eq!(f["detector"], "source_code", "{}", docs[0]);
+    assert!(
+        f["evidence"].as_str().unwrap().starts_with("rust source code"),
+        "{}",
+        docs[0]
+    );
+}

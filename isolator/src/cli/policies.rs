@@ -187,8 +187,10 @@ fn summary(file: &Path, policy: &Policy) -> String {
     }
     let _ = writeln!(
         out,
-        "{} (+ predefined financial, national_ids, credentials, pii, health, all):",
-        plural(doc.profiles.len(), "custom profile")
+        "{} (+ predefined {}, {}):",
+        plural(doc.profiles.len(), "custom profile"),
+        enforcer::detect::PREDEFINED_PROFILES.join(", "),
+        enforcer::fingerprint::PROFILE
     );
     for p in &doc.profiles {
         let _ = writeln!(out, "  {:<20} {}", p.id, p.detectors.join(", "));

@@ -26,7 +26,9 @@
 //! replaced), and with `--lines` each line is its own document with spans in
 //! bytes of that line.
 //!
-//! Without `--profile`/`--detector` every profile is applied. `--detector ID`
+//! Without `--profile`/`--detector` every profile is applied except
+//! `source_code` (which flags every program: ask for it by name, as for
+//! `--fingerprints`). `--detector ID`
 //! adds an ad-hoc profile holding those detectors (minimum confidence
 //! `medium`, one match).
 //!
@@ -360,9 +362,19 @@ fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::
     Ok(())
 }
 
-/// A selection of every profile of `engine` (used by callers that want "all").
+/// Profiles the default scan leaves out: they classify whole texts rather
+/// than find sensitive values (every source file is code).
+const ONLY_BY_NAME: [&str; 1] = ["source_code"];
+
+/// A selection of every profile of `engine` but [`ONLY_BY_NAME`] (the
+/// default when no profile or detector is named).
 pub fn all_profiles(engine: &Engine) -> enforcer::Result<Selection> {
-    let ids: Vec<String> = engine.profiles().into_iter().map(|p| p.id).collect();
+    let ids: Vec<String> = engine
+        .profiles()
+        .into_iter()
+        .map(|p| p.id)
+        .filter(|id| !ONLY_BY_NAME.contains(&id.as_str()))
+        .collect();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     engine.selection(&refs)
 }
