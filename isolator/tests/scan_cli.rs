@@ -310,7 +310,10 @@ fn source_code_is_classified_only_when_asked_for() {
     let f = &docs[0]["findings"][0];
     assert_eq!(f["detector"], "source_code", "{}", docs[0]);
     assert!(
-        f["evidence"].as_str().unwrap().starts_with("rust source code"),
+        f["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("rust source code"),
         "{}",
         docs[0]
     );
