@@ -106,6 +106,21 @@ pub struct DocumentMatch {
     pub text_fraction: f64,
 }
 
+impl DocumentMatch {
+    /// The redacted evidence of a `document_match` finding: the document
+    /// and how much is shared, never the text.
+    pub fn evidence(&self) -> String {
+        format!(
+            "shares {} passages with registered document #{} \"{}\" ({:.0}% of the document, {:.0}% of this text)",
+            self.shared,
+            self.id,
+            self.name,
+            self.document_fraction * 100.0,
+            self.text_fraction * 100.0
+        )
+    }
+}
+
 /// Bits of a hash that pick its bucket in the directory.
 const DIRECTORY_BITS: u32 = 20;
 

@@ -201,14 +201,7 @@ pub fn document_matches(index: &Index, text: &str, path: &str) -> Vec<PartFindin
             start: 0,
             end: text.len(),
             confidence: Confidence::High,
-            evidence: format!(
-                "shares {} passages with registered document #{} \"{}\" ({:.0}% of the document, {:.0}% of this text)",
-                m.shared,
-                m.id,
-                m.name,
-                m.document_fraction * 100.0,
-                m.text_fraction * 100.0
-            ),
+            evidence: m.evidence(),
             path: path.to_owned(),
             page: None,
             bbox: None,

@@ -148,14 +148,7 @@ pub fn look_up(index: Option<&Index>, text: &str, report: &mut ScanReport) {
             start: 0,
             end: text.len(),
             confidence: Confidence::High,
-            evidence: Arc::from(format!(
-                "shares {} passages with registered document #{} \"{}\" ({:.0}% of the document, {:.0}% of this text)",
-                m.shared,
-                m.id,
-                m.name,
-                m.document_fraction * 100.0,
-                m.text_fraction * 100.0
-            )),
+            evidence: Arc::from(m.evidence()),
         });
     }
     if !report.fired.iter().any(|f| f == PROFILE) {

@@ -156,14 +156,8 @@ impl Enforcer {
 
     /// The verdict on `text` crossing under `decision`, scanned within `budget`.
     pub async fn check_text(&self, decision: &Decision, text: String, budget: Duration) -> Verdict {
-        if let Some(v) = Verdict::before_scan(decision) {
+        if let Some(v) = Self::before_text_scan(decision, &text) {
             return v;
-        }
-        if let Some(v) = Self::too_long(decision, &text) {
-            return v;
-        }
-        if decision.selection.is_none() && !decision.fingerprints() {
-            return Verdict::blocked(decision, "the rule scans with no profile".into());
         }
         let (d, index) = (decision.clone(), self.fingerprints_for(decision));
         let started = Instant::now();
@@ -187,18 +181,20 @@ impl Enforcer {
         text: &str,
         index: Option<&Option<enforcer::fingerprint::Index>>,
     ) -> Verdict {
-        if let Some(v) = Verdict::before_scan(decision) {
+        if let Some(v) = Self::before_text_scan(decision, text) {
             return v;
-        }
-        if let Some(v) = Self::too_long(decision, text) {
-            return v;
-        }
-        if decision.selection.is_none() && !decision.fingerprints() {
-            return Verdict::blocked(decision, "the rule scans with no profile".into());
         }
         let started = Instant::now();
         let report = scan_text(decision, text, index);
         Verdict::from_report(decision, &report, started.elapsed())
+    }
+
+    /// What decides a text before any scan: allow or block outright, a
+    /// text longer than the app allows, a rule scanning with no profile.
+    fn before_text_scan(decision: &Decision, text: &str) -> Option<Verdict> {
+        Verdict::before_scan(decision)
+            .or_else(|| Self::too_long(decision, text))
+            .or_else(|| no_profile(decision))
     }
 
     /// The block for text longer than the app allows for the action.
@@ -269,8 +265,8 @@ impl Enforcer {
         if let Some(v) = self.file_limits(decision, name, size, None) {
             return v;
         }
-        if decision.selection.is_none() && !decision.fingerprints() {
-            return Verdict::blocked(decision, "the rule scans with no profile".into());
+        if let Some(v) = no_profile(decision) {
+            return v;
         }
         let pool = match self.pool().await {
             Ok(p) => p,
@@ -400,6 +396,13 @@ enum Body {
 /// Whether a scan decision lets the content through when a profile fires.
 pub(crate) fn passes_on_match(on_match: OnMatch) -> bool {
     on_match == OnMatch::Audit
+}
+
+/// The block for a scan with nothing to scan for: no pattern profile and
+/// no `fingerprints` (fail closed).
+fn no_profile(decision: &Decision) -> Option<Verdict> {
+    (decision.selection.is_none() && !decision.fingerprints())
+        .then(|| Verdict::blocked(decision, "the rule scans with no profile".into()))
 }
 
 /// The engine's scan of `text` under `decision`'s profiles, plus the

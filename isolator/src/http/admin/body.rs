@@ -170,3 +170,23 @@ pub async fn edit<R>(
     let version = apply(state, admin, doc, expected).await?;
     Ok((version, out))
 }
+
+/// One part of a `multipart/form-data` body: its field name, its file
+/// name when it is a file, and its bytes; `None` after the last. Errors
+/// name the field.
+pub async fn next_part(
+    mp: &mut axum::extract::Multipart,
+) -> ApiResult<Option<(String, Option<String>, Bytes)>> {
+    let field = match mp.next_field().await {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(ApiError::bad_field("", e.body_text())),
+    };
+    let name = field.name().unwrap_or("").to_owned();
+    let file_name = field.file_name().map(str::to_owned);
+    let bytes = field
+        .bytes()
+        .await
+        .map_err(|e| ApiError::bad_field(&name, e.body_text()))?;
+    Ok(Some((name, file_name, bytes)))
+}

@@ -75,18 +75,7 @@ pub async fn add(admin: Admin, State(state): State<AppState>, req: Request) -> A
         .map_err(|e| ApiError::bad_field("", e.body_text()))?;
     let mut background = false;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(ApiError::bad_field("", e.body_text())),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::bad_field(&name, e.body_text()))?;
+    while let Some((name, file_name, bytes)) = super::body::next_part(&mut mp).await? {
         match name.as_str() {
             "background" => background = matches!(&bytes[..], b"true" | b"on" | b"1"),
             "file" => {
@@ -111,7 +100,7 @@ pub async fn add(admin: Admin, State(state): State<AppState>, req: Request) -> A
     }
     let mut added = Vec::new();
     for (name, bytes) in files {
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = hex::encode(Sha256::digest(&bytes));
         let text = state
             .enforcer
             .extract_text(&name, Arc::new(bytes))
@@ -142,8 +131,4 @@ pub async fn remove(
         .map_err(store_error)?;
     tracing::info!(admin = %admin.0.name, id, name = %doc.name, "registered document removed");
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

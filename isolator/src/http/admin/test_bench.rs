@@ -142,18 +142,7 @@ async fn from_multipart(req: Request, state: &AppState) -> ApiResult<Test> {
         .map_err(|e| ApiError::bad_field("", e.body_text()))?;
     let (mut user, mut groups, mut url, mut action, mut sample) =
         (None, Vec::new(), None, None, None);
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(ApiError::bad_field("", e.body_text())),
-        };
-        let name = field.name().unwrap_or("").to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| ApiError::bad_field(&name, e.body_text()))?;
+    while let Some((name, file_name, bytes)) = super::body::next_part(&mut mp).await? {
         let text = || {
             String::from_utf8(bytes.to_vec())
                 .map_err(|_| ApiError::bad_field(&name, format!("`{name}` is not UTF-8 text")))
