@@ -49,6 +49,41 @@ fn a_pasted_paragraph_of_a_registered_document_matches_it_and_only_it() {
 }
 
 #[test]
+fn the_passages_a_text_shares_are_located_and_the_senders_words_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), &["GPL-3", "MPL-2.0"]);
+    let index = Index::build(&store, Thresholds::default()).unwrap();
+    let gpl = license("GPL-3");
+    let start = gpl.find("  7. Additional Terms.").unwrap();
+    let para: String = gpl[start..].split("\n\n").nth(1).unwrap().to_owned();
+    let own_before = "Our own notes on the supplier meeting of Tuesday about invoices and shipping dates for the northern warehouse.";
+    let own_after = "Please send the purchase order numbers for March before Friday so finance can close the quarter.";
+    let page = format!("{own_before}\n{para}\n{own_after}");
+    let hits = index.lookup_passages(&page);
+    assert_eq!(
+        hits.len(),
+        1,
+        "{:?}",
+        hits.iter().map(|h| &h.0).collect::<Vec<_>>()
+    );
+    let (m, spans) = &hits[0];
+    assert_eq!(m.name, "GPL-3");
+    assert_eq!(index.lookup(&page), vec![m.clone()], "same match as lookup");
+    // One passage, inside the paragraph, covering most of it.
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let p0 = own_before.len() + 1;
+    let p1 = p0 + para.len();
+    let s = &spans[0];
+    assert!(s.start >= p0 && s.end <= p1, "{s:?} within {p0}..{p1}");
+    let covered = page[s.clone()].split_whitespace().count();
+    let total = para.split_whitespace().count();
+    assert!(
+        covered * 10 >= total * 7,
+        "{covered} of {total} words located"
+    );
+}
+
+#[test]
 fn a_lightly_edited_copy_matches_and_unrelated_texts_of_the_same_genre_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), &["GFDL-1.2", "GPL-3", "MPL-2.0"]);

@@ -97,7 +97,7 @@ fn main() {
         let t = text.clone();
         let started = Instant::now();
         let check = rt.block_on(isolator::gates::page::scan::check_page_with(
-            &decision, t, budget,
+            &decision, None, t, budget,
         ));
         let took = started.elapsed();
         let verdict = check.verdict.expect("the page is scanned");

@@ -4,7 +4,8 @@
 //! value is split across elements, set in inputs (by markup and by script),
 //! in a tooltip, an open shadow root and a same-origin iframe. Paths under
 //! `/pc/open/` are where the tests' policies allow everything, under
-//! `/pc/audit/` where images are OCR'd without masking.
+//! `/pc/audit/` where images are OCR'd without masking. `/pc/document`
+//! quotes a paragraph of a licence text the fingerprint tests register.
 
 use std::io::Cursor;
 
@@ -33,6 +34,34 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/pc/canvas", get(canvas_page))
         .route("/pc/split", get(split_page))
         .route("/pc/open/split", get(split_page))
+        .route("/pc/document", get(document_page))
+        .route("/pc/open/document", get(document_page))
+}
+
+/// The first paragraph of section 13 of Debian's GPL-3 text
+/// (`/usr/share/common-licenses/GPL-3`, package `base-files`), with the
+/// licence's own line breaks.
+pub fn gpl_paragraph() -> String {
+    let gpl = std::fs::read_to_string("/usr/share/common-licenses/GPL-3").expect("base-files");
+    let start = gpl
+        .find("  13. Use with the GNU Affero")
+        .expect("section 13");
+    gpl[start..]
+        .split("\n\n")
+        .nth(1)
+        .expect("its paragraph")
+        .to_owned()
+}
+
+/// A wiki page quoting [`gpl_paragraph`] between lines of its own.
+async fn document_page() -> Html<String> {
+    page(
+        "Document",
+        &format!(
+            "<h3>Team wiki: release notes</h3><p>{}</p><p>Contact the front desk about invoices</p>",
+            gpl_paragraph()
+        ),
+    )
 }
 
 /// A 600x200 PNG showing `text` in 32 px Liberation Sans, dark on white.

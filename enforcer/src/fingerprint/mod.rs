@@ -27,6 +27,7 @@ mod store;
 pub mod winnow;
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub use store::{Document, Store};
@@ -229,15 +230,54 @@ impl Index {
         let mut fps = winnow::fingerprints(text, self.salt, &mut words);
         fps.sort_unstable();
         fps.dedup();
-        if fps.is_empty() || self.entries.is_empty() {
+        self.score(&fps)
+    }
+
+    /// Like [`lookup`](Self::lookup), with where each document's shared
+    /// passages lie in `text`: byte ranges in text order, neighbouring
+    /// shingles merged (the first and last few words of a passage may lie
+    /// outside, as winnowing keeps about one shingle in four).
+    pub fn lookup_passages(&self, text: &str) -> Vec<(DocumentMatch, Vec<Range<usize>>)> {
+        if self.entries.is_empty() {
+            return Vec::new();
+        }
+        let spans = winnow::fingerprint_spans(text, self.salt);
+        let mut fps: Vec<u64> = spans.iter().map(|(h, _)| *h).collect();
+        fps.sort_unstable();
+        fps.dedup();
+        self.score(&fps)
+            .into_iter()
+            .map(|m| {
+                let mine: Vec<Range<usize>> = spans
+                    .iter()
+                    .filter(|(h, _)| self.holders(*h).any(|id| id == m.id))
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                let merged = merge_passages(text, mine);
+                (m, merged)
+            })
+            .collect()
+    }
+
+    /// The documents holding fingerprint `h`.
+    fn holders(&self, h: u64) -> impl Iterator<Item = u32> + '_ {
+        let b = (h >> (64 - DIRECTORY_BITS)) as usize;
+        let (from, to) = (self.directory[b] as usize, self.directory[b + 1] as usize);
+        self.entries[from..to]
+            .iter()
+            .filter(move |e| e.0 == h)
+            .map(|e| e.1)
+    }
+
+    /// The matches of a text whose distinct fingerprints are `fps`.
+    fn score(&self, fps: &[u64]) -> Vec<DocumentMatch> {
+        if fps.is_empty() {
             return Vec::new();
         }
         let mut shared: HashMap<u32, usize> = HashMap::new();
-        for h in &fps {
-            let b = (h >> (64 - DIRECTORY_BITS)) as usize;
-            let (from, to) = (self.directory[b] as usize, self.directory[b + 1] as usize);
-            for e in self.entries[from..to].iter().filter(|e| e.0 == *h) {
-                *shared.entry(e.1).or_default() += 1;
+        for h in fps {
+            for id in self.holders(*h) {
+                *shared.entry(id).or_default() += 1;
             }
         }
         let t = self.thresholds;
@@ -263,4 +303,39 @@ impl Index {
         out.sort_by(|a, b| b.shared.cmp(&a.shared).then(a.id.cmp(&b.id)));
         out
     }
+}
+
+/// Shingle spans in text order, merged where they overlap or where no more
+/// words than a winnowing gap stand between them (consecutive picks of a
+/// shared passage are at most `WINDOW` shingles apart).
+fn merge_passages(text: &str, mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    spans.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for r in spans {
+        match out.last_mut() {
+            Some(last)
+                if r.start <= last.end
+                    || words_in(&text[last.end..r.start])
+                        <= winnow::WINDOW - winnow::SHINGLE_WORDS + 1 =>
+            {
+                last.end = last.end.max(r.end);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Words (runs of letters and digits) in `s`.
+fn words_in(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_word = false;
+    for c in s.chars() {
+        let w = c.is_alphanumeric();
+        if w && !in_word {
+            n += 1;
+        }
+        in_word = w;
+    }
+    n
 }

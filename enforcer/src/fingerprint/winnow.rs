@@ -35,17 +35,18 @@ fn splitmix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Calls `f` with the salted hash of each word of `text`, in order.
-fn for_each_word(text: &str, salt: u64, mut f: impl FnMut(u64)) {
+/// Calls `f` with the salted hash of each word of `text` and the byte
+/// range it covers, in order.
+fn for_each_word(text: &str, salt: u64, mut f: impl FnMut(u64, usize, usize)) {
     const FNV_PRIME: u64 = 0x100_0000_01b3;
     let seed = 0xcbf2_9ce4_8422_2325 ^ salt;
     let mut h = seed;
-    let mut in_word = false;
-    let mut end_word = |h: &mut u64, in_word: &mut bool| {
-        if *in_word {
-            f(splitmix(*h ^ salt.rotate_left(17)));
+    // Where the current word started, while in one.
+    let mut start: Option<usize> = None;
+    let mut end_word = |h: &mut u64, start: &mut Option<usize>, end: usize| {
+        if let Some(s) = start.take() {
+            f(splitmix(*h ^ salt.rotate_left(17)), s, end);
             *h = seed;
-            *in_word = false;
         }
     };
     let bytes = text.as_bytes();
@@ -55,15 +56,16 @@ fn for_each_word(text: &str, salt: u64, mut f: impl FnMut(u64)) {
         if b < 0x80 {
             if b.is_ascii_alphanumeric() {
                 h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
-                in_word = true;
+                start.get_or_insert(i);
             } else {
-                end_word(&mut h, &mut in_word);
+                end_word(&mut h, &mut start, i);
             }
             i += 1;
             continue;
         }
         // A non-ASCII character: decode it and fold its case.
         let c = text[i..].chars().next().unwrap_or(' ');
+        let at = i;
         i += c.len_utf8();
         if c.is_alphanumeric() {
             for lc in c.to_lowercase() {
@@ -72,33 +74,67 @@ fn for_each_word(text: &str, salt: u64, mut f: impl FnMut(u64)) {
                     h = (h ^ u64::from(x)).wrapping_mul(FNV_PRIME);
                 }
             }
-            in_word = true;
+            start.get_or_insert(at);
         } else {
-            end_word(&mut h, &mut in_word);
+            end_word(&mut h, &mut start, at);
         }
     }
-    end_word(&mut h, &mut in_word);
+    end_word(&mut h, &mut start, bytes.len());
 }
 
 /// The winnowed fingerprints of `text` under `salt`, in text order (a hash
 /// may repeat when the text repeats itself). `words` is set to the number
 /// of words seen.
 pub fn fingerprints(text: &str, salt: u64, words: &mut usize) -> Vec<u64> {
+    winnow(text, salt, words, |_, _| ())
+        .into_iter()
+        .map(|(h, _)| h)
+        .collect()
+}
+
+/// Like [`fingerprints`], with the byte range of the shingle each
+/// fingerprint stands for (from its first word's start to its last word's
+/// end): where a shared passage lies in `text`.
+pub fn fingerprint_spans(text: &str, salt: u64) -> Vec<(u64, std::ops::Range<usize>)> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut words = 0;
+    let picks = winnow(text, salt, &mut words, |from, to| spans.push((from, to)));
+    picks
+        .into_iter()
+        .map(|(h, pos)| {
+            let (from, to) = spans[pos];
+            (h, from..to)
+        })
+        .collect()
+}
+
+/// Shingles `text`, calls `shingle` with the byte range of each shingle in
+/// order, and returns the winnowed picks: (hash, shingle position).
+fn winnow(
+    text: &str,
+    salt: u64,
+    words: &mut usize,
+    mut shingle: impl FnMut(usize, usize),
+) -> Vec<(u64, usize)> {
     let mut ring = [0u64; SHINGLE_WORDS];
+    let mut starts = [0usize; SHINGLE_WORDS];
     let mut n = 0usize;
     // BASE^(SHINGLE_WORDS-1), to take the oldest word out of the rolling hash.
     let top = (1..SHINGLE_WORDS).fold(1u64, |acc, _| acc.wrapping_mul(BASE));
     let mut rolling = 0u64;
     let mut win = Winnower::default();
-    for_each_word(text, salt, |w| {
+    for_each_word(text, salt, |w, from, to| {
         let slot = n % SHINGLE_WORDS;
         if n >= SHINGLE_WORDS {
             rolling = rolling.wrapping_sub(ring[slot].wrapping_mul(top));
         }
         rolling = rolling.wrapping_mul(BASE).wrapping_add(w);
         ring[slot] = w;
+        starts[slot] = from;
         n += 1;
         if n >= SHINGLE_WORDS {
+            // The oldest word of the shingle is the next slot's.
+            shingle(starts[n % SHINGLE_WORDS], to);
             win.push(splitmix(rolling ^ salt));
         }
     });
@@ -113,7 +149,8 @@ struct Winnower {
     queue: std::collections::VecDeque<(usize, u64)>,
     next: usize,
     last_pick: Option<usize>,
-    out: Vec<u64>,
+    /// (hash, shingle position) of each pick.
+    out: Vec<(u64, usize)>,
 }
 
 impl Winnower {
@@ -139,12 +176,12 @@ impl Winnower {
         if let Some(&(p, h)) = self.queue.front() {
             if self.last_pick != Some(p) {
                 self.last_pick = Some(p);
-                self.out.push(h);
+                self.out.push((h, p));
             }
         }
     }
 
-    fn finish(mut self) -> Vec<u64> {
+    fn finish(mut self) -> Vec<(u64, usize)> {
         // A text shorter than one window still has its smallest shingle.
         if self.next > 0 && self.next < WINDOW {
             self.pick();
@@ -171,6 +208,25 @@ mod tests {
         let c = fps("ÉTÉ Über naïve façade déjà vu café crème brûlée");
         let d = fps("été über naïve façade déjà vu café crème brûlée");
         assert_eq!(c, d);
+    }
+
+    #[test]
+    fn spans_cover_each_fingerprints_six_words() {
+        let text =
+            "Alpha, beta  gamma délta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi";
+        let mut n = 0;
+        let plain = fingerprints(text, 7, &mut n);
+        let spans = fingerprint_spans(text, 7);
+        assert_eq!(plain, spans.iter().map(|(h, _)| *h).collect::<Vec<_>>());
+        for (h, r) in &spans {
+            let shingle = &text[r.clone()];
+            assert_eq!(
+                fingerprints(shingle, 7, &mut n),
+                vec![*h],
+                "{shingle:?} is the shingle"
+            );
+            assert_eq!(n, SHINGLE_WORDS, "{shingle:?}");
+        }
     }
 
     #[test]

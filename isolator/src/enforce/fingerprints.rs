@@ -138,19 +138,83 @@ pub fn look_up(index: Option<&Index>, text: &str, report: &mut ScanReport) {
     let Some(index) = index else {
         return;
     };
-    let matches = index.lookup(text);
-    if matches.is_empty() {
+    let found: Vec<Finding> = index
+        .lookup(text)
+        .into_iter()
+        .map(|m| finding(&m, 0..text.len()))
+        .collect();
+    add(report, found);
+}
+
+/// Like [`look_up`], with one finding per shared passage, spanning it:
+/// for page content, where what matches is hidden where it stands.
+pub fn look_up_passages(index: Option<&Index>, text: &str, report: &mut ScanReport) {
+    let Some(index) = index else {
+        return;
+    };
+    let found: Vec<Finding> = index
+        .lookup_passages(text)
+        .into_iter()
+        .flat_map(|(m, spans)| {
+            let evidence: Arc<str> = Arc::from(m.evidence());
+            spans.into_iter().map(move |r| Finding {
+                detector: Cow::Borrowed(DETECTOR),
+                start: r.start,
+                end: r.end,
+                confidence: Confidence::High,
+                evidence: evidence.clone(),
+            })
+        })
+        .collect();
+    add(report, found);
+}
+
+/// The report of the registered documents `after` matches that `before`
+/// (built only when `after` matches something) did not: the edit from `before` to `after` is the one that makes a
+/// field hold enough of a document. `None` when it crosses no threshold
+/// (a field that already held a document's passage before may still be
+/// edited).
+pub fn newly_matched(
+    index: Option<&Index>,
+    before: &dyn Fn() -> String,
+    after: &str,
+) -> Option<ScanReport> {
+    let index = index?;
+    let now = index.lookup(after);
+    if now.is_empty() {
+        return None;
+    }
+    let then = index.lookup(&before());
+    let found: Vec<Finding> = now
+        .iter()
+        .filter(|m| !then.iter().any(|t| t.id == m.id))
+        .map(|m| finding(m, 0..after.len()))
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let mut report = ScanReport::default();
+    add(&mut report, found);
+    Some(report)
+}
+
+fn finding(m: &enforcer::fingerprint::DocumentMatch, at: std::ops::Range<usize>) -> Finding {
+    Finding {
+        detector: Cow::Borrowed(DETECTOR),
+        start: at.start,
+        end: at.end,
+        confidence: Confidence::High,
+        evidence: Arc::from(m.evidence()),
+    }
+}
+
+/// Puts `found` in `report`, and the `fingerprints` profile among those
+/// fired when there is any.
+fn add(report: &mut ScanReport, found: Vec<Finding>) {
+    if found.is_empty() {
         return;
     }
-    for m in matches {
-        report.findings.push(Finding {
-            detector: Cow::Borrowed(DETECTOR),
-            start: 0,
-            end: text.len(),
-            confidence: Confidence::High,
-            evidence: Arc::from(m.evidence()),
-        });
-    }
+    report.findings.extend(found);
     if !report.fired.iter().any(|f| f == PROFILE) {
         report.fired.push(PROFILE.to_owned());
     }

@@ -119,7 +119,7 @@ impl KeyboardGate {
             DropTarget::Field { v } => landing.push(fresh(v)),
             DropTarget::Unknown => {
                 landing.push(fresh(""));
-                if let Some(m) = self.focused_text(tab, &d) {
+                if let Some(m) = self.focused_text(enforcer, tab, &d) {
                     landing.push(fresh(&m));
                 }
             }
@@ -134,7 +134,7 @@ impl KeyboardGate {
             }
         }
         if found.is_none() {
-            found = self.source_loses_selection(tab, &d, now);
+            found = self.source_loses_selection(enforcer, tab, &d, now);
         }
         let Some(report) = found else {
             return Ruling::pass(keep);

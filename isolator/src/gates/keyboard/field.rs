@@ -83,6 +83,18 @@ impl Edit<'_> {
     }
 }
 
+/// What the incremental scanner cannot see: whether an edit makes the
+/// field share enough of a registered confidential document. Called with
+/// the text around the edit as it would be after it, and a way to get the
+/// same text before it (built only when needed); returns the report of
+/// what the edit newly matches.
+pub type PassageCheck = Box<dyn Fn(&str, &dyn Fn() -> String) -> Option<ScanReport> + Send + Sync>;
+
+/// Bytes on each side of an edit a [`PassageCheck`] sees: a matching
+/// passage is about 40 words, and a field's other text far from the edit
+/// was checked when it was typed.
+pub const PASSAGE_REACH: usize = 8 << 10;
+
 /// The model of one field.
 pub struct FieldModel {
     /// Field id from the page script (0: the typed run, no field focused).
@@ -97,6 +109,7 @@ pub struct FieldModel {
     stale: bool,
     last_edit: Option<Instant>,
     pending: Option<FieldReport>,
+    passages: Option<PassageCheck>,
 }
 
 impl std::fmt::Debug for FieldModel {
@@ -133,7 +146,15 @@ impl FieldModel {
             stale: false,
             last_edit: None,
             pending: None,
+            passages: None,
         }
+    }
+
+    /// The model also refuses edits that `check` says make the field
+    /// share a registered document's passages.
+    pub fn with_passages(mut self, check: Option<PassageCheck>) -> FieldModel {
+        self.passages = check;
+        self
     }
 
     /// The modelled text.
@@ -303,11 +324,18 @@ impl FieldModel {
         let new_end = range.start + insert.len();
         self.last_edit = Some(now);
         let completes = touches(&report, range.start, new_end);
+        let passage = if completes {
+            None
+        } else {
+            self.passage_crossed(range.start..new_end, &removed)
+        };
         if !audit {
             let refusal = if completes {
                 Some(report.clone())
             } else {
-                self.one_digit_completes(new_end)
+                passage
+                    .clone()
+                    .or_else(|| self.one_digit_completes(new_end))
             };
             if let Some(report) = refusal {
                 // Undo: the page never receives this keystroke.
@@ -319,11 +347,39 @@ impl FieldModel {
         if edit.fuzzy() {
             self.stale = true;
         }
-        if completes {
-            Tried::Applied(report)
-        } else {
-            Tried::Clean
+        match passage {
+            _ if completes => Tried::Applied(report),
+            Some(p) => Tried::Applied(p),
+            None => Tried::Clean,
         }
+    }
+
+    /// What the edit that put `inserted` where `removed` was makes the
+    /// field newly share with a registered document, judged on the text
+    /// within [`PASSAGE_REACH`] of it.
+    fn passage_crossed(
+        &self,
+        inserted: std::ops::Range<usize>,
+        removed: &str,
+    ) -> Option<ScanReport> {
+        let check = self.passages.as_ref()?;
+        let text = self.scanner.text();
+        let mut from = inserted.start.saturating_sub(PASSAGE_REACH);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (inserted.end + PASSAGE_REACH).min(text.len());
+        while !text.is_char_boundary(to) {
+            to += 1;
+        }
+        let before = || {
+            format!(
+                "{}{removed}{}",
+                &text[from..inserted.start],
+                &text[inserted.end..to]
+            )
+        };
+        check(&text[from..to], &before)
     }
 
     /// The report of a value one digit typed at `at` would complete, when

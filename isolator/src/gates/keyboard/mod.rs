@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use policies::{Action, Decision, Mode, OnMatch};
 
 use crate::auth::User;
-use crate::enforce::{Enforcer, Verdict};
+use crate::enforce::{fingerprints, Enforcer, Fingerprints, Verdict};
 use crate::gates::{GateReport, Ruling};
 use crate::protocol::{mods, KeyKind};
-use field::{Edit, FieldModel, FieldReport, Tried};
+use field::{Edit, FieldModel, FieldReport, PassageCheck, Tried};
 
 pub mod drop;
 pub mod field;
@@ -55,6 +55,8 @@ struct Model {
     /// The engine and compiled profiles the model scans with.
     engine: Arc<enforcer::Engine>,
     selection: Arc<enforcer::Selection>,
+    /// The registered documents, when the profiles list `fingerprints`.
+    documents: Option<Arc<Fingerprints>>,
     /// Evidence already reported under an `audit` rule (no repeat per key).
     audited: Vec<String>,
 }
@@ -242,11 +244,12 @@ impl KeyboardGate {
     /// the paste is in the model.
     pub fn paste_completes(
         &mut self,
+        enforcer: &Enforcer,
         tab: u16,
         d: &Decision,
         text: &str,
     ) -> Option<enforcer::ScanReport> {
-        let model = self.model(tab, d)?;
+        let model = self.model(enforcer, tab, d)?;
         match model
             .field
             .try_edit(Edit::Insert(text), false, Instant::now())
@@ -277,7 +280,8 @@ impl KeyboardGate {
             Some(m) if m.field.field == report.field => m.field.report(report, now),
             Some(m) => {
                 // Focus moved to another field: a fresh model, from the page's value.
-                let mut fresh = FieldModel::new(m.engine.field_scanner(&m.selection), report.field);
+                let mut fresh = FieldModel::new(m.engine.field_scanner(&m.selection), report.field)
+                    .with_passages(passage_check(m.documents.as_ref()));
                 fresh.report(report, now);
                 m.field = fresh;
                 m.audited.clear();
@@ -329,8 +333,8 @@ impl KeyboardGate {
     }
 
     /// The text of tab `tab`'s focused field, as modelled for decision `d`.
-    fn focused_text(&mut self, tab: u16, d: &Decision) -> Option<String> {
-        self.model(tab, d)
+    fn focused_text(&mut self, enforcer: &Enforcer, tab: u16, d: &Decision) -> Option<String> {
+        self.model(enforcer, tab, d)
             .filter(|m| m.field.field != 0)
             .map(|m| m.field.text().to_owned())
     }
@@ -340,12 +344,13 @@ impl KeyboardGate {
     /// the page's next report says what the drop did.
     fn source_loses_selection(
         &mut self,
+        enforcer: &Enforcer,
         tab: u16,
         d: &Decision,
         now: Instant,
     ) -> Option<enforcer::ScanReport> {
         let audit = d.on_match == OnMatch::Audit;
-        let m = self.model(tab, d)?;
+        let m = self.model(enforcer, tab, d)?;
         let (a, b) = m.field.selection();
         if a == b {
             m.field.mark_stale();
@@ -378,7 +383,7 @@ impl KeyboardGate {
     ) -> Ruling {
         let keep = d.keep_typed_text;
         let started = Instant::now();
-        let Some(model) = self.model(tab, d) else {
+        let Some(model) = self.model(enforcer, tab, d) else {
             let v = Verdict::blocked(d, "the keyboard rule scans with no profile".into());
             return Ruling::refuse(keep).with(GateReport::in_tab(
                 tab,
@@ -450,16 +455,20 @@ impl KeyboardGate {
 
     /// The tab's field model for decision `d`, rebuilt when the policy's
     /// engine or the profiles changed.
-    fn model(&mut self, tab: u16, d: &Decision) -> Option<&mut Model> {
+    fn model(&mut self, enforcer: &Enforcer, tab: u16, d: &Decision) -> Option<&mut Model> {
         let selection = d.selection.clone()?;
+        let documents = d.fingerprints().then(|| enforcer.fingerprints().clone());
         let current = self.fields.get(&tab).is_some_and(|m| {
-            Arc::ptr_eq(&m.engine, &d.engine) && Arc::ptr_eq(&m.selection, &selection)
+            Arc::ptr_eq(&m.engine, &d.engine)
+                && Arc::ptr_eq(&m.selection, &selection)
+                && m.documents.is_some() == documents.is_some()
         });
         if !current {
             let old = self.fields.remove(&tab);
             let pending = self.pending.remove(&tab);
             let field_id = old.as_ref().map_or(0, |m| m.field.field);
-            let mut field = FieldModel::new(d.engine.field_scanner(&selection), field_id);
+            let mut field = FieldModel::new(d.engine.field_scanner(&selection), field_id)
+                .with_passages(passage_check(documents.as_ref()));
             if let Some(r) = pending {
                 field.field = r.field;
                 field.report(r, Instant::now());
@@ -487,6 +496,7 @@ impl KeyboardGate {
                     field,
                     engine: d.engine.clone(),
                     selection,
+                    documents,
                     audited: Vec::new(),
                 },
             );
@@ -509,5 +519,17 @@ impl KeyboardGate {
     }
 }
 
+/// The check of registered documents' passages for a field model, when
+/// the profiles list `fingerprints`: the index in force at each edit.
+fn passage_check(documents: Option<&Arc<Fingerprints>>) -> Option<PassageCheck> {
+    let documents = documents?.clone();
+    Some(Box::new(move |after, before| {
+        let index = documents.current();
+        fingerprints::newly_matched(index.as_ref().as_ref(), before, after)
+    }))
+}
+
+#[cfg(test)]
+mod document_tests;
 #[cfg(test)]
 mod tests;

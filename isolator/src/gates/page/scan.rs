@@ -9,18 +9,25 @@
 //! detectors, and every value found when the rule blocks. It also tells
 //! the page whether to OCR its images ([`super::image`]).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use enforcer::fingerprint::{Index, DETECTOR};
 use policies::{Decision, Mode};
 
 use crate::auth::User;
-use crate::enforce::{Enforcer, Verdict};
+use crate::enforce::{fingerprints, Enforcer, Verdict};
 
 /// Longest page text scanned, bytes; beyond it the text is cut (and the verdict says so).
 pub const MAX_PAGE_TEXT: usize = 4 << 20;
 
 /// Most distinct values sent back to the page for masking.
 const MAX_MASK_VALUES: usize = 500;
+
+/// Shortest line of a registered document's passage sent for masking: the
+/// page hides every occurrence of a value, and a line break can leave a
+/// piece as common as "of the".
+const MIN_PASSAGE_PIECE: usize = 12;
 
 /// The outcome of scanning a page's text.
 #[derive(Debug)]
@@ -42,11 +49,20 @@ pub struct PageCheck {
 pub async fn check_page(enforcer: &Enforcer, user: &User, url: &str, text: String) -> PageCheck {
     let decision = super::decision(enforcer, user, url);
     let budget = Duration::from_millis(enforcer.config().page_budget_ms);
-    check_page_with(&decision, text, budget).await
+    let index = enforcer.fingerprints_for(&decision);
+    check_page_with(&decision, index, text, budget).await
 }
 
-/// Like [`check_page`] with a decision already taken.
-pub async fn check_page_with(decision: &Decision, mut text: String, budget: Duration) -> PageCheck {
+/// Like [`check_page`] with a decision already taken; `index` holds the
+/// registered documents when its profiles list `fingerprints`
+/// ([`Enforcer::fingerprints_for`]): the passages the page shares with
+/// them are found where they stand.
+pub async fn check_page_with(
+    decision: &Decision,
+    index: Option<Arc<Option<Index>>>,
+    mut text: String,
+    budget: Duration,
+) -> PageCheck {
     let mut check = PageCheck {
         verdict: None,
         mask_detectors: decision.mask.to_vec(),
@@ -57,13 +73,14 @@ pub async fn check_page_with(decision: &Decision, mut text: String, budget: Dura
     if decision.mode != Mode::Scan {
         return check;
     }
-    let Some(selection) = decision.selection.clone() else {
+    if decision.selection.is_none() && index.is_none() {
         check.verdict = Some(Verdict::blocked(
             decision,
             "the rule scans with no profile".into(),
         ));
         return check;
-    };
+    }
+    let selection = decision.selection.clone();
     let cut = text.len() > MAX_PAGE_TEXT;
     if cut {
         let mut end = MAX_PAGE_TEXT;
@@ -75,7 +92,13 @@ pub async fn check_page_with(decision: &Decision, mut text: String, budget: Dura
     let engine = decision.engine.clone();
     let started = Instant::now();
     let job = tokio::task::spawn_blocking(move || {
-        let report = engine.scan_selection(&text, &selection);
+        let mut report = match &selection {
+            Some(selection) => engine.scan_selection(&text, selection),
+            None => enforcer::ScanReport::default(),
+        };
+        if let Some(index) = &index {
+            fingerprints::look_up_passages(index.as_ref().as_ref(), &text, &mut report);
+        }
         (text, report)
     });
     let (text, report) = match tokio::time::timeout(budget, job).await {
@@ -104,13 +127,23 @@ pub async fn check_page_with(decision: &Decision, mut text: String, budget: Dura
         if !(hide_all || decision.mask.iter().any(|m| *m == f.detector)) {
             continue;
         }
-        if let Some(value) = text.get(f.start..f.end) {
-            let value = value.trim();
-            if !value.is_empty()
-                && !check.mask_values.iter().any(|v| v == value)
+        let Some(value) = text.get(f.start..f.end) else {
+            continue;
+        };
+        // A passage may run over several blocks (lines of the page text):
+        // the page matches values within a block.
+        let (pieces, shortest) = if f.detector == DETECTOR {
+            (value.split('\n').collect::<Vec<_>>(), MIN_PASSAGE_PIECE)
+        } else {
+            (vec![value], 1)
+        };
+        for piece in pieces {
+            let piece = piece.trim();
+            if piece.len() >= shortest
+                && !check.mask_values.iter().any(|v| v == piece)
                 && check.mask_values.len() < MAX_MASK_VALUES
             {
-                check.mask_values.push(value.to_owned());
+                check.mask_values.push(piece.to_owned());
             }
         }
     }
@@ -216,5 +249,75 @@ mod drawn_tests {
             mask_drawn_text(&d, "card 4111 1111 1111 1111"),
             "card 4111 1111 1111 1111"
         );
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    //! A page showing a passage of a registered document (Debian's GPL-3
+    //! text, package `base-files`): the passage is hidden line by line,
+    //! the page's own text is not.
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::enforce::{Fingerprints, Outcome};
+
+    const POLICY: &str = r#"
+[[apps]]
+name = "wiki"
+hosts = ["wiki.example"]
+
+[[rules]]
+name = "wiki-audit"
+apps = ["wiki"]
+page = { mode = "scan", profiles = ["fingerprints"], on_match = "audit" }
+
+[[rules]]
+name = "no-confidential-documents"
+page = { mode = "scan", profiles = ["fingerprints"] }
+"#;
+
+    #[tokio::test]
+    async fn a_registered_passage_on_a_page_is_hidden_where_it_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        let gpl = std::fs::read_to_string("/usr/share/common-licenses/GPL-3").unwrap();
+        let documents = Arc::new(Fingerprints::open(&dir.path().join("store")).unwrap());
+        documents.add("GPL-3", "sha-gpl-3", &gpl, false).unwrap();
+        let e = crate::enforce::tests::enforcer(POLICY).with_fingerprints(documents);
+        let user = User {
+            name: "dana".into(),
+            groups: Vec::new(),
+            admin: false,
+        };
+        // Section 13's first paragraph, as the licence wraps it, between
+        // the page's own lines.
+        let at = gpl.find("  13. Use with the GNU Affero").unwrap();
+        let para = gpl[at..].split("\n\n").nth(1).unwrap();
+        let own = [
+            "Team wiki: release notes",
+            "Contact the front desk about invoices",
+        ];
+        let page = format!("{}\n{para}\n{}", own[0], own[1]);
+        let check = check_page(&e, &user, "https://paste.example/p/1", page.clone()).await;
+        let verdict = check.verdict.expect("scanned");
+        assert_eq!(verdict.outcome, Outcome::Block);
+        assert_eq!(verdict.detectors, vec!["document_match"]);
+        assert!(!check.mask_values.is_empty());
+        let lines: Vec<&str> = para.lines().map(str::trim).collect();
+        for v in &check.mask_values {
+            assert!(
+                lines.iter().any(|l| l.contains(v.as_str())),
+                "{v:?} is a piece of one line of the passage"
+            );
+            assert!(v.len() >= MIN_PASSAGE_PIECE);
+            assert!(!own.iter().any(|o| o.contains(v.as_str())));
+        }
+        let hidden: usize = check.mask_values.iter().map(|v| v.len()).sum();
+        let total: usize = lines.iter().map(|l| l.len()).sum();
+        assert!(hidden * 10 >= total * 7, "{hidden} of {total} bytes hidden");
+        // Where the rule only records, the page shows it.
+        let check = check_page(&e, &user, "https://wiki.example/p/1", page).await;
+        assert_eq!(check.verdict.unwrap().outcome, Outcome::Audit);
+        assert!(check.mask_values.is_empty());
     }
 }

@@ -38,7 +38,7 @@ pub async fn on_text(
     let mut verdict = enforcer.check_text(&d, text.to_owned(), budget).await;
     let mut pasted = false;
     if verdict.passes() && d.mode == Mode::Scan {
-        if let Some(report) = keyboard.paste_completes(tab, &d, text) {
+        if let Some(report) = keyboard.paste_completes(enforcer, tab, &d, text) {
             verdict = Verdict::from_report(&d, &report, started.elapsed());
             verdict.reason = format!(
                 "{}, with what the field already holds; the paste was not delivered",
