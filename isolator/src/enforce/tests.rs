@@ -45,6 +45,40 @@ pub(crate) fn enforcer(policy: &str) -> Enforcer {
     Enforcer::new(store, EnforceConfig::default(), workers)
 }
 
+/// Debian's GPL-3 text (`/usr/share/common-licenses`, package
+/// `base-files`): the confidential document of the gates' fingerprint tests.
+pub(crate) fn gpl3() -> String {
+    std::fs::read_to_string("/usr/share/common-licenses/GPL-3").expect("base-files' GPL-3")
+}
+
+/// The first paragraph of the GPL-3's section 13, with its line breaks.
+pub(crate) fn gpl3_section_13() -> String {
+    let gpl = gpl3();
+    let at = gpl
+        .find("  13. Use with the GNU Affero")
+        .expect("section 13");
+    gpl[at..]
+        .split("\n\n")
+        .nth(1)
+        .expect("its paragraph")
+        .to_owned()
+}
+
+/// An enforcer for `policy` whose registered documents hold the GPL-3
+/// text; the store lives as long as the directory returned.
+pub(crate) fn enforcer_with_gpl3(
+    policy: &str,
+) -> (Enforcer, Arc<super::Fingerprints>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let documents = Arc::new(super::Fingerprints::open(&dir.path().join("store")).unwrap());
+    documents.add("GPL-3", "sha-gpl-3", &gpl3(), false).unwrap();
+    (
+        enforcer(policy).with_fingerprints(documents.clone()),
+        documents,
+        dir,
+    )
+}
+
 fn user(groups: &[&str]) -> User {
     User {
         name: "dana".into(),

@@ -50,12 +50,7 @@ fn paragraph(text: &str, marker: &str) -> String {
 }
 
 fn setup() -> (Enforcer, Arc<Fingerprints>, User, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let documents = Arc::new(Fingerprints::open(&dir.path().join("store")).unwrap());
-    documents
-        .add("GPL-3", "sha-gpl-3", &licence("GPL-3"), false)
-        .unwrap();
-    let e = crate::enforce::tests::enforcer(POLICY).with_fingerprints(documents.clone());
+    let (e, documents, dir) = crate::enforce::tests::enforcer_with_gpl3(POLICY);
     let user = User {
         name: "dana".into(),
         groups: Vec::new(),

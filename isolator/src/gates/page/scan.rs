@@ -257,10 +257,8 @@ mod document_tests {
     //! A page showing a passage of a registered document (Debian's GPL-3
     //! text, package `base-files`): the passage is hidden line by line,
     //! the page's own text is not.
-    use std::sync::Arc;
-
     use super::*;
-    use crate::enforce::{Fingerprints, Outcome};
+    use crate::enforce::Outcome;
 
     const POLICY: &str = r#"
 [[apps]]
@@ -279,11 +277,7 @@ page = { mode = "scan", profiles = ["fingerprints"] }
 
     #[tokio::test]
     async fn a_registered_passage_on_a_page_is_hidden_where_it_stands() {
-        let dir = tempfile::tempdir().unwrap();
-        let gpl = std::fs::read_to_string("/usr/share/common-licenses/GPL-3").unwrap();
-        let documents = Arc::new(Fingerprints::open(&dir.path().join("store")).unwrap());
-        documents.add("GPL-3", "sha-gpl-3", &gpl, false).unwrap();
-        let e = crate::enforce::tests::enforcer(POLICY).with_fingerprints(documents);
+        let (e, _documents, _dir) = crate::enforce::tests::enforcer_with_gpl3(POLICY);
         let user = User {
             name: "dana".into(),
             groups: Vec::new(),
@@ -291,8 +285,7 @@ page = { mode = "scan", profiles = ["fingerprints"] }
         };
         // Section 13's first paragraph, as the licence wraps it, between
         // the page's own lines.
-        let at = gpl.find("  13. Use with the GNU Affero").unwrap();
-        let para = gpl[at..].split("\n\n").nth(1).unwrap();
+        let para = crate::enforce::tests::gpl3_section_13();
         let own = [
             "Team wiki: release notes",
             "Contact the front desk about invoices",
