@@ -12,6 +12,7 @@
 pub mod client;
 pub mod docx;
 pub mod isolator_server;
+pub mod load_session;
 pub mod procfs;
 pub mod scripted;
 pub mod site;
@@ -24,6 +25,7 @@ pub mod site_gatesnet;
 pub mod site_imagepaste;
 pub mod site_limits;
 pub mod site_memory;
+pub mod site_office;
 pub mod site_pagecontent;
 pub mod site_screennet;
 pub mod site_tls;
