@@ -11,8 +11,9 @@
 //! and opening another page (8%). Steps of N sessions (`OFFICE_STEPS`,
 //! default 4,8,12,16,20,24; `OFFICE_SECS` per step, default 30) report
 //! input-to-frame p50/p95/p99, keys answered within 2 s, frames/s in all
-//! and the fewest a session got against the mean, Chromium's CPU (cores)
-//! and peak PSS per session. Then the largest N whose p95 is <= 100 ms
+//! and the fewest a session got against the mean, Chromium's CPU and this
+//! process's (the server and the scripted clients), in cores, and
+//! Chromium's peak PSS per session. Then the largest N whose p95 is <= 100 ms
 //! with every key answered and no error.
 
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,18 @@ impl Rng {
     fn between(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo + 1)
     }
+}
+
+/// This process's CPU time (user + system, clock ticks), without its
+/// children (Chromium).
+fn own_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
 }
 
 #[derive(Default)]
@@ -152,7 +165,7 @@ async fn main() {
     let idle_pss = chromium_pss_kb(pid);
     println!("Chromium PSS with no session: {:.0} MB", mb(idle_pss));
     println!(
-        "{:>3} | {:>8} | {:>8} | {:>8} | {:>9} | {:>8} | {:>14} | {:>9} | {:>10} | {:>6} | load",
+        "{:>3} | {:>8} | {:>8} | {:>8} | {:>9} | {:>8} | {:>14} | {:>9} | {:>9} | {:>10} | {:>6} | load",
         "N",
         "i2f p50",
         "i2f p95",
@@ -161,6 +174,7 @@ async fn main() {
         "frames/s",
         "fewest / mean",
         "Cr cores",
+        "srv cores",
         "PSS/sess",
         "errors"
     );
@@ -190,6 +204,7 @@ async fn main() {
             })
         };
         let cpu_before = pid.map_or(0, tree_cpu_ticks);
+        let own_before = own_cpu_ticks();
         let started = Instant::now();
         let until = started + Duration::from_secs(step_secs);
         let tasks: Vec<_> = sessions
@@ -216,6 +231,7 @@ async fn main() {
         let cores = (pid.map_or(0, tree_cpu_ticks).saturating_sub(cpu_before)) as f64
             / ticks_per_second
             / secs;
+        let own_cores = own_cpu_ticks().saturating_sub(own_before) as f64 / ticks_per_second / secs;
         sampling.store(false, std::sync::atomic::Ordering::Relaxed);
         let _ = sampler.await;
         let peak = *peak_pss.lock().unwrap();
@@ -229,12 +245,13 @@ async fn main() {
             percentile(&tally.latencies_ms, 0.99),
         );
         println!(
-            "{n:>3} | {p50:>5.1} ms | {p95:>5.1} ms | {p99:>5.1} ms | {:>9} | {:>8.1} | {:>6} / {:>5.0} | {:>9.2} | {:>7.0} MB | {:>6} | {load_before} -> {}",
+            "{n:>3} | {p50:>5.1} ms | {p95:>5.1} ms | {p99:>5.1} ms | {:>9} | {:>8.1} | {:>6} / {:>5.0} | {:>9.2} | {:>9.2} | {:>7.0} MB | {:>6} | {load_before} -> {}",
             format!("{}/{}", tally.latencies_ms.len() - tally.missed, tally.latencies_ms.len()),
             total as f64 / secs,
             fewest,
             mean,
             cores,
+            own_cores,
             mb(peak.saturating_sub(idle_pss)) / n.max(1) as f64,
             tally.errors.len(),
             load_average()
