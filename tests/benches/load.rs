@@ -12,6 +12,7 @@
 //! second. The step count N goes 1, 2, 4, 8, 12, 16, 20 (`LOAD_STEPS=1,4,8`
 //! overrides, `LOAD_SECS` sets the time per step, 20 s by default); each step
 //! reports input-to-frame p50/p95, frames/s (all sessions together), the
+//! frames of the session that got fewest next to the mean (its fair share), the
 //! server process's RSS and Chromium's PSS (its whole process tree), peak
 //! over the step. Then the largest N with p95 < 100 ms, and memory before the
 //! first session, at peak, and after every session ended and its
@@ -137,8 +138,16 @@ async fn main() {
         mb(base.pss_kb)
     );
     println!(
-        "{:>3} | {:>9} | {:>9} | {:>6} | {:>8} | {:>8} | {:>7} | {:>6} | load",
-        "N", "i2f p50", "i2f p95", "keys", "frames/s", "srv RSS", "Cr PSS", "errors"
+        "{:>3} | {:>9} | {:>9} | {:>6} | {:>8} | {:>13} | {:>8} | {:>7} | {:>6} | load",
+        "N",
+        "i2f p50",
+        "i2f p95",
+        "keys",
+        "frames/s",
+        "fewest / mean",
+        "srv RSS",
+        "Cr PSS",
+        "errors"
     );
 
     let mut best = None;
@@ -189,10 +198,14 @@ async fn main() {
                 })
             })
             .collect();
-        let mut frames = 0;
+        let mut per_session = Vec::with_capacity(n);
         for t in tasks {
-            frames += t.await.unwrap_or(0);
+            per_session.push(t.await.unwrap_or(0));
         }
+        let frames: u64 = per_session.iter().sum();
+        // Every session runs the same script: its fair share is the mean.
+        let fewest = per_session.iter().copied().min().unwrap_or(0);
+        let mean = frames as f64 / per_session.len().max(1) as f64;
         let secs = started.elapsed().as_secs_f64();
         sampling.store(false, std::sync::atomic::Ordering::Relaxed);
         let _ = sampler.await;
@@ -205,9 +218,11 @@ async fn main() {
             percentile(&tally.latencies_ms, 0.95),
         );
         println!(
-            "{n:>3} | {p50:>6.1} ms | {p95:>6.1} ms | {:>6} | {:>8.1} | {:>5.0} MB | {:>4.0} MB | {:>6} | {load_before} -> {}",
+            "{n:>3} | {p50:>6.1} ms | {p95:>6.1} ms | {:>6} | {:>8.1} | {:>5} / {:>5.0} | {:>5.0} MB | {:>4.0} MB | {:>6} | {load_before} -> {}",
             format!("{}/{}", tally.latencies_ms.len() - tally.missed, tally.latencies_ms.len()),
             frames as f64 / secs,
+            fewest,
+            mean,
             mb(peak.rss_kb),
             mb(peak.pss_kb),
             tally.errors.len(),
