@@ -7,6 +7,10 @@ use super::compressed::{self, Codec};
 use super::error::{Error, Result};
 use super::limits::{Budget, Limits};
 use super::model::{Extraction, FileKind, Part, WordBox};
+use crate::labels::{self, markings, Label, LabelSource};
+
+/// Lines read for markings at each end of a text or a PDF page.
+pub(crate) const EDGE_LINES: usize = 2;
 use super::trailer::{self, Bounds};
 use super::{
     archive, email, html, image, json, odf, ole, ooxml, pdf, rtf, sevenz, sniff, strings, text,
@@ -30,6 +34,7 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
     let mut ctx = Ctx {
         budget: Budget::new(limits, size),
         parts: Vec::new(),
+        labels: Vec::new(),
     };
     // Parsers of hostile input can panic (a dependency's bug); a panic must
     // make the file unscannable, not take the caller down.
@@ -39,6 +44,7 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
             kind,
             mismatch,
             parts: ctx.parts,
+            labels: ctx.labels,
         },
         Ok(Err(err)) => Extraction::unscannable(err.to_string()),
         Err(panic) => {
@@ -86,21 +92,26 @@ pub(crate) fn plain_text(
     let mut ctx = Ctx {
         budget: Budget::new(limits, size),
         parts: Vec::new(),
+        labels: Vec::new(),
     };
+    ctx.text_markings(name, &text);
     match ctx.push(name.to_string(), text, Vec::new()) {
         Ok(()) => Ok(Extraction::Text {
             kind,
             mismatch: sniff::mismatch(name, kind),
             parts: ctx.parts,
+            labels: ctx.labels,
         }),
         Err(err) => Ok(Extraction::unscannable(err.to_string())),
     }
 }
 
-/// The state of one extraction: the budget and the parts found so far.
+/// The state of one extraction: the budget, and the parts and labels
+/// found so far.
 pub(crate) struct Ctx<'a> {
     pub(crate) budget: Budget<'a>,
     parts: Vec<Part>,
+    labels: Vec<Label>,
 }
 
 impl Ctx<'_> {
@@ -162,6 +173,7 @@ impl Ctx<'_> {
             FileKind::Text | FileKind::Csv => match text::decode(bytes) {
                 Some(text) => {
                     let blob = text::base64_blob(&text);
+                    self.text_markings(path, &text);
                     self.push(path.to_string(), text, Vec::new())?;
                     match blob {
                         Some(decoded) => self.base64_member(path, &decoded, depth),
@@ -269,6 +281,27 @@ impl Ctx<'_> {
         self.budget.charge_expanded(text.len() as u64)?;
         self.parts.push(Part { path, text, boxes });
         Ok(())
+    }
+
+    /// Records a label of the file or member at `path` (once).
+    pub(crate) fn label(&mut self, label: Label) {
+        labels::add_unique(&mut self.labels, label);
+    }
+
+    /// Records the classification markings of a header or footer text
+    /// found in the file at `path`.
+    pub(crate) fn header_footer(&mut self, path: &str, text: &str) {
+        for name in markings::header_footer_markings(text) {
+            self.label(Label::new(name, LabelSource::HeaderFooter, None, path));
+        }
+    }
+
+    /// Records the markings on the first and last lines of a text file
+    /// (see [`markings::edge_markings`]).
+    fn text_markings(&mut self, path: &str, text: &str) {
+        for (name, _, _) in markings::edge_markings(text, EDGE_LINES, EDGE_LINES) {
+            self.label(Label::new(name, LabelSource::TextLine, None, path));
+        }
     }
 
     /// Checks that a container at `depth` may open its members.
