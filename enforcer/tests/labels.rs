@@ -21,11 +21,14 @@ fn extracted(name: &str) -> Extraction {
     extraction
 }
 
-/// Each file and the labels extraction must report: (name, source, path).
+/// A label extraction must report: (name, source, path of the carrier).
+type Want = (&'static str, LabelSource, &'static str);
+
+/// Each file and the labels extraction must report.
 #[test]
 fn every_producer_s_labels_are_read_and_nothing_else() {
     use LabelSource::*;
-    let cases: &[(&str, &[(&str, LabelSource, &str)])] = &[
+    let cases: &[(&str, &[Want])] = &[
         (
             "xlsxwriter_msip_confidential.xlsx",
             &[(

@@ -95,13 +95,20 @@ impl Engine {
     /// and the file's labels. An unscannable file gives an empty report:
     /// the caller blocks it.
     pub fn scan_extraction(&self, extraction: &Extraction, sel: &Selection) -> ScanReport {
-        let mask = self.mask_for(sel);
         let mut merged = self.scan_labels(extraction.labels(), sel);
         for part in extraction.parts() {
-            let found = self.scan_part(&part.text, mask);
-            merge(&mut merged, evaluate_owned(&part.text, found, sel));
+            merge(&mut merged, self.scan_file_part(&part.text, sel));
         }
         merged
+    }
+
+    /// [`Engine::scan_selection`] for the text of one part of an extracted
+    /// file: the same, but without the markings of its first and last
+    /// lines (a file's markings are its extraction's labels, judged by
+    /// [`Engine::scan_labels`]).
+    pub fn scan_file_part(&self, text: &str, sel: &Selection) -> ScanReport {
+        let found = self.scan_part(text, self.mask_for(sel));
+        evaluate_owned(text, found, sel)
     }
 }
 

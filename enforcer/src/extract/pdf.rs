@@ -243,10 +243,7 @@ fn xmp_properties(xml: &[u8]) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     let mut open: Option<(String, String)> = None;
     let is_msip = |name: &[u8]| name.starts_with(msip::PREFIX.as_bytes());
-    loop {
-        let Ok(event) = reader.read_event() else {
-            break;
-        };
+    while let Ok(event) = reader.read_event() {
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 for attr in e.attributes().flatten() {

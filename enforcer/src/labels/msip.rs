@@ -122,11 +122,7 @@ pub fn from_label_info(xml: &[u8], names: &[Label], path: &str) -> Vec<Label> {
     let mut reader = Reader::from_reader(xml);
     reader.config_mut().check_end_names = false;
     let mut out = Vec::new();
-    loop {
-        let event = match reader.read_event() {
-            Ok(event) => event,
-            Err(_) => break,
-        };
+    while let Ok(event) = reader.read_event() {
         match event {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"label" => {
                 let mut id = None;
