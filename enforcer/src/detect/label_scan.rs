@@ -8,7 +8,7 @@
 //!   marking is already one of the file's labels.
 //! - A **text** (a paste, a form post, page text) has no properties; a
 //!   classification marking on one of its first or last
-//!   [`EDGE_LINES`] non-empty lines counts as its label
+//!   `EDGE_LINES` non-empty lines counts as its label
 //!   ([`Engine::scan`], [`Engine::scan_selection`]): text copied from a
 //!   marked document usually starts with the marking. The incremental
 //!   scanners (keystrokes, streamed bodies) see windows, not whole texts,
@@ -27,10 +27,8 @@ use super::engine::{evaluate_owned, Engine, Indexed};
 use super::profile::{ScanReport, Selection};
 use super::types::{Confidence, Finding};
 use crate::extract::Extraction;
-use crate::labels::{markings, Label, LabelSource};
-
-/// Non-empty lines read for markings at each end of a text.
-pub const EDGE_LINES: usize = 2;
+use crate::labels::markings::{self, EDGE_LINES};
+use crate::labels::{Label, LabelSource};
 
 impl Engine {
     /// The findings of the label detectors in `mask` (all when `None`) on

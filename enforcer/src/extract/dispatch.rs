@@ -7,15 +7,13 @@ use super::compressed::{self, Codec};
 use super::error::{Error, Result};
 use super::limits::{Budget, Limits};
 use super::model::{Extraction, FileKind, Part, WordBox};
-use crate::labels::{self, markings, Label, LabelSource};
-
-/// Lines read for markings at each end of a text or a PDF page.
-pub(crate) const EDGE_LINES: usize = 2;
 use super::trailer::{self, Bounds};
 use super::{
     archive, email, html, image, json, odf, ole, ooxml, pdf, rtf, sevenz, sniff, strings, text,
     xlsx, xml,
 };
+use crate::labels::markings::{self, EDGE_LINES};
+use crate::labels::{self, Label, LabelSource};
 
 /// Extracts one top-level file; see [`super::extract`].
 pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {

@@ -44,10 +44,11 @@ use std::io::{Read, Write};
 use flate2::read::ZlibDecoder;
 use quick_xml::events::Event;
 
-use super::dispatch::{join, Ctx, EDGE_LINES};
+use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
 use super::{image, tool};
-use crate::labels::{markings, msip, Label, LabelSource};
+use crate::labels::markings::{self, EDGE_LINES};
+use crate::labels::{msip, Label, LabelSource};
 
 /// Long side of a rendered page in pixels (~170 dpi for A4/Letter).
 const RENDER_PX: u32 = 2000;

@@ -76,6 +76,9 @@ const PREFIXES: &[&str] = &[
     "LABEL ",
 ];
 
+/// Non-empty lines read for markings at each end of a text or a PDF page.
+pub const EDGE_LINES: usize = 2;
+
 /// Longest cell judged, in bytes: a marking is short; a longer cell is a
 /// sentence.
 const MAX_CELL: usize = 120;
