@@ -15,6 +15,9 @@ use super::{
 use crate::labels::markings::{self, EDGE_LINES};
 use crate::labels::{self, Label, LabelSource};
 
+/// Most labels recorded for one top-level file.
+const MAX_LABELS: usize = 256;
+
 /// Extracts one top-level file; see [`super::extract`].
 pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
     if let Err(err) = limits.validate() {
@@ -281,9 +284,13 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Records a label of the file or member at `path` (once).
+    /// Records a label of the file or member at `path` (once; at most
+    /// [`MAX_LABELS`] per top-level file, so a zip of a million labelled
+    /// members costs linear time).
     pub(crate) fn label(&mut self, label: Label) {
-        labels::add_unique(&mut self.labels, label);
+        if self.labels.len() < MAX_LABELS {
+            labels::add_unique(&mut self.labels, label);
+        }
     }
 
     /// Records the classification markings of a header or footer text

@@ -25,6 +25,11 @@ use super::{Label, LabelSource};
 /// The prefix of every MIP label property.
 pub const PREFIX: &str = "MSIP_Label_";
 
+/// Most distinct label ids read from one set of properties (Office writes
+/// one per tenant); the properties of further ids are ignored, so a file
+/// listing millions of ids costs linear time.
+pub const MAX_LABELS: usize = 64;
+
 /// One label's fields, collected from its properties.
 #[derive(Default)]
 struct Fields {
@@ -76,6 +81,7 @@ pub fn from_properties<'a>(
         };
         let at = match labels.iter().position(|f| f.id == id) {
             Some(at) => at,
+            None if labels.len() >= MAX_LABELS => continue,
             None => {
                 labels.push(Fields {
                     id,
@@ -123,6 +129,9 @@ pub fn from_label_info(xml: &[u8], names: &[Label], path: &str) -> Vec<Label> {
     reader.config_mut().check_end_names = false;
     let mut out = Vec::new();
     while let Ok(event) = reader.read_event() {
+        if out.len() >= MAX_LABELS {
+            break;
+        }
         match event {
             Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"label" => {
                 let mut id = None;
@@ -215,6 +224,18 @@ mod tests {
         assert_eq!(labels[0].name, "Highly Confidential");
         let alone = from_label_info(xml.as_bytes(), &[], "a.docx");
         assert_eq!(alone[0].name, ID);
+    }
+
+    #[test]
+    fn ids_past_the_cap_are_ignored() {
+        let keys: Vec<String> = (0..100_000)
+            .map(|i| format!("MSIP_Label_{i:08x}-0000-4000-8000-000000000000_Enabled"))
+            .collect();
+        let pairs = keys.iter().map(|k| (k.as_str(), "true"));
+        let started = std::time::Instant::now();
+        let labels = from_properties(pairs, LabelSource::MsipProperty, "a.docx");
+        assert_eq!(labels.len(), MAX_LABELS);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 
     #[test]
