@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use isolator::config::{AuthMode, Config};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 mod server;
