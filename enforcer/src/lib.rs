@@ -11,6 +11,7 @@ pub mod decode;
 pub mod detect;
 pub mod extract;
 pub mod fingerprint;
+pub mod labels;
 
 pub use detect::{
     Category, Confidence, CustomDetectorSpec, CustomKind, DetectorInfo, Engine, EngineBuilder,

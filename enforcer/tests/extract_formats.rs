@@ -16,6 +16,7 @@ fn text_of(name: &str, bytes: &[u8]) -> (FileKind, Option<String>, Vec<(String, 
             kind,
             mismatch,
             parts,
+            ..
         } => (
             kind,
             mismatch,

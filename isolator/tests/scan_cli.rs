@@ -318,3 +318,33 @@ fn source_code_is_classified_only_when_asked_for() {
         docs[0]
     );
 }
+
+#[test]
+fn sensitivity_labels_are_listed_and_reported_where_they_are() {
+    // Files written by real producers (`enforcer/tests/labels/README.md`):
+    // an XlsxWriter workbook with a MIP label, the same inside a zip, and
+    // a pandoc document without a label.
+    let out = isolator()
+        .args(["scan", "--list-detectors"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sensitivity_label"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../enforcer/tests/labels");
+    let labelled = dir.join("xlsxwriter_msip_confidential.xlsx");
+    let nested = dir.join("nested_labelled.zip");
+    let plain = dir.join("pandoc_unlabelled.docx");
+    let (out, docs) = scan_json(&[], &[&labelled, &nested, &plain]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = finding(
+        &docs[0],
+        "sensitivity_label",
+        "xlsxwriter_msip_confidential.xlsx",
+    );
+    assert_eq!(f["evidence"], "\"Confidential\" (MIP label property)");
+    finding(
+        &docs[1],
+        "sensitivity_label",
+        "nested_labelled.zip!/reports/q3.xlsx",
+    );
+    assert_eq!(docs[2]["verdict"], "clean", "{}", docs[2]);
+}

@@ -11,6 +11,7 @@ use enforcer::fingerprint::PROFILE as FINGERPRINTS;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
+use enforcer::labels::names::NamePatterns;
 use enforcer::{
     Confidence, CustomDetectorSpec, CustomKind, Engine, EngineBuilder, ExactDataSet, ProfileSpec,
 };
@@ -523,6 +524,7 @@ fn build_engine(doc: &PolicyDocument, data_dir: &DataDir, cx: &mut Ctx) -> Optio
             let field = match d.kind {
                 Some(DetectorKind::Regex) => format!("{at}.pattern"),
                 Some(DetectorKind::Keywords) => format!("{at}.words"),
+                Some(DetectorKind::Label) => format!("{at}.names"),
                 _ => at.clone(),
             };
             cx.push(field, e.to_string());
@@ -615,7 +617,7 @@ fn detector_kind(
     let Some(kind) = d.kind else {
         cx.push(
             format!("{at}.kind"),
-            "detector has no `kind` (regex, keywords or exact_data)",
+            "detector has no `kind` (regex, keywords, exact_data or label)",
         );
         return None;
     };
@@ -647,6 +649,15 @@ fn detector_kind(
     stray(
         "columns",
         kind != DetectorKind::ExactData && !d.columns.is_empty(),
+    );
+    stray("names", kind != DetectorKind::Label && !d.names.is_empty());
+    stray(
+        "context",
+        kind == DetectorKind::Label && !d.context.is_empty(),
+    );
+    stray(
+        "confidence",
+        kind == DetectorKind::Label && d.confidence.is_some(),
     );
     match kind {
         DetectorKind::Regex => match d.pattern.as_deref() {
@@ -704,6 +715,17 @@ fn detector_kind(
                     None
                 }
             }
+        }
+        DetectorKind::Label => {
+            // The same checks the engine makes, here so that the error
+            // names the field and the entry.
+            if let Err(message) = NamePatterns::new(&d.names) {
+                cx.push(format!("{at}.names"), message);
+                return None;
+            }
+            Some(CustomKind::Label {
+                names: d.names.clone(),
+            })
         }
     }
 }

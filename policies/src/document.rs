@@ -61,6 +61,10 @@ pub enum DetectorKind {
     Keywords,
     /// Exact values from a CSV file (`csv`, `columns`), hashed on load.
     ExactData,
+    /// Documents' sensitivity labels whose name (or id) matches `names`:
+    /// MIP labels of Office files, PDFs and mail, and classification
+    /// markings in headers, footers and a text's first or last lines.
+    Label,
 }
 
 impl DetectorKind {
@@ -70,6 +74,7 @@ impl DetectorKind {
             DetectorKind::Regex => "regex",
             DetectorKind::Keywords => "keywords",
             DetectorKind::ExactData => "exact_data",
+            DetectorKind::Label => "label",
         }
     }
 }
@@ -116,6 +121,11 @@ pub struct DetectorDoc {
     /// `exact_data`: the CSV columns to use (default: all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
+    /// `label`: label names or MIP label ids that fire the detector, `*`
+    /// standing for any characters (`"Highly Confidential*"`); case,
+    /// punctuation and spacing are ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     /// Words near a match that raise its confidence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,

@@ -50,16 +50,17 @@ function editDetector(index) {
       { name: 'id', label: 'Id', value: original.id },
       { name: 'description', label: 'Description', value: original.description },
       { name: 'kind', label: 'Kind', type: 'select', value: original.kind,
-        options: [['regex', 'regular expression'], ['keywords', 'keywords'], ['exact_data', 'exact data (CSV)']] },
+        options: [['regex', 'regular expression'], ['keywords', 'keywords'], ['exact_data', 'exact data (CSV)'], ['label', 'sensitivity label']] },
       { name: 'pattern', label: 'Pattern (regex)', value: original.pattern },
       { name: 'words', label: 'Words or phrases (keywords, comma-separated)', value: (original.words || []).join(', ') },
       { name: 'csv', label: 'CSV file (exact data, a name in the policy data directory)', value: original.csv },
+      { name: 'names', label: 'Label names or ids (sensitivity label, comma-separated, * for any characters)', value: (original.names || []).join(', ') },
       { name: 'context', label: 'Context words that raise confidence (comma-separated)', value: (original.context || []).join(', ') },
       { name: 'confidence', label: 'Confidence of a bare match', type: 'select', options: LEVELS, value: original.confidence || '' },
     ],
     save: async (v) => {
       const d = { ...original, id: v.id.trim(), description: v.description, kind: v.kind,
-        words: list(v.words), context: list(v.context) };
+        words: list(v.words), names: list(v.names), context: list(v.context) };
       for (const k of ['pattern', 'csv', 'confidence']) { if (v[k]) d[k] = v[k]; else delete d[k]; }
       if (isNew) await api('POST', '/api/v1/detectors', { body: d, write: true });
       else await api('PUT', `/api/v1/detectors/${encodeURIComponent(original.id)}`, { body: d, write: true });
@@ -85,7 +86,7 @@ export async function load() {
   document.getElementById('detectors-body').replaceChildren(...detectors.map((d, i) => el('tr', {},
     el('td', {}, el('b', { text: d.id }), d.description ? el('div', { class: 'muted', text: d.description }) : null),
     el('td', { text: d.kind }),
-    el('td', { text: d.pattern || (d.words || []).join(', ') || d.csv || '' }),
+    el('td', { text: d.pattern || (d.words || []).join(', ') || (d.names || []).join(', ') || d.csv || '' }),
     el('td', {}, el('button', { type: 'button', onclick: () => editDetector(i), text: 'Edit' })))));
 }
 

@@ -1,6 +1,7 @@
 //! Custom detectors defined in data (policy files, admin API).
 //!
-//! Three kinds: a regex (compiled by `regex-automata`'s meta engine, which
+//! Text matchers of three kinds (a fourth, `label`, matches documents'
+//! sensitivity labels and is compiled by the engine): a regex (compiled by `regex-automata`'s meta engine, which
 //! only accepts what it can run in linear time: no look-around, no
 //! back-references; compile errors carry the position in the pattern), a
 //! keyword list (Aho-Corasick, ASCII-case-insensitive unless asked, whole
@@ -68,6 +69,15 @@ pub enum CustomKind {
         /// The hashed values.
         #[serde(skip)]
         data: ExactDataSet,
+    },
+    /// Sensitivity labels of documents (see [`crate::labels`]): fires on a
+    /// label whose name or id matches one of `names` (`*` wildcards, case
+    /// and punctuation ignored). Labels come from files (MIP properties,
+    /// header and footer markings) and from the first and last lines of a
+    /// text.
+    Label {
+        /// Label names or ids, with `*` wildcards.
+        names: Vec<String>,
     },
 }
 
@@ -199,6 +209,10 @@ pub fn compile(spec: &CustomDetectorSpec) -> Result<Matcher> {
             }
             Ok(Matcher::Exact(data.clone()))
         }
+        // The engine compiles these itself (`EngineBuilder::custom_detector`).
+        CustomKind::Label { .. } => Err(invalid(
+            "a label detector matches a document's labels, not its text",
+        )),
     }
 }
 

@@ -23,7 +23,10 @@
 //!    redacted;
 //! 6. whole-text classifiers (`source_code`, see [`super::classify`]) run
 //!    last, in [`Engine::scan`] and [`Engine::scan_selection`] only: their
-//!    one finding spans the text, so it is not subject to step 5.
+//!    one finding spans the text, so it is not subject to step 5; so do
+//!    the label detectors on a text's first and last lines (classification
+//!    markings, see [`super::labels`]). A file's labels, reported by
+//!    extraction, are judged by [`Engine::scan_extraction`].
 //!
 //! A number-like candidate that is a piece of a longer grouped number (12
 //! digits of a 16-digit card that failed Luhn, 10 digits inside an IBAN) is
@@ -51,6 +54,7 @@ use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner
 use super::redact::redact_into;
 use super::token_pass::{Raw, TokenCheck, TokenTable};
 use super::types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
+use crate::labels::names::NamePatterns;
 
 /// Default context window, in bytes on each side of a match.
 pub const DEFAULT_CONTEXT_WINDOW: usize = 80;
@@ -83,13 +87,14 @@ pub(crate) const LONG_SPAN_ANCHORS: [&str; 9] = [
 ];
 
 /// Ids of the predefined profiles.
-pub const PREDEFINED_PROFILES: [&str; 8] = [
+pub const PREDEFINED_PROFILES: [&str; 9] = [
     "financial",
     "national_ids",
     "credentials",
     "pii",
     "health",
     "source_code",
+    "classification",
     "all",
     "pii_record",
 ];
@@ -124,6 +129,9 @@ enum DetKind {
     /// spanning the text, added by [`Engine::scan`] and
     /// [`Engine::scan_selection`] after the pattern passes.
     SourceCode,
+    /// A label detector ([`super::labels`]): fires on a document's
+    /// sensitivity labels (all of them, or those matching the names).
+    Label(Option<NamePatterns>),
 }
 
 /// A custom detector's part in the one-pass gate (see [`CustomGate`]).
@@ -258,6 +266,12 @@ impl CustomGate {
     }
 }
 
+impl Det {
+    fn is_label(&self) -> bool {
+        matches!(self.kind, DetKind::Label(_))
+    }
+}
+
 #[derive(Debug)]
 struct Det {
     id: String,
@@ -306,6 +320,7 @@ impl EngineBuilder {
             .map(|p| Arc::new(compile_predefined(p)))
             .collect();
         dets.push(Arc::new(source_code_detector()));
+        dets.push(Arc::new(sensitivity_label_detector()));
         EngineBuilder {
             dets,
             profiles: Vec::new(),
@@ -317,6 +332,16 @@ impl EngineBuilder {
     pub fn custom_detector(&mut self, spec: CustomDetectorSpec) -> Result<&mut Self> {
         if self.dets.iter().any(|d| d.id == spec.id) {
             return Err(Error::DuplicateDetector(spec.id));
+        }
+        if let custom::CustomKind::Label { names } = &spec.kind {
+            custom::check_id(&spec.id)?;
+            let patterns = NamePatterns::new(names).map_err(|message| Error::InvalidDetector {
+                detector: spec.id.clone(),
+                message,
+            })?;
+            self.dets
+                .push(Arc::new(label_detector(&spec, names, patterns)));
+            return Ok(self);
         }
         let matcher = custom::compile(&spec)?;
         let score = if spec.context.is_empty() {
@@ -335,7 +360,7 @@ impl EngineBuilder {
             custom::CustomKind::Keywords { words, .. } => {
                 Gate::Keywords(words.iter().map(|w| w.trim().to_string()).collect())
             }
-            custom::CustomKind::ExactData { .. } => Gate::None,
+            custom::CustomKind::ExactData { .. } | custom::CustomKind::Label { .. } => Gate::None,
         };
         let validation = match &spec.kind {
             custom::CustomKind::Regex { .. } => "custom regex".to_string(),
@@ -359,6 +384,7 @@ impl EngineBuilder {
             custom::CustomKind::ExactData { data } => {
                 format!("exact data match against {} hashed values", data.len())
             }
+            custom::CustomKind::Label { .. } => String::new(),
         };
         self.dets.push(Arc::new(Det {
             id: spec.id.clone(),
@@ -425,6 +451,11 @@ impl EngineBuilder {
                 Category::SourceCode,
                 "Source code: whole texts of 500+ characters a classifier reads as code",
             ),
+            (
+                "classification",
+                Category::Classification,
+                "Documents carrying a sensitivity label (MIP) or a classification marking",
+            ),
         ] {
             let spec = ProfileSpec {
                 id: id.into(),
@@ -442,13 +473,14 @@ impl EngineBuilder {
         }
         let all = ProfileSpec {
             id: "all".into(),
-            description: "Every pattern detector, predefined and custom (not the source_code classifier: select its profile)".into(),
+            description: "Every pattern detector, predefined and custom (not the source_code classifier nor the label detectors: select their profiles)".into(),
             // Source code is a kind of text, not a sensitive value: a policy
             // that blocks "all" sensitive data should not start blocking
             // every pasted code snippet; it is chosen on its own.
+            // Labels likewise: a document's label is not sensitive data.
             detectors: dets
                 .iter()
-                .filter(|d| d.category != Category::SourceCode)
+                .filter(|d| d.category != Category::SourceCode && !d.is_label())
                 .map(|d| d.id.clone())
                 .collect(),
             min_confidence: Confidence::Medium,
@@ -581,6 +613,38 @@ fn source_code_detector() -> Det {
     }
 }
 
+/// The `sensitivity_label` detector: any label (see [`super::labels`]).
+fn sensitivity_label_detector() -> Det {
+    Det {
+        id: "sensitivity_label".into(),
+        static_id: Some("sensitivity_label"),
+        description: "A sensitivity label: an enabled Microsoft Information Protection label (Office custom properties, LabelInfo, PDF Info/XMP, mail header) or a classification marking (CONFIDENTIAL, INTERNAL USE ONLY...) in a header, footer or on the first or last lines".into(),
+        category: Category::Classification,
+        validation: "MIP labels only when `_Enabled` is true and not `_Removed`; markings only as whole lines or header cells, never inside a sentence; high confidence; the finding names the label".into(),
+        context_words: Vec::new(),
+        requires_context: false,
+        reveal: (0, 0),
+        kind: DetKind::Label(None),
+        literals: Vec::new(),
+    }
+}
+
+/// A custom detector of kind `label`: the labels matching `names`.
+fn label_detector(spec: &CustomDetectorSpec, names: &[String], patterns: NamePatterns) -> Det {
+    Det {
+        id: spec.id.clone(),
+        static_id: None,
+        description: spec.description.clone(),
+        category: Category::Custom,
+        validation: format!("sensitivity labels named {}", names.join(", ")),
+        context_words: Vec::new(),
+        requires_context: false,
+        reveal: (0, 0),
+        kind: DetKind::Label(Some(patterns)),
+        literals: Vec::new(),
+    }
+}
+
 fn compile_predefined(p: predefined::Predefined) -> Det {
     let compile = |pattern: &'static str| LazyRegex::new(p.id, pattern);
     let (kind, literals) = match p.kind {
@@ -690,6 +754,7 @@ impl Engine {
     pub fn scan(&self, text: &str) -> Vec<Finding> {
         let mut found = self.scan_indexed(text, None);
         self.classify_into(text, None, &mut found);
+        self.text_labels_into(text, None, &mut found);
         found.into_iter().map(|i| i.finding).collect()
     }
 
@@ -764,20 +829,46 @@ impl Engine {
         let mask = self.mask_for(sel);
         // A selection of classifiers only (the `source_code` profile) skips
         // the pattern passes and their normalisation of the whole text.
+        let mut found = self.scan_part(text, mask);
+        self.text_labels_into(text, Some(mask), &mut found);
+        evaluate_owned(text, found, sel)
+    }
+
+    /// Pattern detectors and whole-text classifiers on `text` with the
+    /// detectors of `mask` (no markings: a file's are its extraction's).
+    pub(crate) fn scan_part(&self, text: &str, mask: &[bool]) -> Vec<Indexed> {
         let patterns = mask
             .iter()
             .zip(&self.inner.dets)
-            .any(|(&on, d)| on && !matches!(d.kind, DetKind::SourceCode));
+            .any(|(&on, d)| on && !matches!(d.kind, DetKind::SourceCode | DetKind::Label(_)));
         let mut found = if patterns {
             self.scan_indexed(text, Some(mask))
         } else {
             Vec::new()
         };
         self.classify_into(text, Some(mask), &mut found);
-        evaluate_owned(text, found, sel)
+        found
     }
 
-    fn mask_for<'s>(&self, sel: &'s Selection) -> &'s [bool] {
+    /// The label detectors in `mask` (all when `None`), each with its
+    /// name patterns (`None`: any label).
+    pub(crate) fn label_detectors<'a>(
+        &'a self,
+        mask: Option<&'a [bool]>,
+    ) -> impl Iterator<Item = (usize, &'a str, Option<&'a NamePatterns>)> + 'a {
+        let on = move |d: usize| mask.is_none_or(|m| m.get(d).copied().unwrap_or(false));
+        self.inner
+            .dets
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| on(*i))
+            .filter_map(|(i, d)| match &d.kind {
+                DetKind::Label(patterns) => Some((i, d.id.as_str(), patterns.as_ref())),
+                _ => None,
+            })
+    }
+
+    pub(crate) fn mask_for<'s>(&self, sel: &'s Selection) -> &'s [bool] {
         if sel.inner.engine_id != self.inner.id && sel.inner.mask.len() != self.inner.dets.len() {
             // A selection from another engine: fall back to nothing rather than misindex.
             return &[];
@@ -1234,7 +1325,7 @@ pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanRe
 }
 
 /// [`evaluate`], consuming the findings (no copies).
-fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
+pub(crate) fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
     let (mut counts, in_record) = record_counts(text, &found, sel);
     // Collected in place: the findings reuse the scan's allocation.
     let findings = found
@@ -1542,7 +1633,7 @@ mod tests {
                 DetKind::Anchored { before, after, .. } => before + longest_literal + after,
                 DetKind::Keyword { after, .. } => longest_literal + after,
                 DetKind::Token(..) => 1 + token::MAX_COMPACT + 3 * (token::MAX_WORDS - 1),
-                DetKind::Custom { .. } | DetKind::SourceCode => continue,
+                DetKind::Custom { .. } | DetKind::SourceCode | DetKind::Label(_) => continue,
             };
             assert!(long || bound <= SHORT_SPAN, "{}: {bound} bytes", d.id);
             assert!(bound <= MAX_SPAN, "{}: {bound} bytes", d.id);

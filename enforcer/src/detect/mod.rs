@@ -11,6 +11,8 @@
 //! - [`Engine::scan`] reports every finding; [`Engine::scan_selection`]
 //!   applies a [`Selection`] of profiles (thresholds, match counts, allow
 //!   lists) and says which fired.
+//! - [`Engine::scan_extraction`] judges an extracted file: its parts' text
+//!   and its sensitivity labels ([`label_scan`]).
 //! - [`FieldScanner`] re-scans only a bounded window around each edit of a
 //!   text field, so a keystroke costs the same in a 100-byte field and a
 //!   1 MB one; [`StreamScanner`] scans chunks with overlap in bounded memory.
@@ -30,6 +32,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+pub mod label_scan;
 mod lazy_regex;
 mod literals;
 pub mod normalise;

@@ -85,6 +85,8 @@ pub enum Category {
     Health,
     /// Source code, told from prose by a whole-text classifier.
     SourceCode,
+    /// Sensitivity labels and classification markings of documents.
+    Classification,
     /// Defined by an admin.
     Custom,
 }
@@ -99,6 +101,7 @@ impl Category {
             Category::Pii => "pii",
             Category::Health => "health",
             Category::SourceCode => "source_code",
+            Category::Classification => "classification",
             Category::Custom => "custom",
         }
     }

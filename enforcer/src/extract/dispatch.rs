@@ -12,6 +12,11 @@ use super::{
     archive, email, html, image, json, odf, ole, ooxml, pdf, rtf, sevenz, sniff, strings, text,
     xlsx, xml,
 };
+use crate::labels::markings::{self, EDGE_LINES};
+use crate::labels::{self, Label, LabelSource};
+
+/// Most labels recorded for one top-level file.
+const MAX_LABELS: usize = 256;
 
 /// Extracts one top-level file; see [`super::extract`].
 pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extraction {
@@ -30,6 +35,7 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
     let mut ctx = Ctx {
         budget: Budget::new(limits, size),
         parts: Vec::new(),
+        labels: Vec::new(),
     };
     // Parsers of hostile input can panic (a dependency's bug); a panic must
     // make the file unscannable, not take the caller down.
@@ -39,6 +45,7 @@ pub(crate) fn extract_file(name: &str, bytes: &[u8], limits: &Limits) -> Extract
             kind,
             mismatch,
             parts: ctx.parts,
+            labels: ctx.labels,
         },
         Ok(Err(err)) => Extraction::unscannable(err.to_string()),
         Err(panic) => {
@@ -86,21 +93,26 @@ pub(crate) fn plain_text(
     let mut ctx = Ctx {
         budget: Budget::new(limits, size),
         parts: Vec::new(),
+        labels: Vec::new(),
     };
+    ctx.text_markings(name, &text);
     match ctx.push(name.to_string(), text, Vec::new()) {
         Ok(()) => Ok(Extraction::Text {
             kind,
             mismatch: sniff::mismatch(name, kind),
             parts: ctx.parts,
+            labels: ctx.labels,
         }),
         Err(err) => Ok(Extraction::unscannable(err.to_string())),
     }
 }
 
-/// The state of one extraction: the budget and the parts found so far.
+/// The state of one extraction: the budget, and the parts and labels
+/// found so far.
 pub(crate) struct Ctx<'a> {
     pub(crate) budget: Budget<'a>,
     parts: Vec<Part>,
+    labels: Vec<Label>,
 }
 
 impl Ctx<'_> {
@@ -162,6 +174,7 @@ impl Ctx<'_> {
             FileKind::Text | FileKind::Csv => match text::decode(bytes) {
                 Some(text) => {
                     let blob = text::base64_blob(&text);
+                    self.text_markings(path, &text);
                     self.push(path.to_string(), text, Vec::new())?;
                     match blob {
                         Some(decoded) => self.base64_member(path, &decoded, depth),
@@ -269,6 +282,31 @@ impl Ctx<'_> {
         self.budget.charge_expanded(text.len() as u64)?;
         self.parts.push(Part { path, text, boxes });
         Ok(())
+    }
+
+    /// Records a label of the file or member at `path` (once; at most
+    /// [`MAX_LABELS`] per top-level file, so a zip of a million labelled
+    /// members costs linear time).
+    pub(crate) fn label(&mut self, label: Label) {
+        if self.labels.len() < MAX_LABELS {
+            labels::add_unique(&mut self.labels, label);
+        }
+    }
+
+    /// Records the classification markings of a header or footer text
+    /// found in the file at `path`.
+    pub(crate) fn header_footer(&mut self, path: &str, text: &str) {
+        for name in markings::header_footer_markings(text) {
+            self.label(Label::new(name, LabelSource::HeaderFooter, None, path));
+        }
+    }
+
+    /// Records the markings on the first and last lines of a text file
+    /// (see [`markings::edge_markings`]).
+    fn text_markings(&mut self, path: &str, text: &str) {
+        for (name, _, _) in markings::edge_markings(text, EDGE_LINES, EDGE_LINES) {
+            self.label(Label::new(name, LabelSource::TextLine, None, path));
+        }
     }
 
     /// Checks that a container at `depth` may open its members.

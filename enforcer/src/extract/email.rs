@@ -14,6 +14,10 @@
 //! - a message attached to a message (`message/rfc822`) is walked the same
 //!   way, one level deeper.
 //!
+//! A message sent by Outlook with a sensitivity label carries it in the
+//! `msip_labels` header (`MSIP_Label_<id>_Enabled=true; ..._Name=...;`):
+//! it is reported as the message's label.
+//!
 //! An mbox (`From ` separator lines) is split into its messages,
 //! `box!/message1`, `box!/message2`...; each counts as a member.
 
@@ -24,6 +28,7 @@ use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders, Par
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
 use super::html;
+use crate::labels::msip;
 
 /// Headers that carry transport and format data, not what people write.
 const SKIPPED_HEADERS: [&str; 10] = [
@@ -72,6 +77,11 @@ fn walk(ctx: &mut Ctx<'_>, path: &str, message: &Message<'_>, depth: u32) -> Res
                 continue;
             }
             let value = header_text(&header.value);
+            if name.eq_ignore_ascii_case("msip_labels") {
+                for label in msip::from_header(&value, path) {
+                    ctx.label(label);
+                }
+            }
             if !value.trim().is_empty() {
                 headers.push_str(&format!("{name}: {value}\n"));
             }

@@ -54,6 +54,7 @@ mod limits;
 mod model;
 pub mod ocr;
 mod odf;
+mod office_labels;
 mod ole;
 mod ooxml;
 mod pdf;
@@ -69,6 +70,7 @@ mod xlsx;
 mod xml;
 mod zipread;
 
+pub use crate::labels::{Label, LabelSource};
 pub use error::{Error, Result};
 pub use limits::Limits;
 pub use model::{Extraction, FileKind, Part, WordBox};

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::labels::Label;
+
 /// The type of a file, decided from its content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -167,6 +169,10 @@ pub enum Extraction {
         mismatch: Option<String>,
         /// The text, by part. A file with no text has no parts.
         parts: Vec<Part>,
+        /// The sensitivity labels the file and its members carry (MIP
+        /// labels, classification markings; see [`crate::labels`]).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<Label>,
     },
     /// The file could not be read completely: the action must be blocked.
     Unscannable {
@@ -192,6 +198,14 @@ impl Extraction {
     pub fn parts(&self) -> &[Part] {
         match self {
             Extraction::Text { parts, .. } => parts,
+            Extraction::Unscannable { .. } => &[],
+        }
+    }
+
+    /// The sensitivity labels found (empty when unscannable).
+    pub fn labels(&self) -> &[Label] {
+        match self {
+            Extraction::Text { labels, .. } => labels,
             Extraction::Unscannable { .. } => &[],
         }
     }

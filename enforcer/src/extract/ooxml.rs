@@ -5,11 +5,14 @@
 //! endnotes, comments, and tracked deletions (`w:delText`: deleted is not
 //! gone). PowerPoint: slides, notes and comments. Embedded media and objects
 //! (a screenshot pasted into a report, a spreadsheet inside a slide) are
-//! extracted as members, so their text is scanned too.
+//! extracted as members, so their text is scanned too. Sensitivity labels:
+//! the package's MIP labels (`office_labels`) and the classification
+//! markings of Word headers and footers.
 
 use super::dispatch::{join, Ctx};
 use super::error::Result;
 use super::model::FileKind;
+use super::office_labels;
 use super::xml::{self, Dialect};
 use super::zipread;
 
@@ -54,12 +57,16 @@ pub(crate) fn extract(
             &["ppt/media/", "ppt/embeddings/"],
         ),
     };
+    office_labels::read(ctx, path, &mut archive, &names)?;
     for (entry, label) in parts {
         let part_path = join(path, &label);
         let data = zipread::read_named(&mut archive, &entry, &mut ctx.budget)
             .map_err(|e| e.in_member(&part_path))?
             .unwrap_or_default();
         let text = xml::walk(&data, dialect, "Office XML").map_err(|e| e.in_member(&part_path))?;
+        if label.starts_with("header") || label.starts_with("footer") {
+            ctx.header_footer(path, &text);
+        }
         ctx.push(part_path, text, Vec::new())?;
     }
     embedded(ctx, path, &mut archive, &names, media_dirs, depth)

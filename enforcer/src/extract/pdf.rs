@@ -29,14 +29,26 @@
 //! - A page with no extractable text is an image (a scan, a photo, a "print
 //!   to PDF" of a screenshot): it is rendered by `pdftoppm` (greyscale, long
 //!   side 2000 px, PNG on stdout) and OCR'd, with word boxes on that page.
+//! - Sensitivity labels (see [`crate::labels`]): a PDF saved from a labelled
+//!   Office document carries `MSIP_Label_*` keys in its Info dictionary and
+//!   its XMP metadata. The pre-pass looks for that name in the raw bytes and
+//!   in every inflated stream (object streams included); only when it is
+//!   there do `pdfinfo -custom` and `pdfinfo -meta` run (children like
+//!   `pdftotext`) and their output is read for labels, so an unlabelled PDF
+//!   costs nothing more. Classification markings are read on the top and
+//!   bottom [`EDGE_LINES`] lines of each page, and count when on the first
+//!   page or on at least half of the pages.
 
 use std::io::{Read, Write};
 
 use flate2::read::ZlibDecoder;
+use quick_xml::events::Event;
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
 use super::{image, tool};
+use crate::labels::markings::{self, EDGE_LINES};
+use crate::labels::{msip, Label, LabelSource};
 
 /// Long side of a rendered page in pixels (~170 dpi for A4/Letter).
 const RENDER_PX: u32 = 2000;
@@ -47,7 +59,10 @@ const META_KEYS: [&str; 3] = ["Subject", "Keywords", "Author"];
 
 /// Extracts the text of a PDF.
 pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()> {
-    precheck_streams(ctx, bytes)?;
+    let labelled = precheck_streams(ctx, bytes)?;
+    if labelled {
+        mip_labels(ctx, path, bytes)?;
+    }
     let out = pdftotext(ctx, path, bytes)?;
     let Some(doc) = parse_htmlmeta(&out) else {
         return Err(Error::Tool {
@@ -64,6 +79,7 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()>
         None => vec![doc.body],
     };
     ctx.budget.charge_pages(pages.len() as u64)?;
+    page_markings(ctx, path, &pages);
     for (index, text) in pages.into_iter().enumerate() {
         ctx.budget.check_time()?;
         let number = index as u32 + 1;
@@ -163,9 +179,113 @@ fn unescape(value: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// The classification markings on the top and bottom lines of the pages:
+/// those on the first page, and those on at least half of the pages.
+fn page_markings(ctx: &mut Ctx<'_>, path: &str, pages: &[&str]) {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    let mut first: Vec<&'static str> = Vec::new();
+    for (index, page) in pages.iter().enumerate() {
+        for (name, _, _) in markings::edge_markings(page, EDGE_LINES, EDGE_LINES) {
+            if index == 0 {
+                first.push(name);
+            }
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+    }
+    for (name, count) in counts {
+        if first.contains(&name) || count * 2 >= pages.len() {
+            ctx.label(Label::new(name, LabelSource::HeaderFooter, None, path));
+        }
+    }
+}
+
+/// Reads the MIP labels of the Info dictionary (`pdfinfo -custom`) and of
+/// the XMP metadata (`pdfinfo -meta`).
+fn mip_labels(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8]) -> Result<()> {
+    let cap = 1 << 20;
+    let info = tool::run(
+        ctx,
+        "pdfinfo",
+        &["-custom", "-enc", "UTF-8", "-"],
+        bytes,
+        cap,
+    )?;
+    if info.status.success() && info.stdout.len() as u64 <= cap {
+        let text = String::from_utf8_lossy(&info.stdout);
+        let pairs = text
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| (k.trim(), v.trim()));
+        for label in msip::from_properties(pairs, LabelSource::PdfInfo, path) {
+            ctx.label(label);
+        }
+    }
+    let meta = tool::run(ctx, "pdfinfo", &["-meta", "-"], bytes, cap)?;
+    if meta.status.success() && meta.stdout.len() as u64 <= cap {
+        let pairs = xmp_properties(&meta.stdout);
+        let pairs = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        for label in msip::from_properties(pairs, LabelSource::Xmp, path) {
+            ctx.label(label);
+        }
+    }
+    Ok(())
+}
+
+/// The `MSIP_Label_*` properties of an XMP packet, written as elements
+/// (`<pdfx:MSIP_Label_<id>_Name>Confidential</pdfx:...>`) or as attributes
+/// of `rdf:Description`. Malformed XML yields what was read before the
+/// fault.
+fn xmp_properties(xml: &[u8]) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    reader.config_mut().check_end_names = false;
+    let mut pairs = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    let is_msip = |name: &[u8]| name.starts_with(msip::PREFIX.as_bytes());
+    while let Ok(event) = reader.read_event() {
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                for attr in e.attributes().flatten() {
+                    if is_msip(attr.key.local_name().as_ref()) {
+                        let key =
+                            String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+                        let value = attr
+                            .unescape_value()
+                            .map(|v| v.into_owned())
+                            .unwrap_or_default();
+                        pairs.push((key, value));
+                    }
+                }
+                if matches!(event, Event::Start(_)) && is_msip(e.local_name().as_ref()) {
+                    let key = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                    open = Some((key, String::new()));
+                }
+            }
+            Event::Text(t) => {
+                if let (Some((_, value)), Ok(text)) = (open.as_mut(), t.decode()) {
+                    value.push_str(&text);
+                }
+            }
+            Event::End(_) => {
+                if let Some(pair) = open.take() {
+                    pairs.push(pair);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    pairs
+}
+
 /// Inflates every FlateDecode stream into a counting sink, charging the
-/// budget, so a compression bomb is refused before lopdf decompresses it.
-fn precheck_streams(ctx: &mut Ctx<'_>, bytes: &[u8]) -> Result<()> {
+/// budget, so a compression bomb is refused before poppler decompresses
+/// it. Says whether `MSIP_Label_` occurs in the raw bytes or in an
+/// inflated stream (the file may carry MIP labels).
+fn precheck_streams(ctx: &mut Ctx<'_>, bytes: &[u8]) -> Result<bool> {
+    let mut labelled = memchr::memmem::find(bytes, msip::PREFIX.as_bytes()).is_some();
     let mut pos = 0;
     let finder = memchr::memmem::Finder::new(b"stream");
     let end_finder = memchr::memmem::Finder::new(b"endstream");
@@ -193,27 +313,44 @@ fn precheck_streams(ctx: &mut Ctx<'_>, bytes: &[u8]) -> Result<()> {
             ctx.budget.check_time()?;
             let allowed = ctx.budget.expandable();
             let mut sink = CountingSink::default();
-            // Errors are lopdf's to report; here we only measure.
+            // Errors are poppler's to report; here we only measure.
             let _ = std::io::copy(
                 &mut ZlibDecoder::new(&bytes[data_start..data_end]).take(allowed.saturating_add(1)),
                 &mut sink,
             );
-            if sink.0 > allowed {
+            if sink.count > allowed {
                 return Err(ctx.budget.expansion_error("a PDF stream"));
             }
-            ctx.budget.charge_expanded(sink.0)?;
+            ctx.budget.charge_expanded(sink.count)?;
+            labelled |= sink.found;
         }
         pos = data_end;
     }
-    Ok(())
+    Ok(labelled)
 }
 
+/// Counts what is written to it and looks for `MSIP_Label_` in it (across
+/// writes: the last bytes of each write are kept).
 #[derive(Default)]
-struct CountingSink(u64);
+struct CountingSink {
+    count: u64,
+    found: bool,
+    tail: Vec<u8>,
+}
 
 impl Write for CountingSink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len() as u64;
+        self.count += buf.len() as u64;
+        if !self.found {
+            let needle = msip::PREFIX.as_bytes();
+            self.tail
+                .extend_from_slice(&buf[..buf.len().min(needle.len())]);
+            self.found = memchr::memmem::find(&self.tail, needle).is_some()
+                || memchr::memmem::find(buf, needle).is_some();
+            let keep = buf.len().saturating_sub(needle.len() - 1);
+            self.tail.clear();
+            self.tail.extend_from_slice(&buf[keep..]);
+        }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -252,6 +389,30 @@ fn render_page(ctx: &mut Ctx<'_>, pdf: &[u8], number: u32) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_label_name_is_found_across_writes() {
+        let mut sink = CountingSink::default();
+        sink.write_all(b"xxxx MSIP_La").unwrap();
+        sink.write_all(b"bel_1234").unwrap();
+        assert!(sink.found);
+        assert_eq!(sink.count, 20);
+        let mut sink = CountingSink::default();
+        sink.write_all(b"nothing MSIP here").unwrap();
+        assert!(!sink.found);
+    }
+
+    #[test]
+    fn xmp_elements_and_attributes() {
+        let xmp = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:pdfx="http://ns.adobe.com/pdfx/1.3/" pdfx:MSIP_Label_a_Enabled="true"><pdfx:MSIP_Label_a_Name>Secret</pdfx:MSIP_Label_a_Name><pdfx:Other>x</pdfx:Other></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+        assert_eq!(
+            xmp_properties(xmp),
+            vec![
+                ("MSIP_Label_a_Enabled".to_string(), "true".to_string()),
+                ("MSIP_Label_a_Name".to_string(), "Secret".to_string())
+            ]
+        );
+    }
 
     #[test]
     fn htmlmeta_output_splits_into_metadata_and_pages() {

@@ -6,6 +6,10 @@
 //! prefixes such as currency signs. One deliberate difference from Excel's
 //! screen: "General" integers are written in full rather than as `4.11E+15`,
 //! because a card or account number must reach the engine whole.
+//!
+//! Sensitivity labels: the package's MIP labels (`office_labels`) and the
+//! classification markings of each sheet's headers and footers (`&L`,
+//! `&C`, `&R` sections read as lines, formatting codes dropped).
 
 use std::collections::HashMap;
 
@@ -14,6 +18,7 @@ use quick_xml::Reader;
 
 use super::dispatch::{join, Ctx};
 use super::error::{Error, Result};
+use super::office_labels;
 use super::ooxml::embedded;
 use super::zipread;
 
@@ -22,6 +27,7 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
     ctx.check_depth(path, depth)?;
     let mut archive = zipread::open(bytes, &mut ctx.budget)?;
     let names: Vec<String> = archive.file_names().map(str::to_string).collect();
+    office_labels::read(ctx, path, &mut archive, &names)?;
     let mut read = |name: &str, ctx: &mut Ctx<'_>| -> Result<Option<Vec<u8>>> {
         zipread::read_named(&mut archive, name, &mut ctx.budget)
             .map_err(|e| e.in_member(&join(path, name)))
@@ -52,7 +58,9 @@ pub(crate) fn extract(ctx: &mut Ctx<'_>, path: &str, bytes: &[u8], depth: u32) -
                 format!("sheet {sheet_name}: missing part {entry}"),
             ));
         };
-        let text = sheet_text(&data, &shared, &styles).map_err(|e| e.in_member(&part_path))?;
+        let (text, header_footer) =
+            sheet_text(&data, &shared, &styles).map_err(|e| e.in_member(&part_path))?;
+        ctx.header_footer(path, &header_footer_text(&header_footer));
         ctx.push(part_path, text, Vec::new())?;
     }
     // Cell comments and notes: legacy (`xl/comments1.xml`) and threaded.
@@ -224,10 +232,26 @@ enum NumberFormat<'a> {
     Code(&'a str),
 }
 
-/// The text of one worksheet.
-fn sheet_text(data: &[u8], shared: &[String], styles: &Styles) -> Result<String> {
+/// Whether an element of a sheet's `headerFooter` holds a header or footer.
+fn is_header_footer(local: &[u8]) -> bool {
+    matches!(
+        local,
+        b"oddHeader"
+            | b"oddFooter"
+            | b"evenHeader"
+            | b"evenFooter"
+            | b"firstHeader"
+            | b"firstFooter"
+    )
+}
+
+/// The text of one worksheet, and its headers and footers as written
+/// (with Excel's `&` codes, one per line).
+fn sheet_text(data: &[u8], shared: &[String], styles: &Styles) -> Result<(String, String)> {
     let mut reader = reader(data);
     let mut out = String::new();
+    let mut header_footer = String::new();
+    let mut in_header_footer = false;
     let mut cell_type = String::new();
     let mut cell_style: Option<usize> = None;
     let mut value = String::new();
@@ -242,8 +266,17 @@ fn sheet_text(data: &[u8], shared: &[String], styles: &Styles) -> Result<String>
                     value.clear();
                 }
                 b"v" | b"t" => in_value = true,
+                name if is_header_footer(name) => in_header_footer = true,
                 _ => {}
             },
+            Event::Text(t) if in_header_footer => {
+                header_footer.push_str(&t.decode().map_err(|e| Error::corrupt("xlsx", e))?);
+            }
+            Event::GeneralRef(r) if in_header_footer => {
+                let name = r.decode().map_err(|e| Error::corrupt("xlsx", e))?;
+                let entity = format!("&{name};");
+                header_footer.push_str(&quick_xml::escape::unescape(&entity).unwrap_or_default());
+            }
             Event::Text(t) if in_value => {
                 value.push_str(&t.decode().map_err(|e| Error::corrupt("xlsx", e))?);
             }
@@ -254,6 +287,10 @@ fn sheet_text(data: &[u8], shared: &[String], styles: &Styles) -> Result<String>
             }
             Event::End(e) => match e.local_name().as_ref() {
                 b"v" | b"t" => in_value = false,
+                name if is_header_footer(name) => {
+                    in_header_footer = false;
+                    header_footer.push('\n');
+                }
                 b"c" => {
                     let shown = match cell_type.as_str() {
                         "s" => value
@@ -281,10 +318,50 @@ fn sheet_text(data: &[u8], shared: &[String], styles: &Styles) -> Result<String>
                 }
                 _ => {}
             },
-            Event::Eof => return Ok(out),
+            Event::Eof => return Ok((out, header_footer)),
             _ => {}
         }
     }
+}
+
+/// The visible text of Excel header and footer strings: each section
+/// (`&L`, `&C`, `&R`) on a line of its own, formatting codes (`&"Arial,Bold"`,
+/// `&8`, `&B`, `&KFF0000`...) and fields (`&P`, `&D`, `&F`...) dropped, `&&`
+/// read as `&`.
+fn header_footer_text(codes: &str) -> String {
+    let mut out = String::with_capacity(codes.len());
+    let mut chars = codes.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '&' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('&') => out.push('&'),
+            Some('L' | 'C' | 'R') => out.push('\n'),
+            Some('"') => {
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                }
+            }
+            Some('K') => {
+                for _ in 0..6 {
+                    if chars
+                        .next_if(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '-')
+                        .is_none()
+                    {
+                        break;
+                    }
+                }
+            }
+            Some(d) if d.is_ascii_digit() => while chars.next_if(char::is_ascii_digit).is_some() {},
+            // Styles and fields (&B &I &U &E &S &X &Y, &P &N &D &T &F &A &Z &G).
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Formats a stored number as Excel would show it (see the module docs).
@@ -434,6 +511,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_footer_codes_are_read_as_text() {
+        let text =
+            header_footer_text(r#"&L&"Arial,Bold"&8CONFIDENTIAL&CPage &P of &N&R&KFF0000R&&D"#);
+        assert_eq!(text, "\nCONFIDENTIAL\nPage  of \nR&D");
+    }
 
     #[test]
     fn numbers_as_shown() {

@@ -79,6 +79,20 @@ impl PartFinding {
             bbox,
         }
     }
+
+    /// A finding on a file as a whole (a sensitivity label) at `path`.
+    pub fn at(finding: Finding, path: String) -> Self {
+        PartFinding {
+            detector: finding.detector.into_owned(),
+            start: finding.start,
+            end: finding.end,
+            confidence: finding.confidence,
+            evidence: finding.evidence.to_string(),
+            path,
+            page: None,
+            bbox: None,
+        }
+    }
 }
 
 /// The page and union box of the word boxes overlapping `start..end` (only
@@ -151,11 +165,23 @@ impl Outcome {
                 kind,
                 mismatch,
                 parts,
+                labels,
             } => {
                 let mut fired: Vec<String> = Vec::new();
                 let mut findings = Vec::new();
+                // The file's sensitivity labels, each finding placed at the
+                // file (or member) that carries its label.
+                let report = engine.scan_labels(&labels, sel);
+                fired.extend(report.fired);
+                findings.extend(report.findings.into_iter().map(|f| {
+                    let path = labels
+                        .iter()
+                        .find(|l| *f.evidence == l.evidence())
+                        .map_or_else(String::new, |l| l.path.clone());
+                    PartFinding::at(f, path)
+                }));
                 for part in &parts {
-                    let report = engine.scan_selection(&part.text, sel);
+                    let report = engine.scan_file_part(&part.text, sel);
                     for id in report.fired {
                         if !fired.contains(&id) {
                             fired.push(id);

@@ -283,7 +283,11 @@ impl Enforcer {
                 Body::File(file) => pool.extract_file(&name_owned, file),
             };
             let parts = extraction.parts();
-            let mut reports: Vec<_> = parts.iter().map(|p| scan_text(&d, &p.text, None)).collect();
+            // The parts' text and the file's sensitivity labels.
+            let mut reports = vec![match &d.selection {
+                Some(selection) => d.engine.scan_extraction(&extraction, selection),
+                None => enforcer::ScanReport::default(),
+            }];
             // A registered document is looked up in the file's whole text:
             // its passages may be spread over parts (pages, sheets, members).
             if let Some(index) = &index {
