@@ -43,6 +43,8 @@ pub fn detector_noun(id: &str) -> String {
         "us_mbi" => "Medicare numbers",
         "icd10_code" => "Diagnosis codes",
         "document_match" => "Passages of confidential documents",
+        "sensitivity_label" => "Documents with a sensitivity label",
+        "source_code" => "Source code",
         other
             if other.ends_with("_token")
                 || other.ends_with("_key")

@@ -18,6 +18,7 @@ mod gatesnet;
 mod http_boundary;
 mod imagepaste;
 mod keyboard_leaks;
+mod labels;
 mod limits;
 mod local_user;
 mod login;
