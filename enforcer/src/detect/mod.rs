@@ -30,6 +30,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+mod health;
 mod lazy_regex;
 mod literals;
 pub mod normalise;
