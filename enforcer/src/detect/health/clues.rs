@@ -39,12 +39,13 @@
 
 use std::sync::OnceLock;
 
-use super::super::literals::LiteralSet;
-
 /// Bytes on each side of a term searched for clues: about two lines of a
 /// clinical note (a medication list under `the patient is on the
 /// following medications:`).
 pub(crate) const WINDOW: usize = 200;
+
+/// Longest clue word, in bytes (a test checks it).
+pub(crate) const LONGEST: usize = 32;
 
 /// The kinds of clue, by bit.
 pub(crate) const RECORD: u8 = 1;
@@ -152,16 +153,48 @@ pub(crate) const FREQUENCY_WORDS: &[&str] = &[
     "every evening",
 ];
 
-/// Every clue word and its kind, with a literal set over them.
+/// Every clue word and its kind, indexed by its first word.
+///
+/// Clues are found by walking the text's words (runs of ASCII letters and
+/// digits) and looking each up by its bytes, not with a literal set: the
+/// clues include two- and three-letter words (`he`, `mg`, `pt`, `his`)
+/// whose SIMD candidates are every `the` and `this` of a text (measured:
+/// the literal set halved a prose scan).
 pub(crate) struct Clues {
-    set: LiteralSet,
-    kinds: Vec<u8>,
-    words: Vec<&'static str>,
+    /// Open-addressing table of first words (packed, at most 16 bytes):
+    /// the word and the range of its clues in `entries`; `(0, 0, 0)` is
+    /// empty. [`TABLE`] slots, indexed by [`slot`].
+    table: Vec<(u128, u32, u32)>,
+    /// Clue bytes and kind, grouped by first word.
+    entries: Vec<(&'static [u8], u8)>,
+    /// Whether some first word has this first byte and length (index
+    /// `byte * 17 + len`): most words of a text stop here.
+    shapes: Box<[bool]>,
 }
+
+/// Slots of the first-word table (a power of two, several times the
+/// number of first words: a lookup is a multiplication and a compare).
+const TABLE: usize = 1024;
+
+fn slot(key: u128) -> usize {
+    let h = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54) as usize
+}
+
+/// ASCII letters and digits.
+const WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
 
 impl std::fmt::Debug for Clues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Clues({} words)", self.words.len())
+        write!(f, "Clues({} words)", self.entries.len())
     }
 }
 
@@ -173,13 +206,44 @@ pub(crate) struct Clue {
     pub kind: u8,
 }
 
+/// The bytes of a word of at most 16 bytes as one number.
+fn pack(word: &[u8]) -> Option<u128> {
+    if word.is_empty() || word.len() > 16 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    b[..word.len()].copy_from_slice(word);
+    Some(u128::from_le_bytes(b))
+}
+
+/// The word at `lower[s..e]` packed, reading 16 bytes at once where the
+/// text has them.
+fn pack_at(lower: &[u8], s: usize, e: usize) -> Option<u128> {
+    let len = e - s;
+    if len > 16 {
+        return None;
+    }
+    match lower.get(s..s + 16) {
+        Some(b) => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b);
+            let v = u128::from_le_bytes(a);
+            Some(if len == 16 {
+                v
+            } else {
+                v & ((1u128 << (8 * len)) - 1)
+            })
+        }
+        None => pack(&lower[s..e]),
+    }
+}
+
 impl Clues {
     /// The clue set (built once per process, on first use).
     pub fn get() -> &'static Clues {
         static CLUES: OnceLock<Clues> = OnceLock::new();
         CLUES.get_or_init(|| {
-            let mut words = Vec::new();
-            let mut kinds = Vec::new();
+            let mut all: Vec<(u128, &'static [u8], u8)> = Vec::new();
             for (list, kind) in [
                 (RECORD_WORDS, RECORD),
                 (PATIENT_WORDS, PATIENT),
@@ -190,43 +254,131 @@ impl Clues {
                 (FREQUENCY_WORDS, FREQUENCY),
             ] {
                 for w in list {
-                    words.push(*w);
-                    kinds.push(kind);
+                    let bytes = w.as_bytes();
+                    let first = bytes
+                        .iter()
+                        .position(|b| !b.is_ascii_alphanumeric())
+                        .unwrap_or(bytes.len());
+                    // Every clue starts with a word of at most 16 bytes (a
+                    // test checks it).
+                    if let Some(key) = pack(&bytes[..first]) {
+                        all.push((key, bytes, kind));
+                    }
                 }
             }
-            let set =
-                LiteralSet::new(&words, true).unwrap_or_else(|e| panic!("health clue words: {e}"));
-            Clues { set, kinds, words }
+            all.sort_by_key(|&(key, w, _)| (key, std::cmp::Reverse(w.len())));
+            let mut keys: Vec<(u128, u32, u32)> = Vec::new();
+            let mut entries = Vec::new();
+            for (key, w, kind) in all {
+                match keys.last_mut() {
+                    Some(k) if k.0 == key => k.2 += 1,
+                    _ => keys.push((key, entries.len() as u32, entries.len() as u32 + 1)),
+                }
+                entries.push((w, kind));
+            }
+            let mut shapes = vec![false; 256 * 17].into_boxed_slice();
+            for &(w, _) in &entries {
+                let first = w
+                    .iter()
+                    .position(|b: &u8| !b.is_ascii_alphanumeric())
+                    .unwrap_or(w.len());
+                shapes[usize::from(w[0]) * 17 + first] = true;
+            }
+            let mut table = vec![(0u128, 0u32, 0u32); TABLE];
+            for k in keys {
+                let mut i = slot(k.0);
+                while table[i].0 != 0 {
+                    i = (i + 1) % TABLE;
+                }
+                table[i] = k;
+            }
+            Clues {
+                table,
+                entries,
+                shapes,
+            }
         })
     }
 
     /// Every whole-word clue in `lower` (ASCII lower-cased text), in order
-    /// of start. A word ending in `.` needs no boundary after it; `mg`
-    /// also counts right after a digit (`500mg`).
+    /// of start. A clue ending in punctuation (`mr.`, `assessment:`) needs
+    /// no boundary after it; a dose unit also counts right after a number
+    /// (`500mg`).
     pub fn find(&self, lower: &[u8]) -> Vec<Clue> {
         let mut out = Vec::new();
+        let n = lower.len();
+        let mut i = 0;
+        while i < n {
+            if !WORD[usize::from(lower[i])] {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < n && WORD[usize::from(lower[i])] {
+                i += 1;
+            }
+            let e = i;
+            self.clues_at(lower, s, e, false, &mut out);
+            // `500mg`: the letters after a number, for dose units.
+            if lower[s].is_ascii_digit() {
+                if let Some(l) = lower[s..e].iter().position(|b| b.is_ascii_alphabetic()) {
+                    if lower[s + l..e].iter().all(|b| b.is_ascii_alphabetic()) {
+                        self.clues_at(lower, s + l, e, true, &mut out);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The clues whose first word is `lower[s..e]`; only dose units when
+    /// `dose_only`.
+    fn clues_at(&self, lower: &[u8], s: usize, e: usize, dose_only: bool, out: &mut Vec<Clue>) {
+        if e - s > 16 || !self.shapes[usize::from(lower[s]) * 17 + (e - s)] {
+            return;
+        }
+        let Some(key) = pack_at(lower, s, e) else {
+            return;
+        };
+        let mut i = slot(key);
+        let (from, to) = loop {
+            let (k, from, to) = self.table[i];
+            if k == key {
+                break (from, to);
+            }
+            if k == 0 {
+                return;
+            }
+            i = (i + 1) % TABLE;
+        };
         let word = |b: u8| b.is_ascii_alphanumeric();
-        self.set.for_each(lower, 0, lower.len(), |m| {
-            let (s, e) = (m.start(), m.end());
-            let id = m.pattern().as_usize();
-            let kind = self.kinds[id];
-            let before_ok =
-                s == 0 || !word(lower[s - 1]) || (kind == DOSE && lower[s - 1].is_ascii_digit());
-            let after_ok = e >= lower.len() || !word(lower[e]) || !word(lower[e - 1]);
+        // Longest first: `patient's` before `patient`, one clue per word.
+        for &(clue, kind) in &self.entries[from as usize..to as usize] {
+            if dose_only && kind != DOSE {
+                continue;
+            }
+            let end = s + clue.len();
+            if !lower[s..].starts_with(clue) {
+                continue;
+            }
+            let after_ok = end >= lower.len() || !word(lower[end]) || !word(clue[clue.len() - 1]);
+            if !after_ok {
+                continue;
+            }
             let generic = match kind {
                 PATIENT => generic_before(lower, s),
-                PERSON => either_or(lower, s, e),
+                PERSON => either_or(lower, s, end),
                 _ => false,
             };
-            if before_ok && after_ok && !generic {
+            if !generic {
                 out.push(Clue {
                     start: s,
-                    end: e,
+                    end,
                     kind,
                 });
             }
-        });
-        out
+            break;
+        }
     }
 }
 

@@ -82,18 +82,34 @@ pub(crate) fn scan(
     let terms = Terms::get();
     let word = |b: u8| b.is_ascii_alphanumeric();
     let mut found: Vec<(usize, usize, Dict)> = Vec::new();
-    // Windows around the clues, merged.
-    let mut i = 0;
-    while i < clues.len() {
-        let lo = clues[i].start.saturating_sub(REACH);
-        let mut hi = clues[i].end + REACH;
-        i += 1;
-        while i < clues.len() && clues[i].start.saturating_sub(REACH) <= hi {
-            hi = hi.max(clues[i].end + REACH);
-            i += 1;
+    // Search only where clues worth two points lie close enough together
+    // for one term to see them all (starts within `2 * WINDOW + MAX_TERM`
+    // and a clue's length of each other), around them: prose full of `he`
+    // and `she` (one kind, one point) searches nothing. Regions merged, so
+    // they do not overlap.
+    let span = 2 * WINDOW + MAX_TERM + clues::LONGEST;
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in clues.iter().enumerate() {
+        let mut kinds = 0;
+        let mut last = c.end;
+        let mut k = i;
+        while k < clues.len() && clues[k].start <= c.start + span {
+            kinds |= clues[k].kind;
+            last = last.max(clues[k].end);
+            k += 1;
         }
-        let hi = hi.min(lower.len());
-        // Windows do not overlap: a term lies in one of them.
+        if points(kinds & !clues::READER) < 2 {
+            continue;
+        }
+        let lo = c.start.saturating_sub(REACH);
+        let hi = (last + REACH).min(lower.len());
+        match regions.last_mut() {
+            Some(r) if lo <= r.1 => r.1 = r.1.max(hi),
+            _ => regions.push((lo, hi)),
+        }
+    }
+    for (lo, hi) in regions {
+        // Regions do not overlap: a term lies in one of them.
         for m in terms
             .ac
             .find_overlapping_iter(Input::new(lower).range(lo..hi))

@@ -56,6 +56,45 @@ fn the_longest_whole_word_term_wins() {
 }
 
 #[test]
+fn clue_words_fit_the_bound() {
+    let words = [
+        clues::RECORD_WORDS,
+        clues::PATIENT_WORDS,
+        clues::PERSON_WORDS,
+        clues::CLINICAL_WORDS,
+        clues::READER_WORDS,
+        clues::DOSE_WORDS,
+        clues::FREQUENCY_WORDS,
+    ]
+    .concat();
+    assert!(words.iter().all(|w| w.len() <= clues::LONGEST));
+    assert!(words.iter().all(|w| *w == w.to_ascii_lowercase()));
+    // Each is looked up by its first word, packed in 16 bytes.
+    for w in &words {
+        let first = w
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap();
+        assert!(!first.is_empty() && first.len() <= 16, "{w}");
+    }
+}
+
+/// A term is found wherever its clues add up, however many single-kind
+/// clues surround it (the search regions skip only what cannot fire).
+#[test]
+fn regions_skip_nothing_that_fires() {
+    let filler = "he said she would call his office. ".repeat(40);
+    for text in [
+        format!("{filler}The patient has asthma. {filler}"),
+        format!("{filler}asthma{} MRN 12. {filler}", " x".repeat(90)),
+        format!("MRN 12{} asthma {filler}", " x".repeat(90)),
+        format!("{filler}metformin 500 mg{} daily", " x".repeat(95)),
+    ] {
+        assert_eq!(found(&text).len(), 1, "{text}");
+    }
+}
+
+#[test]
 fn clue_words_are_whole_words() {
     let c = Clues::get();
     let kinds = |t: &str| c.find(t.as_bytes()).iter().fold(0, |k, x| k | x.kind);
