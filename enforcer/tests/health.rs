@@ -5,10 +5,8 @@
 //! README); figures on the full corpora in `BENCHMARKS.md`.
 
 #[path = "../benches/support/business.rs"]
-#[allow(dead_code)]
 mod business;
 #[path = "../benches/support/corpus.rs"]
-#[allow(dead_code)]
 mod corpus;
 
 use enforcer::{Engine, Finding};
