@@ -3,11 +3,12 @@
 //! patient context near (see [`clues`]).
 //!
 //! Cost: nothing for a scan that does not select them. A scan that does
-//! first looks for the clue words (one SIMD literal pass over the
-//! lower-cased text, as for context words), then searches the dictionary
-//! automaton ([`terms`]) only in the windows around clues; text with no clue
-//! costs the one pass. Of overlapping whole-word matches the longest wins
-//! (`chronic viral hepatitis c` over `hepatitis c`).
+//! first finds the clue words (one walk over the words of the lower-cased
+//! text, each looked up in a small table: [`clues::Clues`]), then searches
+//! the dictionary automaton ([`terms`]) only in the regions where clues
+//! worth two points lie close together; text without such clues costs the
+//! one walk. Of overlapping whole-word matches the longest wins (`chronic
+//! viral hepatitis c` over `hepatitis c`).
 
 pub(crate) mod clues;
 pub(crate) mod terms;
