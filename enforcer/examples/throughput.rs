@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p enforcer --example throughput [-- --mb 4 --runs 7] [--only dense]
+//!     [--profiles financial,pii,...]
 //! ```
+//!
+//! `--profiles` scans with those profiles instead (`--profiles -health`:
+//! every predefined profile but `health`).
 //!
 //! Scans each generated corpus (`benches/support/corpus.rs`: prose, dense
 //! data, source code) `--runs` times with `Engine::scan_selection` and prints
@@ -55,9 +59,25 @@ fn main() {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1).cloned());
     let engine = Engine::with_defaults();
-    let sel = engine
-        .selection(&PREDEFINED_PROFILES)
-        .expect("predefined profiles");
+    let profiles: Vec<String> = match args
+        .iter()
+        .position(|a| a == "--profiles")
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(list) if list.starts_with('-') => {
+            let without: Vec<&str> = list[1..].split(',').collect();
+            PREDEFINED_PROFILES
+                .iter()
+                .filter(|p| !without.contains(p))
+                .map(|p| p.to_string())
+                .collect()
+        }
+        Some(list) => list.split(',').map(str::to_string).collect(),
+        None => PREDEFINED_PROFILES.iter().map(|p| p.to_string()).collect(),
+    };
+    let ids: Vec<&str> = profiles.iter().map(String::as_str).collect();
+    let sel = engine.selection(&ids).expect("profiles");
+    println!("profiles: {}", ids.join(","));
     println!(
         "{:<6} {:>6} {:>12} {:>12} {:>9}",
         "corpus", "MB", "wall MB/s", "cpu MB/s", "findings"

@@ -320,6 +320,40 @@ fn source_code_is_classified_only_when_asked_for() {
 }
 
 #[test]
+fn the_health_dictionaries_run_only_when_asked_for() {
+    // A clinical note of the MTSamples transcriptions (CC0,
+    // `enforcer/tests/health/README.md`): drugs and conditions about a
+    // patient. The default scan (sensitive values) leaves the dictionaries
+    // out; the `health` profile names both detectors.
+    let notes = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../enforcer/tests/health/clinical.txt"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let note = dir.path().join("note.txt");
+    std::fs::write(&note, notes.split("\n=====\n").next().unwrap()).unwrap();
+    let detectors = |docs: &[Value]| -> Vec<String> {
+        docs.iter()
+            .flat_map(|d| d["findings"].as_array().cloned().unwrap_or_default())
+            .filter_map(|f| f["detector"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (_, docs) = scan_json(&[], &[&note]);
+    let default = detectors(&docs);
+    assert!(
+        !default
+            .iter()
+            .any(|d| d == "medication" || d == "diagnosis"),
+        "{default:?}"
+    );
+    let (out, docs) = scan_json(&["--profile", "health"], &[&note]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let health = detectors(&docs);
+    assert!(health.iter().any(|d| d == "medication"), "{health:?}");
+    assert!(health.iter().any(|d| d == "diagnosis"), "{health:?}");
+}
+
+#[test]
 fn sensitivity_labels_are_listed_and_reported_where_they_are() {
     // Files written by real producers (`enforcer/tests/labels/README.md`):
     // an XlsxWriter workbook with a MIP label, the same inside a zip, and

@@ -46,6 +46,7 @@ use regex_automata::{Anchored, Input};
 use super::context::{ceil_boundary, floor_boundary, ContextIndex};
 use super::custom::{self, CustomDetectorSpec, Matcher};
 use super::error::{Error, Result};
+use super::health;
 use super::lazy_regex::LazyRegex;
 use super::literals::LiteralSet;
 use super::normalise::Normalised;
@@ -132,6 +133,8 @@ enum DetKind {
     /// A label detector ([`super::labels`]): fires on a document's
     /// sensitivity labels (all of them, or those matching the names).
     Label(Option<NamePatterns>),
+    /// A health dictionary ([`super::health`]): terms with patient context.
+    Health(health::Dict),
 }
 
 /// A custom detector's part in the one-pass gate (see [`CustomGate`]).
@@ -321,6 +324,7 @@ impl EngineBuilder {
             .collect();
         dets.push(Arc::new(source_code_detector()));
         dets.push(Arc::new(sensitivity_label_detector()));
+        dets.extend(health_detectors().into_iter().map(Arc::new));
         EngineBuilder {
             dets,
             profiles: Vec::new(),
@@ -473,14 +477,22 @@ impl EngineBuilder {
         }
         let all = ProfileSpec {
             id: "all".into(),
-            description: "Every pattern detector, predefined and custom (not the source_code classifier nor the label detectors: select their profiles)".into(),
+            description: "Every pattern detector, predefined and custom (not the source_code classifier, the label detectors, nor the medication and diagnosis dictionaries: select their profiles)".into(),
             // Source code is a kind of text, not a sensitive value: a policy
             // that blocks "all" sensitive data should not start blocking
             // every pasted code snippet; it is chosen on its own.
             // Labels likewise: a document's label is not sensitive data.
+            // The health dictionaries read what a text is about (a
+            // patient's drugs and conditions), with a measured
+            // false-positive rate on prose (BENCHMARKS.md): chosen with
+            // the `health` profile.
             detectors: dets
                 .iter()
-                .filter(|d| d.category != Category::SourceCode && !d.is_label())
+                .filter(|d| {
+                    d.category != Category::SourceCode
+                        && !d.is_label()
+                        && !matches!(d.kind, DetKind::Health(_))
+                })
                 .map(|d| d.id.clone())
                 .collect(),
             min_confidence: Confidence::Medium,
@@ -549,9 +561,13 @@ impl EngineBuilder {
         // Context words are searched in normalised text: normalise them the
         // same way (`パスポート` holds a prolonged-sound mark that the
         // normaliser reads as a dash).
+        // The health dictionaries find their clue words themselves.
         let normalised_context: Vec<Vec<String>> = dets
             .iter()
             .map(|d| {
+                if matches!(d.kind, DetKind::Health(_)) {
+                    return Vec::new();
+                }
                 d.context_words
                     .iter()
                     .map(|w| Normalised::new(w).text.to_string())
@@ -584,6 +600,10 @@ impl EngineBuilder {
                     .map(|(i, _)| i)
                     .collect(),
                 custom_gate: CustomGate::new(&dets),
+                health: [health::Dict::Medication, health::Dict::Diagnosis].map(|want| {
+                    dets.iter()
+                        .position(|d| matches!(d.kind, DetKind::Health(k) if k == want))
+                }),
                 dets,
                 anchors,
                 anchor_entries,
@@ -643,6 +663,25 @@ fn label_detector(spec: &CustomDetectorSpec, names: &[String], patterns: NamePat
         kind: DetKind::Label(Some(patterns)),
         literals: Vec::new(),
     }
+}
+
+/// The `medication` and `diagnosis` detectors (see [`super::health`]).
+fn health_detectors() -> Vec<Det> {
+    health::DETECTORS
+        .iter()
+        .map(|&(id, dict, description, validation)| Det {
+            id: id.into(),
+            static_id: Some(id),
+            description: description.into(),
+            category: Category::Health,
+            validation: validation.into(),
+            context_words: health::context_words(),
+            requires_context: true,
+            reveal: (2, 2),
+            kind: DetKind::Health(dict),
+            literals: Vec::new(),
+        })
+        .collect()
 }
 
 fn compile_predefined(p: predefined::Predefined) -> Det {
@@ -717,6 +756,8 @@ struct Inner {
     custom_dets: Vec<usize>,
     /// Which custom detectors can match a text at all, in one pass.
     custom_gate: CustomGate,
+    /// The `medication` and `diagnosis` detectors' indices.
+    health: [Option<usize>; 2],
     /// Case-sensitive anchor literals, and the detector of each pattern.
     anchors: LiteralSet,
     anchor_entries: Vec<usize>,
@@ -948,8 +989,15 @@ impl Engine {
     /// How far an edit can influence findings when no JWT or PEM private
     /// key can be near it and no custom detector is selected: the longest
     /// other span ([`SHORT_SPAN`]) plus the context window.
-    pub(crate) fn short_reach(&self) -> usize {
-        SHORT_SPAN + self.inner.context_window
+    pub(crate) fn short_reach(&self, mask: &[bool]) -> usize {
+        let health = self
+            .inner
+            .health
+            .iter()
+            .flatten()
+            .any(|&d| mask.get(d).copied().unwrap_or(false));
+        let window = if health { health::clues::WINDOW } else { 0 };
+        SHORT_SPAN + self.inner.context_window.max(window)
     }
 
     /// Whether `mask` selects a custom detector (their spans are unbounded).
@@ -1159,6 +1207,10 @@ impl Engine {
             }
         }
 
+        // Health dictionaries (medication, diagnosis), where selected.
+        let [medication, diagnosis] = inner.health.map(|d| d.filter(|&d| on(d)));
+        health::scan(&lower, medication, diagnosis, &mut raws);
+
         // Custom detectors: one gate pass, then each open detector's matcher.
         if inner.custom_dets.iter().any(|&d| on(d)) {
             let mut open = vec![false; inner.dets.len()];
@@ -1238,6 +1290,11 @@ impl Engine {
                     Arc::from(format!("{} ****", value.lines().next().unwrap_or("")))
                 } else {
                     redact_into(value, det.reveal.0, det.reveal.1, &mut buf);
+                    if let DetKind::Health(_) = det.kind {
+                        buf.push_str(" (");
+                        buf.push_str(&health::category_of(value));
+                        buf.push(')');
+                    }
                     Arc::from(buf.as_str())
                 };
                 Indexed {
@@ -1633,6 +1690,7 @@ mod tests {
                 DetKind::Anchored { before, after, .. } => before + longest_literal + after,
                 DetKind::Keyword { after, .. } => longest_literal + after,
                 DetKind::Token(..) => 1 + token::MAX_COMPACT + 3 * (token::MAX_WORDS - 1),
+                DetKind::Health(_) => health::MAX_TERM,
                 DetKind::Custom { .. } | DetKind::SourceCode | DetKind::Label(_) => continue,
             };
             assert!(long || bound <= SHORT_SPAN, "{}: {bound} bytes", d.id);

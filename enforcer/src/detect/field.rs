@@ -126,7 +126,7 @@ impl FieldScanner {
         if long_near {
             reach
         } else {
-            self.engine.short_reach().min(reach)
+            self.engine.short_reach(&self.sel.inner.mask).min(reach)
         }
     }
 

@@ -32,6 +32,7 @@ pub mod engine;
 mod error;
 pub mod exact;
 pub mod field;
+mod health;
 pub mod label_scan;
 mod lazy_regex;
 mod literals;

@@ -362,9 +362,12 @@ fn list_detectors(engine: &Engine, out: &mut impl Write, json: bool) -> anyhow::
     Ok(())
 }
 
-/// Profiles the default scan leaves out: they classify whole texts rather
-/// than find sensitive values (every source file is code).
-const ONLY_BY_NAME: [&str; 1] = ["source_code"];
+/// Profiles the default scan leaves out: they read what a text is about
+/// rather than find sensitive values. Every source file is code; the
+/// `health` profile's drug and condition dictionaries cost more than the
+/// rest of a scan (BENCHMARKS.md), and its identifier detectors (NPI,
+/// DEA, MBI, ICD-10 codes, Medicare) are in `all`, which the default keeps.
+const ONLY_BY_NAME: [&str; 2] = ["source_code", "health"];
 
 /// A selection of every profile of `engine` but [`ONLY_BY_NAME`] (the
 /// default when no profile or detector is named).

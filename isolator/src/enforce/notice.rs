@@ -42,6 +42,8 @@ pub fn detector_noun(id: &str) -> String {
         "us_dea" => "DEA numbers",
         "us_mbi" => "Medicare numbers",
         "icd10_code" => "Diagnosis codes",
+        "medication" => "Medication names",
+        "diagnosis" => "Diagnoses",
         "document_match" => "Passages of confidential documents",
         "sensitivity_label" => "Documents with a sensitivity label",
         "source_code" => "Source code",

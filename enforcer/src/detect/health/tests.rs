@@ -1,0 +1,183 @@
+//! Unit tests of the clue rules and the dictionary search. The sentences
+//! here are written for the tests (mechanics, not quality: quality is
+//! measured on public text in `tests/health.rs`).
+
+use super::clues::{self, Clues};
+use super::*;
+
+/// The findings of both detectors (0 = medication, 1 = diagnosis).
+fn found(text: &str) -> Vec<(usize, String, Confidence)> {
+    let lower = text.to_ascii_lowercase();
+    let mut out = Vec::new();
+    scan(lower.as_bytes(), Some(0), Some(1), &mut out);
+    out.iter()
+        .map(|r| (r.det, text[r.start..r.end].to_string(), r.confidence))
+        .collect()
+}
+
+#[test]
+fn a_price_list_needs_more_than_a_dose() {
+    assert!(found("Metformin 500 mg tablets (60) $4.00").is_empty());
+    assert_eq!(
+        found("Metformin 500 mg p.o. b.i.d."),
+        vec![(0, "Metformin".to_string(), Confidence::Medium)]
+    );
+}
+
+#[test]
+fn clues_add_up() {
+    // One clinical word: news.
+    assert!(found("Millions are diagnosed with hepatitis C every year.").is_empty());
+    // A person and a clinical word: about someone.
+    assert_eq!(
+        found("He was diagnosed with hepatitis C in 2019.")[0],
+        (1, "hepatitis C".to_string(), Confidence::Medium)
+    );
+    // A record clue, a person and a clinical word.
+    assert_eq!(
+        found("MRN 448812. She was diagnosed with hepatitis C.")[0].2,
+        Confidence::High
+    );
+    // `a patient` is anyone.
+    assert!(found("If a patient has asthma, see a doctor.").is_empty());
+    assert_eq!(found("The patient has asthma, diagnosed in May.").len(), 1);
+    // Too far: more than the window from every clue.
+    let far = format!("The patient was seen. {} Asthma.", "x ".repeat(150));
+    assert!(found(&far).is_empty());
+}
+
+#[test]
+fn the_longest_whole_word_term_wins() {
+    let f = found("Patient is a 60-year-old with chronic viral hepatitis C.");
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].1, "chronic viral hepatitis C");
+    // Not inside a longer word.
+    assert!(found("The patient, a 60-year-old: asthmatic2 hypertensionx").is_empty());
+}
+
+#[test]
+fn clue_words_fit_the_bound() {
+    let words = [
+        clues::RECORD_WORDS,
+        clues::PATIENT_WORDS,
+        clues::PERSON_WORDS,
+        clues::CLINICAL_WORDS,
+        clues::READER_WORDS,
+        clues::DOSE_WORDS,
+        clues::FREQUENCY_WORDS,
+    ]
+    .concat();
+    assert!(words.iter().all(|w| w.len() <= clues::LONGEST));
+    assert!(words.iter().all(|w| *w == w.to_ascii_lowercase()));
+    // Each is looked up by its first word, packed in 16 bytes.
+    for w in &words {
+        let first = w
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap();
+        assert!(!first.is_empty() && first.len() <= 16, "{w}");
+    }
+}
+
+/// A term is found wherever its clues add up, however many single-kind
+/// clues surround it (the search regions skip only what cannot fire).
+#[test]
+fn regions_skip_nothing_that_fires() {
+    let filler = "he said she would call his office. ".repeat(40);
+    for text in [
+        format!("{filler}The patient has asthma. {filler}"),
+        format!("{filler}asthma{} MRN 12. {filler}", " x".repeat(90)),
+        format!("MRN 12{} asthma {filler}", " x".repeat(90)),
+        format!("{filler}metformin 500 mg{} daily", " x".repeat(95)),
+    ] {
+        assert_eq!(found(&text).len(), 1, "{text}");
+    }
+}
+
+#[test]
+fn clue_words_are_whole_words() {
+    let c = Clues::get();
+    let kinds = |t: &str| c.find(t.as_bytes()).iter().fold(0, |k, x| k | x.kind);
+    assert_eq!(kinds("shed the lamp"), 0);
+    assert_eq!(kinds("500mg daily"), clues::DOSE | clues::FREQUENCY);
+    assert_eq!(kinds("assessment: stable"), clues::RECORD);
+    assert_eq!(kinds("self-assessment of the plan"), 0);
+    assert_eq!(kinds("any patient"), 0);
+    assert_eq!(kinds("the patient"), clues::PATIENT);
+}
+
+#[test]
+fn dictionaries_load_and_terms_fit_the_bounds() {
+    let t = Terms::get();
+    assert!(
+        t.count(Dict::Medication) > 8_000,
+        "{}",
+        t.count(Dict::Medication)
+    );
+    assert!(
+        t.count(Dict::Diagnosis) > 10_000,
+        "{}",
+        t.count(Dict::Diagnosis)
+    );
+    for term in [
+        "type 2 diabetes mellitus",
+        "major depressive disorder",
+        "hepatitis c",
+        "essential hypertension",
+    ] {
+        assert_eq!(
+            t.tag_of(term).map(|t| t.dict),
+            Some(Dict::Diagnosis),
+            "{term}"
+        );
+    }
+    for term in ["metformin", "lisinopril", "ozempic", "sertraline"] {
+        assert_eq!(
+            t.tag_of(term).map(|t| t.dict),
+            Some(Dict::Medication),
+            "{term}"
+        );
+    }
+    assert_eq!(
+        t.tag_of("metformin").map(|t| t.describe()),
+        Some("generic name".into())
+    );
+    assert_eq!(
+        t.tag_of("prozac").map(|t| t.describe()),
+        Some("brand name".into())
+    );
+    assert_eq!(
+        t.tag_of("ozempic").map(|t| t.describe()),
+        Some("brand or other name".into())
+    );
+    // Ambiguous words removed by the generator (see `dropped.txt`).
+    assert!(t.tag_of("generics").is_none());
+    // Every term is shorter than the bound the search windows assume.
+    assert_eq!(t.ac.patterns_len(), t.tags.len());
+    assert!(
+        t.ac.max_pattern_len() <= MAX_TERM,
+        "{}",
+        t.ac.max_pattern_len()
+    );
+}
+
+#[test]
+fn nothing_selected_finds_nothing() {
+    let mut out = Vec::new();
+    scan(
+        b"the patient takes metformin 500 mg daily",
+        None,
+        None,
+        &mut out,
+    );
+    assert!(out.is_empty());
+    // One detector selected: only its findings.
+    scan(
+        b"the patient takes metformin 500 mg daily for asthma",
+        None,
+        Some(7),
+        &mut out,
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].det, 7);
+}
