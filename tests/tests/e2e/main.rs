@@ -15,6 +15,7 @@ mod faults;
 mod fingerprints;
 mod gatesfile;
 mod gatesnet;
+mod health;
 mod http_boundary;
 mod imagepaste;
 mod keyboard_leaks;
