@@ -25,7 +25,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use isolator_e2e::load_session::{
-    chromium_pss_kb, load_average, mb, open, server_rss_kb, wait_disposed, Session, KEY_TIMEOUT,
+    chromium_pss_kb, load_average, mb, open, server_rss_kb, wait_disposed, Peak, PeakSampler,
+    Session, KEY_TIMEOUT,
 };
 use isolator_e2e::procfs::{chromium_pid, percentile};
 use isolator_e2e::{Isolator, TestSite};
@@ -79,13 +80,6 @@ async fn script(
         }
     }
     Ok(())
-}
-
-/// Peak memory over a step, sampled every second.
-#[derive(Clone, Copy, Default)]
-struct Peak {
-    rss_kb: u64,
-    pss_kb: u64,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -166,21 +160,7 @@ async fn main() {
             errors: open_errors,
             ..Tally::default()
         }));
-        let peak = Arc::new(Mutex::new(Peak::default()));
-        let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let sampler = {
-            let (peak, sampling) = (peak.clone(), sampling.clone());
-            tokio::task::spawn_blocking(move || {
-                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                    let (rss, pss) = (server_rss_kb(), chromium_pss_kb(pid));
-                    let mut p = peak.lock().unwrap();
-                    p.rss_kb = p.rss_kb.max(rss);
-                    p.pss_kb = p.pss_kb.max(pss);
-                    drop(p);
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-            })
-        };
+        let sampler = PeakSampler::start(pid);
         let started = Instant::now();
         let until = started + Duration::from_secs(step_secs);
         let tasks: Vec<_> = sessions
@@ -207,9 +187,7 @@ async fn main() {
         let fewest = per_session.iter().copied().min().unwrap_or(0);
         let mean = frames as f64 / per_session.len().max(1) as f64;
         let secs = started.elapsed().as_secs_f64();
-        sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-        let _ = sampler.await;
-        let peak = *peak.lock().unwrap();
+        let peak = sampler.stop().await;
         overall.rss_kb = overall.rss_kb.max(peak.rss_kb);
         overall.pss_kb = overall.pss_kb.max(peak.pss_kb);
         let tally = std::mem::take(&mut *tally.lock().unwrap());

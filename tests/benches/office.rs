@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use isolator_e2e::load_session::{
-    chromium_pss_kb, load_average, mb, open, wait_disposed, Session, KEY_TIMEOUT,
+    chromium_pss_kb, load_average, mb, open, wait_disposed, PeakSampler, Session, KEY_TIMEOUT,
 };
 use isolator_e2e::procfs::{chromium_pid, percentile, tree_cpu_ticks};
 use isolator_e2e::site_office::PAGES;
@@ -189,20 +189,7 @@ async fn main() {
                 Err(e) => tally.lock().unwrap().errors.push(format!("{e:#}")),
             }
         }
-        let peak_pss = Arc::new(Mutex::new(0u64));
-        let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let sampler = {
-            let (peak, sampling) = (peak_pss.clone(), sampling.clone());
-            tokio::task::spawn_blocking(move || {
-                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                    let pss = chromium_pss_kb(pid);
-                    let mut p = peak.lock().unwrap();
-                    *p = (*p).max(pss);
-                    drop(p);
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-            })
-        };
+        let sampler = PeakSampler::start(pid);
         let cpu_before = pid.map_or(0, tree_cpu_ticks);
         let own_before = own_cpu_ticks();
         let started = Instant::now();
@@ -232,9 +219,7 @@ async fn main() {
             / ticks_per_second
             / secs;
         let own_cores = own_cpu_ticks().saturating_sub(own_before) as f64 / ticks_per_second / secs;
-        sampling.store(false, std::sync::atomic::Ordering::Relaxed);
-        let _ = sampler.await;
-        let peak = *peak_pss.lock().unwrap();
+        let peak = sampler.stop().await.pss_kb;
         let tally = std::mem::take(&mut *tally.lock().unwrap());
         let total: u64 = per_session.iter().sum();
         let mean = total as f64 / n.max(1) as f64;

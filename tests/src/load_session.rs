@@ -221,3 +221,54 @@ pub async fn wait_disposed(iso: &Isolator) {
         iso.state.sessions.count()
     );
 }
+
+/// Peak memory over a step: the server process's RSS and Chromium's PSS.
+#[derive(Clone, Copy, Default)]
+pub struct Peak {
+    /// This process's RSS (the server and the scripted clients), KB.
+    pub rss_kb: u64,
+    /// Chromium's whole process tree's PSS, KB.
+    pub pss_kb: u64,
+}
+
+/// Samples [`Peak`] every second on a blocking thread until stopped.
+pub struct PeakSampler {
+    peak: std::sync::Arc<std::sync::Mutex<Peak>>,
+    sampling: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakSampler {
+    /// Starts sampling, with Chromium's root process `pid`.
+    pub fn start(pid: Option<u32>) -> PeakSampler {
+        let peak = std::sync::Arc::new(std::sync::Mutex::new(Peak::default()));
+        let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let task = {
+            let (peak, sampling) = (peak.clone(), sampling.clone());
+            tokio::task::spawn_blocking(move || {
+                while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                    let (rss, pss) = (server_rss_kb(), chromium_pss_kb(pid));
+                    let mut p = peak.lock().unwrap();
+                    p.rss_kb = p.rss_kb.max(rss);
+                    p.pss_kb = p.pss_kb.max(pss);
+                    drop(p);
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            })
+        };
+        PeakSampler {
+            peak,
+            sampling,
+            task,
+        }
+    }
+
+    /// Stops sampling; the peak seen.
+    pub async fn stop(self) -> Peak {
+        self.sampling
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.task.await;
+        let peak = *self.peak.lock().unwrap();
+        peak
+    }
+}

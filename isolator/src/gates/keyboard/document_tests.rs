@@ -49,6 +49,14 @@ fn paragraph(text: &str, marker: &str) -> String {
         .join(" ")
 }
 
+/// The GPL-3's section 13 paragraph on one line, as a user types it.
+fn gpl_paragraph() -> String {
+    crate::enforce::tests::gpl3_section_13()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn setup() -> (Enforcer, Arc<Fingerprints>, User, tempfile::TempDir) {
     let (e, documents, dir) = crate::enforce::tests::enforcer_with_gpl3(POLICY);
     let user = User {
@@ -116,7 +124,7 @@ fn typing_a_paragraph_of_a_registered_document_never_lets_the_field_match() {
     let (e, documents, user, _dir) = setup();
     let mut gate = KeyboardGate::default();
     focus(&mut gate, "");
-    let para = paragraph(&licence("GPL-3"), "  13. Use with the GNU Affero");
+    let para = gpl_paragraph();
     assert!(
         matches(&documents, &para) > 0,
         "the paragraph alone matches"
@@ -157,7 +165,7 @@ fn typing_a_paragraph_of_a_registered_document_never_lets_the_field_match() {
 fn deleting_the_words_between_two_pieces_of_a_passage_is_refused() {
     let (e, documents, user, _dir) = setup();
     let mut gate = KeyboardGate::default();
-    let para = paragraph(&licence("GPL-3"), "  13. Use with the GNU Affero");
+    let para = gpl_paragraph();
     let words: Vec<&str> = para.split(' ').collect();
     let own = paragraph(&licence("BSD"), "Redistribution and use");
     // The field holds the user's own words and two pieces of the passage
@@ -208,7 +216,7 @@ fn deleting_the_words_between_two_pieces_of_a_passage_is_refused() {
 fn a_field_that_already_holds_a_passage_can_still_be_edited() {
     let (e, _documents, user, _dir) = setup();
     let mut gate = KeyboardGate::default();
-    let para = paragraph(&licence("GPL-3"), "  13. Use with the GNU Affero");
+    let para = gpl_paragraph();
     // The page put it there itself (a draft it loaded): the user can
     // still add a word of their own and delete.
     focus(&mut gate, &para);
@@ -224,7 +232,7 @@ fn an_audit_rule_lets_the_paragraph_through_and_records_it_once() {
     let (e, _documents, user, _dir) = setup();
     let mut gate = KeyboardGate::default();
     focus(&mut gate, "");
-    let para = paragraph(&licence("GPL-3"), "  13. Use with the GNU Affero");
+    let para = gpl_paragraph();
     let (got, reports) = type_into(&mut gate, &e, &user, NOTES, &para);
     assert_eq!(got, para);
     assert_eq!(reports.len(), 1, "{reports:?}");
