@@ -39,10 +39,14 @@ max_clipboard_bytes = 100
 /// An enforcer for `policy` whose extraction workers cannot start
 /// (`/bin/false`); the gates' test modules share it.
 pub(crate) fn enforcer(policy: &str) -> Enforcer {
+    enforcer_with(policy, EnforceConfig::default())
+}
+
+fn enforcer_with(policy: &str, config: EnforceConfig) -> Enforcer {
     let policy = policies::compile_str(policy, Path::new("test.toml")).unwrap();
     let store = Arc::new(PolicyStore::new(policy, "test"));
     let workers = enforcer::extract::worker::WorkerConfig::new("/bin/false", ["x"]);
-    Enforcer::new(store, EnforceConfig::default(), workers)
+    Enforcer::new(store, config, workers)
 }
 
 /// Debian's GPL-3 text (`/usr/share/common-licenses`, package
@@ -65,18 +69,24 @@ pub(crate) fn gpl3_section_13() -> String {
 }
 
 /// An enforcer for `policy` whose registered documents hold the GPL-3
-/// text; the store lives as long as the directory returned.
+/// text; the store lives as long as the directory returned. Its keyboard
+/// budget is 10 s: these tests type whole paragraphs key by key in a
+/// debug build beside the rest of the suite, and judge what the passage
+/// check decides, not how fast (under the default 50 ms budget, one key
+/// delayed by the machine is refused, fail closed: the suite's load made
+/// such a test drop a key of the typist's own words).
 pub(crate) fn enforcer_with_gpl3(
     policy: &str,
 ) -> (Enforcer, Arc<super::Fingerprints>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let documents = Arc::new(super::Fingerprints::open(&dir.path().join("store")).unwrap());
     documents.add("GPL-3", "sha-gpl-3", &gpl3(), false).unwrap();
-    (
-        enforcer(policy).with_fingerprints(documents.clone()),
-        documents,
-        dir,
-    )
+    let config = EnforceConfig {
+        keyboard_budget_ms: 10_000,
+        ..EnforceConfig::default()
+    };
+    let e = enforcer_with(policy, config).with_fingerprints(documents.clone());
+    (e, documents, dir)
 }
 
 fn user(groups: &[&str]) -> User {
