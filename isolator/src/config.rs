@@ -59,6 +59,9 @@ pub struct Config {
     pub rate_limit: crate::http::rate_limit::RateLimitConfig,
     /// The admin API (`/api/v1`).
     pub admin: AdminConfig,
+    /// Several nodes as one service, sharing state in PostgreSQL. Absent:
+    /// one node with its embedded defaults.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             audit: Default::default(),
             rate_limit: Default::default(),
             admin: AdminConfig::default(),
+            cluster: None,
         }
     }
 }
@@ -113,6 +117,9 @@ impl Config {
         }
         self.policies.resolve_paths(base);
         self.audit.resolve_paths(base);
+        if let Some(c) = &mut self.cluster {
+            c.resolve_paths(base);
+        }
         if let Some(p) = &mut self.enforce.fingerprints {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -132,6 +139,9 @@ impl Config {
         self.stream.validate(origin)?;
         self.chromium.validate(origin)?;
         self.auth.validate(origin)?;
+        if let Some(c) = &self.cluster {
+            c.validate(origin)?;
+        }
         if !self.web_root.join("index.html").is_file() {
             return Err(ConfigError::invalid(
                 origin,

@@ -23,6 +23,8 @@
 //!   one place it is decided, scanned and reported;
 //! - [`session`]: the session manager, the actor of each session, its tabs,
 //!   input mapping, files and the client socket task;
+//! - [`cluster`]: the state nodes share in PostgreSQL (`[cluster]`): the
+//!   policy and its versions, the node and session registry;
 //! - [`config`]: the TOML configuration, composed of the sections each
 //!   module above owns, validated with field names in errors;
 //! - [`http`]: routes, state, errors, extractors; login, sessions, admin and
@@ -33,6 +35,7 @@ pub mod audit;
 pub mod auth;
 pub mod browser;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod config_error;
 pub mod egress;

@@ -104,6 +104,10 @@ pub enum Error {
         /// The version in force.
         current: u64,
     },
+    /// The shared store that decides versions (a cluster's database) cannot
+    /// be reached: nothing changed.
+    #[error("the shared policy store is unavailable, nothing changed: {0}")]
+    Unavailable(String),
     /// A version asked for (rollback, history) does not exist.
     #[error("no policy version {0}")]
     UnknownVersion(u64),

@@ -60,4 +60,4 @@ pub use error::{Error, Location, Problem, Problems, Result};
 pub use identity::Identity;
 pub use load::{compile_str, compile_str_in, load_file, load_file_in, parse_document, to_toml};
 pub use policy::{describe, Policy, OTHER_APP};
-pub use store::{fingerprint, Current, PolicyStore, Version, VersionInfo};
+pub use store::{fingerprint, Current, PolicyStore, Version, VersionInfo, VersionRecord};

@@ -51,12 +51,18 @@ pub struct VersionInfo {
     pub rollback_of: Option<Version>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Record {
+/// One version with its whole document: a line of `history.jsonl`, or a
+/// row of a cluster's shared database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// Who made it, when, what changed.
     #[serde(flatten)]
-    info: VersionInfo,
-    document: PolicyDocument,
+    pub info: VersionInfo,
+    /// The document of that version.
+    pub document: PolicyDocument,
 }
+
+type Record = VersionRecord;
 
 /// The policy in force together with its version.
 #[derive(Debug)]
@@ -258,6 +264,87 @@ impl PolicyStore {
             .map(Some)
     }
 
+    /// A store rebuilt from versions kept elsewhere (a cluster's shared
+    /// database), oldest first: the last one is compiled and put in force.
+    /// No file is read or written; versions arrive with [`PolicyStore::adopt`].
+    pub fn from_versions(records: Vec<VersionRecord>, data_dir: DataDir) -> Result<Self> {
+        let Some(last) = records.last() else {
+            return Err(Error::History {
+                path: PathBuf::from("shared policy history"),
+                line: 0,
+                message: "it holds no version".to_owned(),
+            });
+        };
+        check_order(&records)?;
+        let policy = Policy::compile(last.document.clone(), &data_dir)?;
+        Ok(PolicyStore {
+            current: ArcSwap::from_pointee(Current {
+                version: last.info.version,
+                policy: Arc::new(policy),
+            }),
+            history: Mutex::new(records),
+            history_file: None,
+            policy_file: None,
+        })
+    }
+
+    /// What applying `policy` now would record: the next version number,
+    /// the author, the time and the summary of changes. A store whose
+    /// versions are decided elsewhere writes this record there first, then
+    /// adopts it.
+    pub fn next_version(
+        &self,
+        policy: &Policy,
+        author: &str,
+        rollback_of: Option<Version>,
+    ) -> VersionRecord {
+        let history = self.lock();
+        let current = self.current.load();
+        let mut summary = summarize(current.policy.document(), policy.document());
+        if let Some(v) = rollback_of {
+            summary.insert(0, format!("rollback to version {v}"));
+        }
+        if summary.is_empty() {
+            summary.push("no change".to_owned());
+        }
+        VersionRecord {
+            info: VersionInfo {
+                version: history.last().map_or(1, |r| r.info.version + 1),
+                author: author.to_owned(),
+                at: now(),
+                summary,
+                rollback_of,
+            },
+            document: policy.document().clone(),
+        }
+    }
+
+    /// Adopts versions decided elsewhere, oldest first: those not newer than
+    /// the last one known are ignored, the newest is compiled and put in
+    /// force. Returns the version now in force when it changed. A document
+    /// that does not compile here (a data file missing on this node) is
+    /// refused and the policy in force stays.
+    pub fn adopt(&self, records: Vec<VersionRecord>) -> Result<Option<Version>> {
+        let mut history = self.lock();
+        let known = history.last().map_or(0, |r| r.info.version);
+        let fresh: Vec<VersionRecord> = records
+            .into_iter()
+            .filter(|r| r.info.version > known)
+            .collect();
+        let Some(last) = fresh.last() else {
+            return Ok(None);
+        };
+        check_order(&fresh)?;
+        let policy = Policy::compile(last.document.clone(), self.current().data_dir())?;
+        let version = last.info.version;
+        history.extend(fresh);
+        self.current.store(Arc::new(Current {
+            version,
+            policy: Arc::new(policy),
+        }));
+        Ok(Some(version))
+    }
+
     /// The policy file this store reads and writes, if any.
     pub fn policy_file(&self) -> Option<&Path> {
         self.policy_file.as_deref()
@@ -385,6 +472,23 @@ impl PolicyStore {
             .map(|r| r.document.clone())
             .ok_or(Error::UnknownVersion(v))
     }
+}
+
+/// Versions must strictly increase.
+fn check_order(records: &[VersionRecord]) -> Result<()> {
+    for pair in records.windows(2) {
+        if pair[1].info.version <= pair[0].info.version {
+            return Err(Error::History {
+                path: PathBuf::from("shared policy history"),
+                line: 0,
+                message: format!(
+                    "version {} follows version {}",
+                    pair[1].info.version, pair[0].info.version
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn read_history(path: &Path) -> Result<Vec<Record>> {

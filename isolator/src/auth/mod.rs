@@ -240,14 +240,47 @@ impl Auth {
         Ok(token)
     }
 
-    /// Forgets a login token.
-    pub fn logout(&self, headers: &HeaderMap) {
-        if let Some(token) = cookie(headers, LOGIN_COOKIE) {
-            self.logins
-                .lock()
-                .expect("logins lock")
-                .remove(&token_key(token));
-        }
+    /// Forgets a login token; returns its key (a cluster forgets it too).
+    pub fn logout(&self, headers: &HeaderMap) -> Option<[u8; 32]> {
+        let key = login_key(headers)?;
+        self.logins.lock().expect("logins lock").remove(&key);
+        Some(key)
+    }
+
+    /// Whether this node holds the login of `key`, unexpired.
+    pub fn knows_login(&self, key: &[u8; 32]) -> bool {
+        self.logins
+            .lock()
+            .expect("logins lock")
+            .get(key)
+            .is_some_and(|l| l.expires > Instant::now())
+    }
+
+    /// The user of a login token made here and the time it has left.
+    pub fn login_of(&self, token: &str) -> Option<(User, Duration)> {
+        let logins = self.logins.lock().expect("logins lock");
+        let login = logins.get(&token_key(token))?;
+        let left = login.expires.checked_duration_since(Instant::now())?;
+        Some((login.user.clone(), left))
+    }
+
+    /// Forgets the login of `key` (ended on another node).
+    pub fn forget_login(&self, key: &[u8; 32]) {
+        self.logins.lock().expect("logins lock").remove(key);
+    }
+
+    /// Adopts a login made on another node of the cluster.
+    pub fn adopt_login(&self, key: [u8; 32], user: User, left: Duration) {
+        let mut logins = self.logins.lock().expect("logins lock");
+        let now = Instant::now();
+        logins.retain(|_, l| l.expires > now);
+        logins.insert(
+            key,
+            Login {
+                user,
+                expires: now + left,
+            },
+        );
     }
 
     /// Seconds a login lasts (for the cookie's Max-Age).
@@ -343,6 +376,11 @@ pub fn api_token_user(hashes: &[String], token: &str) -> Option<User> {
         groups: Vec::new(),
         admin: true,
     })
+}
+
+/// The key of the request's login cookie, if it has one.
+pub fn login_key(headers: &HeaderMap) -> Option<[u8; 32]> {
+    cookie(headers, LOGIN_COOKIE).map(token_key)
 }
 
 /// A cookie's value from the request headers.

@@ -140,6 +140,11 @@ impl From<policies::Error> for ApiError {
                 e.field = Some("version".to_owned());
                 e
             }
+            policies::Error::Unavailable(why) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the shared policy store is unavailable, nothing changed: {why}"),
+            ),
             other => {
                 tracing::error!("policy store: {other}");
                 ApiError::new(

@@ -152,6 +152,18 @@ async fn login(
     };
     match result {
         Ok(Ok(token)) => {
+            // In a cluster every node must recognise it.
+            if let (Some(cluster), Some((user, left))) =
+                (state.cluster.as_ref(), state.auth.login_of(&token))
+            {
+                if let Err(e) = cluster
+                    .logins()
+                    .store(crate::auth::token_key(&token), &user, left)
+                    .await
+                {
+                    tracing::warn!(error = %e, "login not shared with the cluster: other nodes will ask to sign in again");
+                }
+            }
             let secure = if state.auth.secure_cookies() {
                 "; Secure"
             } else {
@@ -180,7 +192,11 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    state.auth.logout(&headers);
+    if let (Some(key), Some(cluster)) = (state.auth.logout(&headers), state.cluster.as_ref()) {
+        if let Err(e) = cluster.logins().remove(key).await {
+            tracing::warn!(error = %e, "logout not shared with the cluster");
+        }
+    }
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut().insert(
         header::SET_COOKIE,

@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod cluster;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -45,7 +46,7 @@ use tower_http::services::ServeDir;
 use crate::config::Config;
 
 pub use error::{api_error, ApiError, ApiResult};
-pub use state::{build_state, AppState};
+pub use state::{build_node_state, build_state, AppState};
 
 /// Header every state-changing request must carry.
 pub const REQUEST_HEADER: &str = "x-isolator-request";
@@ -58,7 +59,7 @@ pub async fn serve(
     config: Config,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let state = build_state(config, listener.local_addr()?, shutdown.clone())?;
+    let state = build_node_state(config, listener.local_addr()?, shutdown.clone()).await?;
     serve_state(listener, state, shutdown).await
 }
 
@@ -97,6 +98,12 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .fallback_service(ServeDir::new(web_root).append_index_html_on_directories(false))
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
+        // In a cluster: logins of other nodes, and requests for sessions
+        // held elsewhere forwarded there.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cluster::route,
+        ))
         .layer(middleware::from_fn_with_state(
             Arc::new(rate_limit::RateLimiter::new(
                 state.config.rate_limit.clone(),
@@ -109,6 +116,12 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.hosts.clone(),
             host_check::guard,
+        ))
+        // Before the host check: a request another node of the cluster
+        // forwarded (and signed) passed that node's check.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cluster::accept_forwarded,
         ))
         .with_state(state)
 }

@@ -115,7 +115,12 @@ pub async fn limit(
     next: Next,
 ) -> Response {
     let path = req.uri().path();
-    let counted = path.starts_with("/api/") || path == "/login";
+    // A request another node forwarded was counted there.
+    let forwarded = req
+        .extensions()
+        .get::<super::cluster::Forwarded>()
+        .is_some();
+    let counted = (path.starts_with("/api/") || path == "/login") && !forwarded;
     if counted {
         if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
             if let Err(wait) = limiter.take(peer.ip(), Instant::now()) {

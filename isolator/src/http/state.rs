@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::auth::Auth;
 use crate::browser::BrowserManager;
+use crate::cluster::{Cluster, PolicyWriter};
 use crate::config::Config;
 use crate::session::SessionManager;
 
@@ -28,22 +29,68 @@ pub struct AppState {
     pub audit: Arc<crate::audit::AuditService>,
     /// The `Host` names this server answers to.
     pub hosts: Arc<super::host_check::AllowedHosts>,
+    /// Writes policy changes: the local store, or the cluster's database.
+    pub policy_writer: PolicyWriter,
+    /// This node's cluster membership, when `[cluster]` is configured.
+    pub cluster: Option<Arc<Cluster>>,
+    /// Forwards requests to the node holding a session (cluster only).
+    pub forwarder: Option<Arc<super::cluster::Forwarder>>,
 }
 
-/// Builds the state for a validated config; `local_addr` is where the server
-/// listens (protected from the isolated browser).
+/// Builds the state of a node: joins the cluster first when `[cluster]` is
+/// configured (connecting, migrating, loading the shared policy).
+pub async fn build_node_state(
+    config: Config,
+    local_addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<AppState> {
+    let cluster = match &config.cluster {
+        None => None,
+        Some(c) => {
+            let seed = open_policies(&config)?;
+            Some(Cluster::connect(c, local_addr, &seed, shutdown.clone()).await?)
+        }
+    };
+    build_state_in(config, local_addr, shutdown, cluster)
+}
+
+/// Builds the state of a single node for a validated config; `local_addr` is
+/// where the server listens (protected from the isolated browser). A config
+/// with `[cluster]` needs [`build_node_state`].
 pub fn build_state(
     config: Config,
     local_addr: SocketAddr,
     shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<AppState> {
+    if config.cluster.is_some() {
+        anyhow::bail!("a cluster node's state is built by build_node_state");
+    }
+    build_state_in(config, local_addr, shutdown, None)
+}
+
+fn build_state_in(
+    config: Config,
+    local_addr: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+    cluster: Option<Cluster>,
 ) -> anyhow::Result<AppState> {
     crate::os::private_fs::ensure_private_dir(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("data_dir: {e}"))?;
     let egress = crate::egress::EgressPolicy::new(config.egress.clone())
         .map_err(|e| anyhow::anyhow!("egress: {e}"))?
         .with_protected([local_addr, config.listen]);
-    let store = Arc::new(open_policies(&config)?);
-    if config.policies.watch_interval_ms > 0 && store.policy_file().is_some() {
+    let (store, policy_writer) = match &cluster {
+        // The database is the source of truth: the file seeded it once.
+        Some(c) => (
+            c.policy().store().clone(),
+            PolicyWriter::Shared(c.policy().clone()),
+        ),
+        None => {
+            let store = Arc::new(open_policies(&config)?);
+            (store.clone(), PolicyWriter::Local(store))
+        }
+    };
+    if cluster.is_none() && config.policies.watch_interval_ms > 0 && store.policy_file().is_some() {
         tokio::spawn(crate::policy_watch::watch(
             store.clone(),
             Duration::from_millis(config.policies.watch_interval_ms),
@@ -84,24 +131,33 @@ pub fn build_state(
     };
     let chromium_args = tls.as_ref().map(|t| t.chromium_args()).unwrap_or_default();
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), chromium_args));
+    let sessions = Arc::new(
+        SessionManager::new(
+            Arc::new(config.session_settings()),
+            browser,
+            Arc::new(egress),
+            enforcer.clone(),
+            shutdown.clone(),
+        )
+        .with_tls(tls)
+        .with_audit(audit.clone()),
+    );
+    let auth = Arc::new(Auth::new(config.auth.clone(), local_addr.port()));
+    if let Some(c) = &cluster {
+        c.start_registry(sessions.clone(), shutdown.clone());
+        c.logins().follow_logouts(auth.clone(), shutdown);
+    }
     Ok(AppState {
-        auth: Arc::new(Auth::new(config.auth.clone(), local_addr.port())),
-        sessions: Arc::new(
-            SessionManager::new(
-                Arc::new(config.session_settings()),
-                browser,
-                Arc::new(egress),
-                enforcer.clone(),
-                shutdown,
-            )
-            .with_tls(tls)
-            .with_audit(audit.clone()),
-        ),
+        auth,
+        sessions,
         policies: store,
         enforcer,
         audit,
         hosts: Arc::new(hosts),
         config,
+        policy_writer,
+        forwarder: cluster.as_ref().map(super::cluster::forwarder),
+        cluster: cluster.map(Arc::new),
     })
 }
 

@@ -194,7 +194,8 @@ impl SessionHandle {
         (Arc::new(handle), rx)
     }
 
-    fn summary(&self) -> SessionSummary {
+    /// What the admin list shows of it now.
+    pub fn summary(&self) -> SessionSummary {
         let live = self.live.lock().expect("live lock").clone();
         SessionSummary {
             id: self.id.clone(),
@@ -510,6 +511,11 @@ impl SessionManager {
             .collect();
         list.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
         list
+    }
+
+    /// How many sessions this server may hold (`sessions.max`).
+    pub fn capacity(&self) -> usize {
+        self.config.sessions.max
     }
 
     /// Number of live sessions.

@@ -141,15 +141,10 @@ pub async fn apply(
     doc: PolicyDocument,
     expected: Version,
 ) -> Result<Version, policies::Error> {
-    let store = state.policies.clone();
-    let author = admin.0.name.clone();
-    tokio::task::spawn_blocking(move || store.replace(doc, &author, Some(expected)))
+    state
+        .policy_writer
+        .replace(doc, &admin.0.name, Some(expected))
         .await
-        .unwrap_or_else(|e| {
-            Err(policies::Error::Invalid(policies::Problems(vec![
-                policies::Problem::new("", format!("compiling the policy failed: {e}")),
-            ])))
-        })
 }
 
 /// The read-modify-write of every item edit: `change` edits a copy of the

@@ -76,16 +76,9 @@ pub async fn rollback(
         json_object(&bytes)?.1
     };
     let expected = expected_version(&headers, body_version)?;
-    let store = state.policies.clone();
-    let author = admin.0.name.clone();
-    let version = tokio::task::spawn_blocking(move || store.rollback(to, &author, Some(expected)))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("rollback failed: {e}"),
-            )
-        })??;
+    let version = state
+        .policy_writer
+        .rollback(to, &admin.0.name, Some(expected))
+        .await?;
     Ok(written(&state, version))
 }

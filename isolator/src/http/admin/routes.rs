@@ -57,6 +57,7 @@ fn table() -> Vec<Route> {
             "/api/v1/sessions/{id}",
             delete(sessions::terminate),
         ),
+        Route(Method::GET, "/api/v1/cluster/nodes", get(sessions::nodes)),
         Route(Method::GET, "/api/v1/fingerprints", get(fingerprints::list)),
         Route(
             Method::POST,

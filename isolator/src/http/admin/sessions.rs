@@ -1,6 +1,8 @@
 //! Live sessions: `GET /api/v1/sessions` lists them, `DELETE
 //! /api/v1/sessions/{id}` ends one (its user sees "An administrator ended
 //! this session."). URLs are listed without query, fragment or credentials.
+//! In a cluster the list is every node's, from the registry, each session
+//! naming its node, and `GET /api/v1/cluster/nodes` lists the nodes.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,21 +19,73 @@ use crate::session::SessionSummary;
 
 #[derive(Serialize)]
 struct SessionList {
-    sessions: Vec<SessionSummary>,
+    sessions: Vec<Listed>,
+}
+
+#[derive(Serialize)]
+struct Listed {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<String>,
+    #[serde(flatten)]
+    summary: SessionSummary,
 }
 
 /// `GET /api/v1/sessions`.
-pub async fn list(_admin: Admin, State(state): State<AppState>) -> Response {
+pub async fn list(_admin: Admin, State(state): State<AppState>) -> ApiResult<Response> {
+    if let Some(registry) = state.cluster.as_ref().and_then(|c| c.registry()) {
+        let rows = registry.sessions().await.map_err(unavailable)?;
+        let sessions = rows
+            .into_iter()
+            .map(|r| Listed {
+                node: Some(r.node),
+                summary: r.summary,
+            })
+            .collect();
+        return Ok(Json(SessionList { sessions }).into_response());
+    }
     let sessions = state
         .sessions
         .list()
         .into_iter()
         .map(|mut s| {
             s.url = redact_url(&s.url);
-            s
+            Listed {
+                node: None,
+                summary: s,
+            }
         })
         .collect();
-    Json(SessionList { sessions }).into_response()
+    Ok(Json(SessionList { sessions }).into_response())
+}
+
+#[derive(Serialize)]
+struct NodeList {
+    this_node: String,
+    nodes: Vec<crate::cluster::NodeRow>,
+}
+
+/// `GET /api/v1/cluster/nodes`: the registry's nodes (404 on a single node).
+pub async fn nodes(_admin: Admin, State(state): State<AppState>) -> ApiResult<Response> {
+    let Some(cluster) = state.cluster.as_ref() else {
+        return Err(ApiError::not_found("cluster (this server runs alone)"));
+    };
+    let Some(registry) = cluster.registry() else {
+        return Err(ApiError::not_found("cluster registry"));
+    };
+    let nodes = registry.nodes().await.map_err(unavailable)?;
+    Ok(Json(NodeList {
+        this_node: cluster.node_id().to_owned(),
+        nodes,
+    })
+    .into_response())
+}
+
+fn unavailable(e: crate::cluster::DbError) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        e.to_string(),
+    )
 }
 
 /// `DELETE /api/v1/sessions/{id}`.

@@ -100,17 +100,22 @@ async fn create_session(
         .create_from(user, url, viewport, origin)
         .await
     {
-        Ok((handle, token)) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({
-                "id": handle.id,
-                "token": token,
-                "user": handle.user.name,
-                "ws": format!("/api/sessions/{}/ws", handle.id),
-                "protocol": PROTOCOL_VERSION,
-            })),
-        )
-            .into_response(),
+        Ok((handle, token)) => {
+            if let Some(registry) = state.cluster.as_ref().and_then(|c| c.registry()) {
+                registry.session_started(handle.summary()).await;
+            }
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({
+                    "id": handle.id,
+                    "token": token,
+                    "user": handle.user.name,
+                    "ws": format!("/api/sessions/{}/ws", handle.id),
+                    "protocol": PROTOCOL_VERSION,
+                })),
+            )
+                .into_response()
+        }
         Err(CreateError::Full(_)) => api_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "full",

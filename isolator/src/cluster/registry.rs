@@ -1,0 +1,340 @@
+//! The node and session registry: which nodes are up, how loaded, whether
+//! draining, and which node holds which session.
+//!
+//! Each node writes its own row every `cluster.heartbeat_ms` (its load and
+//! whether it is draining) and the rows of its live sessions (URL without
+//! query or credentials, title, tabs, attached, incidents), deleting those
+//! that ended; a session is also registered the moment it starts, so the
+//! next request of its user can be routed to it. A node silent for
+//! `cluster.node_timeout_secs` is taken for dead: every node drops its
+//! session rows (they ended with it) and it gets no new sessions. While the
+//! database is down the node keeps running its sessions and writes again
+//! when it is back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+use super::db::{Db, DbError};
+use crate::session::{SessionManager, SessionSummary};
+
+/// A node as the registry lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeRow {
+    /// Its `cluster.node_id`.
+    pub id: String,
+    /// Where it is reached (`cluster.advertise_url`).
+    pub url: String,
+    /// Live sessions.
+    pub sessions: i32,
+    /// `sessions.max`.
+    pub capacity: i32,
+    /// It takes no new sessions.
+    pub draining: bool,
+    /// Its heartbeat is fresh.
+    pub alive: bool,
+    /// Seconds since its last heartbeat.
+    pub heartbeat_age_secs: f64,
+    /// Its build (`isolator` version).
+    pub build: String,
+}
+
+/// A session as the registry lists it: the summary and the node holding it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionRow {
+    /// The node holding it.
+    pub node: String,
+    /// What the node last reported.
+    #[serde(flatten)]
+    pub summary: SessionSummary,
+}
+
+/// This node's side of the registry; see the module docs.
+pub struct Registry {
+    db: Arc<Db>,
+    node_id: String,
+    url: String,
+    capacity: i32,
+    timeout: Duration,
+    draining: AtomicBool,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("node_id", &self.node_id)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session's summary as the registry stores it: its URL without query,
+/// fragment or credentials.
+fn listed(mut s: SessionSummary) -> SessionSummary {
+    s.url = crate::enforce::redact_url(&s.url);
+    s
+}
+
+impl Registry {
+    /// Registers this node and keeps its rows current until `shutdown`,
+    /// when it removes them.
+    pub fn start(
+        db: Arc<Db>,
+        node_id: String,
+        url: String,
+        sessions: Arc<SessionManager>,
+        heartbeat: Duration,
+        timeout: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Arc<Registry> {
+        let registry = Arc::new(Registry {
+            db,
+            node_id,
+            url,
+            capacity: i32::try_from(sessions.capacity()).unwrap_or(i32::MAX),
+            timeout,
+            draining: AtomicBool::new(false),
+        });
+        let me = registry.clone();
+        tokio::spawn(async move {
+            let mut was_down = false;
+            loop {
+                match me.beat(&sessions).await {
+                    Ok(()) if was_down => {
+                        tracing::info!("cluster registry written again");
+                        was_down = false;
+                    }
+                    Ok(()) => {}
+                    Err(e) if !was_down => {
+                        tracing::warn!(error = %e, "cluster registry not written; sessions go on");
+                        was_down = true;
+                    }
+                    Err(_) => {}
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(heartbeat) => {}
+                    _ = shutdown.wait_for(|s| *s) => break,
+                }
+            }
+            if let Err(e) = me.leave().await {
+                tracing::warn!(error = %e, "this node's registry rows were not removed");
+            }
+        });
+        registry
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> &str {
+        &self.node_id
+    }
+
+    /// Marks this node as draining (no new sessions) or not.
+    pub fn set_draining(&self, on: bool) {
+        self.draining.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether this node is draining.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// One heartbeat: this node's row, its sessions' rows, and dead nodes'
+    /// sessions removed.
+    async fn beat(&self, sessions: &SessionManager) -> Result<(), DbError> {
+        let client = self.db.client()?;
+        let list: Vec<SessionSummary> = sessions.list().into_iter().map(listed).collect();
+        client
+            .execute(
+                "INSERT INTO nodes (id, url, sessions, capacity, draining, build, heartbeat_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, now())
+                 ON CONFLICT (id) DO UPDATE SET url = excluded.url, sessions = excluded.sessions,
+                     capacity = excluded.capacity, draining = excluded.draining,
+                     build = excluded.build, heartbeat_at = now()",
+                &[
+                    &self.node_id,
+                    &self.url,
+                    &(list.len() as i32),
+                    &self.capacity,
+                    &self.draining(),
+                    &env!("CARGO_PKG_VERSION"),
+                ],
+            )
+            .await?;
+        self.upsert(&list).await?;
+        let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+        client
+            .execute(
+                "DELETE FROM sessions WHERE node = $1 AND NOT (id = ANY($2))",
+                &[&self.node_id, &ids],
+            )
+            .await?;
+        client
+            .execute("DELETE FROM logins WHERE expires_at <= now()", &[])
+            .await?;
+        client
+            .execute(
+                "DELETE FROM sessions WHERE node IN
+                   (SELECT id FROM nodes WHERE heartbeat_at < now() - make_interval(secs => $1))",
+                &[&self.timeout.as_secs_f64()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn upsert(&self, list: &[SessionSummary]) -> Result<(), DbError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let col = |f: fn(&SessionSummary) -> String| list.iter().map(f).collect::<Vec<_>>();
+        let ids = col(|s| s.id.clone());
+        let users = col(|s| s.user.clone());
+        let urls = col(|s| s.url.clone());
+        let titles = col(|s| s.title.clone());
+        let started: Vec<i64> = list.iter().map(|s| s.started as i64).collect();
+        let tabs: Vec<i32> = list.iter().map(|s| s.tabs as i32).collect();
+        let attached: Vec<bool> = list.iter().map(|s| s.attached).collect();
+        let incidents: Vec<i64> = list.iter().map(|s| s.incidents as i64).collect();
+        self.db
+            .client()?
+            .execute(
+                "INSERT INTO sessions (id, node, user_name, started, url, title, tabs, attached, incidents, seen_at)
+                 SELECT x.id, $1, x.u, x.s, x.url, x.t, x.tabs, x.a, x.inc, now()
+                   FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+                               $7::int[], $8::bool[], $9::bigint[]) AS x(id, u, s, url, t, tabs, a, inc)
+                 ON CONFLICT (id) DO UPDATE SET node = excluded.node, url = excluded.url,
+                     title = excluded.title, tabs = excluded.tabs, attached = excluded.attached,
+                     incidents = excluded.incidents, seen_at = now()",
+                &[
+                    &self.node_id,
+                    &ids,
+                    &users,
+                    &started,
+                    &urls,
+                    &titles,
+                    &tabs,
+                    &attached,
+                    &incidents,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Registers a session the moment it starts (its user's next request
+    /// may reach another node). Bounded: a slow database delays the start by
+    /// at most two seconds and the heartbeat registers it later.
+    pub async fn session_started(&self, summary: SessionSummary) {
+        let one = [listed(summary)];
+        let write = self.upsert(&one);
+        match tokio::time::timeout(Duration::from_secs(2), write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "session not registered yet"),
+            Err(_) => tracing::warn!("session not registered yet: the database is slow"),
+        }
+    }
+
+    /// Every live session of every live node, oldest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionRow>, DbError> {
+        let rows = self
+            .db
+            .client()?
+            .query(
+                "SELECT s.node, s.id, s.user_name, s.started, s.url, s.title, s.tabs, s.attached, s.incidents
+                   FROM sessions s JOIN nodes n ON n.id = s.node
+                  WHERE n.heartbeat_at >= now() - make_interval(secs => $1)
+                  ORDER BY s.started, s.id",
+                &[&self.timeout.as_secs_f64()],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| SessionRow {
+                node: r.get(0),
+                summary: SessionSummary {
+                    id: r.get(1),
+                    user: r.get(2),
+                    started: r.get::<_, i64>(3) as u64,
+                    url: r.get(4),
+                    title: r.get(5),
+                    tabs: r.get::<_, i32>(6) as usize,
+                    attached: r.get(7),
+                    incidents: r.get::<_, i64>(8) as u64,
+                },
+            })
+            .collect())
+    }
+
+    /// The live node holding session `id`, if any.
+    pub async fn locate(&self, id: &str) -> Result<Option<NodeRow>, DbError> {
+        let rows = self
+            .nodes_where("n.id = (SELECT node FROM sessions WHERE id = $2)", id)
+            .await?;
+        Ok(rows.into_iter().find(|n| n.alive))
+    }
+
+    /// Every node the registry knows, alive or not, by id.
+    pub async fn nodes(&self) -> Result<Vec<NodeRow>, DbError> {
+        self.nodes_where("$2 = $2", "").await
+    }
+
+    async fn nodes_where(&self, condition: &str, arg: &str) -> Result<Vec<NodeRow>, DbError> {
+        let rows = self
+            .db
+            .client()?
+            .query(
+                &format!(
+                    "SELECT n.id, n.url, n.sessions, n.capacity, n.draining, n.build,
+                            extract(epoch FROM now() - n.heartbeat_at)::float8,
+                            n.heartbeat_at >= now() - make_interval(secs => $1)
+                       FROM nodes n WHERE {condition} ORDER BY n.id"
+                ),
+                &[&self.timeout.as_secs_f64(), &arg],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| NodeRow {
+                id: r.get(0),
+                url: r.get(1),
+                sessions: r.get(2),
+                capacity: r.get(3),
+                draining: r.get(4),
+                build: r.get(5),
+                heartbeat_age_secs: r.get(6),
+                alive: r.get(7),
+            })
+            .collect())
+    }
+
+    /// The live, not draining node with the most free room (this node on a
+    /// tie), where a new session should start; `None` when none has room.
+    pub async fn least_loaded(&self) -> Result<Option<NodeRow>, DbError> {
+        let nodes = self.nodes().await?;
+        Ok(nodes
+            .into_iter()
+            .filter(|n| n.alive && !n.draining && n.sessions < n.capacity)
+            .max_by(|a, b| {
+                let free =
+                    |n: &NodeRow| (n.capacity - n.sessions) as f64 / n.capacity.max(1) as f64;
+                free(a)
+                    .total_cmp(&free(b))
+                    .then_with(|| (a.id == self.node_id).cmp(&(b.id == self.node_id)))
+                    .then_with(|| b.id.cmp(&a.id))
+            }))
+    }
+
+    /// Removes this node and its sessions (a clean stop).
+    async fn leave(&self) -> Result<(), DbError> {
+        let client = self.db.client()?;
+        client
+            .execute("DELETE FROM sessions WHERE node = $1", &[&self.node_id])
+            .await?;
+        client
+            .execute("DELETE FROM nodes WHERE id = $1", &[&self.node_id])
+            .await?;
+        Ok(())
+    }
+}
