@@ -1,0 +1,345 @@
+//! Any node gets a user to the node holding their session: two real
+//! `isolator serve` processes (each with its own real Chromium) on one real
+//! PostgreSQL. A login made on one node is recognised by the other; a
+//! session started on node A is reached through node B (its status and its
+//! WebSocket, with frames, and again on reconnect); a new session goes to
+//! the node with more room; a logout on one node ends the login on both;
+//! forged forwarding headers are refused.
+
+mod postgres;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use postgres::Postgres;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const TOKEN: &str = "cluster-routing-admin-token";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Node {
+    base: String,
+    _child: tokio::process::Child,
+    _log: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn web_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client")
+}
+
+impl Node {
+    async fn start(id: &str, pg: &Postgres) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let url_file = dir.path().join("database-url");
+        std::fs::write(&url_file, pg.url()).unwrap();
+        let config = dir.path().join("isolator.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:0\"\nweb_root = {web:?}\ndata_dir = {data:?}\n\
+                 [auth]\nmode = \"static\"\n\
+                 [[auth.users]]\nname = \"alice\"\npassword_hash = {hash:?}\n\
+                 [audit]\ndir = {audit:?}\n\
+                 [admin]\napi_tokens = [{token:?}]\n\
+                 [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n\
+                 heartbeat_ms = 200\nnode_timeout_secs = 2\n",
+                web = web_root(),
+                data = dir.path().join("data"),
+                audit = dir.path().join("recordings"),
+                hash = isolator::auth::hash_password(PASSWORD),
+                token = isolator::auth::hash_api_token(TOKEN),
+            ),
+        )
+        .unwrap();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_isolator"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "info,chromiumoxide=warn")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let base = loop {
+            let found = log.lock().unwrap().iter().find_map(|l| {
+                let marker = "listening on http://";
+                let rest = &l[l.find(marker)? + marker.len()..];
+                Some(format!("http://{}", &rest[..rest.find('/')?]))
+            });
+            if let Some(b) = found {
+                break b;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {id} did not start: {:#?}",
+                log.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        Node {
+            base,
+            _child: child,
+            _log: log,
+            _dir: dir,
+        }
+    }
+
+    fn host(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Signs alice in here; returns the cookie header value.
+    async fn login(&self) -> String {
+        let res = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/login", self.base))
+            .header("origin", &self.base)
+            .form(&[("username", "alice"), ("password", PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .unwrap_or_else(|| panic!("no login cookie: {}", res.status()))
+            .to_str()
+            .unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// A request as alice's browser on this node would send it.
+    fn as_alice(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: &str,
+    ) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .header("origin", &self.base)
+            .header("x-isolator-request", "1")
+    }
+
+    async fn me(&self, cookie: &str) -> StatusCode {
+        self.as_alice(reqwest::Method::GET, "/api/me", cookie)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    async fn create(&self, cookie: &str) -> (StatusCode, Value) {
+        let res = self
+            .as_alice(reqwest::Method::POST, "/api/sessions", cookie)
+            .json(&json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 }))
+            .send()
+            .await
+            .unwrap();
+        let st = res.status();
+        (st, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn sessions(&self) -> Vec<Value> {
+        let body: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/sessions", self.base))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["sessions"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn node_of(&self, session: &str) -> Option<String> {
+        self.sessions()
+            .await
+            .iter()
+            .find(|s| s["id"] == session)
+            .and_then(|s| s["node"].as_str().map(str::to_owned))
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The session's socket, opened on `node` as alice's browser would.
+async fn connect(node: &Node, id: &str, token: &str, cookie: &str) -> Ws {
+    let mut req = format!("ws://{}/api/sessions/{id}/ws", node.host())
+        .into_client_request()
+        .unwrap();
+    let h = req.headers_mut();
+    h.insert("origin", node.base.parse().unwrap());
+    h.insert("cookie", cookie.parse().unwrap());
+    h.insert(
+        "sec-websocket-protocol",
+        format!("isolator.v1, isolator.token.{token}")
+            .parse()
+            .unwrap(),
+    );
+    tokio_tungstenite::connect_async(req)
+        .await
+        .unwrap_or_else(|e| panic!("WebSocket through {}: {e}", node.base))
+        .0
+}
+
+/// Waits for one binary frame.
+async fn a_frame(ws: &mut Ws) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("socket open")
+            .expect("socket ok");
+        if let Message::Binary(b) = msg {
+            return b.len();
+        }
+    }
+}
+
+async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_node_gets_the_user_to_their_session() {
+    let pg = Postgres::start();
+    let a = Node::start("node-a", &pg).await;
+    let b = Node::start("node-b", &pg).await;
+
+    // A login made on A is recognised on B.
+    let cookie = a.login().await;
+    assert_eq!(a.me(&cookie).await, StatusCode::OK);
+    assert_eq!(b.me(&cookie).await, StatusCode::OK);
+    assert_eq!(
+        b.me("isolator_login=forged").await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Both empty: the session starts where it was asked for.
+    let (st, first) = a.create(&cookie).await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    let (id, token) = (
+        first["id"].as_str().unwrap().to_owned(),
+        first["token"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(b.node_of(&id).await.as_deref(), Some("node-a"));
+
+    // Through B: its status, and its WebSocket with frames; again after a
+    // reconnect.
+    let status = b
+        .as_alice(
+            reqwest::Method::GET,
+            &format!("/api/sessions/{id}"),
+            &cookie,
+        )
+        .header("x-isolator-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::OK, "{:?}", status.text().await);
+    let mut ws = connect(&b, &id, &token, &cookie).await;
+    assert!(a_frame(&mut ws).await > 100);
+    drop(ws);
+    let mut ws = connect(&b, &id, &token, &cookie).await;
+    assert!(a_frame(&mut ws).await > 100);
+    drop(ws);
+
+    // A has one session, B none: the next one asked of A starts on B.
+    eventually(
+        "A's load in the registry",
+        Duration::from_secs(3),
+        || async {
+            let body: Value = reqwest::Client::new()
+                .get(format!("{}/api/v1/cluster/nodes", b.base))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["id"] == "node-a" && n["sessions"] == 1)
+        },
+    )
+    .await;
+    let (st, second) = a.create(&cookie).await;
+    assert_eq!(st, StatusCode::CREATED, "{second}");
+    let id2 = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(a.node_of(&id2).await.as_deref(), Some("node-b"));
+    let mut ws = connect(&a, &id2, second["token"].as_str().unwrap(), &cookie).await;
+    assert!(a_frame(&mut ws).await > 100);
+    drop(ws);
+
+    // A wrong token through the other node is refused by the holder.
+    let wrong = b
+        .as_alice(
+            reqwest::Method::GET,
+            &format!("/api/sessions/{id}"),
+            &cookie,
+        )
+        .header("x-isolator-token", "wrong")
+        .send()
+        .await
+        .unwrap();
+    assert!(wrong.status().is_client_error(), "{}", wrong.status());
+
+    // Forged forwarding headers (no cluster secret) are refused.
+    let forged = reqwest::Client::new()
+        .get(format!("{}/api/me", b.base))
+        .header("cookie", &cookie)
+        .header("x-isolator-forwarded-by", "node-a")
+        .header("x-isolator-forwarded-for", "10.0.0.1:1234")
+        .header("x-isolator-forwarded-host", "evil.example")
+        .header("x-isolator-forwarded-at", "0")
+        .header("x-isolator-forwarded-mac", "00")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+
+    // A logout on B ends the login on A too.
+    let out = b
+        .as_alice(reqwest::Method::POST, "/logout", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    eventually("the logout on A", Duration::from_secs(1), || async {
+        a.me(&cookie).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
