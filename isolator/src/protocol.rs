@@ -350,6 +350,9 @@ pub enum EndReason {
     Terminated,
     /// The server is shutting down.
     Shutdown,
+    /// The server was drained (taken out of service); a new session starts
+    /// on another server of the cluster.
+    Drained,
     /// An error on our side.
     Error,
 }
@@ -366,6 +369,9 @@ impl EndReason {
             EndReason::Replaced => "This session was opened in another window.",
             EndReason::Terminated => "An administrator ended this session.",
             EndReason::Shutdown => "The server is restarting. Start a new session in a moment.",
+            EndReason::Drained => {
+                "This server was taken out of service for maintenance. Start a new session to continue: it opens on another server."
+            }
             EndReason::Error => "The session failed on the server. Start a new session.",
         }
     }

@@ -50,7 +50,7 @@ impl Node {
                  [audit]\ndir = {audit:?}\n\
                  [admin]\napi_tokens = [{token:?}]\n\
                  [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n\
-                 heartbeat_ms = 200\nnode_timeout_secs = 2\n",
+                 heartbeat_ms = 200\nnode_timeout_secs = 2\ndrain_grace_secs = 2\n",
                 web = web_root(),
                 data = dir.path().join("data"),
                 audit = dir.path().join("recordings"),
@@ -203,6 +203,24 @@ async fn connect(node: &Node, id: &str, token: &str, cookie: &str) -> Ws {
         .0
 }
 
+/// Waits for the next JSON message of type `t`.
+async fn next_json(ws: &mut Ws, t: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {t} message in time"))
+            .expect("socket open")
+            .expect("socket ok");
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["t"] == t {
+                return v;
+            }
+        }
+    }
+}
+
 /// Waits for one binary frame.
 async fn a_frame(ws: &mut Ws) -> usize {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -233,7 +251,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_node_gets_the_user_to_their_session() {
     let pg = Postgres::start();
-    let a = Node::start("node-a", &pg).await;
+    let mut a = Node::start("node-a", &pg).await;
     let b = Node::start("node-b", &pg).await;
 
     // A login made on A is recognised on B.
@@ -300,9 +318,8 @@ async fn any_node_gets_the_user_to_their_session() {
     assert_eq!(st, StatusCode::CREATED, "{second}");
     let id2 = second["id"].as_str().unwrap().to_owned();
     assert_eq!(a.node_of(&id2).await.as_deref(), Some("node-b"));
-    let mut ws = connect(&a, &id2, second["token"].as_str().unwrap(), &cookie).await;
-    assert!(a_frame(&mut ws).await > 100);
-    drop(ws);
+    let mut on_b = connect(&a, &id2, second["token"].as_str().unwrap(), &cookie).await;
+    assert!(a_frame(&mut on_b).await > 100);
 
     // A wrong token through the other node is refused by the holder.
     let wrong = b
@@ -331,6 +348,28 @@ async fn any_node_gets_the_user_to_their_session() {
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 
+    // An admin drains B through A: its user is told at once, B takes no
+    // new session (one asked of B starts on A), and after the grace the
+    // session ends with the reason `drained`.
+    let res = reqwest::Client::new()
+        .put(format!("{}/api/v1/cluster/nodes/node-b/drain", a.base))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "draining": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let notice = next_json(&mut on_b, "notice").await;
+    assert_eq!(notice["code"], "draining", "{notice}");
+    let (st, third) = b.create(&cookie).await;
+    assert_eq!(st, StatusCode::CREATED, "{third}");
+    assert_eq!(
+        b.node_of(third["id"].as_str().unwrap()).await.as_deref(),
+        Some("node-a")
+    );
+    let ended = next_json(&mut on_b, "ended").await;
+    assert_eq!(ended["reason"], "drained", "{ended}");
+
     // A logout on B ends the login on A too.
     let out = b
         .as_alice(reqwest::Method::POST, "/logout", &cookie)
@@ -342,4 +381,21 @@ async fn any_node_gets_the_user_to_their_session() {
         a.me(&cookie).await == StatusCode::UNAUTHORIZED
     })
     .await;
+
+    // A stop (SIGTERM) of A drains it the same way before it exits. (The
+    // login is gone: a new one, made on B.)
+    let cookie = b.login().await;
+    let mut on_a = connect(&b, &id, &token, &cookie).await;
+    assert!(a_frame(&mut on_a).await > 100);
+    let pid = a._child.id().unwrap();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    assert_eq!(next_json(&mut on_a, "notice").await["code"], "draining");
+    assert_eq!(next_json(&mut on_a, "ended").await["reason"], "drained");
+    let exit = tokio::time::timeout(Duration::from_secs(15), a._child.wait())
+        .await
+        .expect("A exits once drained")
+        .unwrap();
+    assert!(exit.success(), "{exit}");
 }

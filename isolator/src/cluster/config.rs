@@ -40,6 +40,11 @@ pub struct ClusterConfig {
     /// How often, at most, a policy change is looked for without a
     /// notification (a backstop to `LISTEN`), in milliseconds.
     pub policy_poll_ms: u64,
+    /// How long the sessions of a draining node may go on (their users are
+    /// told at once) before they are ended; the node takes no new session
+    /// meanwhile. A stop (SIGTERM, as Kubernetes sends) drains first: give
+    /// the pod a `terminationGracePeriodSeconds` longer than this.
+    pub drain_grace_secs: u64,
 }
 
 impl Default for ClusterConfig {
@@ -54,6 +59,7 @@ impl Default for ClusterConfig {
             node_timeout_secs: 10,
             connect_timeout_secs: 5,
             policy_poll_ms: 5000,
+            drain_grace_secs: 300,
         }
     }
 }
@@ -158,6 +164,12 @@ impl ClusterConfig {
         }
         if !(1..=120).contains(&self.connect_timeout_secs) {
             return bad("cluster.connect_timeout_secs", "use 1 to 120".to_owned());
+        }
+        if self.drain_grace_secs > 86_400 {
+            return bad(
+                "cluster.drain_grace_secs",
+                "use at most 86400 (a day)".to_owned(),
+            );
         }
         if !(100..=600_000).contains(&self.policy_poll_ms) {
             return bad("cluster.policy_poll_ms", "use 100 to 600000".to_owned());

@@ -105,6 +105,7 @@ impl Cluster {
                 sessions,
                 Duration::from_millis(self.config.heartbeat_ms),
                 Duration::from_secs(self.config.node_timeout_secs),
+                Duration::from_secs(self.config.drain_grace_secs),
                 shutdown,
             )
         });

@@ -11,7 +11,7 @@
 //! database is down the node keeps running its sessions and writes again
 //! when it is back.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::db::{Db, DbError};
+use crate::protocol::{EndReason, NoticeLevel};
 use crate::session::{SessionManager, SessionSummary};
 
 /// A node as the registry lists it.
@@ -59,7 +60,13 @@ pub struct Registry {
     url: String,
     capacity: i32,
     timeout: Duration,
+    sessions: Arc<SessionManager>,
+    grace: Duration,
     draining: AtomicBool,
+    /// Draining because the server is stopping: an admin cannot undo it.
+    stopping: AtomicBool,
+    /// Bumped by each drain and undrain, so a stale grace timer does nothing.
+    drain_epoch: AtomicU64,
 }
 
 impl std::fmt::Debug for Registry {
@@ -81,6 +88,7 @@ fn listed(mut s: SessionSummary) -> SessionSummary {
 impl Registry {
     /// Registers this node and keeps its rows current until `shutdown`,
     /// when it removes them.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         db: Arc<Db>,
         node_id: String,
@@ -88,6 +96,7 @@ impl Registry {
         sessions: Arc<SessionManager>,
         heartbeat: Duration,
         timeout: Duration,
+        grace: Duration,
         mut shutdown: watch::Receiver<bool>,
     ) -> Arc<Registry> {
         let registry = Arc::new(Registry {
@@ -96,7 +105,11 @@ impl Registry {
             url,
             capacity: i32::try_from(sessions.capacity()).unwrap_or(i32::MAX),
             timeout,
+            sessions: sessions.clone(),
+            grace,
             draining: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            drain_epoch: AtomicU64::new(0),
         });
         let me = registry.clone();
         tokio::spawn(async move {
@@ -131,28 +144,116 @@ impl Registry {
         &self.node_id
     }
 
-    /// Marks this node as draining (no new sessions) or not.
-    pub fn set_draining(&self, on: bool) {
-        self.draining.store(on, Ordering::Relaxed);
-    }
-
     /// Whether this node is draining.
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)
     }
 
+    /// Drains this node (once): it takes no new session, its users are
+    /// told at once, and the sessions still open after `drain_grace_secs`
+    /// end with the reason `drained`.
+    pub fn drain(self: &Arc<Self>, why: &'static str) {
+        if self.draining.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let epoch = self.drain_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let grace = self.grace;
+        tracing::warn!(
+            why,
+            grace_secs = grace.as_secs(),
+            sessions = self.sessions.count(),
+            "draining: no new sessions"
+        );
+        let me = self.clone();
+        tokio::spawn(async move {
+            let minutes = grace.as_secs().div_ceil(60);
+            let when = match minutes {
+                0 => "now".to_owned(),
+                1 => "in a minute".to_owned(),
+                m => format!("in {m} minutes"),
+            };
+            me.sessions
+                .announce(
+                    NoticeLevel::Warn,
+                    "draining",
+                    &format!(
+                        "This server is being taken out of service: this session ends {when}. \
+                         Save your work; a new session opens on another server."
+                    ),
+                )
+                .await;
+            let deadline = tokio::time::Instant::now() + grace;
+            let current = || me.draining() && me.drain_epoch.load(Ordering::SeqCst) == epoch;
+            while tokio::time::Instant::now() < deadline && me.sessions.count() > 0 && current() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            if current() && me.sessions.count() > 0 {
+                tracing::warn!(
+                    sessions = me.sessions.count(),
+                    "drain grace over: ending the remaining sessions"
+                );
+                me.sessions.end_all(EndReason::Drained).await;
+            }
+        });
+    }
+
+    /// Drains because the server is stopping (SIGTERM); resolves when no
+    /// session is left, at most the grace and five seconds later.
+    pub async fn drain_to_stop(self: &Arc<Self>) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.drain("the server is stopping");
+        let wait = async {
+            while self.sessions.count() > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        };
+        let _ = tokio::time::timeout(self.grace + Duration::from_secs(5), wait).await;
+    }
+
+    /// Takes sessions again (an admin undid a drain), unless stopping.
+    fn undrain(&self) {
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.draining.swap(false, Ordering::SeqCst) {
+            self.drain_epoch.fetch_add(1, Ordering::SeqCst);
+            tracing::info!("drain undone: taking new sessions again");
+        }
+    }
+
+    /// Asks node `id` to drain (or to stop draining); it acts on its next
+    /// heartbeat, this node at once. `false` when no such node is known.
+    pub async fn request_drain(self: &Arc<Self>, id: &str, on: bool) -> Result<bool, DbError> {
+        let n = self
+            .db
+            .client()?
+            .execute(
+                "UPDATE nodes SET drain_requested = $2 WHERE id = $1",
+                &[&id, &on],
+            )
+            .await?;
+        if id == self.node_id {
+            match on {
+                true => self.drain("an administrator asked for it"),
+                false => self.undrain(),
+            }
+        }
+        Ok(n == 1)
+    }
+
     /// One heartbeat: this node's row, its sessions' rows, and dead nodes'
     /// sessions removed.
-    async fn beat(&self, sessions: &SessionManager) -> Result<(), DbError> {
+    async fn beat(self: &Arc<Self>, sessions: &SessionManager) -> Result<(), DbError> {
         let client = self.db.client()?;
         let list: Vec<SessionSummary> = sessions.list().into_iter().map(listed).collect();
-        client
-            .execute(
+        let row = client
+            .query_one(
                 "INSERT INTO nodes (id, url, sessions, capacity, draining, build, heartbeat_at)
                  VALUES ($1, $2, $3, $4, $5, $6, now())
                  ON CONFLICT (id) DO UPDATE SET url = excluded.url, sessions = excluded.sessions,
                      capacity = excluded.capacity, draining = excluded.draining,
-                     build = excluded.build, heartbeat_at = now()",
+                     build = excluded.build, heartbeat_at = now()
+                 RETURNING drain_requested",
                 &[
                     &self.node_id,
                     &self.url,
@@ -163,6 +264,11 @@ impl Registry {
                 ],
             )
             .await?;
+        match (row.get::<_, bool>(0), self.draining()) {
+            (true, false) => self.drain("an administrator asked for it"),
+            (false, true) => self.undrain(),
+            _ => {}
+        }
         self.upsert(&list).await?;
         let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
         client
@@ -316,6 +422,8 @@ impl Registry {
         Ok(nodes
             .into_iter()
             .filter(|n| n.alive && !n.draining && n.sessions < n.capacity)
+            // The registry learns of this node's drain at its next heartbeat.
+            .filter(|n| !(n.id == self.node_id && self.draining()))
             .max_by(|a, b| {
                 let free =
                     |n: &NodeRow| (n.capacity - n.sessions) as f64 / n.capacity.max(1) as f64;

@@ -64,6 +64,10 @@ CREATE TABLE cluster_secret (
 );
 ",
     ),
+    (
+        3,
+        "ALTER TABLE nodes ADD COLUMN drain_requested boolean NOT NULL DEFAULT false;",
+    ),
 ];
 
 /// A fixed key for `pg_advisory_xact_lock`: "isolator" in ASCII.

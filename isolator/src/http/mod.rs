@@ -53,14 +53,25 @@ pub const REQUEST_HEADER: &str = "x-isolator-request";
 /// Header carrying a session token on HTTP requests.
 pub const TOKEN_HEADER: &str = "x-isolator-token";
 
-/// Runs the server on `listener` until `shutdown` turns true.
+/// Runs the server on `listener` until `shutdown` turns true. A cluster
+/// node drains first: no new session, its users told, stopped when its
+/// last session ends or `cluster.drain_grace_secs` passed.
 pub async fn serve(
     listener: TcpListener,
     config: Config,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let state = build_node_state(config, listener.local_addr()?, shutdown.clone()).await?;
-    serve_state(listener, state, shutdown).await
+    let (stop, stopped) = watch::channel(false);
+    let state = build_node_state(config, listener.local_addr()?, stopped.clone()).await?;
+    let node = state.cluster.clone();
+    tokio::spawn(async move {
+        let _ = shutdown.wait_for(|s| *s).await;
+        if let Some(registry) = node.as_ref().and_then(|c| c.registry()) {
+            registry.drain_to_stop().await;
+        }
+        let _ = stop.send(true);
+    });
+    serve_state(listener, state, stopped).await
 }
 
 /// Runs the server with prepared state (tests keep a clone to reach the managers).

@@ -225,6 +225,7 @@ impl Actor {
                     }
                     Some(SessionCmd::Detached(id)) => self.detach(id).await,
                     Some(SessionCmd::End(reason)) => break reason,
+                    Some(SessionCmd::Notice(level, code, message)) => self.notice(level, code, message),
                     Some(SessionCmd::Files(cmd)) => self.on_files_cmd(cmd).await,
                     Some(SessionCmd::PasteImage(cmd)) => self.on_paste_image(*cmd),
                     Some(SessionCmd::UploadRefused { chooser, name, size, reason }) => {

@@ -30,7 +30,7 @@ use crate::browser::{BrowserError, BrowserManager};
 use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
 use crate::enforce::Enforcer;
 use crate::gates::submit::SubmitGate;
-use crate::protocol::{ClientMsg, EndReason, ServerMsg};
+use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg};
 use crate::session::config::SessionSettings;
 use tab::{with_timeout, Viewport};
 
@@ -80,6 +80,8 @@ pub enum SessionCmd {
     Detached(u64),
     /// End the session.
     End(EndReason),
+    /// Tell the user something (an operator's announcement).
+    Notice(NoticeLevel, &'static str, String),
     /// Files: uploads and downloads over HTTP.
     Files(files::FilesCmd),
     /// Image paste over HTTP.
@@ -528,6 +530,30 @@ impl SessionManager {
         match self.get(id) {
             Some(h) => h.send(SessionCmd::End(reason)).await,
             None => false,
+        }
+    }
+
+    /// Tells the user of every live session `message` (e.g. that this
+    /// server is being drained).
+    pub async fn announce(&self, level: NoticeLevel, code: &'static str, message: &str) {
+        let handles: Vec<_> = self
+            .sessions
+            .lock()
+            .expect("registry lock")
+            .values()
+            .filter(|h| h.is_live())
+            .cloned()
+            .collect();
+        for h in handles {
+            h.send(SessionCmd::Notice(level, code, message.to_owned()))
+                .await;
+        }
+    }
+
+    /// Ends every live session with `reason`.
+    pub async fn end_all(&self, reason: EndReason) {
+        for s in self.list() {
+            self.end(&s.id, reason).await;
         }
     }
 

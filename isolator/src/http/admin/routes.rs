@@ -58,6 +58,11 @@ fn table() -> Vec<Route> {
             delete(sessions::terminate),
         ),
         Route(Method::GET, "/api/v1/cluster/nodes", get(sessions::nodes)),
+        Route(
+            Method::PUT,
+            "/api/v1/cluster/nodes/{id}/drain",
+            put(sessions::drain),
+        ),
         Route(Method::GET, "/api/v1/fingerprints", get(fingerprints::list)),
         Route(
             Method::POST,

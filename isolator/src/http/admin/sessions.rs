@@ -80,6 +80,38 @@ pub async fn nodes(_admin: Admin, State(state): State<AppState>) -> ApiResult<Re
     .into_response())
 }
 
+/// The body of a drain request.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrainBody {
+    /// Drain (true) or take sessions again (false).
+    pub draining: bool,
+}
+
+/// `PUT /api/v1/cluster/nodes/{id}/drain` with `{"draining": true}`: the
+/// node takes no new session, its users are told, and its sessions end
+/// after `cluster.drain_grace_secs`; `false` undoes it.
+pub async fn drain(
+    admin: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<DrainBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Response> {
+    let Json(body) = body.map_err(|e| ApiError::bad_field("draining", e.body_text()))?;
+    let Some(registry) = state.cluster.as_ref().and_then(|c| c.registry()) else {
+        return Err(ApiError::not_found("cluster (this server runs alone)"));
+    };
+    if !registry
+        .request_drain(&id, body.draining)
+        .await
+        .map_err(unavailable)?
+    {
+        return Err(ApiError::not_found(&format!("node `{id}`")));
+    }
+    tracing::warn!(admin = %admin.0.name, node = %id, draining = body.draining, "node drain changed by an admin");
+    Ok(Json(serde_json::json!({ "node": id, "draining": body.draining })).into_response())
+}
+
 fn unavailable(e: crate::cluster::DbError) -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
