@@ -353,6 +353,9 @@ pub enum EndReason {
     /// The server was drained (taken out of service); a new session starts
     /// on another server of the cluster.
     Drained,
+    /// The cluster node holding the session stopped (it crashed or was
+    /// killed): the session is gone with it.
+    NodeLost,
     /// An error on our side.
     Error,
 }
@@ -369,6 +372,9 @@ impl EndReason {
             EndReason::Replaced => "This session was opened in another window.",
             EndReason::Terminated => "An administrator ended this session.",
             EndReason::Shutdown => "The server is restarting. Start a new session in a moment.",
+            EndReason::NodeLost => {
+                "The server running your remote browser stopped, so this session could not be kept. Start a new session: it opens on another server."
+            }
             EndReason::Drained => {
                 "This server was taken out of service for maintenance. Start a new session to continue: it opens on another server."
             }

@@ -4,7 +4,9 @@
 //! session started on node A is reached through node B (its status and its
 //! WebSocket, with frames, and again on reconnect); a new session goes to
 //! the node with more room; a logout on one node ends the login on both;
-//! forged forwarding headers are refused.
+//! forged forwarding headers are refused; a drained node tells its users
+//! and ends their sessions after the grace, a stopped one too; the user of
+//! a session whose node was killed is told so.
 
 mod postgres;
 
@@ -382,10 +384,67 @@ async fn any_node_gets_the_user_to_their_session() {
     })
     .await;
 
-    // A stop (SIGTERM) of A drains it the same way before it exits. (The
-    // login is gone: a new one, made on B.)
-    let cookie = b.login().await;
-    let mut on_a = connect(&b, &id, &token, &cookie).await;
+    // B back in service; the next session asked of A starts on B (A holds
+    // two). B is then killed: its user, coming back through A, is told the
+    // server holding the session stopped, not just "not found".
+    let cookie = a.login().await;
+    let res = reqwest::Client::new()
+        .put(format!("{}/api/v1/cluster/nodes/node-b/drain", a.base))
+        .bearer_auth(TOKEN)
+        .json(&json!({ "draining": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    eventually(
+        "B taking sessions again",
+        Duration::from_secs(3),
+        || async {
+            let body: Value = reqwest::Client::new()
+                .get(format!("{}/api/v1/cluster/nodes", a.base))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["id"] == "node-b" && n["draining"] == false && n["sessions"] == 0)
+        },
+    )
+    .await;
+    let (st, fourth) = a.create(&cookie).await;
+    assert_eq!(st, StatusCode::CREATED, "{fourth}");
+    let (id4, token4) = (
+        fourth["id"].as_str().unwrap().to_owned(),
+        fourth["token"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(a.node_of(&id4).await.as_deref(), Some("node-b"));
+    let mut on_b = connect(&a, &id4, &token4, &cookie).await;
+    assert!(a_frame(&mut on_b).await > 100);
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut back = connect(&a, &id4, &token4, &cookie).await;
+    let ended = next_json(&mut back, "ended").await;
+    assert_eq!(ended["reason"], "node_lost", "{ended}");
+    let status = a
+        .as_alice(
+            reqwest::Method::GET,
+            &format!("/api/sessions/{id4}"),
+            &cookie,
+        )
+        .header("x-isolator-token", &token4)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::GONE);
+
+    // A stop (SIGTERM) of A drains it the same way before it exits.
+    let mut on_a = connect(&a, &id, &token, &cookie).await;
     assert!(a_frame(&mut on_a).await > 100);
     let pid = a._child.id().unwrap();
     let _ = std::process::Command::new("kill")

@@ -43,6 +43,8 @@ const ENDED_TEXT = {
   replaced: ['Session opened elsewhere', 'This session was opened in another window.'],
   terminated: ['Session ended by an administrator', 'An administrator ended this session.'],
   shutdown: ['The service is restarting', 'The isolator server shut down. Start a new session in a moment.'],
+  drained: ['Server taken out of service', 'This server was taken out of service for maintenance. Start a new session: it opens on another server.'],
+  node_lost: ['The server holding this session stopped', 'The server running your remote browser stopped, so this session could not be kept. Start a new session: it opens on another server.'],
   error: ['Session ended', 'The session stopped because of an error on the server.'],
   gone: ['Session expired', 'This session no longer exists on the server.'],
 };

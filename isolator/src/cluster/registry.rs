@@ -271,20 +271,32 @@ impl Registry {
         }
         self.upsert(&list).await?;
         let ids: Vec<&str> = list.iter().map(|s| s.id.as_str()).collect();
+        // Not those registered since the list was taken (a session that
+        // started meanwhile): a row is old enough after two seconds.
         client
             .execute(
-                "DELETE FROM sessions WHERE node = $1 AND NOT (id = ANY($2))",
+                "DELETE FROM sessions WHERE node = $1 AND NOT (id = ANY($2))
+                   AND seen_at < now() - interval '2 seconds'",
                 &[&self.node_id, &ids],
             )
             .await?;
         client
             .execute("DELETE FROM logins WHERE expires_at <= now()", &[])
             .await?;
+        // A dead node's sessions are listed no more (the queries join live
+        // nodes), but their rows stay an hour, so a user coming back is told
+        // what happened; then they and the node's row go.
         client
             .execute(
                 "DELETE FROM sessions WHERE node IN
-                   (SELECT id FROM nodes WHERE heartbeat_at < now() - make_interval(secs => $1))",
-                &[&self.timeout.as_secs_f64()],
+                   (SELECT id FROM nodes WHERE heartbeat_at < now() - interval '1 hour')",
+                &[],
+            )
+            .await?;
+        client
+            .execute(
+                "DELETE FROM nodes WHERE heartbeat_at < now() - interval '1 hour'",
+                &[],
             )
             .await?;
         Ok(())
@@ -373,12 +385,20 @@ impl Registry {
             .collect())
     }
 
-    /// The live node holding session `id`, if any.
-    pub async fn locate(&self, id: &str) -> Result<Option<NodeRow>, DbError> {
-        let rows = self
-            .nodes_where("n.id = (SELECT node FROM sessions WHERE id = $2)", id)
-            .await?;
-        Ok(rows.into_iter().find(|n| n.alive))
+    /// The node holding session `id` (alive or not) and the session's
+    /// user, if the registry knows it.
+    pub async fn locate(&self, id: &str) -> Result<Option<(NodeRow, String)>, DbError> {
+        let Some(row) = self
+            .db
+            .client()?
+            .query_opt("SELECT node, user_name FROM sessions WHERE id = $1", &[&id])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (node, user): (String, String) = (row.get(0), row.get(1));
+        let rows = self.nodes_where("n.id = $2", &node).await?;
+        Ok(rows.into_iter().next().map(|n| (n, user)))
     }
 
     /// Every node the registry knows, alive or not, by id.

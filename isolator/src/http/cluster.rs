@@ -309,8 +309,17 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             return next.run(req).await;
         }
         return match registry.locate(id).await {
-            Ok(Some(node)) if node.id != registry.node_id() => {
+            Ok(Some((node, _))) if node.alive && node.id != registry.node_id() => {
                 forwarder.forward(&node.url, req, peer).await
+            }
+            // Its node died: its own user is told so, not just "not found".
+            Ok(Some((node, owner))) if !node.alive => {
+                let user = state.auth.identify(req.headers(), peer);
+                if user.is_some_and(|u| u.name == owner) {
+                    node_lost(&state, req).await
+                } else {
+                    next.run(req).await
+                }
             }
             // Not held anywhere: this node answers that it has ended.
             Ok(_) => next.run(req).await,
@@ -338,6 +347,28 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     next.run(req).await
+}
+
+/// The answer for a session whose node died: a WebSocket that says
+/// `ended` with the reason `node_lost` (the client shows it and offers a new
+/// session), or `410 Gone` with the same sentence for other requests.
+async fn node_lost(state: &AppState, req: Request) -> Response {
+    use crate::protocol::{EndReason, ServerMsg, SUBPROTOCOL};
+    use axum::extract::ws::{Message, WebSocketUpgrade};
+    use axum::extract::FromRequest;
+    let ended = ServerMsg::ended(EndReason::NodeLost);
+    if is_upgrade(req.headers()) {
+        if let Ok(ws) = WebSocketUpgrade::from_request(req, state).await {
+            return ws
+                .protocols([SUBPROTOCOL])
+                .on_upgrade(move |mut socket| async move {
+                    let _ = socket.send(Message::Text(ended.to_json().into())).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                });
+        }
+        return api_error(StatusCode::GONE, "node_lost", EndReason::NodeLost.message());
+    }
+    api_error(StatusCode::GONE, "node_lost", EndReason::NodeLost.message())
 }
 
 /// Builds the forwarder of a cluster node.
