@@ -22,6 +22,7 @@ PACKAGES=(
   sqlite3             # audit index inspection
   nodejs              # runs the web client's unit tests (node --test)
   npm                 # installs the real editors the end-to-end tests type into
+  prometheus          # promtool: tests check the /metrics scrape with Prometheus' own parser (19 MB)
 )
 
 missing=()

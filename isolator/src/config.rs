@@ -59,6 +59,9 @@ pub struct Config {
     pub rate_limit: crate::http::rate_limit::RateLimitConfig,
     /// The admin API (`/api/v1`).
     pub admin: AdminConfig,
+    /// Prometheus metrics and the liveness/readiness probes, on a listener
+    /// of their own (off when absent).
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             audit: Default::default(),
             rate_limit: Default::default(),
             admin: AdminConfig::default(),
+            metrics: Default::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl Config {
         self.stream.validate(origin)?;
         self.chromium.validate(origin)?;
         self.auth.validate(origin)?;
+        self.metrics.validate(origin, self.listen)?;
         if !self.web_root.join("index.html").is_file() {
             return Err(ConfigError::invalid(
                 origin,
@@ -200,6 +205,21 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("maxx"), "{msg}");
         assert!(msg.contains("t.toml"), "{msg}");
+    }
+
+    #[test]
+    fn metrics_section_is_checked() {
+        let c = parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n");
+        assert_eq!(c.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        c.validate("t").unwrap();
+        assert!(parse("").metrics.listen.is_none(), "off when absent");
+        let same = parse("listen = \"127.0.0.1:9000\"\n[metrics]\nlisten = \"127.0.0.1:9000\"\n");
+        let err = same.validate("t").unwrap_err().to_string();
+        assert!(err.contains("metrics.listen"), "{err}");
+        let err = Config::parse("[metrics]\nlisten = \"nowhere\"\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::parse("[metrics]\nport = 1\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("port"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::auth::Auth;
 use crate::browser::BrowserManager;
 use crate::config::Config;
+use crate::metrics::{process, Metrics};
 use crate::session::SessionManager;
 
 /// Shared server state.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub audit: Arc<crate::audit::AuditService>,
     /// The `Host` names this server answers to.
     pub hosts: Arc<super::host_check::AllowedHosts>,
+    /// This server's metrics and readiness (`[metrics]`).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Builds the state for a validated config; `local_addr` is where the server
@@ -60,9 +63,11 @@ pub fn build_state(
             .map_err(|e| anyhow::anyhow!("enforce.fingerprints: {e}"))?,
         None => crate::enforce::Fingerprints::none(),
     };
+    let metrics = Arc::new(Metrics::new());
     let enforcer = Arc::new(
         crate::enforce::Enforcer::new(store.clone(), config.enforce.clone(), workers)
-            .with_fingerprints(Arc::new(fingerprints)),
+            .with_fingerprints(Arc::new(fingerprints))
+            .with_metrics(metrics.clone()),
     );
     let audit = crate::audit::AuditService::open(&config.audit)
         .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
@@ -84,25 +89,70 @@ pub fn build_state(
     };
     let chromium_args = tls.as_ref().map(|t| t.chromium_args()).unwrap_or_default();
     let browser = Arc::new(BrowserManager::new(config.chromium.clone(), chromium_args));
+    let sessions = Arc::new(
+        SessionManager::new(
+            Arc::new(config.session_settings()),
+            browser,
+            Arc::new(egress),
+            enforcer.clone(),
+            shutdown,
+        )
+        .with_tls(tls)
+        .with_audit(audit.clone()),
+    );
+    sample_at_scrape(&metrics, &sessions, &audit, config.sessions.max);
     Ok(AppState {
         auth: Arc::new(Auth::new(config.auth.clone(), local_addr.port())),
-        sessions: Arc::new(
-            SessionManager::new(
-                Arc::new(config.session_settings()),
-                browser,
-                Arc::new(egress),
-                enforcer.clone(),
-                shutdown,
-            )
-            .with_tls(tls)
-            .with_audit(audit.clone()),
-        ),
+        sessions,
         policies: store,
         enforcer,
         audit,
         hosts: Arc::new(hosts),
         config,
+        metrics,
     })
+}
+
+/// Reads what the services keep themselves (live sessions, worker
+/// restarts, bytes recorded, the browser's processes) at each scrape, and
+/// makes the node unready while every session place is taken. The samplers
+/// hold weak references: the registry never keeps a stopped server alive.
+fn sample_at_scrape(
+    metrics: &Metrics,
+    sessions: &Arc<SessionManager>,
+    audit: &Arc<crate::audit::AuditService>,
+    max: usize,
+) {
+    let (s, a) = (Arc::downgrade(sessions), Arc::downgrade(audit));
+    metrics.on_scrape(move |m| {
+        if let Some(sessions) = s.upgrade() {
+            let (active, attached) = sessions.attached_count();
+            m.set_sessions(active, attached);
+            m.set_worker_restarts(sessions.enforcer().worker_restarts());
+            let running = sessions.browser().try_peek();
+            let usage = running.as_ref().map(|r| {
+                let pids = match r.cgroup() {
+                    Some(group) => group.pids(),
+                    None => r.pid().map(process::tree).unwrap_or_default(),
+                };
+                process::usage(&pids)
+            });
+            let group = running.as_ref().and_then(|r| r.cgroup());
+            m.set_chromium(
+                usage,
+                group.and_then(|g| g.memory_usage()),
+                group.and_then(|g| process::cgroup_cpu_seconds(g.dirs())),
+            );
+        }
+        if let Some(audit) = a.upgrade() {
+            m.set_recording_bytes(audit.bytes_written());
+        }
+    });
+    let s = Arc::downgrade(sessions);
+    metrics.readiness().add_check("capacity", move || {
+        let n = s.upgrade()?.count();
+        (n >= max).then(|| format!("all {max} sessions are in use"))
+    });
 }
 
 /// Loads the policy document named by the config, or the built-in one that

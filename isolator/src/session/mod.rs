@@ -145,6 +145,8 @@ pub struct SessionHandle {
     cmd: mpsc::Sender<SessionCmd>,
     live: Mutex<LiveInfo>,
     next_attach: AtomicU64,
+    /// The server's metrics (frames and input latency, counted by the socket task).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl SessionHandle {
@@ -190,6 +192,7 @@ impl SessionHandle {
             cmd,
             live: Mutex::new(LiveInfo::default()),
             next_attach: AtomicU64::new(1),
+            metrics: Arc::default(),
         };
         (Arc::new(handle), rx)
     }
@@ -448,6 +451,7 @@ impl SessionManager {
             cmd: cmd_tx,
             live: Mutex::new(LiveInfo::default()),
             next_attach: AtomicU64::new(1),
+            metrics: self.enforcer.metrics().clone(),
         });
         let recording = self
             .audit
@@ -479,6 +483,7 @@ impl SessionManager {
             .lock()
             .expect("registry lock")
             .insert(handle.id.clone(), handle.clone());
+        self.enforcer.metrics().session_started();
         tracing::info!(
             session = %handle.id,
             user = %handle.user.name,
@@ -510,6 +515,16 @@ impl SessionManager {
             .collect();
         list.sort_by(|a, b| a.started.cmp(&b.started).then(a.id.cmp(&b.id)));
         list
+    }
+
+    /// Live sessions, and how many of them have a client attached (for
+    /// metrics: no summaries are built).
+    pub fn attached_count(&self) -> (usize, usize) {
+        let registry = self.sessions.lock().expect("registry lock");
+        let live = registry.values().filter(|h| h.is_live());
+        live.fold((0, 0), |(n, a), h| {
+            (n + 1, a + usize::from(h.is_attached()))
+        })
     }
 
     /// Number of live sessions.
