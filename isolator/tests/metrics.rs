@@ -123,9 +123,11 @@ async fn a_real_session_moves_the_counters() {
     std::fs::create_dir_all(&web).unwrap();
     std::fs::write(web.join("index.html"), "<!doctype html><title>t</title>").unwrap();
     std::fs::write(dir.path().join("policy.toml"), POLICY).unwrap();
-    let mut config = Config::default();
-    config.web_root = web;
-    config.data_dir = dir.path().join("data");
+    let mut config = Config {
+        web_root: web,
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
     config.audit.dir = dir.path().join("recordings");
     config.policies.file = Some(dir.path().join("policy.toml"));
     config.policies.watch_interval_ms = 0;
@@ -312,9 +314,11 @@ async fn readiness_follows_its_conditions() {
     let web = dir.path().join("web");
     std::fs::create_dir_all(&web).unwrap();
     std::fs::write(web.join("index.html"), "x").unwrap();
-    let mut config = Config::default();
-    config.web_root = web;
-    config.data_dir = dir.path().join("data");
+    let mut config = Config {
+        web_root: web,
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
     config.audit.dir = dir.path().join("recordings");
     let (_addr, state, _shutdown) = server::start(config).await;
     let (_stop, rx) = tokio::sync::watch::channel(false);
@@ -398,10 +402,8 @@ fn the_binary_logs_json_serves_metrics_promtool_accepts_and_the_dashboard_names(
     let config = dir.path().join("isolator.toml");
     std::fs::write(
         &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\nweb_root = \"web\"\ndata_dir = \"data\"\n\
-             [audit]\ndir = \"recordings\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n"
-        ),
+        "listen = \"127.0.0.1:0\"\nweb_root = \"web\"\ndata_dir = \"data\"\n\
+         [audit]\ndir = \"recordings\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
     )
     .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_isolator"))
