@@ -62,6 +62,9 @@ pub struct Config {
     /// Several nodes as one service, sharing state in PostgreSQL. Absent:
     /// one node with its embedded defaults.
     pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// Prometheus metrics and the liveness/readiness probes, on a listener
+    /// of their own (off when absent).
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Default for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             rate_limit: Default::default(),
             admin: AdminConfig::default(),
             cluster: None,
+            metrics: Default::default(),
         }
     }
 }
@@ -142,6 +146,7 @@ impl Config {
         if let Some(c) = &self.cluster {
             c.validate(origin)?;
         }
+        self.metrics.validate(origin, self.listen)?;
         if !self.web_root.join("index.html").is_file() {
             return Err(ConfigError::invalid(
                 origin,
@@ -210,6 +215,21 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("maxx"), "{msg}");
         assert!(msg.contains("t.toml"), "{msg}");
+    }
+
+    #[test]
+    fn metrics_section_is_checked() {
+        let c = parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n");
+        assert_eq!(c.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
+        c.validate("t").unwrap();
+        assert!(parse("").metrics.listen.is_none(), "off when absent");
+        let same = parse("listen = \"127.0.0.1:9000\"\n[metrics]\nlisten = \"127.0.0.1:9000\"\n");
+        let err = same.validate("t").unwrap_err().to_string();
+        assert!(err.contains("metrics.listen"), "{err}");
+        let err = Config::parse("[metrics]\nlisten = \"nowhere\"\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = Config::parse("[metrics]\nport = 1\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("port"), "{err}");
     }
 
     #[test]

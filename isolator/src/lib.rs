@@ -9,7 +9,8 @@
 //! beside it; the check in `tests/module_graph.rs` keeps it so):
 //! - leaves: [`os`] (root, users, private directories, loopback peers),
 //!   [`config_error`], [`protocol`] (the client protocol, `docs/protocol.md`),
-//!   [`logging`], [`policy_watch`];
+//!   [`logging`], [`policy_watch`], [`metrics`] (Prometheus metrics, one
+//!   registry per server, and the node's readiness);
 //! - [`egress`]: the per-session egress proxy that keeps the isolated browser
 //!   off loopback, metadata and private networks (SSRF), and the address bar parser;
 //! - [`browser`]: the one shared Chromium process (spawn, arguments, the
@@ -43,6 +44,7 @@ pub mod enforce;
 pub mod gates;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod os;
 pub mod policy_watch;
 pub mod protocol;

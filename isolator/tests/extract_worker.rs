@@ -101,6 +101,7 @@ fn wall_time_overrun_kills_and_replaces_the_worker() {
     let new = pool.idle_pids();
     assert_eq!(new.len(), 1);
     assert_ne!(old, new, "a fresh worker replaced the killed one");
+    assert_eq!(pool.restarts(), 1, "the replacement is counted");
     assert_healthy(&pool);
 }
 
@@ -154,8 +155,14 @@ fn a_worker_killed_from_outside_is_replaced() {
         .expect("kill");
     assert!(status.success());
     std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(pool.restarts(), 0);
     assert_healthy(&pool);
     assert_ne!(pool.idle_pids(), vec![pid]);
+    assert_eq!(
+        pool.restarts(),
+        1,
+        "the dead worker's replacement is counted"
+    );
 }
 
 #[test]

@@ -85,6 +85,7 @@ struct Counters {
     failures: AtomicU64,
     frames_dropped: AtomicU64,
     writer_cpu_us: AtomicU64,
+    bytes_written: AtomicU64,
     last_failure: Mutex<Option<Failure>>,
     retention: Mutex<(Option<i64>, u64, Option<String>)>,
 }
@@ -171,6 +172,11 @@ impl AuditService {
             retention_deleted: retention.1,
             retention_error: retention.2,
         }
+    }
+
+    /// Bytes written to recordings since the server started (for metrics).
+    pub fn bytes_written(&self) -> u64 {
+        self.counters.bytes_written.load(Ordering::Relaxed)
     }
 
     /// Applies retention now (blocking file I/O); the outcome shows in [`Health`].
@@ -394,6 +400,7 @@ impl Writer {
             }
         };
         let mut cpu = thread_cpu_us();
+        let mut written = 0u64;
         loop {
             let msg = rx.recv_timeout(TICK);
             if let Ok(Msg::Frame { .. }) = msg {
@@ -440,6 +447,13 @@ impl Writer {
             if let Err(e) = outcome {
                 self.fail(&info.session, e.to_string());
                 rec = None;
+            }
+            if let Some(r) = &rec {
+                let total = r.bytes();
+                let new = total.saturating_sub(std::mem::replace(&mut written, total));
+                self.counters
+                    .bytes_written
+                    .fetch_add(new, Ordering::Relaxed);
             }
         }
         self.account_cpu(cpu);

@@ -194,6 +194,13 @@ impl BrowserManager {
             .cloned()
     }
 
+    /// The live browser if one is running, without waiting: `None` also
+    /// while a launch holds the lock (for samplers, which must not block).
+    pub fn try_peek(&self) -> Option<Arc<Running>> {
+        let current = self.current.try_lock().ok()?;
+        current.as_ref().filter(|r| !r.is_dead()).cloned()
+    }
+
     /// The CDP command timeout.
     pub fn command_timeout(&self) -> Duration {
         Duration::from_secs(self.config.command_timeout_secs)

@@ -23,6 +23,10 @@ pub struct Args {
     /// Validate the configuration and exit.
     #[arg(long)]
     pub check: bool,
+    /// Log line format on stderr: `text`, or `json` (one object per line,
+    /// for Elasticsearch or Loki; `ISOLATOR_LOG_JSON=1` does the same).
+    #[arg(long, value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
 }
 
 /// Loads the config named by the arguments, applying overrides.
@@ -57,7 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    crate::logging::init();
+    crate::logging::init_with(args.log_format);
     // Everything the server creates is private to its user unless given a
     // mode (recordings, the SQLite index and its journals, uploads).
     crate::os::private_fs::set_private_umask();

@@ -28,6 +28,19 @@ pub struct GateEvent {
 }
 
 impl GateEvent {
+    /// Emits the decision: its log line ([`log`](Self::log)) and its count
+    /// in `isolator_gate_decisions_total` (labelled with the first detector
+    /// of the verdict, so each decision counts once).
+    pub fn emit(&self, metrics: &crate::metrics::Metrics) {
+        self.log();
+        let v = &self.verdict;
+        metrics.gate_decision(
+            self.gate.as_str(),
+            v.outcome.as_str(),
+            v.detectors.first().map(String::as_str),
+        );
+    }
+
     /// Logs the decision as one structured line. Allows with nothing found
     /// are `debug` (keystrokes would flood the log); the rest `info`.
     pub fn log(&self) {

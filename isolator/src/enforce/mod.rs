@@ -39,6 +39,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::User;
 use crate::enforce::config::EnforceConfig;
+use crate::metrics::{Metrics, ScanFailure, ScanKind};
 
 pub use event::{redact_url, GateEvent};
 pub use file_input::FileInput;
@@ -53,6 +54,7 @@ pub struct Enforcer {
     pool: OnceCell<Result<Arc<WorkerPool>, String>>,
     transfers: transfers::Transfers,
     fingerprints: Arc<Fingerprints>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -80,6 +82,27 @@ impl Enforcer {
             workers,
             pool: OnceCell::new(),
             fingerprints: Arc::new(Fingerprints::none()),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    /// Counts decisions and scans in `metrics` (the server's registry;
+    /// without this call, in a registry of the enforcer's own).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Extraction workers replaced since the pool started (0 before it has).
+    pub fn worker_restarts(&self) -> u64 {
+        match self.pool.get() {
+            Some(Ok(pool)) => pool.restarts(),
+            _ => 0,
         }
     }
 
@@ -162,13 +185,21 @@ impl Enforcer {
         let (d, index) = (decision.clone(), self.fingerprints_for(decision));
         let started = Instant::now();
         let scan = tokio::task::spawn_blocking(move || scan_text(&d, &text, index.as_deref()));
-        match tokio::time::timeout(budget, scan).await {
+        let outcome = tokio::time::timeout(budget, scan).await;
+        self.metrics.scan(ScanKind::Text, started.elapsed());
+        match outcome {
             Ok(Ok(report)) => Verdict::from_report(decision, &report, started.elapsed()),
-            Ok(Err(e)) => Verdict::blocked(decision, format!("the scan failed ({e})")),
-            Err(_) => Verdict::blocked(
-                decision,
-                format!("the scan took longer than {} ms", budget.as_millis()),
-            ),
+            Ok(Err(e)) => {
+                self.metrics.scan_failed(ScanFailure::Error);
+                Verdict::blocked(decision, format!("the scan failed ({e})"))
+            }
+            Err(_) => {
+                self.metrics.scan_failed(ScanFailure::Timeout);
+                Verdict::blocked(
+                    decision,
+                    format!("the scan took longer than {} ms", budget.as_millis()),
+                )
+            }
         }
     }
 
@@ -271,7 +302,8 @@ impl Enforcer {
         let pool = match self.pool().await {
             Ok(p) => p,
             Err(e) => {
-                return Verdict::blocked(decision, format!("no file scanner is available ({e})"))
+                self.metrics.scan_failed(ScanFailure::Error);
+                return Verdict::blocked(decision, format!("no file scanner is available ({e})"));
             }
         };
         let (d, index) = (decision.clone(), self.fingerprints_for(decision));
@@ -298,21 +330,28 @@ impl Enforcer {
             }
             (extraction, reports)
         });
-        let (extraction, reports) = match tokio::time::timeout(budget, job).await {
+        let outcome = tokio::time::timeout(budget, job).await;
+        self.metrics.scan(ScanKind::File, started.elapsed());
+        let (extraction, reports) = match outcome {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Verdict::blocked(decision, format!("the scan failed ({e})")),
+            Ok(Err(e)) => {
+                self.metrics.scan_failed(ScanFailure::Error);
+                return Verdict::blocked(decision, format!("the scan failed ({e})"));
+            }
             Err(_) => {
+                self.metrics.scan_failed(ScanFailure::Timeout);
                 return Verdict::blocked(
                     decision,
                     format!(
                         "the file could not be scanned within {:.1} s",
                         budget.as_secs_f64()
                     ),
-                )
+                );
             }
         };
         match &extraction {
             Extraction::Unscannable { reason } => {
+                self.metrics.scan_failed(ScanFailure::Unscannable);
                 Verdict::blocked(decision, format!("the file cannot be scanned: {reason}"))
             }
             Extraction::Text { kind, .. } => {

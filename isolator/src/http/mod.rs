@@ -82,14 +82,28 @@ pub async fn serve_state(
 ) -> anyhow::Result<()> {
     let app = router(state.clone());
     let addr = listener.local_addr()?;
+    if let Some(listen) = state.config.metrics.listen {
+        let metrics_listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("metrics.listen {listen}: {e}"))?;
+        let at = metrics_listener.local_addr()?;
+        tracing::info!(addr = %at, "metrics listening on http://{at}/metrics");
+        tokio::spawn(crate::metrics::server::serve(
+            metrics_listener,
+            state.metrics.clone(),
+            shutdown.clone(),
+        ));
+    }
     tracing::info!(%addr, "isolator listening on http://{addr}/");
     let sessions = state.sessions.clone();
+    let readiness = state.metrics.readiness().clone();
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         let _ = shutdown.wait_for(|s| *s).await;
+        readiness.set_not_ready("shutdown", "the server is shutting down");
     })
     .await?;
     sessions.drain(Duration::from_secs(5)).await;

@@ -10,6 +10,7 @@ use crate::auth::Auth;
 use crate::browser::BrowserManager;
 use crate::cluster::{Cluster, PolicyWriter};
 use crate::config::Config;
+use crate::metrics::{process, Metrics};
 use crate::session::SessionManager;
 
 /// Shared server state.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub cluster: Option<Arc<Cluster>>,
     /// Forwards requests to the node holding a session (cluster only).
     pub forwarder: Option<Arc<super::cluster::Forwarder>>,
+    /// This server's metrics and readiness (`[metrics]`).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Builds the state of a node: joins the cluster first when `[cluster]` is
@@ -107,9 +110,11 @@ fn build_state_in(
             .map_err(|e| anyhow::anyhow!("enforce.fingerprints: {e}"))?,
         None => crate::enforce::Fingerprints::none(),
     };
+    let metrics = Arc::new(Metrics::new());
     let enforcer = Arc::new(
         crate::enforce::Enforcer::new(store.clone(), config.enforce.clone(), workers)
-            .with_fingerprints(Arc::new(fingerprints)),
+            .with_fingerprints(Arc::new(fingerprints))
+            .with_metrics(metrics.clone()),
     );
     let audit = crate::audit::AuditService::open(&config.audit)
         .map_err(|e| anyhow::anyhow!("audit recordings at {}: {e}", config.audit.dir.display()))?;
@@ -142,10 +147,12 @@ fn build_state_in(
         .with_tls(tls)
         .with_audit(audit.clone()),
     );
+    sample_at_scrape(&metrics, &sessions, &audit);
     let auth = Arc::new(Auth::new(config.auth.clone(), local_addr.port()));
     if let Some(c) = &cluster {
         c.start_registry(sessions.clone(), shutdown.clone());
         c.logins().follow_logouts(auth.clone(), shutdown);
+        cluster_readiness(&metrics, c);
     }
     Ok(AppState {
         auth,
@@ -158,7 +165,66 @@ fn build_state_in(
         policy_writer,
         forwarder: cluster.as_ref().map(super::cluster::forwarder),
         cluster: cluster.map(Arc::new),
+        metrics,
     })
+}
+
+/// Reads what the services keep themselves (live sessions, worker
+/// restarts, bytes recorded, the browser's processes) at each scrape. The
+/// samplers hold weak references: the registry never keeps a stopped server
+/// alive. A full node stays ready: its users must still reach their
+/// sessions, and a new one gets "all sessions are in use" (or, in a
+/// cluster, goes to a node with room) rather than a proxy's error.
+fn sample_at_scrape(
+    metrics: &Metrics,
+    sessions: &Arc<SessionManager>,
+    audit: &Arc<crate::audit::AuditService>,
+) {
+    let (s, a) = (Arc::downgrade(sessions), Arc::downgrade(audit));
+    metrics.on_scrape(move |m| {
+        if let Some(sessions) = s.upgrade() {
+            let (active, attached) = sessions.attached_count();
+            m.set_sessions(active, attached);
+            m.set_worker_restarts(sessions.enforcer().worker_restarts());
+            let running = sessions.browser().try_peek();
+            let usage = running.as_ref().map(|r| {
+                let pids = match r.cgroup() {
+                    Some(group) => group.pids(),
+                    None => r.pid().map(process::tree).unwrap_or_default(),
+                };
+                process::usage(&pids)
+            });
+            let group = running.as_ref().and_then(|r| r.cgroup());
+            m.set_chromium(
+                usage,
+                group.and_then(|g| g.memory_usage()),
+                group.and_then(|g| process::cgroup_cpu_seconds(g.dirs())),
+            );
+        }
+        if let Some(audit) = a.upgrade() {
+            m.set_recording_bytes(audit.bytes_written());
+        }
+    });
+}
+
+/// A cluster node is not ready while it drains (it takes no new session)
+/// or while its database is unreachable (it cannot route, share logins or
+/// take policy changes; its own sessions go on).
+fn cluster_readiness(metrics: &Metrics, cluster: &Cluster) {
+    let health = cluster.db().health();
+    metrics.readiness().add_check("database", move || match &*health.borrow() {
+        crate::cluster::DbHealth::Up => None,
+        crate::cluster::DbHealth::Down { reason, since } => Some(format!(
+            "the cluster database is unreachable for {} s: {reason}",
+            since.elapsed().as_secs()
+        )),
+    });
+    let node = cluster.registry().cloned();
+    metrics.readiness().add_check("draining", move || {
+        node.as_ref()?
+            .draining()
+            .then(|| "the node is being drained".to_owned())
+    });
 }
 
 /// Loads the policy document named by the config, or the built-in one that

@@ -395,6 +395,9 @@ impl Actor {
             .lock()
             .expect("registry lock")
             .remove(&self.handle.id);
+        let label = serde_json::to_value(reason).ok();
+        let label = label.as_ref().and_then(|v| v.as_str()).unwrap_or("error");
+        self.enforcer.metrics().session_ended(label);
         // The semaphore permit is released when `self` drops here.
     }
 }

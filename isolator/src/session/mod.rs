@@ -147,6 +147,8 @@ pub struct SessionHandle {
     cmd: mpsc::Sender<SessionCmd>,
     live: Mutex<LiveInfo>,
     next_attach: AtomicU64,
+    /// The server's metrics (frames and input latency, counted by the socket task).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl SessionHandle {
@@ -192,6 +194,7 @@ impl SessionHandle {
             cmd,
             live: Mutex::new(LiveInfo::default()),
             next_attach: AtomicU64::new(1),
+            metrics: Arc::default(),
         };
         (Arc::new(handle), rx)
     }
@@ -451,6 +454,7 @@ impl SessionManager {
             cmd: cmd_tx,
             live: Mutex::new(LiveInfo::default()),
             next_attach: AtomicU64::new(1),
+            metrics: self.enforcer.metrics().clone(),
         });
         let recording = self
             .audit
@@ -482,6 +486,7 @@ impl SessionManager {
             .lock()
             .expect("registry lock")
             .insert(handle.id.clone(), handle.clone());
+        self.enforcer.metrics().session_started();
         tracing::info!(
             session = %handle.id,
             user = %handle.user.name,
@@ -518,6 +523,16 @@ impl SessionManager {
     /// How many sessions this server may hold (`sessions.max`).
     pub fn capacity(&self) -> usize {
         self.config.sessions.max
+    }
+
+    /// Live sessions, and how many of them have a client attached (for
+    /// metrics: no summaries are built).
+    pub fn attached_count(&self) -> (usize, usize) {
+        let registry = self.sessions.lock().expect("registry lock");
+        let live = registry.values().filter(|h| h.is_live());
+        live.fold((0, 0), |(n, a), h| {
+            (n + 1, a + usize::from(h.is_attached()))
+        })
     }
 
     /// Number of live sessions.

@@ -46,6 +46,8 @@ where
 
     let mut sent: u32 = 0;
     let mut acked: u32 = 0;
+    // The first input not yet answered by a frame (isolator_input_to_frame_seconds).
+    let mut input_at: Option<std::time::Instant> = None;
     // The actor drops both ends of an attachment together; a closed frame slot only
     // stops frames, so a final `ended` still in the message channel is delivered.
     let mut frames_open = true;
@@ -75,6 +77,7 @@ where
                     if sink.send(Message::Binary(header.encode(&f.jpeg).into())).await.is_err() {
                         break;
                     }
+                    session.metrics.frame_sent(input_at.take().map(|t| t.elapsed()));
                 }
             }
             incoming = stream.next() => {
@@ -104,6 +107,9 @@ where
                         }
                     }
                     Ok(msg) => {
+                        if input_at.is_none() && is_input(&msg) {
+                            input_at = Some(std::time::Instant::now());
+                        }
                         if !session.send(SessionCmd::Client(attach_id, msg)).await {
                             let _ = sink.send(Message::Text(ServerMsg::ended(EndReason::Closed).to_json().into())).await;
                             break;
@@ -120,6 +126,18 @@ where
     }
     let _ = session.send(SessionCmd::Detached(attach_id)).await;
     let _ = sink.close().await;
+}
+
+/// Whether `msg` is the user's input, which a frame should answer.
+fn is_input(msg: &ClientMsg) -> bool {
+    matches!(
+        msg,
+        ClientMsg::Key { .. }
+            | ClientMsg::Text { .. }
+            | ClientMsg::Mouse { .. }
+            | ClientMsg::Touch { .. }
+            | ClientMsg::Paste { .. }
+    )
 }
 
 fn error_msg(code: &str, message: &str) -> Message {
@@ -261,6 +279,60 @@ mod tests {
             }
         };
         assert!(ended.contains(r#""reason":"idle""#), "{ended}");
+        task.await.unwrap();
+    }
+
+    async fn next_binary(out: &mut fmpsc::UnboundedReceiver<Message>) {
+        loop {
+            match out.next().await {
+                Some(Message::Binary(_)) => return,
+                Some(_) => continue,
+                None => panic!("socket closed"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn frames_and_the_latency_of_input_are_counted() {
+        let (handle, mut cmds) = SessionHandle::for_test();
+        let (client_tx, incoming) = fmpsc::unbounded();
+        let (outgoing, mut server_out) = fmpsc::unbounded();
+        let task = tokio::spawn(run(
+            ChannelSocket { incoming, outgoing },
+            handle.clone(),
+            false,
+        ));
+        let Some(SessionCmd::Attach(att)) = cmds.recv().await else {
+            panic!("no attach")
+        };
+        // A frame no input asked for: counted, no latency.
+        att.frames.send(frame(1)).unwrap();
+        next_binary(&mut server_out).await;
+        // A key, then two more inputs, then a frame 30 ms later: one latency,
+        // measured from the first of them.
+        for _ in 0..3 {
+            client_tx
+                .unbounded_send(text(r#"{"t":"key","type":"down","key":"a"}"#))
+                .unwrap();
+            assert!(matches!(cmds.recv().await, Some(SessionCmd::Client(..))));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        att.frames.send(frame(2)).unwrap();
+        next_binary(&mut server_out).await;
+        let scrape = handle.metrics.encode();
+        assert!(
+            scrape.contains("isolator_frames_sent_total 2\n"),
+            "{scrape}"
+        );
+        assert!(
+            scrape.contains("isolator_input_to_frame_seconds_count 1\n"),
+            "{scrape}"
+        );
+        assert!(
+            scrape.contains("isolator_input_to_frame_seconds_bucket{le=\"0.025\"} 0\n"),
+            "{scrape}"
+        );
+        drop(client_tx);
         task.await.unwrap();
     }
 }

@@ -6,6 +6,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -74,6 +75,8 @@ pub struct WorkerPool {
     cfg: WorkerConfig,
     state: Mutex<State>,
     freed: Condvar,
+    /// Workers replaced after a failure or found dead.
+    restarts: AtomicU64,
 }
 
 struct State {
@@ -110,12 +113,19 @@ impl WorkerPool {
             }),
             cfg,
             freed: Condvar::new(),
+            restarts: AtomicU64::new(0),
         })
     }
 
     /// The configuration the pool runs with.
     pub fn config(&self) -> &WorkerConfig {
         &self.cfg
+    }
+
+    /// Workers replaced since the pool started: killed after a crash, a
+    /// timeout or a protocol error, or found dead while idle (for metrics).
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
     }
 
     /// Process ids of the idle workers (for metrics and tests).
@@ -182,6 +192,7 @@ impl WorkerPool {
             Err(failure) => {
                 let reason = worker.finish(failure);
                 drop(worker);
+                self.restarts.fetch_add(1, Ordering::Relaxed);
                 // Replace it now so the next file finds a warm worker.
                 match Worker::spawn(&self.cfg) {
                     Ok(fresh) => self.checkin(fresh),
@@ -210,6 +221,7 @@ impl WorkerPool {
                     return Ok(worker);
                 }
                 state.live -= 1;
+                self.restarts.fetch_add(1, Ordering::Relaxed);
             }
             if state.live < self.cfg.workers {
                 state.live += 1;

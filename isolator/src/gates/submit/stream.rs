@@ -37,6 +37,7 @@ use super::link::{ContextRegistry, SessionLink};
 use crate::egress::{Inspect, Inspection, Outcome, Outgoing, Part};
 use crate::enforce::{notice, redact_url, Enforcer, Outcome as VerdictOutcome, Verdict};
 use crate::gates::{size_text, GateReport, Place};
+use crate::metrics::{ScanFailure, ScanKind};
 
 /// Bytes of decoded text carried from one piece into the next.
 pub const OVERLAP: usize = 4096;
@@ -211,6 +212,7 @@ impl Judge {
         let (d, index) = (decision.clone(), self.enforcer.fingerprints_for(decision));
         // Decoding, expansion and the scan run in one blocking task (one
         // thread hand-off a piece), under one budget.
+        let started = std::time::Instant::now();
         let work = tokio::task::spawn_blocking(move || {
             let plain = match body_encoding {
                 None => Ok(bytes),
@@ -241,7 +243,15 @@ impl Judge {
                 .then(|| Enforcer::check_text_now(&d, &expanded.text, index.as_deref()));
             Ok::<_, String>((verdict, window, decoder))
         });
-        let (verdict, tail, decoder) = match tokio::time::timeout(budget, work).await {
+        let outcome = tokio::time::timeout(budget, work).await;
+        let metrics = self.enforcer.metrics();
+        metrics.scan(ScanKind::Text, started.elapsed());
+        match &outcome {
+            Ok(Ok(Ok(_))) => {}
+            Err(_) => metrics.scan_failed(ScanFailure::Timeout),
+            _ => metrics.scan_failed(ScanFailure::Error),
+        }
+        let (verdict, tail, decoder) = match outcome {
             Ok(Ok(Ok(r))) => r,
             Ok(Ok(Err(e))) => {
                 return Verdict::blocked(

@@ -178,6 +178,13 @@ impl Actor {
         &mut self,
         ev: Result<EgressEvent, tokio::sync::broadcast::error::RecvError>,
     ) {
+        if let Ok(ev) = &ev {
+            self.enforcer.metrics().egress_request(match ev.verdict {
+                Verdict::Allowed => "allowed",
+                Verdict::Blocked => "blocked",
+                Verdict::Failed => "failed",
+            });
+        }
         match ev {
             Ok(ev) if ev.verdict == Verdict::Blocked => {
                 // The target is host:port only (never a URL: queries can carry secrets).

@@ -42,7 +42,7 @@ impl Actor {
             }
         }
         let event = report.event(&self.handle.id, &self.handle.user.name, tab);
-        event.log();
+        event.emit(self.enforcer.metrics());
         self.on_gate_event(event);
     }
 
