@@ -248,6 +248,17 @@ fn a_bucket_down_while_recording_loses_nothing() {
     wait_until("the failure shows in the health", || {
         !store.bucket_health().unwrap().ok
     });
+    // Let the queued jobs all fail (the failure count stops moving).
+    let mut last = 0;
+    wait_until("the queued uploads have all failed", || {
+        std::thread::sleep(Duration::from_millis(1500));
+        let now = store.bucket_health().unwrap().failures;
+        std::mem::replace(&mut last, now) == now
+    });
+    assert!(
+        bucket.list(&format!("{DAY}/down-1")).is_err(),
+        "the bucket is down"
+    );
     let health = store.bucket_health().unwrap();
     assert!(
         health.failures > 0 && health.last_error.is_some(),
@@ -278,14 +289,22 @@ fn retention_deletes_the_bucket_objects() {
     let garage = Garage::start("retention");
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("rec");
+    // keep_local: the local copy stays, marked once wholly uploaded.
+    let os = ObjectStoreConfig {
+        keep_local: true,
+        ..garage.object_store("r")
+    };
     let cfg = AuditConfig {
         retention_days: 30,
-        ..config(&root, garage.object_store("r"))
+        ..config(&root, os)
     };
     let store = Store::open(&cfg).unwrap();
     let bucket = store.bucket().unwrap().clone();
     let dir = record(&store, "old-1", 5, |_| {});
-    wait_until("the recording is uploaded", || !dir.exists());
+    wait_until("the recording is uploaded", || {
+        dir.join(isolator::audit::upload::UPLOADED).exists()
+    });
+    assert!(dir.join("000001.seg").is_file());
     let key = format!("r/{DAY}/old-1");
     assert!(!names(&bucket, &key).is_empty());
 
@@ -293,6 +312,7 @@ fn retention_deletes_the_bucket_objects() {
     assert_eq!(deleted.len(), 1);
     assert_eq!(deleted[0].session, "old-1");
     assert!(names(&bucket, &key).is_empty(), "bucket objects must go");
+    assert!(!dir.exists(), "and the local copy");
     assert!(store.index().session("old-1").unwrap().is_none());
     let log = isolator::audit::verify_retention_log(&root.join("retention.log")).unwrap();
     assert_eq!(log.len(), 1);

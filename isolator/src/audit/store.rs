@@ -238,7 +238,10 @@ impl Store {
             return Ok(SweepOutcome::default());
         };
         let mut out = SweepOutcome::default();
-        for row in self.index().sessions_oldest_first()? {
+        // Rows first: the index lock is not held while talking to the bucket
+        // (recorders update the index and must never wait on the bucket).
+        let rows = self.index().sessions_oldest_first()?;
+        for row in rows {
             if !row.path.starts_with(&self.root) || !row.path.is_dir() {
                 continue;
             }

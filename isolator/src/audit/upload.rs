@@ -10,7 +10,8 @@
 //!   under `<prefix>/<yyyy-mm-dd>/<session>/` unless the bucket already holds
 //!   an object of that name and size (sealed segments never change);
 //! - once a session has ended and every file of it is in the bucket, its
-//!   local directory is removed (unless `keep_local`);
+//!   local directory is removed (with `keep_local`, marked [`UPLOADED`]
+//!   instead, so sweeps stop looking at it);
 //! - a **sweep**, at start and every `sweep_interval_secs`, runs the same for
 //!   every session directory still on local disk: what failed to upload
 //!   (bucket down, queue full) is uploaded once the bucket answers again, and
@@ -34,6 +35,10 @@ use super::keyframes;
 use super::recorder::now_wall_ms;
 use super::store::Store;
 use super::verify;
+
+/// Marker left in a session directory kept on local disk (`keep_local`)
+/// once every file of the ended session is in the bucket.
+pub const UPLOADED: &str = ".uploaded";
 
 /// The state of uploads, for the admin (`bucket` in the audit health).
 #[derive(Clone, Debug, Serialize)]
@@ -219,8 +224,9 @@ pub(crate) fn key_of(bucket: &Bucket, dir: &Path) -> Option<String> {
 }
 
 fn sync_dir(bucket: &Bucket, dir: &Path, live: bool, keep_local: bool) -> Result<(usize, bool)> {
-    if !dir.is_dir() {
-        // Removed meanwhile (by an earlier job or retention): nothing to do.
+    if !dir.is_dir() || dir.join(UPLOADED).exists() {
+        // Removed meanwhile (by an earlier job or retention), or kept
+        // locally and wholly uploaded already: nothing to do.
         return Ok((0, false));
     }
     let key = key_of(bucket, dir).ok_or_else(|| {
@@ -254,6 +260,11 @@ fn sync_dir(bucket: &Bucket, dir: &Path, live: bool, keep_local: bool) -> Result
         uploaded += 1;
     }
     let mut removed = false;
+    if !live && keep_local {
+        // Kept: mark it done so sweeps stop listing it.
+        let done = dir.join(UPLOADED);
+        std::fs::write(&done, b"").map_err(io(&done))?;
+    }
     if !live && !keep_local {
         std::fs::remove_dir_all(dir).map_err(io(dir))?;
         if let Some(day) = dir.parent() {
