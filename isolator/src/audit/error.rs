@@ -34,6 +34,10 @@ pub enum Error {
     /// a path separator).
     #[error("{0}")]
     Invalid(String),
+    /// The object storage bucket failed (down, refused, timed out, or an
+    /// object over its size limit).
+    #[error("object storage: {0}")]
+    Bucket(String),
     /// No recording with this session id.
     #[error("no recording of session {0:?}")]
     NotFound(String),

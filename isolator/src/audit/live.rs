@@ -76,6 +76,8 @@ pub struct Health {
     pub retention_deleted: u64,
     /// The last retention error, if the last run failed.
     pub retention_error: Option<String>,
+    /// Uploads to the bucket, with `[audit.object_store]`.
+    pub bucket: Option<super::upload::BucketHealth>,
 }
 
 #[derive(Debug, Default)]
@@ -171,6 +173,7 @@ impl AuditService {
             retention_last_ms: retention.0,
             retention_deleted: retention.1,
             retention_error: retention.2,
+            bucket: self.store.as_ref().and_then(|s| s.bucket_health()),
         }
     }
 

@@ -24,6 +24,12 @@
 //! - **Index and retention** ([`Index`], [`Store::apply_retention`]): SQLite
 //!   at `<root>/index.sqlite` lists sessions and incidents for search; deletions
 //!   by retention are appended to `<root>/retention.log`, itself hash-chained.
+//! - **Object storage** (`[audit.object_store]`, [`upload`], [`source`]):
+//!   sealed segments and the keyframe index are uploaded, off the recording
+//!   path, to `<prefix>/<yyyy-mm-dd>/<session>/` in an S3-compatible bucket;
+//!   readers get a session from local disk or, once its local copy is gone,
+//!   from the bucket ([`SegmentSource`]). The files are the same bytes, so
+//!   the chain and [`verify`] are unchanged.
 //! - **Export** ([`export`]): one uncompressed tar with the segments, the
 //!   keyframe index, the index rows and a manifest naming the chain head, so
 //!   the [`Reader`] can seek inside it in place and [`verify`] can check it.
@@ -32,6 +38,7 @@
 //! the caller explicitly keeps it, and decision evidence arrives redacted.
 
 pub mod access;
+pub mod bucket;
 pub mod bundle;
 pub mod chainlog;
 pub mod config;
@@ -44,12 +51,15 @@ pub mod live;
 pub mod reader;
 pub mod recorder;
 pub mod retention;
+pub mod source;
 pub mod store;
+pub mod upload;
 pub mod verify;
 
 pub use access::{AccessEntry, AccessLog};
+pub use bucket::Bucket;
 pub use bundle::{export, Manifest};
-pub use config::AuditConfig;
+pub use config::{AuditConfig, ObjectStoreConfig};
 pub use error::{Error, Result};
 pub use event::{Decision, DecisionEvent, Event, Frame, Input, InputEvent, InputKind};
 pub use index::{Incident, IncidentQuery, Index, SessionQuery, SessionRow};
@@ -57,5 +67,7 @@ pub use live::{AuditService, Health, LiveRecorder};
 pub use reader::{Reader, RecordedEvent, Seek};
 pub use recorder::{Recorder, SessionInfo};
 pub use retention::{verify_retention_log, RetentionEntry};
+pub use source::{LocalCopy, SegmentSource};
 pub use store::Store;
+pub use upload::{BucketHealth, SweepOutcome};
 pub use verify::{verify, verify_bundle, verify_dir, Problem, ProblemKind, Status, VerifyReport};

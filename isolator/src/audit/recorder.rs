@@ -552,6 +552,7 @@ impl Recorder {
         self.write_header(mono_ms, wall_ms)?;
         if let Some(store) = &self.store {
             store.index_session_bytes(&self.session, self.bytes(), self.seq);
+            store.segment_sealed(&self.dir);
         }
         Ok(())
     }
@@ -574,6 +575,9 @@ impl Drop for Recorder {
             if let Err(err) = self.finish(mono, wall, "recorder dropped") {
                 tracing::warn!(session = %self.session, %err, "could not seal the recording");
             }
+        }
+        if let Some(store) = &self.store {
+            store.recording_closed(&self.session, &self.dir);
         }
     }
 }

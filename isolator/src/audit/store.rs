@@ -1,15 +1,20 @@
 //! The store: a recordings root with its index, shared by all sessions.
 
+use std::collections::HashSet;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
+use super::bucket::Bucket;
 use super::config::AuditConfig;
 use super::error::{io, Error, Result};
 use super::event::DecisionEvent;
 use super::index::{Incident, Index, SessionRow};
 use super::recorder::{now_wall_ms, Recorder, SessionInfo, Summary};
 use super::retention::{self, RetentionEntry};
+use super::source::{self, Cache, LocalCopy, SegmentSource};
+use super::upload::{self, BucketHealth, Job, SweepOutcome, Uploads};
 
 /// Creates the recordings root 0700 (parents as usual), or adopts an
 /// existing one only when it is a real directory owned by this process's
@@ -46,10 +51,18 @@ fn private_root(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The largest object read back from the bucket for a recording under
+/// `config`: a full segment plus one record past its limit (a segment
+/// rotates after the record that fills it).
+pub fn object_limit(config: &AuditConfig) -> u64 {
+    config.segment_max_bytes + u64::from(super::format::MAX_LEN) + (1 << 20)
+}
+
 /// File name of the index under the root.
 pub const INDEX_FILE: &str = "index.sqlite";
 
-/// A recordings root (`AuditConfig::dir`) and its SQLite index.
+/// A recordings root (`AuditConfig::dir`) and its SQLite index, and with
+/// `[audit.object_store]` the bucket recordings are uploaded to.
 ///
 /// Shared as `Arc<Store>`; recorders update the index through it. Index
 /// failures while recording are logged and do not stop the recording: the
@@ -59,6 +72,11 @@ pub struct Store {
     root: PathBuf,
     config: AuditConfig,
     index: Mutex<Index>,
+    bucket: Option<Arc<Bucket>>,
+    uploads: Option<Uploads>,
+    cache: Option<Cache>,
+    /// Sessions recording now (their last segment is open).
+    live: Mutex<HashSet<String>>,
 }
 
 impl Store {
@@ -78,11 +96,33 @@ impl Store {
         std::fs::set_permissions(&index_file, std::fs::Permissions::from_mode(0o600))
             .map_err(io(&index_file))?;
         let index = Index::open(&index_file)?;
-        Ok(Arc::new(Store {
+        let (bucket, uploads, cache, rx) = match &config.object_store {
+            Some(os) => {
+                let (uploads, rx) = Uploads::new(os.queue, os.keep_local);
+                let cache = Cache::new(root.join(source::CACHE_DIR), os.cache_max_bytes);
+                (
+                    Some(Bucket::open(os)?),
+                    Some(uploads),
+                    Some(cache),
+                    Some(rx),
+                )
+            }
+            None => (None, None, None, None),
+        };
+        let store = Arc::new(Store {
             root,
             config: config.clone(),
             index: Mutex::new(index),
-        }))
+            bucket,
+            uploads,
+            cache,
+            live: Mutex::default(),
+        });
+        if let (Some(rx), Some(os)) = (rx, &config.object_store) {
+            let every = Duration::from_secs(os.sweep_interval_secs);
+            upload::spawn(Arc::downgrade(&store), rx, every);
+        }
+        Ok(store)
     }
 
     /// The root directory.
@@ -114,6 +154,7 @@ impl Store {
             start_wall_ms,
             Some(self.clone()),
         )?;
+        self.live_set().insert(info.session.clone());
         self.index().put_session(&SessionRow {
             id: info.session.clone(),
             user: info.user.clone(),
@@ -129,6 +170,98 @@ impl Store {
             path: rec.dir().to_owned(),
         })?;
         Ok(rec)
+    }
+
+    fn live_set(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The bucket, with `[audit.object_store]`.
+    pub fn bucket(&self) -> Option<&Arc<Bucket>> {
+        self.bucket.as_ref()
+    }
+
+    /// The state of uploads, with `[audit.object_store]`.
+    pub fn bucket_health(&self) -> Option<BucketHealth> {
+        let (bucket, uploads) = (self.bucket.as_ref()?, self.uploads.as_ref()?);
+        Some(uploads.health(bucket.name()))
+    }
+
+    /// Where an indexed session's files are: on this node's disk, else in the bucket.
+    pub fn source(&self, row: &SessionRow) -> Result<SegmentSource> {
+        SegmentSource::of_row(row, self.bucket.as_ref())
+    }
+
+    /// A local directory with the session's recording: its own directory, or
+    /// a download from the bucket into the store's cache (`<dir>/.bucket-cache`).
+    pub fn local_copy(&self, row: &SessionRow) -> Result<LocalCopy> {
+        self.source(row)?
+            .local_copy(self.cache.as_ref(), object_limit(&self.config))
+    }
+
+    /// A segment was sealed and a new one opened (the recorder never waits).
+    pub(crate) fn segment_sealed(&self, dir: &Path) {
+        if let Some(uploads) = &self.uploads {
+            uploads.queue(Job {
+                dir: dir.to_owned(),
+                live: true,
+            });
+        }
+    }
+
+    /// A recorder is done (ended, or dropped after a failure): its last
+    /// segment is no longer open.
+    pub(crate) fn recording_closed(&self, session: &str, dir: &Path) {
+        self.live_set().remove(session);
+        if let Some(uploads) = &self.uploads {
+            uploads.queue(Job {
+                dir: dir.to_owned(),
+                live: false,
+            });
+        }
+    }
+
+    /// Uploads one session (the uploader thread's jobs).
+    pub(crate) fn upload(&self, job: &Job) {
+        if let (Some(bucket), Some(uploads)) = (&self.bucket, &self.uploads) {
+            let _ = uploads.sync(bucket, job);
+        }
+    }
+
+    /// Uploads whatever of the recordings on local disk is not in the bucket
+    /// yet and removes the local copies of ended sessions that are wholly
+    /// there (unless `keep_local`). Run at start and every
+    /// `sweep_interval_secs` by the uploader thread; a session the bucket
+    /// refuses is left for the next sweep and counted as failed.
+    pub fn sweep_uploads(&self) -> Result<SweepOutcome> {
+        let (Some(bucket), Some(uploads)) = (&self.bucket, &self.uploads) else {
+            return Ok(SweepOutcome::default());
+        };
+        let mut out = SweepOutcome::default();
+        // Rows first: the index lock is not held while talking to the bucket
+        // (recorders update the index and must never wait on the bucket).
+        let rows = self.index().sessions_oldest_first()?;
+        for row in rows {
+            if !row.path.starts_with(&self.root) || !row.path.is_dir() {
+                continue;
+            }
+            let live = self.live_set().contains(&row.id);
+            match uploads.sync(
+                bucket,
+                &Job {
+                    dir: row.path,
+                    live,
+                },
+            ) {
+                Ok((n, removed)) => {
+                    out.uploaded += n;
+                    out.removed += usize::from(removed);
+                }
+                Err(_) => out.failed += 1,
+            }
+        }
+        uploads.swept(&out);
+        Ok(out)
     }
 
     /// The directory of a session's recording, from the index.
@@ -238,6 +371,16 @@ impl Store {
                     // Remove the day directory once empty; failure (not empty) is fine.
                     let _ = std::fs::remove_dir(day);
                 }
+            }
+            if let Some(bucket) = &self.bucket {
+                // A bucket that fails keeps the index row: the next run tries
+                // again (and logs the deletion again).
+                let key = bucket.session_key(&super::recorder::utc_date(s.start_ms), &s.id);
+                let n = bucket.delete_dir(&key)?;
+                tracing::info!(session = %s.id, objects = n, "bucket objects deleted by retention");
+            }
+            if let Some(cache) = &self.cache {
+                cache.remove(&s.id);
             }
             self.index().delete_session(&s.id)?;
             total = total.saturating_sub(s.bytes);

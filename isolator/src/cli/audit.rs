@@ -4,11 +4,18 @@
 //! 3 none is tampered but some are unfinished or end in a crash-truncated
 //! tail (verified up to their last complete record); 1 some recording, or
 //! the retention log, is tampered; 2 the command itself failed.
+//!
+//! A session whose directory is not on this machine is read from the bucket
+//! of `[audit.object_store]` in `--config` (downloaded into a private
+//! temporary directory, removed afterwards), and verified the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use crate::audit::{AuditConfig, IncidentQuery, Index, Status, VerifyReport};
+use crate::audit::{
+    AuditConfig, Bucket, IncidentQuery, Index, SegmentSource, SessionRow, Status, VerifyReport,
+};
 use anyhow::Context;
 
 /// Subcommands of `isolator audit`.
@@ -63,15 +70,44 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The recordings root from the flags.
-fn root(dir: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = dir {
-        return Ok(dir);
-    }
-    let Some(path) = config else {
-        return Ok(AuditConfig::default().dir);
+/// The `[audit]` settings from the flags: `--config`'s table (else the
+/// defaults), its root replaced by `--dir` when given.
+fn settings(dir: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<AuditConfig> {
+    let mut audit = match config {
+        Some(path) => config_file(&path)?,
+        None => AuditConfig::default(),
     };
-    let text = std::fs::read_to_string(&path)
+    if let Some(dir) = dir {
+        audit.dir = dir;
+    }
+    Ok(audit)
+}
+
+/// The bucket of `[audit.object_store]`, if configured.
+fn bucket(audit: &AuditConfig) -> anyhow::Result<Option<Arc<Bucket>>> {
+    match &audit.object_store {
+        Some(os) => {
+            os.validate("[audit.object_store]")?;
+            Ok(Some(Bucket::open(os)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Verifies an indexed session wherever it is: its directory, or the bucket.
+fn verify_row(
+    row: &SessionRow,
+    bucket: Option<&Arc<Bucket>>,
+    audit: &AuditConfig,
+) -> anyhow::Result<VerifyReport> {
+    let source = SegmentSource::of_row(row, bucket)?;
+    let copy = source.local_copy(None, crate::audit::store::object_limit(audit))?;
+    let anchor = row.head.as_deref().map(|h| (row.records, h));
+    Ok(crate::audit::verify_dir(copy.dir(), anchor)?)
+}
+
+fn config_file(path: &Path) -> anyhow::Result<AuditConfig> {
+    let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
     let doc: toml::Table =
         toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))?;
@@ -83,7 +119,7 @@ fn root(dir: Option<PathBuf>, config: Option<PathBuf>) -> anyhow::Result<PathBuf
         None => AuditConfig::default(),
     };
     audit.resolve_paths(path.parent().unwrap_or(Path::new(".")));
-    Ok(audit.dir)
+    Ok(audit)
 }
 
 fn open_index(root: &Path) -> anyhow::Result<Index> {
@@ -131,10 +167,11 @@ fn verify(
         reports.push((target.to_owned(), crate::audit::verify_bundle(path)?));
     } else if path.is_dir() && path.join(crate::audit::store::INDEX_FILE).is_file() {
         // A whole root: every indexed session, then the retention log.
+        let audit = settings(Some(path.to_owned()), config)?;
+        let bucket = bucket(&audit)?;
         let index = open_index(path)?;
         for row in index.sessions_oldest_first()? {
-            let anchor = row.head.as_deref().map(|h| (row.records, h));
-            let report = crate::audit::verify_dir(&row.path, anchor)
+            let report = verify_row(&row, bucket.as_ref(), &audit)
                 .with_context(|| format!("session {}", row.id))?;
             reports.push((row.id.clone(), report));
         }
@@ -164,18 +201,18 @@ fn verify(
             .and_then(|r| r.head.as_deref().map(|h| (r.records, h)));
         reports.push((target.to_owned(), crate::audit::verify_dir(path, anchor)?));
     } else {
-        let root = root(dir, config)?;
-        let index = open_index(&root)?;
+        let audit = settings(dir, config)?;
+        let bucket = bucket(&audit)?;
+        let index = open_index(&audit.dir)?;
         let row = index.session(target)?.with_context(|| {
             format!(
                 "no session {target:?} in the index under {}",
-                root.display()
+                audit.dir.display()
             )
         })?;
-        let anchor = row.head.as_deref().map(|h| (row.records, h));
         reports.push((
             target.to_owned(),
-            crate::audit::verify_dir(&row.path, anchor)?,
+            verify_row(&row, bucket.as_ref(), &audit)?,
         ));
     }
     for (label, report) in &reports {
@@ -198,12 +235,13 @@ fn export(
     dir: Option<PathBuf>,
     config: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
-    let root = root(dir, config)?;
-    let index = open_index(&root)?;
+    let audit = settings(dir, config)?;
+    let bucket = bucket(&audit)?;
+    let index = open_index(&audit.dir)?;
     let row = index.session(session)?.with_context(|| {
         format!(
             "no session {session:?} in the index under {}",
-            root.display()
+            audit.dir.display()
         )
     })?;
     let incidents = index.incidents(&IncidentQuery {
@@ -211,8 +249,9 @@ fn export(
         limit: Some(10_000),
         ..IncidentQuery::default()
     })?;
-    let path = row.path.clone();
-    let manifest = crate::audit::export(&path, Some(row), incidents, output)
+    let copy = SegmentSource::of_row(&row, bucket.as_ref())?
+        .local_copy(None, crate::audit::store::object_limit(&audit))?;
+    let manifest = crate::audit::export(copy.dir(), Some(row), incidents, output)
         .with_context(|| format!("exporting session {session}"))?;
     println!(
         "exported session {} to {}: {} records in {} segments, {} incidents, {}, head {}",

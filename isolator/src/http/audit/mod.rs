@@ -108,6 +108,15 @@ fn audit_error(err: crate::audit::Error) -> ApiError {
         crate::audit::Error::Invalid(msg) => {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_request", &msg)
         }
+        // The recording is in the bucket and the bucket does not answer: not our fault.
+        crate::audit::Error::Bucket(msg) => {
+            tracing::warn!(err = %msg, "audit API: object storage");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "object_storage",
+                format!("object storage: {msg}"),
+            )
+        }
         other => {
             tracing::error!(err = %other, "audit API");
             ApiError::new(

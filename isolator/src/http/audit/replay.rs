@@ -89,9 +89,10 @@ pub(super) async fn session(
     };
     let out = viewed(&state, admin, peer, id, "view", |store, row| {
         let anchor = row.head.as_deref().map(|h| (row.records, h));
-        let report = crate::audit::verify_dir(&row.path, anchor).map_err(audit_error)?;
+        let copy = store.local_copy(&row).map_err(audit_error)?;
+        let report = crate::audit::verify_dir(copy.dir(), anchor).map_err(audit_error)?;
         let incidents = session_incidents(store, &row.id)?;
-        let reader = Reader::open(&row.path).map_err(audit_error)?;
+        let reader = Reader::open(copy.dir()).map_err(audit_error)?;
         let mut events = Vec::new();
         let mut last = report.last_ms;
         for r in reader.timeline() {
@@ -154,8 +155,9 @@ pub(super) async fn chunk(
             &format!("len_ms must be between 1 and {MAX_CHUNK_MS}"),
         );
     }
-    let out = viewed(&state, admin, peer, id, "replay", move |_, row| {
-        let reader = Reader::open(&row.path).map_err(audit_error)?;
+    let out = viewed(&state, admin, peer, id, "replay", move |store, row| {
+        let copy = store.local_copy(&row).map_err(audit_error)?;
+        let reader = Reader::open(copy.dir()).map_err(audit_error)?;
         let to = q.from_ms.saturating_add(len);
         let seek = reader.seek(q.from_ms).map_err(audit_error)?;
         let frame = seek
@@ -209,8 +211,8 @@ pub(super) async fn export(
             row.id,
             crate::audit::recorder::now_wall_ms()
         ));
-        let dir = row.path.clone();
-        let result = crate::audit::export(&dir, Some(row), incidents, &tmp);
+        let copy = store.local_copy(&row).map_err(audit_error)?;
+        let result = crate::audit::export(copy.dir(), Some(row), incidents, &tmp);
         let file = result.and_then(|_| {
             std::fs::File::open(&tmp).map_err(|e| crate::audit::Error::Io {
                 path: tmp.clone(),
