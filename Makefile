@@ -6,7 +6,7 @@ CONFIG ?= isolator/examples/isolator.toml
 CARGO ?= cargo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors
+.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors tools
 
 deps:
 	@bash isolator/scripts/install-deps.sh
@@ -36,7 +36,12 @@ fuzz-build: deps
 editors:
 	cd tests/editors && npm ci --no-audit --no-fund --loglevel=error
 
-test: check fuzz-check editors
+# Garage, the S3-compatible server the object-storage tests record into:
+# built once from crates.io into ~/.cache/isolator-tools (isolator/scripts/garage.sh).
+tools: deps
+	bash isolator/scripts/garage.sh >/dev/null
+
+test: check fuzz-check editors tools
 	node --test web-client/tests/ isolator/tests/js/
 	$(CARGO) test --workspace --locked --no-fail-fast
 

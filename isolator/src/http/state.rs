@@ -212,13 +212,15 @@ fn sample_at_scrape(
 /// take policy changes; its own sessions go on).
 fn cluster_readiness(metrics: &Metrics, cluster: &Cluster) {
     let health = cluster.db().health();
-    metrics.readiness().add_check("database", move || match &*health.borrow() {
-        crate::cluster::DbHealth::Up => None,
-        crate::cluster::DbHealth::Down { reason, since } => Some(format!(
-            "the cluster database is unreachable for {} s: {reason}",
-            since.elapsed().as_secs()
-        )),
-    });
+    metrics
+        .readiness()
+        .add_check("database", move || match &*health.borrow() {
+            crate::cluster::DbHealth::Up => None,
+            crate::cluster::DbHealth::Down { reason, since } => Some(format!(
+                "the cluster database is unreachable for {} s: {reason}",
+                since.elapsed().as_secs()
+            )),
+        });
     let node = cluster.registry().cloned();
     metrics.readiness().add_check("draining", move || {
         node.as_ref()?
