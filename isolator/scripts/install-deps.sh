@@ -23,6 +23,7 @@ PACKAGES=(
   nodejs              # runs the web client's unit tests (node --test)
   npm                 # installs the real editors the end-to-end tests type into
   postgresql          # the cluster tests' shared database (a real server, started by the tests)
+  nginx               # the cluster tests' proxy in front of the nodes (isolator/deploy/nginx/)
   prometheus          # promtool: tests check the /metrics scrape with Prometheus' own parser (19 MB)
 )
 
@@ -43,6 +44,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # The packages start their own system services; the tests start their
+  # own servers on free ports and need none of these.
+  for service in nginx postgresql; do
+    if printf '%s\n' "${missing[@]}" | grep -qx "$service"; then
+      $SUDO service "$service" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # An unprivileged system user runs the isolated Chromium (sandbox on).

@@ -5,101 +5,31 @@
 //! refuses changes with a clear error, and the nodes catch up when it is
 //! back; the registry lists every live node.
 
+#[path = "support/node.rs"]
+mod node;
+#[path = "support/postgres.rs"]
 mod postgres;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use node::{web_root, within, Node};
 use postgres::Postgres;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt;
 
 const TOKEN: &str = "cluster-test-admin-token";
 
-/// One node: a real server process.
-struct Node {
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    /// Killed when the node is dropped.
-    _child: tokio::process::Child,
-    _dir: tempfile::TempDir,
+/// A node whose policy file holds `policy` (it seeds an empty database).
+async fn start(id: &str, pg: &Postgres, policy: &str) -> Node {
+    let tables = format!(
+        "[policies]\nfile = \"{{dir}}/policy.toml\"\n[admin]\napi_tokens = [{:?}]\n",
+        isolator::auth::hash_api_token(TOKEN)
+    );
+    Node::start(id, &pg.url(), "", &tables, &[("policy.toml", policy)]).await
 }
 
-fn web_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client")
-}
-
+/// The admin API, as an API client with a bearer token.
 impl Node {
-    async fn start(id: &str, pg: &Postgres, policy: &str) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let url_file = dir.path().join("database-url");
-        std::fs::write(&url_file, pg.url()).unwrap();
-        let policy_file = dir.path().join("policy.toml");
-        std::fs::write(&policy_file, policy).unwrap();
-        let config = dir.path().join("isolator.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"127.0.0.1:0\"\nweb_root = {web:?}\ndata_dir = {data:?}\n\
-                 [policies]\nfile = {policy_file:?}\n\
-                 [audit]\ndir = {audit:?}\n\
-                 [admin]\napi_tokens = [{hash:?}]\n\
-                 [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n\
-                 heartbeat_ms = 200\nnode_timeout_secs = 2\npolicy_poll_ms = 5000\n",
-                web = web_root(),
-                data = dir.path().join("data"),
-                audit = dir.path().join("recordings"),
-                hash = isolator::auth::hash_api_token(TOKEN),
-            ),
-        )
-        .unwrap();
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_isolator"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let base = loop {
-            let found = log.lock().unwrap().iter().find_map(|l| {
-                let marker = "listening on http://";
-                let rest = &l[l.find(marker)? + marker.len()..];
-                Some(format!("http://{}", &rest[..rest.find('/')?]))
-            });
-            if let Some(b) = found {
-                break b;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("node {id} exited with {status}: {:#?}", log.lock().unwrap());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "node {id} did not start: {:#?}",
-                log.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        Node {
-            base,
-            log,
-            _child: child,
-            _dir: dir,
-        }
-    }
-
     async fn call(
         &self,
         method: reqwest::Method,
@@ -141,26 +71,6 @@ impl Node {
             .await;
         st == StatusCode::OK
     }
-
-    fn log_has(&self, needle: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
-    }
-}
-
-/// Polls `check` every 10 ms until it holds; returns how long it took.
-async fn within<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if check().await {
-            return start.elapsed();
-        }
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 const POLICY_A: &str = r#"
@@ -178,8 +88,8 @@ paste = "allow"
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_change_on_one_node_is_in_force_on_the_others_within_a_second() {
     let mut pg = Postgres::start();
-    let a = Node::start("node-a", &pg, POLICY_A).await;
-    let b = Node::start("node-b", &pg, POLICY_B).await;
+    let a = start("node-a", &pg, POLICY_A).await;
+    let b = start("node-b", &pg, POLICY_B).await;
 
     // The first node seeded the database; the second adopted it, not its file.
     assert_eq!(a.version().await, 1);

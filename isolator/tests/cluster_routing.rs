@@ -8,103 +8,39 @@
 //! and ends their sessions after the grace, a stopped one too; the user of
 //! a session whose node was killed is told so.
 
+#[path = "support/node.rs"]
+mod node;
+#[path = "support/postgres.rs"]
 mod postgres;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
+use node::{within, Node};
 use postgres::Postgres;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const TOKEN: &str = "cluster-routing-admin-token";
 const PASSWORD: &str = "correct horse battery staple";
 
-struct Node {
-    base: String,
-    _child: tokio::process::Child,
-    _log: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+/// A node where alice signs in with a password, `extra` at its top level.
+async fn start(id: &str, pg: &Postgres, extra: &str) -> Node {
+    let tables = format!(
+        "[auth]\nmode = \"static\"\n[[auth.users]]\nname = \"alice\"\npassword_hash = {:?}\n\
+         [admin]\napi_tokens = [{:?}]\n",
+        isolator::auth::hash_password(PASSWORD),
+        isolator::auth::hash_api_token(TOKEN),
+    );
+    Node::start(id, &pg.url(), extra, &tables, &[]).await
 }
 
-fn web_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client")
-}
-
-impl Node {
-    async fn start(id: &str, pg: &Postgres) -> Node {
-        let dir = tempfile::tempdir().unwrap();
-        let url_file = dir.path().join("database-url");
-        std::fs::write(&url_file, pg.url()).unwrap();
-        let config = dir.path().join("isolator.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "listen = \"127.0.0.1:0\"\nweb_root = {web:?}\ndata_dir = {data:?}\n\
-                 [auth]\nmode = \"static\"\n\
-                 [[auth.users]]\nname = \"alice\"\npassword_hash = {hash:?}\n\
-                 [audit]\ndir = {audit:?}\n\
-                 [admin]\napi_tokens = [{token:?}]\n\
-                 [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n\
-                 heartbeat_ms = 200\nnode_timeout_secs = 2\ndrain_grace_secs = 2\n",
-                web = web_root(),
-                data = dir.path().join("data"),
-                audit = dir.path().join("recordings"),
-                hash = isolator::auth::hash_password(PASSWORD),
-                token = isolator::auth::hash_api_token(TOKEN),
-            ),
-        )
-        .unwrap();
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_isolator"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "info,chromiumoxide=warn")
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let base = loop {
-            let found = log.lock().unwrap().iter().find_map(|l| {
-                let marker = "listening on http://";
-                let rest = &l[l.find(marker)? + marker.len()..];
-                Some(format!("http://{}", &rest[..rest.find('/')?]))
-            });
-            if let Some(b) = found {
-                break b;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "node {id} did not start: {:#?}",
-                log.lock().unwrap()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        Node {
-            base,
-            _child: child,
-            _log: log,
-            _dir: dir,
-        }
-    }
-
-    fn host(&self) -> &str {
-        self.base.trim_start_matches("http://")
-    }
+/// What alice's browser does on a node, or on a proxy in front of nodes.
+trait AsAlice {
+    /// `http://host:port`.
+    fn base(&self) -> &str;
 
     /// Signs alice in here; returns the cookie header value.
     async fn login(&self) -> String {
@@ -112,8 +48,8 @@ impl Node {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap()
-            .post(format!("{}/login", self.base))
-            .header("origin", &self.base)
+            .post(format!("{}/login", self.base()))
+            .header("origin", self.base())
             .form(&[("username", "alice"), ("password", PASSWORD), ("next", "/")])
             .send()
             .await
@@ -135,9 +71,9 @@ impl Node {
         cookie: &str,
     ) -> reqwest::RequestBuilder {
         reqwest::Client::new()
-            .request(method, format!("{}{path}", self.base))
+            .request(method, format!("{}{path}", self.base()))
             .header("cookie", cookie)
-            .header("origin", &self.base)
+            .header("origin", self.base())
             .header("x-isolator-request", "1")
     }
 
@@ -162,7 +98,7 @@ impl Node {
 
     async fn sessions(&self) -> Vec<Value> {
         let body: Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/sessions", self.base))
+            .get(format!("{}/api/v1/sessions", self.base()))
             .bearer_auth(TOKEN)
             .send()
             .await
@@ -182,16 +118,23 @@ impl Node {
     }
 }
 
+impl AsAlice for Node {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The session's socket, opened on `node` as alice's browser would.
-async fn connect(node: &Node, id: &str, token: &str, cookie: &str) -> Ws {
-    let mut req = format!("ws://{}/api/sessions/{id}/ws", node.host())
+/// The session's socket, opened on `site` as alice's browser would.
+async fn connect(site: &impl AsAlice, id: &str, token: &str, cookie: &str) -> Ws {
+    let host = site.base().trim_start_matches("http://");
+    let mut req = format!("ws://{host}/api/sessions/{id}/ws")
         .into_client_request()
         .unwrap();
     let h = req.headers_mut();
-    h.insert("origin", node.base.parse().unwrap());
+    h.insert("origin", site.base().parse().unwrap());
     h.insert("cookie", cookie.parse().unwrap());
     h.insert(
         "sec-websocket-protocol",
@@ -201,7 +144,7 @@ async fn connect(node: &Node, id: &str, token: &str, cookie: &str) -> Ws {
     );
     tokio_tungstenite::connect_async(req)
         .await
-        .unwrap_or_else(|e| panic!("WebSocket through {}: {e}", node.base))
+        .unwrap_or_else(|e| panic!("WebSocket through {}: {e}", site.base()))
         .0
 }
 
@@ -238,23 +181,11 @@ async fn a_frame(ws: &mut Ws) -> usize {
     }
 }
 
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_node_gets_the_user_to_their_session() {
     let pg = Postgres::start();
-    let mut a = Node::start("node-a", &pg).await;
-    let b = Node::start("node-b", &pg).await;
+    let mut a = start("node-a", &pg, "").await;
+    let b = start("node-b", &pg, "").await;
 
     // A login made on A is recognised on B.
     let cookie = a.login().await;
@@ -295,9 +226,9 @@ async fn any_node_gets_the_user_to_their_session() {
     drop(ws);
 
     // A has one session, B none: the next one asked of A starts on B.
-    eventually(
-        "A's load in the registry",
+    within(
         Duration::from_secs(3),
+        "A's load in the registry",
         || async {
             let body: Value = reqwest::Client::new()
                 .get(format!("{}/api/v1/cluster/nodes", b.base))
@@ -379,7 +310,7 @@ async fn any_node_gets_the_user_to_their_session() {
         .await
         .unwrap();
     assert!(out.status().is_success(), "{}", out.status());
-    eventually("the logout on A", Duration::from_secs(1), || async {
+    within(Duration::from_secs(1), "the logout on A", || async {
         a.me(&cookie).await == StatusCode::UNAUTHORIZED
     })
     .await;
@@ -396,9 +327,9 @@ async fn any_node_gets_the_user_to_their_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    eventually(
-        "B taking sessions again",
+    within(
         Duration::from_secs(3),
+        "B taking sessions again",
         || async {
             let body: Value = reqwest::Client::new()
                 .get(format!("{}/api/v1/cluster/nodes", a.base))
@@ -446,15 +377,169 @@ async fn any_node_gets_the_user_to_their_session() {
     // A stop (SIGTERM) of A drains it the same way before it exits.
     let mut on_a = connect(&a, &id, &token, &cookie).await;
     assert!(a_frame(&mut on_a).await > 100);
-    let pid = a._child.id().unwrap();
+    let pid = a.child.id().unwrap();
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
     assert_eq!(next_json(&mut on_a, "notice").await["code"], "draining");
     assert_eq!(next_json(&mut on_a, "ended").await["reason"], "drained");
-    let exit = tokio::time::timeout(Duration::from_secs(15), a._child.wait())
+    let exit = tokio::time::timeout(Duration::from_secs(15), a.child.wait())
         .await
         .expect("A exits once drained")
         .unwrap();
     assert!(exit.success(), "{exit}");
+}
+
+/// nginx running `isolator/deploy/nginx/isolator.conf` in front of `nodes`.
+struct Proxy {
+    base: String,
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl AsAlice for Proxy {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Drop for Proxy {
+    /// SIGTERM: nginx's master stops its workers (a SIGKILL would orphan
+    /// them, holding the test's output open).
+    fn drop(&mut self) {
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_child(&self.child),
+            rustix::process::Signal::TERM,
+        );
+        let _ = self.child.wait();
+    }
+}
+
+impl Proxy {
+    /// The repository's nginx file with its upstream servers replaced by
+    /// `nodes` and its `listen` by `port`, in a server of its own.
+    fn start(port: u16, nodes: &[&Node]) -> Proxy {
+        let dir = tempfile::tempdir().unwrap();
+        let repo =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/nginx/isolator.conf");
+        let mut snippet = String::new();
+        let mut servers_written = false;
+        for line in std::fs::read_to_string(repo).unwrap().lines() {
+            let t = line.trim_start();
+            if t.starts_with("server 10.0.3.") {
+                if !servers_written {
+                    for n in nodes {
+                        snippet.push_str(&format!(
+                            "    server {} max_fails=1 fail_timeout=5s;\n",
+                            n.host()
+                        ));
+                    }
+                    servers_written = true;
+                }
+            } else if t.starts_with("listen 80;") {
+                snippet.push_str(&format!("    listen 127.0.0.1:{port};\n"));
+            } else {
+                snippet.push_str(line);
+                snippet.push('\n');
+            }
+        }
+        assert!(servers_written, "the nginx file lost its upstream servers");
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("isolator.conf"), snippet).unwrap();
+        let user = if rustix::process::geteuid().is_root() {
+            "user root;\n"
+        } else {
+            ""
+        };
+        std::fs::write(
+            dir.path().join("nginx.conf"),
+            format!(
+                "{user}daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+                 events {{ worker_connections 256; }}\n\
+                 http {{\n  log_format up '$request $status $upstream_addr';\n  access_log {d}/access.log up;\n\
+                 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+                 uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  include {d}/isolator.conf;\n}}\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx: run isolator/scripts/install-deps.sh");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nginx did not start: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Proxy {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            dir,
+        }
+    }
+
+    /// The upstream addresses nginx sent requests to.
+    fn upstreams(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.rsplit(' ').next().map(str::to_owned))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_nginx_round_robin_every_request_reaches_its_session() {
+    let pg = Postgres::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let public = format!("public_hosts = [\"127.0.0.1:{port}\"]");
+    let a = start("node-a", &pg, &public).await;
+    let b = start("node-b", &pg, &public).await;
+    let proxy = Proxy::start(port, &[&a, &b]);
+
+    let cookie = proxy.login().await;
+    assert_eq!(proxy.me(&cookie).await, StatusCode::OK);
+    let (st, session) = proxy.create(&cookie).await;
+    assert_eq!(st, StatusCode::CREATED, "{session}");
+    let (id, token) = (
+        session["id"].as_str().unwrap().to_owned(),
+        session["token"].as_str().unwrap().to_owned(),
+    );
+    // Round robin sends consecutive connections to both nodes: each one
+    // reaches the session, with frames.
+    for _ in 0..4 {
+        let mut ws = connect(&proxy, &id, &token, &cookie).await;
+        assert!(a_frame(&mut ws).await > 100);
+        let status = proxy
+            .as_alice(
+                reqwest::Method::GET,
+                &format!("/api/sessions/{id}"),
+                &cookie,
+            )
+            .header("x-isolator-token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status.status(), StatusCode::OK);
+    }
+    let upstreams = proxy.upstreams();
+    for node in [&a, &b] {
+        assert!(
+            upstreams.iter().any(|u| u == node.host()),
+            "nginx never used {}: {upstreams:?}",
+            node.host()
+        );
+    }
 }
