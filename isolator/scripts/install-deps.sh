@@ -23,6 +23,7 @@ PACKAGES=(
   nodejs              # runs the web client's unit tests (node --test)
   npm                 # installs the real editors the end-to-end tests type into
   postgresql          # the cluster tests' shared database (a real server, started by the tests)
+  python3-venv        # isolator/deploy/check.sh installs kubernetes-validate into a venv
   prometheus          # promtool: tests check the /metrics scrape with Prometheus' own parser (19 MB)
 )
 
