@@ -13,7 +13,8 @@ Run by check.sh (with the kubernetes-validate venv's python, which has PyYAML):
 - terminationGracePeriodSeconds = [cluster] drain_grace_secs + 60;
 - the secret files the config names are where the Secrets are mounted, and
   the config's data_dir and policy file sit on mounted volumes;
-- the HPA's target is below sessions.max and scales the StatefulSet.
+- the HPA's target is below sessions.max and scales the StatefulSet, which
+  sets no `replicas` of its own.
 
 Every problem is printed as `file: problem`; the exit status is 1 if any.
 """
@@ -149,6 +150,8 @@ def main(directory):
         ref = hpa["spec"]["scaleTargetRef"]
         if (ref["kind"], ref["name"]) != ("StatefulSet", sts["metadata"]["name"]):
             problem(hpa_file, f"scales {ref['kind']}/{ref['name']}, not the StatefulSet")
+        if "replicas" in sts["spec"]:
+            problem(sts_file, "sets replicas although the HPA owns the count (every apply would reset it)")
         max_sessions = config.get("sessions", {}).get("max", 20)
         for m in hpa["spec"]["metrics"]:
             target = m.get("pods", {}).get("target", {}).get("averageValue")
