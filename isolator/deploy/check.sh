@@ -7,7 +7,9 @@
 #    the schemas: no network after that);
 #  - check_manifests.py: kustomization.yaml lists every manifest, the
 #    ConfigMap's isolator.toml parses as TOML and agrees with the StatefulSet
-#    (ports, probes, grace period, secret paths) and the HPA.
+#    (ports, probes, grace period, secret paths) and the HPA;
+#  - where kubectl is installed, `kubectl kustomize` renders and the result
+#    validates too.
 # Needs python3 with venv (Debian: python3-venv) the first time.
 set -euo pipefail
 
@@ -46,4 +48,23 @@ if [ -n "$out" ]; then
 fi
 
 "$venv/bin/python" "$here/check_manifests.py" "$manifests"
-echo "deploy-check: ${#files[@]} manifests valid for Kubernetes $K8S_VERSION (strict), configuration consistent"
+
+# Where kubectl is installed, also render the kustomization (catches a broken
+# kustomization.yaml) and validate what it renders.
+rendered="not rendered (no kubectl)"
+if command -v kubectl >/dev/null 2>&1; then
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  if ! kubectl kustomize "$manifests" >"$tmp/all.yaml" 2>"$tmp/err"; then
+    cat "$tmp/err" >&2
+    echo "deploy-check: FAILED: kubectl kustomize $manifests (above)" >&2
+    exit 1
+  fi
+  if ! out="$("$venv/bin/kubernetes-validate" --kubernetes-version "$K8S_VERSION" --strict --quiet "$tmp/all.yaml" 2>&1)" || [ -n "$out" ]; then
+    echo "$out" >&2
+    echo "deploy-check: FAILED: the kustomize output does not validate (above)" >&2
+    exit 1
+  fi
+  rendered="kustomize output valid"
+fi
+echo "deploy-check: ${#files[@]} manifests valid for Kubernetes $K8S_VERSION (strict), configuration consistent, $rendered"
