@@ -6,7 +6,7 @@ CONFIG ?= isolator/examples/isolator.toml
 CARGO ?= cargo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors tools
+.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors tools deploy-check
 
 deps:
 	@bash isolator/scripts/install-deps.sh
@@ -41,7 +41,13 @@ editors:
 tools: deps
 	bash isolator/scripts/garage.sh >/dev/null
 
-test: check fuzz-check editors tools
+# The Kubernetes manifests against the Kubernetes schemas (strict) and the
+# config they carry (isolator/deploy/check.sh; kubernetes-validate from PyPI,
+# installed once into ~/.cache/isolator-tools).
+deploy-check: deps
+	bash isolator/deploy/check.sh
+
+test: check fuzz-check editors tools deploy-check
 	node --test web-client/tests/ isolator/tests/js/
 	$(CARGO) test --workspace --locked --no-fail-fast
 

@@ -24,6 +24,7 @@ PACKAGES=(
   npm                 # installs the real editors the end-to-end tests type into
   postgresql          # the cluster tests' shared database (a real server, started by the tests)
   nginx               # the cluster tests' proxy in front of the nodes (isolator/deploy/nginx/)
+  python3-venv        # isolator/deploy/check.sh installs kubernetes-validate into a venv
   prometheus          # promtool: tests check the /metrics scrape with Prometheus' own parser (19 MB)
 )
 
