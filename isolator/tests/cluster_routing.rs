@@ -127,6 +127,20 @@ impl AsAlice for Node {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The registry's nodes, as `site`'s admin API lists them.
+async fn nodes(site: &Node) -> Vec<Value> {
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/cluster/nodes", site.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["nodes"].as_array().cloned().unwrap_or_default()
+}
+
 /// The session's socket, opened on `site` as alice's browser would.
 async fn connect(site: &impl AsAlice, id: &str, token: &str, cookie: &str) -> Ws {
     let host = site.base().trim_start_matches("http://");
@@ -230,18 +244,8 @@ async fn any_node_gets_the_user_to_their_session() {
         Duration::from_secs(3),
         "A's load in the registry",
         || async {
-            let body: Value = reqwest::Client::new()
-                .get(format!("{}/api/v1/cluster/nodes", b.base))
-                .bearer_auth(TOKEN)
-                .send()
+            nodes(&b)
                 .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body["nodes"]
-                .as_array()
-                .unwrap()
                 .iter()
                 .any(|n| n["id"] == "node-a" && n["sessions"] == 1)
         },
@@ -331,18 +335,8 @@ async fn any_node_gets_the_user_to_their_session() {
         Duration::from_secs(3),
         "B taking sessions again",
         || async {
-            let body: Value = reqwest::Client::new()
-                .get(format!("{}/api/v1/cluster/nodes", a.base))
-                .bearer_auth(TOKEN)
-                .send()
+            nodes(&a)
                 .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            body["nodes"]
-                .as_array()
-                .unwrap()
                 .iter()
                 .any(|n| n["id"] == "node-b" && n["draining"] == false && n["sessions"] == 0)
         },

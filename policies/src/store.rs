@@ -325,6 +325,22 @@ impl PolicyStore {
     /// that does not compile here (a data file missing on this node) is
     /// refused and the policy in force stays.
     pub fn adopt(&self, records: Vec<VersionRecord>) -> Result<Option<Version>> {
+        self.adopt_with(records, |last| {
+            Policy::compile(last.document.clone(), self.current().data_dir())
+        })
+    }
+
+    /// [`PolicyStore::adopt`] of one version whose document this node has
+    /// just compiled (the one it wrote itself): not compiled again.
+    pub fn adopt_compiled(&self, record: VersionRecord, policy: Policy) -> Result<Option<Version>> {
+        self.adopt_with(vec![record], |_| Ok(policy))
+    }
+
+    fn adopt_with(
+        &self,
+        records: Vec<VersionRecord>,
+        compile: impl FnOnce(&VersionRecord) -> Result<Policy>,
+    ) -> Result<Option<Version>> {
         let mut history = self.lock();
         let known = history.last().map_or(0, |r| r.info.version);
         let fresh: Vec<VersionRecord> = records
@@ -335,7 +351,7 @@ impl PolicyStore {
             return Ok(None);
         };
         check_order(&fresh)?;
-        let policy = Policy::compile(last.document.clone(), self.current().data_dir())?;
+        let policy = compile(last)?;
         let version = last.info.version;
         history.extend(fresh);
         self.current.store(Arc::new(Current {

@@ -211,10 +211,7 @@ impl SharedPolicy {
         author: &str,
         expected: Option<Version>,
     ) -> Result<Version, policies::Error> {
-        let store = self.store.clone();
-        let policy = tokio::task::spawn_blocking(move || store.validate(doc))
-            .await
-            .map_err(|e| policies::Error::Unavailable(format!("compiling failed: {e}")))??;
+        let policy = self.compile(doc).await?;
         self.write(policy, author, expected, None).await
     }
 
@@ -225,12 +222,16 @@ impl SharedPolicy {
         author: &str,
         expected: Option<Version>,
     ) -> Result<Version, policies::Error> {
-        let doc = self.store.document_at(to)?;
-        let store = self.store.clone();
-        let policy = tokio::task::spawn_blocking(move || store.validate(doc))
-            .await
-            .map_err(|e| policies::Error::Unavailable(format!("compiling failed: {e}")))??;
+        let policy = self.compile(self.store.document_at(to)?).await?;
         self.write(policy, author, expected, Some(to)).await
+    }
+
+    /// Compiling is CPU work: off the async threads.
+    async fn compile(&self, doc: PolicyDocument) -> Result<policies::Policy, policies::Error> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.validate(doc))
+            .await
+            .map_err(|e| policies::Error::Unavailable(format!("compiling failed: {e}")))?
     }
 
     async fn write(
@@ -281,10 +282,8 @@ impl SharedPolicy {
             Err(e) => return Err(unavailable(DbError::Query(e))),
         }
         let version = record.info.version;
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.adopt(vec![record]))
-            .await
-            .map_err(|e| policies::Error::Unavailable(format!("compiling failed: {e}")))??;
+        // Compiled above: adopted without compiling it again.
+        self.store.adopt_compiled(record, policy)?;
         tracing::info!(version, author, "policy changed for the cluster");
         Ok(version)
     }
