@@ -7,7 +7,16 @@
 //! recording so a search result links to the moment in the replay.
 //! Detectors are stored as `,a,b,` so "incidents by detector" is an exact
 //! `LIKE '%,id,%'` match.
+//!
+//! Every write stamps its row with a revision from one counter, and a
+//! session deleted while shipping is on leaves a tombstone, so a cluster
+//! node can ship what changed to the shared index ([`changes`]).
 
+mod changes;
+
+pub use changes::{Changes, Shipped};
+
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -49,6 +58,26 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE INDEX IF NOT EXISTS incidents_wall ON incidents(wall_ms);
 CREATE INDEX IF NOT EXISTS incidents_session ON incidents(session, ts_ms);
+CREATE TABLE IF NOT EXISTS index_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deleted_sessions (
+    id TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL
+);
+";
+
+/// Columns added after the first release, with their definitions; added to
+/// an older index when it is opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("sessions", "rev", "INTEGER NOT NULL DEFAULT 0"),
+    ("incidents", "rev", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+const REV_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS sessions_rev ON sessions(rev);
+CREATE INDEX IF NOT EXISTS incidents_rev ON incidents(rev);
 ";
 
 /// A session as the index knows it.
@@ -152,6 +181,10 @@ pub struct IncidentQuery {
 pub struct Index {
     conn: Connection,
     path: PathBuf,
+    /// The last revision stamped on a row.
+    rev: Cell<i64>,
+    /// Deleted sessions leave a tombstone (a cluster node ships them).
+    tombstones: Cell<bool>,
 }
 
 impl Index {
@@ -167,10 +200,50 @@ impl Index {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
             .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        for (table, column, definition) in ADDED_COLUMNS {
+            let has: bool = conn
+                .query_row(
+                    &format!("SELECT count(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                    [column],
+                    |r| r.get::<_, i64>(0).map(|n| n > 0),
+                )
+                .map_err(err)?;
+            if !has {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                ))
+                .map_err(err)?;
+            }
+        }
+        conn.execute_batch(REV_INDEXES).map_err(err)?;
+        let rev: i64 = conn
+            .query_row(
+                "SELECT max(coalesce((SELECT max(rev) FROM sessions), 0),
+                            coalesce((SELECT max(rev) FROM incidents), 0),
+                            coalesce((SELECT max(rev) FROM deleted_sessions), 0))",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let tombstones: bool = conn
+            .query_row(
+                "SELECT count(*) FROM index_meta WHERE key = 'shipping' AND value = 1",
+                [],
+                |r| r.get::<_, i64>(0).map(|n| n > 0),
+            )
+            .map_err(err)?;
         Ok(Index {
             conn,
             path: path.to_owned(),
+            rev: Cell::new(rev),
+            tombstones: Cell::new(tombstones),
         })
+    }
+
+    /// The next revision for a row being written.
+    fn next_rev(&self) -> i64 {
+        self.rev.set(self.rev.get() + 1);
+        self.rev.get()
     }
 
     fn err(&self) -> impl FnOnce(rusqlite::Error) -> Error + '_ {
@@ -185,8 +258,8 @@ impl Index {
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO sessions
-                 (id, user, groups, client_addr, app, start_ms, end_ms, end_reason, bytes, records, head, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 (id, user, groups, client_addr, app, start_ms, end_ms, end_reason, bytes, records, head, path, rev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     s.id,
                     s.user,
@@ -200,6 +273,7 @@ impl Index {
                     s.records as i64,
                     s.head,
                     s.path.to_string_lossy(),
+                    self.next_rev(),
                 ],
             )
             .map_err(self.err())?;
@@ -210,8 +284,8 @@ impl Index {
     pub fn set_app(&self, id: &str, app: &str) -> Result<()> {
         self.conn
             .execute(
-                "UPDATE sessions SET app = ?2 WHERE id = ?1 AND app IS NULL",
-                params![id, app],
+                "UPDATE sessions SET app = ?2, rev = ?3 WHERE id = ?1 AND app IS NULL",
+                params![id, app, self.next_rev()],
             )
             .map_err(self.err())?;
         Ok(())
@@ -221,8 +295,8 @@ impl Index {
     pub fn set_progress(&self, id: &str, bytes: u64, records: u64) -> Result<()> {
         self.conn
             .execute(
-                "UPDATE sessions SET bytes = ?2, records = ?3 WHERE id = ?1",
-                params![id, bytes as i64, records as i64],
+                "UPDATE sessions SET bytes = ?2, records = ?3, rev = ?4 WHERE id = ?1",
+                params![id, bytes as i64, records as i64, self.next_rev()],
             )
             .map_err(self.err())?;
         Ok(())
@@ -240,9 +314,9 @@ impl Index {
     ) -> Result<()> {
         self.conn
             .execute(
-                "UPDATE sessions SET end_ms = ?2, end_reason = ?3, bytes = ?4, records = ?5, head = ?6
-                 WHERE id = ?1",
-                params![id, end_ms, reason, bytes as i64, records as i64, head],
+                "UPDATE sessions SET end_ms = ?2, end_reason = ?3, bytes = ?4, records = ?5, head = ?6,
+                 rev = ?7 WHERE id = ?1",
+                params![id, end_ms, reason, bytes as i64, records as i64, head, self.next_rev()],
             )
             .map_err(self.err())?;
         Ok(())
@@ -253,8 +327,8 @@ impl Index {
         self.conn
             .execute(
                 "INSERT INTO incidents
-                 (session, seq, ts_ms, wall_ms, gate, decision, detectors, rule, user, app, url, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 (session, seq, ts_ms, wall_ms, gate, decision, detectors, rule, user, app, url, reason, rev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     i.session,
                     i.seq as i64,
@@ -268,6 +342,7 @@ impl Index {
                     i.app,
                     i.url,
                     i.reason,
+                    self.next_rev(),
                 ],
             )
             .map_err(self.err())?;
@@ -373,6 +448,14 @@ impl Index {
         self.conn
             .execute("DELETE FROM sessions WHERE id = ?1", [id])
             .map_err(self.err())?;
+        if self.tombstones.get() {
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO deleted_sessions (id, rev) VALUES (?1, ?2)",
+                    params![id, self.next_rev()],
+                )
+                .map_err(self.err())?;
+        }
         Ok(())
     }
 

@@ -62,7 +62,7 @@ pub use bundle::{export, Manifest};
 pub use config::{AuditConfig, ObjectStoreConfig};
 pub use error::{Error, Result};
 pub use event::{Decision, DecisionEvent, Event, Frame, Input, InputEvent, InputKind};
-pub use index::{Incident, IncidentQuery, Index, SessionQuery, SessionRow};
+pub use index::{Changes, Incident, IncidentQuery, Index, SessionQuery, SessionRow, Shipped};
 pub use live::{AuditService, Health, LiveRecorder};
 pub use reader::{Reader, RecordedEvent, Seek};
 pub use recorder::{Recorder, SessionInfo};
