@@ -79,6 +79,10 @@ fn build_state_in(
 ) -> anyhow::Result<AppState> {
     crate::os::private_fs::ensure_private_dir(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("data_dir: {e}"))?;
+    // What a killed server left for its browser: profiles, session files.
+    for prefix in ["isolator-chromium-", "isolator-files-"] {
+        crate::os::private_fs::sweep_stale_temp_dirs(prefix);
+    }
     let egress = crate::egress::EgressPolicy::new(config.egress.clone())
         .map_err(|e| anyhow::anyhow!("egress: {e}"))?
         .with_protected([local_addr, config.listen]);

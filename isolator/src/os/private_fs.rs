@@ -14,7 +14,10 @@
 //!   to read or plant what the server writes there.
 //! - [`fresh_temp_dir`]: a directory for Chromium (profile, staged uploads,
 //!   downloads) gets an unguessable name and is created atomically with
-//!   mode 0700 (`mkdtemp`), so no one can have prepared it.
+//!   mode 0700 (`mkdtemp`), so no one can have prepared it. Its name carries
+//!   the server's pid, so [`sweep_stale_temp_dirs`] at the next start
+//!   removes what a server that was killed left behind (a profile's cookies
+//!   and cache, files a user downloaded).
 
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -80,7 +83,7 @@ pub fn check_own_dir(path: &Path, mode: u32) -> io::Result<()> {
 /// 0700 and then set to `mode`; the caller removes it.
 pub fn fresh_temp_dir(prefix: &str, mode: u32) -> io::Result<PathBuf> {
     let dir = tempfile::Builder::new()
-        .prefix(prefix)
+        .prefix(&format!("{prefix}{}-", std::process::id()))
         .rand_bytes(16)
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()?
@@ -89,6 +92,51 @@ pub fn fresh_temp_dir(prefix: &str, mode: u32) -> io::Result<PathBuf> {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode))?;
     }
     Ok(dir)
+}
+
+/// Removes the directories [`fresh_temp_dir`] made with `prefix` for
+/// servers that are gone (`<tmp>/<prefix><pid>-<random>` whose pid no longer
+/// runs), owned by this server's user (by anyone when it is root: it hands
+/// them to the browser's user). Symlinks are never followed. Returns how
+/// many were removed.
+pub fn sweep_stale_temp_dirs(prefix: &str) -> usize {
+    let me = euid();
+    let mut removed = 0;
+    let tmp = std::env::temp_dir();
+    for entry in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let ours = me == 0 || meta.uid() == me;
+        if !meta.is_dir() || !ours || pid == std::process::id() {
+            continue;
+        }
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        match std::fs::remove_dir_all(entry.path()) {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                tracing::warn!(dir = %entry.path().display(), "a directory left by a stopped server was not removed: {e}")
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!(
+            removed,
+            prefix,
+            "removed directories left by stopped servers"
+        );
+    }
+    removed
 }
 
 /// Creates directory `path` (its parent must exist) with exactly `mode`;
@@ -166,11 +214,43 @@ mod tests {
         assert_eq!(mode(&a), 0o700);
         assert_eq!(mode(&b), 0o711);
         let name = a.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.len() >= "isolator-unit-".len() + 16, "{name}");
+        let pid = format!("isolator-unit-{}-", std::process::id());
+        assert!(name.starts_with(&pid), "{name}");
+        assert!(name.len() >= pid.len() + 16, "{name}");
         std::fs::remove_dir(&a).unwrap();
         std::fs::remove_dir(&b).unwrap();
         assert!(create_dir_exclusive(&a, 0o711).is_ok());
         assert!(create_dir_exclusive(&a, 0o711).is_err(), "never adopted");
         std::fs::remove_dir(&a).unwrap();
+    }
+
+    #[test]
+    fn directories_of_stopped_servers_are_swept_and_live_ones_kept() {
+        let tmp = std::env::temp_dir();
+        // A server that is gone: a pid beyond pid_max never runs.
+        let gone = tmp.join("isolator-sweeptest-4194305-abc");
+        let gone_file = gone.join("Default/Cookies");
+        std::fs::create_dir_all(gone_file.parent().unwrap()).unwrap();
+        std::fs::write(&gone_file, "session cookies").unwrap();
+        // This server's own, and one of a live process (pid 1).
+        let mine = fresh_temp_dir("isolator-sweeptest-", 0o700).unwrap();
+        let live = tmp.join("isolator-sweeptest-1-abc");
+        std::fs::create_dir_all(&live).unwrap();
+        // A symlink named like a stale directory is left alone.
+        let target = tempfile::tempdir().unwrap();
+        std::fs::write(target.path().join("keep"), "x").unwrap();
+        let link = tmp.join("isolator-sweeptest-4194306-lnk");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(target.path(), &link).unwrap();
+        assert_eq!(sweep_stale_temp_dirs("isolator-sweeptest-"), 1);
+        assert!(!gone.exists());
+        assert!(mine.is_dir() && live.is_dir());
+        assert!(
+            target.path().join("keep").exists(),
+            "a link is never followed"
+        );
+        std::fs::remove_file(&link).unwrap();
+        std::fs::remove_dir(&mine).unwrap();
+        std::fs::remove_dir(&live).unwrap();
     }
 }
