@@ -13,13 +13,17 @@
 //!   live sessions page and terminate);
 //! - **logins** ([`logins`]): a password login made on one node is
 //!   recognised by all, and the cluster secret that signs requests one node
-//!   forwards to another (`http::cluster` does the forwarding).
+//!   forwards to another (`http::cluster` does the forwarding);
+//! - the **audit index** ([`audit`]): every node's recorded sessions and
+//!   incidents, shipped from its own index, so the search and the player on
+//!   any node find any recording (read from the bucket).
 //!
 //! Failure rule: the database is never on the path of a user's action. A
 //! node that loses it keeps running its sessions with the policy in force
 //! (every action still judged), refuses policy changes with a clear error,
 //! reports it in its health, and catches up when the database is back.
 
+pub mod audit;
 pub mod config;
 pub mod db;
 pub mod logins;
@@ -109,6 +113,21 @@ impl Cluster {
                 shutdown,
             )
         });
+    }
+
+    /// Starts shipping this node's audit index to the shared one.
+    pub fn start_audit_shipping(
+        &self,
+        store: Arc<crate::audit::Store>,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        audit::start_shipping(
+            self.db.clone(),
+            self.config.node_id.clone(),
+            store,
+            Duration::from_millis(self.config.heartbeat_ms),
+            shutdown,
+        );
     }
 
     /// The registry (once [`Cluster::start_registry`] ran).

@@ -68,6 +68,45 @@ CREATE TABLE cluster_secret (
         3,
         "ALTER TABLE nodes ADD COLUMN drain_requested boolean NOT NULL DEFAULT false;",
     ),
+    (
+        4,
+        "
+CREATE TABLE audit_sessions (
+    id          text PRIMARY KEY,
+    node        text NOT NULL,
+    user_name   text NOT NULL,
+    groups      text[] NOT NULL,
+    client_addr text NOT NULL,
+    app         text,
+    start_ms    bigint NOT NULL,
+    end_ms      bigint,
+    end_reason  text,
+    bytes       bigint NOT NULL,
+    records     bigint NOT NULL,
+    head        text
+);
+CREATE INDEX audit_sessions_by_user ON audit_sessions (user_name, start_ms);
+CREATE INDEX audit_sessions_by_start ON audit_sessions (start_ms);
+CREATE TABLE audit_incidents (
+    session   text NOT NULL,
+    seq       bigint NOT NULL,
+    node      text NOT NULL,
+    ts_ms     bigint NOT NULL,
+    wall_ms   bigint NOT NULL,
+    gate      text NOT NULL,
+    decision  text NOT NULL,
+    detectors text[] NOT NULL,
+    rule      text,
+    user_name text NOT NULL,
+    app       text,
+    url       text,
+    reason    text NOT NULL,
+    PRIMARY KEY (session, seq)
+);
+CREATE INDEX audit_incidents_by_wall ON audit_incidents (wall_ms);
+CREATE INDEX audit_incidents_by_detector ON audit_incidents USING gin (detectors);
+",
+    ),
 ];
 
 /// A fixed key for `pg_advisory_xact_lock`: "isolator" in ASCII.

@@ -155,6 +155,9 @@ fn build_state_in(
     let auth = Arc::new(Auth::new(config.auth.clone(), local_addr.port()));
     if let Some(c) = &cluster {
         c.start_registry(sessions.clone(), shutdown.clone());
+        if let Some(store) = audit.store() {
+            c.start_audit_shipping(store.clone(), shutdown.clone());
+        }
         c.logins().follow_logouts(auth.clone(), shutdown);
         cluster_readiness(&metrics, c);
     }

@@ -32,16 +32,25 @@ function showError(err) {
   p.hidden = false;
 }
 
+// In a cluster whose database does not answer, a search covers this node's
+// recordings only, and says so.
+function showScope(data) {
+  const p = document.getElementById('warning');
+  p.textContent = data.warning || '';
+  p.hidden = !data.warning;
+}
+
 async function searchSessions() {
   const form = document.getElementById('sessions-form');
   const body = document.querySelector('#sessions tbody');
   const data = await getJSON(`/api/v1/audit/sessions?${query(form, { limit: 200 })}`);
+  showScope(data);
   body.replaceChildren(...data.sessions.map((s) => {
     const tr = el('tr');
     tr.dataset.session = s.id;
     const dur = s.end_ms ? clock(s.end_ms - s.start_ms) : 'live or crashed';
     tr.append(el('td', when(s.start_ms)), el('td', s.user), el('td', s.app || ''),
-      el('td', s.client_addr), el('td', dur), el('td', size(s.bytes)),
+      el('td', s.client_addr), el('td', s.node || ''), el('td', dur), el('td', size(s.bytes)),
       el('td', s.end_reason || ''), link(s.replay));
     return tr;
   }));
@@ -51,6 +60,7 @@ async function searchIncidents() {
   const form = document.getElementById('incidents-form');
   const body = document.querySelector('#incidents tbody');
   const data = await getJSON(`/api/v1/audit/incidents?${query(form, { limit: 200 })}`);
+  showScope(data);
   body.replaceChildren(...data.incidents.map((i) => {
     const tr = el('tr');
     tr.dataset.session = i.session;

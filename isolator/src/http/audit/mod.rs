@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! GET /api/v1/audit/health                      recording state (failures, drops, retention)
-//! GET /api/v1/audit/sessions?user&app&from_ms&to_ms&limit
-//! GET /api/v1/audit/incidents?detector&gate&decision&user&app&session&from_ms&to_ms&limit
+//! GET /api/v1/audit/sessions?user&app&from_ms&to_ms&limit&scope
+//! GET /api/v1/audit/incidents?detector&gate&decision&user&app&session&from_ms&to_ms&limit&scope
 //! GET /api/v1/audit/sessions/{id}               details, verification, event list    (logged: view)
 //! GET /api/v1/audit/sessions/{id}/chunk?from_ms&len_ms   frame on screen + records  (logged: replay)
 //! GET /api/v1/audit/sessions/{id}/export        the bundle (tar)                     (logged: export)
@@ -13,6 +13,12 @@
 //! ```
 //!
 //! Search results link to the moment in the player (`/admin/sessions/<id>?t=<ms>`).
+//!
+//! In a cluster the searches read the shared index (every node's
+//! recordings, each row naming its `node`; `scope=node` for this node's
+//! own), and fall back to this node's index with a `warning` when the
+//! database does not answer; the answer's `scope` says which was read. A
+//! recording of another node is replayed and exported from the bucket.
 //! Every view of a recording is appended to the hash-chained access log
 //! ([`crate::audit::AccessLog`]) before any of it is sent.
 

@@ -25,12 +25,81 @@ const MAX_CHUNK_MS: u64 = 60_000;
 /// Chunk length when the client does not say.
 const DEFAULT_CHUNK_MS: u64 = 10_000;
 
-fn row_of(store: &Store, id: &str) -> Result<SessionRow, ApiError> {
-    crate::audit::recorder::check_session_id(id).map_err(audit_error)?;
-    match store.index().session(id).map_err(audit_error)? {
-        Some(row) => Ok(row),
-        None => Err(audit_error(crate::audit::Error::NotFound(id.to_owned()))),
+/// A recording found in an index: this node's, or in a cluster the shared
+/// one (recorded on another node; read from the bucket, its incidents from
+/// the shared index).
+pub(super) struct Found {
+    row: SessionRow,
+    /// The node that recorded it (in a cluster).
+    node: Option<String>,
+    /// Its incidents, when it was found in the shared index.
+    shared_incidents: Option<Vec<Incident>>,
+}
+
+impl Found {
+    /// Every incident of the recording.
+    fn incidents(&self, store: &Store) -> Result<Vec<Incident>, ApiError> {
+        match &self.shared_incidents {
+            Some(i) => Ok(i.clone()),
+            None => session_incidents(store, &self.row.id),
+        }
     }
+}
+
+/// Finds recording `id`: in this node's index, else in the cluster's.
+async fn locate(state: &AppState, store: &Arc<Store>, id: &str) -> Result<Found, ApiError> {
+    crate::audit::recorder::check_session_id(id).map_err(audit_error)?;
+    let (s, key) = (store.clone(), id.to_owned());
+    let local = blocking(move || s.index().session(&key).map_err(audit_error)).await?;
+    let node = state.cluster.as_ref().map(|c| c.node_id().to_owned());
+    if let Some(row) = local {
+        return Ok(Found {
+            row,
+            node,
+            shared_incidents: None,
+        });
+    }
+    let not_found = || audit_error(crate::audit::Error::NotFound(id.to_owned()));
+    let Some(cluster) = &state.cluster else {
+        return Err(not_found());
+    };
+    let unavailable = |e: crate::cluster::DbError| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("{e}: only the recordings of this node can be found now"),
+        )
+    };
+    let shared = crate::cluster::audit::session(cluster.db(), id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
+    if store.bucket().is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "on_another_node",
+            format!(
+                "session {id} was recorded on node {:?}; nodes read each other's recordings \
+                 only from a shared bucket ([audit.object_store]), which this node has not",
+                shared.node
+            ),
+        ));
+    }
+    let incidents = crate::cluster::audit::incidents(
+        cluster.db(),
+        &IncidentQuery {
+            session: Some(id.to_owned()),
+            limit: Some(10_000),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(unavailable)?;
+    Ok(Found {
+        row: shared.row,
+        node: Some(shared.node),
+        shared_incidents: Some(incidents.into_iter().map(|i| i.row).collect()),
+    })
 }
 
 /// Runs `f` off the async threads on recording `id` for an admin, once the
@@ -41,18 +110,18 @@ async fn viewed<T: Send + 'static>(
     peer: SocketAddr,
     id: String,
     what: &'static str,
-    f: impl FnOnce(&Store, SessionRow) -> Result<T, ApiError> + Send + 'static,
+    f: impl FnOnce(&Store, Found) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
+    let found = locate(state, &store, &id).await?;
     let audit = state.audit.clone();
     blocking(move || {
-        let row = row_of(&store, &id)?;
         log_view(&audit, &user, peer, &id, what)?;
-        f(&store, row)
+        f(&store, found)
     })
     .await
 }
 
-/// Every incident of session `id`.
+/// Every incident of session `id` in this node's index.
 fn session_incidents(store: &Store, id: &str) -> Result<Vec<Incident>, ApiError> {
     store
         .index()
@@ -87,11 +156,12 @@ pub(super) async fn session(
         Ok(x) => x,
         Err(r) => return r.into_response(),
     };
-    let out = viewed(&state, admin, peer, id, "view", |store, row| {
+    let out = viewed(&state, admin, peer, id, "view", |store, found| {
+        let row = &found.row;
         let anchor = row.head.as_deref().map(|h| (row.records, h));
-        let copy = store.local_copy(&row).map_err(audit_error)?;
+        let copy = store.local_copy(row).map_err(audit_error)?;
         let report = crate::audit::verify_dir(copy.dir(), anchor).map_err(audit_error)?;
-        let incidents = session_incidents(store, &row.id)?;
+        let incidents = found.incidents(store)?;
         let reader = Reader::open(copy.dir()).map_err(audit_error)?;
         let mut events = Vec::new();
         let mut last = report.last_ms;
@@ -104,7 +174,7 @@ pub(super) async fn session(
             last = last.max(k.mono_ms);
         }
         Ok(json!({
-            "session": session_json(&row),
+            "session": session_json(row, found.node.as_deref()),
             "verify": report,
             "duration_ms": last,
             "keyframes": reader.keyframes().len(),
@@ -155,8 +225,8 @@ pub(super) async fn chunk(
             &format!("len_ms must be between 1 and {MAX_CHUNK_MS}"),
         );
     }
-    let out = viewed(&state, admin, peer, id, "replay", move |store, row| {
-        let copy = store.local_copy(&row).map_err(audit_error)?;
+    let out = viewed(&state, admin, peer, id, "replay", move |store, found| {
+        let copy = store.local_copy(&found.row).map_err(audit_error)?;
         let reader = Reader::open(copy.dir()).map_err(audit_error)?;
         let to = q.from_ms.saturating_add(len);
         let seek = reader.seek(q.from_ms).map_err(audit_error)?;
@@ -202,8 +272,9 @@ pub(super) async fn export(
         Err(r) => return r.into_response(),
     };
     let name = format!("isolator-session-{id}.tar");
-    let out = viewed(&state, admin, peer, id, "export", |store, row| {
-        let incidents = session_incidents(store, &row.id)?;
+    let out = viewed(&state, admin, peer, id, "export", |store, found| {
+        let incidents = found.incidents(store)?;
+        let row = found.row;
         // Written beside the recordings (same disk), opened, then unlinked:
         // the open file is streamed and nothing is left behind.
         let tmp = store.root().join(format!(
