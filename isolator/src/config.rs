@@ -57,6 +57,8 @@ pub struct Config {
     pub audit: crate::audit::AuditConfig,
     /// API request rate limits per client address.
     pub rate_limit: crate::http::rate_limit::RateLimitConfig,
+    /// Proxies that say who the client is (`X-Forwarded-For`).
+    pub forwarded: crate::http::client_addr::ForwardedConfig,
     /// The admin API (`/api/v1`).
     pub admin: AdminConfig,
     /// Several nodes as one service, sharing state in PostgreSQL. Absent:
@@ -83,6 +85,7 @@ impl Default for Config {
             enforce: Default::default(),
             audit: Default::default(),
             rate_limit: Default::default(),
+            forwarded: Default::default(),
             admin: AdminConfig::default(),
             cluster: None,
             metrics: Default::default(),
@@ -138,6 +141,7 @@ impl Config {
         self.enforce.validate(origin)?;
         self.audit.validate(origin)?;
         self.rate_limit.validate(origin)?;
+        self.forwarded.validate(origin)?;
         self.admin.validate(origin)?;
         self.sessions.validate(origin)?;
         self.stream.validate(origin)?;

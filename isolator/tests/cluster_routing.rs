@@ -537,3 +537,82 @@ async fn through_nginx_round_robin_every_request_reaches_its_session() {
         );
     }
 }
+
+/// Behind nginx every connection comes from nginx: with `[forwarded]`
+/// trusting it, each client is counted by the rate limit and recorded
+/// under the address nginx put in `X-Forwarded-For`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_nginx_each_client_is_counted_and_recorded_by_its_own_address() {
+    let pg = Postgres::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let extra = format!(
+        "public_hosts = [\"127.0.0.1:{port}\"]\n[rate_limit]\nper_second = 1\nburst = 5\n\
+         [forwarded]\ntrusted_proxies = [\"127.0.0.1\"]\n"
+    );
+    let a = start("node-a", &pg, &extra).await;
+    let proxy = Proxy::start(port, &[&a]);
+    let cookie = proxy.login().await;
+    let me_from = |client: &'static str| {
+        proxy
+            .as_alice(reqwest::Method::GET, "/api/me", &cookie)
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    // One client spends its burst and is refused...
+    let mut refused_at = None;
+    for i in 0..10 {
+        if me_from("203.0.113.1").await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS {
+            refused_at = Some(i);
+            break;
+        }
+    }
+    assert!(
+        refused_at.is_some_and(|i| i >= 5),
+        "refused after its burst of 5: {refused_at:?}"
+    );
+    // ...while another behind the same proxy is not.
+    assert_eq!(
+        me_from("203.0.113.2").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        proxy.me(&cookie).await,
+        StatusCode::OK,
+        "nginx's own address"
+    );
+
+    // A session is recorded under its client's address.
+    let res = proxy
+        .as_alice(reqwest::Method::POST, "/api/sessions", &cookie)
+        .header("x-forwarded-for", "203.0.113.3")
+        .json(&json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let recorded = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit/sessions?scope=node", a.base))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let row = recorded["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("{recorded}"))
+        .clone();
+    assert_eq!(row["client_addr"], "203.0.113.3", "{row}");
+}

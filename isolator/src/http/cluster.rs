@@ -19,7 +19,7 @@
 //!   forwarded as HTTP, then the two upgraded connections are joined byte for
 //!   byte, so reconnects land on the same node wherever they arrive.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,9 +40,10 @@ use crate::auth::config::AuthMode;
 const FWD_BY: &str = "x-isolator-forwarded-by";
 const FWD_AT: &str = "x-isolator-forwarded-at";
 const FWD_FOR: &str = "x-isolator-forwarded-for";
+const FWD_CLIENT: &str = "x-isolator-forwarded-client";
 const FWD_HOST: &str = "x-isolator-forwarded-host";
 const FWD_MAC: &str = "x-isolator-forwarded-mac";
-const FWD_HEADERS: [&str; 5] = [FWD_BY, FWD_AT, FWD_FOR, FWD_HOST, FWD_MAC];
+const FWD_HEADERS: [&str; 6] = [FWD_BY, FWD_AT, FWD_FOR, FWD_CLIENT, FWD_HOST, FWD_MAC];
 
 /// How old a forwarded request may be (clocks of nodes are NTP-synced).
 const MAX_AGE_MS: i64 = 30_000;
@@ -79,9 +80,12 @@ impl Forwarder {
         }
     }
 
-    fn mac(&self, by: &str, at: &str, peer: &str, host: &str, method: &str, path: &str) -> String {
+    /// The signature of a forwarded request's parts: the forwarding node,
+    /// the time, the connection's peer at that node, the client (behind a
+    /// trusted proxy, `[forwarded]`), the host, the method and the path.
+    fn mac(&self, parts: &[&str; 7]) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("any key length");
-        for part in [by, at, peer, host, method, path] {
+        for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\n");
         }
@@ -108,15 +112,19 @@ impl Forwarder {
             .to_owned();
         let at = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
         let at = at.to_string();
+        let client = super::client_addr::client_ip(req.extensions())
+            .unwrap_or(peer.ip())
+            .to_string();
         let peer = peer.to_string();
-        let mac = self.mac(
+        let mac = self.mac(&[
             &self.node_id,
             &at,
             &peer,
+            &client,
             &host,
             req.method().as_str(),
             &path,
-        );
+        ]);
         let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
         let websocket = is_upgrade(req.headers());
         let (parts, body) = req.into_parts();
@@ -138,6 +146,7 @@ impl Forwarder {
             (FWD_BY, self.node_id.as_str()),
             (FWD_AT, &at),
             (FWD_FOR, &peer),
+            (FWD_CLIENT, &client),
             (FWD_HOST, &host),
             (FWD_MAC, &mac),
         ] {
@@ -233,10 +242,11 @@ pub async fn accept_forwarded(
             .unwrap_or("")
             .to_owned()
     };
-    let (by, at, peer, host, mac) = (
+    let (by, at, peer, client, host, mac) = (
         get(FWD_BY),
         get(FWD_AT),
         get(FWD_FOR),
+        get(FWD_CLIENT),
         get(FWD_HOST),
         get(FWD_MAC),
     );
@@ -245,7 +255,15 @@ pub async fn accept_forwarded(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let expected = forwarder.mac(&by, &at, &peer, &host, req.method().as_str(), &path);
+    let expected = forwarder.mac(&[
+        &by,
+        &at,
+        &peer,
+        &client,
+        &host,
+        req.method().as_str(),
+        &path,
+    ]);
     if !crate::auth::ct_eq(expected.as_bytes(), mac.as_bytes()) {
         tracing::warn!("a request with forged cluster forwarding headers was refused");
         return refused("its forwarding signature is wrong");
@@ -254,7 +272,7 @@ pub async fn accept_forwarded(
     let fresh = at
         .parse::<i128>()
         .is_ok_and(|t| (now - t).abs() <= i128::from(MAX_AGE_MS));
-    let Ok(peer) = peer.parse::<SocketAddr>() else {
+    let (Ok(peer), Ok(client)) = (peer.parse::<SocketAddr>(), client.parse::<IpAddr>()) else {
         return refused("its client address is malformed");
     };
     if !fresh {
@@ -264,6 +282,8 @@ pub async fn accept_forwarded(
         req.headers_mut().insert(header::HOST, h);
     }
     req.extensions_mut().insert(ConnectInfo(peer));
+    req.extensions_mut()
+        .insert(super::client_addr::ClientAddr(client));
     req.extensions_mut().insert(Forwarded);
     next.run(req).await
 }
@@ -396,20 +416,24 @@ mod tests {
     #[test]
     fn the_signature_covers_every_part() {
         let f = Forwarder::new([7; 32], "a".into());
-        let base = f.mac("a", "1", "1.2.3.4:5", "h", "GET", "/p");
+        let base = f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "h", "GET", "/p"]);
         for changed in [
-            f.mac("b", "1", "1.2.3.4:5", "h", "GET", "/p"),
-            f.mac("a", "2", "1.2.3.4:5", "h", "GET", "/p"),
-            f.mac("a", "1", "1.2.3.4:6", "h", "GET", "/p"),
-            f.mac("a", "1", "1.2.3.4:5", "g", "GET", "/p"),
-            f.mac("a", "1", "1.2.3.4:5", "h", "POST", "/p"),
-            f.mac("a", "1", "1.2.3.4:5", "h", "GET", "/q"),
+            f.mac(&["b", "1", "1.2.3.4:5", "9.9.9.9", "h", "GET", "/p"]),
+            f.mac(&["a", "2", "1.2.3.4:5", "9.9.9.9", "h", "GET", "/p"]),
+            f.mac(&["a", "1", "1.2.3.4:6", "9.9.9.9", "h", "GET", "/p"]),
+            f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.8", "h", "GET", "/p"]),
+            f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "g", "GET", "/p"]),
+            f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "h", "POST", "/p"]),
+            f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "h", "GET", "/q"]),
             // A field boundary cannot be moved.
-            f.mac("a", "1", "1.2.3.4:5", "h\nGET", "", "/p"),
+            f.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "h\nGET", "", "/p"]),
         ] {
             assert_ne!(base, changed);
         }
         let other = Forwarder::new([8; 32], "a".into());
-        assert_ne!(base, other.mac("a", "1", "1.2.3.4:5", "h", "GET", "/p"));
+        assert_ne!(
+            base,
+            other.mac(&["a", "1", "1.2.3.4:5", "9.9.9.9", "h", "GET", "/p"])
+        );
     }
 }

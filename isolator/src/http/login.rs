@@ -16,9 +16,7 @@
 //! - Failed attempts are slowed per (user, client address), see
 //!   [`crate::auth::throttle`].
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -130,7 +128,7 @@ fn percent_decode(s: &[u8]) -> Vec<u8> {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    super::client_addr::Client(peer): super::client_addr::Client,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -145,7 +143,7 @@ async fn login(
     let next = safe_next(&form.next).to_owned();
     let auth = state.auth.clone();
     let (name, password) = (form.username, form.password);
-    let result = tokio::task::spawn_blocking(move || auth.login(&name, &password, peer.ip())).await;
+    let result = tokio::task::spawn_blocking(move || auth.login(&name, &password, peer)).await;
     let back = |error: &str| {
         let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
         Redirect::to(&format!("/login?error={error}&next={next}")).into_response()

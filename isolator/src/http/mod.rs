@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod client_addr;
 pub mod cluster;
 pub mod error;
 pub mod extract;
@@ -141,6 +142,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.hosts.clone(),
             host_check::guard,
+        ))
+        // Who the client is behind a trusted proxy (`[forwarded]`).
+        .layer(middleware::from_fn_with_state(
+            state.forwarding.clone(),
+            client_addr::resolve,
         ))
         // Before the host check: a request another node of the cluster
         // forwarded (and signed) passed that node's check.

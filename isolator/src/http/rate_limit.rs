@@ -12,11 +12,11 @@
 //! limits there, or rate-limit at the proxy.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -122,9 +122,9 @@ pub async fn limit(
         .is_some();
     let counted = (path.starts_with("/api/") || path == "/login") && !forwarded;
     if counted {
-        if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            if let Err(wait) = limiter.take(peer.ip(), Instant::now()) {
-                tracing::warn!(client = %peer.ip(), "API rate limit reached");
+        if let Some(client) = super::client_addr::client_ip(req.extensions()) {
+            if let Err(wait) = limiter.take(client, Instant::now()) {
+                tracing::warn!(%client, "API rate limit reached");
                 let mut res = crate::http::api_error(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limited",

@@ -38,6 +38,8 @@ pub struct AppState {
     pub forwarder: Option<Arc<super::cluster::Forwarder>>,
     /// This server's metrics and readiness (`[metrics]`).
     pub metrics: Arc<Metrics>,
+    /// Which proxies say who the client is (`[forwarded]`).
+    pub forwarding: Arc<super::client_addr::Forwarding>,
 }
 
 /// Builds the state of a node: joins the cluster first when `[cluster]` is
@@ -153,6 +155,8 @@ fn build_state_in(
     );
     sample_at_scrape(&metrics, &sessions, &audit);
     let auth = Arc::new(Auth::new(config.auth.clone(), local_addr.port()));
+    let forwarding = super::client_addr::Forwarding::new(&config.forwarded)
+        .map_err(|(field, e)| anyhow::anyhow!("{field}: {e}"))?;
     if let Some(c) = &cluster {
         c.start_registry(sessions.clone(), shutdown.clone());
         if let Some(store) = audit.store() {
@@ -173,6 +177,7 @@ fn build_state_in(
         forwarder: cluster.as_ref().map(super::cluster::forwarder),
         cluster: cluster.map(Arc::new),
         metrics,
+        forwarding: Arc::new(forwarding),
     })
 }
 

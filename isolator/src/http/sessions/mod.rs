@@ -6,9 +6,7 @@ pub mod files;
 pub mod paste_image;
 pub mod ws;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -59,7 +57,7 @@ fn default_dpr() -> f64 {
 
 async fn create_session(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::client_addr::Client(client): crate::http::client_addr::Client,
     headers: HeaderMap,
     SignedIn(user): SignedIn,
     body: Result<Json<CreateSession>, axum::extract::rejection::JsonRejection>,
@@ -86,7 +84,7 @@ async fn create_session(
     };
     let url = req.url.as_deref().filter(|u| !u.trim().is_empty());
     let origin = crate::session::SessionOrigin {
-        addr: peer.to_string(),
+        addr: client.to_string(),
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
