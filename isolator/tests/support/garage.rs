@@ -234,6 +234,23 @@ impl Garage {
             ..ObjectStoreConfig::default()
         }
     }
+
+    /// The same settings as an `[audit.object_store]` table of a server's
+    /// configuration file (for `isolator serve` processes).
+    pub fn object_store_table(&self, prefix: &str) -> String {
+        let c = self.object_store(prefix);
+        format!(
+            "[audit.object_store]\nendpoint = {:?}\nbucket = {:?}\nprefix = {:?}\n\
+             access_key_id = {:?}\nsecret_access_key_file = {:?}\ntimeout_secs = {}\nretries = {}\n",
+            c.endpoint,
+            c.bucket,
+            c.prefix,
+            c.access_key_id.unwrap_or_default(),
+            c.secret_access_key_file.unwrap_or_default(),
+            c.timeout_secs,
+            c.retries,
+        )
+    }
 }
 
 impl Drop for Garage {
