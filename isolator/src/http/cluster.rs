@@ -17,7 +17,12 @@
 //!   (`POST /api/sessions`) goes to the live node with the most free room.
 //!   A forwarded request is never forwarded again. The WebSocket upgrade is
 //!   forwarded as HTTP, then the two upgraded connections are joined byte for
-//!   byte, so reconnects land on the same node wherever they arrive.
+//!   byte, so reconnects land on the same node wherever they arrive. The
+//!   user of a session whose node died is told `node_lost`: once its
+//!   heartbeat timed out, and before that as soon as its address refuses
+//!   connections (its process is gone; a restarted one holds none of its
+//!   old sessions). Otherwise the web client, finding the server up but its
+//!   session's socket refused, would call the session expired.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -93,8 +98,14 @@ impl Forwarder {
     }
 
     /// Sends `req` from `peer` to the node at `base` and relays its answer
-    /// (and, for a WebSocket, the upgraded connection).
-    async fn forward(&self, base: &str, mut req: Request, peer: SocketAddr) -> Response {
+    /// (and, for a WebSocket, the upgraded connection); [`NodeGone`] when
+    /// nothing listens at its address.
+    async fn forward(
+        &self,
+        base: &str,
+        mut req: Request,
+        peer: SocketAddr,
+    ) -> Result<Response, NodeGone> {
         let path = req
             .uri()
             .path_and_query()
@@ -102,7 +113,7 @@ impl Forwarder {
             .to_owned();
         let uri: Uri = match format!("{}{path}", base.trim_end_matches('/')).parse() {
             Ok(u) => u,
-            Err(_) => return unreachable_node("its address is not a URL"),
+            Err(_) => return Ok(unreachable_node("its address is not a URL")),
         };
         let host = req
             .headers()
@@ -127,9 +138,9 @@ impl Forwarder {
         ]);
         let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>();
         let websocket = is_upgrade(req.headers());
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let mut out = hyper::Request::builder()
-            .method(parts.method)
+            .method(parts.method.clone())
             .uri(uri)
             .body(body)
             .expect("method and URI are valid");
@@ -156,9 +167,16 @@ impl Forwarder {
         }
         let mut answer = match self.client.request(out).await {
             Ok(a) => a,
+            Err(e) if connection_refused(&e) => {
+                tracing::warn!(node = %base, "nothing listens where the node holding the session was: it is gone");
+                if let Some(upgrade) = upgrade {
+                    parts.extensions.insert(upgrade);
+                }
+                return Err(NodeGone(Request::from_parts(parts, Body::empty())));
+            }
             Err(e) => {
                 tracing::warn!(node = %base, error = %e, "forwarding to the node holding the session failed");
-                return unreachable_node("it does not answer");
+                return Ok(unreachable_node("it does not answer"));
             }
         };
         if answer.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -176,11 +194,32 @@ impl Forwarder {
                         .await;
                     });
                 }
-                None => return unreachable_node("the upgrade could not be relayed"),
+                None => return Ok(unreachable_node("the upgrade could not be relayed")),
             }
         }
-        answer.map(Body::new)
+        Ok(answer.map(Body::new))
     }
+}
+
+/// A forwarded request whose node refused the connection: its process is
+/// gone (a node that restarts holds none of its old sessions), though its
+/// heartbeat has not timed out yet. Holds the request (without its body)
+/// so it can be answered here.
+struct NodeGone(Request);
+
+/// Whether `e` comes from a connection the other side refused.
+fn connection_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 fn unreachable_node(why: &str) -> Response {
@@ -329,18 +368,15 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             return next.run(req).await;
         }
         return match registry.locate(id).await {
-            Ok(Some((node, _))) if node.alive && node.id != registry.node_id() => {
-                forwarder.forward(&node.url, req, peer).await
-            }
-            // Its node died: its own user is told so, not just "not found".
-            Ok(Some((node, owner))) if !node.alive => {
-                let user = state.auth.identify(req.headers(), peer);
-                if user.is_some_and(|u| u.name == owner) {
-                    node_lost(&state, req).await
-                } else {
-                    next.run(req).await
+            Ok(Some((node, owner))) if node.alive && node.id != registry.node_id() => {
+                match forwarder.forward(&node.url, req, peer).await {
+                    Ok(answer) => answer,
+                    // Killed before its heartbeat timed out: the same answer.
+                    Err(NodeGone(req)) => lost(&state, req, peer, &owner, next).await,
                 }
             }
+            // Its node died: its own user is told so, not just "not found".
+            Ok(Some((node, owner))) if !node.alive => lost(&state, req, peer, &owner, next).await,
             // Not held anywhere: this node answers that it has ended.
             Ok(_) => next.run(req).await,
             Err(e) => api_error(
@@ -353,7 +389,10 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
     if req.method() == Method::POST && req.uri().path() == "/api/sessions" {
         match registry.least_loaded().await {
             Ok(Some(node)) if node.id != registry.node_id() => {
-                return forwarder.forward(&node.url, req, peer).await;
+                return match forwarder.forward(&node.url, req, peer).await {
+                    Ok(answer) => answer,
+                    Err(NodeGone(_)) => unreachable_node("it does not answer"),
+                };
             }
             Ok(None) if registry.draining() => {
                 return api_error(
@@ -367,6 +406,23 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     }
     next.run(req).await
+}
+
+/// A request for a session whose node died: its owner is told so
+/// ([`node_lost`]); anyone else gets this node's answer (not found).
+async fn lost(
+    state: &AppState,
+    req: Request,
+    peer: SocketAddr,
+    owner: &str,
+    next: Next,
+) -> Response {
+    let user = state.auth.identify(req.headers(), peer);
+    if user.is_some_and(|u| u.name == owner) {
+        node_lost(state, req).await
+    } else {
+        next.run(req).await
+    }
 }
 
 /// The answer for a session whose node died: a WebSocket that says
@@ -411,6 +467,49 @@ mod tests {
         assert_eq!(session_id("/api/sessions"), None);
         assert_eq!(session_id("/api/sessions/"), None);
         assert_eq!(session_id("/api/v1/sessions/abc"), None);
+    }
+
+    fn a_ws_request() -> Request {
+        Request::builder()
+            .uri("/api/sessions/abc/ws")
+            .header("cookie", "isolator_login=x")
+            .body(Body::empty())
+            .unwrap()
+    }
+
+    const PEER: SocketAddr =
+        SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 4000);
+
+    #[tokio::test]
+    async fn a_node_refusing_connections_is_gone_and_the_request_comes_back() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let f = Forwarder::new([1; 32], "a".into());
+        let base = format!("http://127.0.0.1:{port}");
+        let Err(NodeGone(back)) = f.forward(&base, a_ws_request(), PEER).await else {
+            panic!("a refused connection means the node is gone");
+        };
+        assert_eq!(back.uri().path(), "/api/sessions/abc/ws");
+        assert_eq!(back.headers()["cookie"], "isolator_login=x");
+    }
+
+    #[tokio::test]
+    async fn a_node_that_accepts_but_fails_is_unreachable_not_gone() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                drop(socket);
+            }
+        });
+        let f = Forwarder::new([1; 32], "a".into());
+        match f.forward(&base, a_ws_request(), PEER).await {
+            Ok(answer) => assert_eq!(answer.status(), StatusCode::BAD_GATEWAY),
+            Err(_) => panic!("a node that accepted the connection is not gone"),
+        }
     }
 
     #[test]
