@@ -299,6 +299,15 @@ async fn any_node_gets_the_user_to_their_session() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+    // From the answer on, no node places a session on B, though B acts on
+    // its next heartbeat.
+    let listed = nodes(&a).await;
+    assert!(
+        listed
+            .iter()
+            .any(|n| n["id"] == "node-b" && n["draining"] == true),
+        "{listed:?}"
+    );
     let notice = next_json(&mut on_b, "notice").await;
     assert_eq!(notice["code"], "draining", "{notice}");
     let (st, third) = b.create(&cookie).await;

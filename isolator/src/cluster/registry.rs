@@ -33,7 +33,8 @@ pub struct NodeRow {
     pub sessions: i32,
     /// `sessions.max`.
     pub capacity: i32,
-    /// It takes no new sessions.
+    /// It takes no new sessions: it drains, or an admin asked it to (it
+    /// acts on its next heartbeat; no node places a session there meanwhile).
     pub draining: bool,
     /// Its heartbeat is fresh.
     pub alive: bool,
@@ -412,7 +413,7 @@ impl Registry {
             .client()?
             .query(
                 &format!(
-                    "SELECT n.id, n.url, n.sessions, n.capacity, n.draining, n.build,
+                    "SELECT n.id, n.url, n.sessions, n.capacity, n.draining OR n.drain_requested, n.build,
                             extract(epoch FROM now() - n.heartbeat_at)::float8,
                             n.heartbeat_at >= now() - make_interval(secs => $1)
                        FROM nodes n WHERE {condition} ORDER BY n.id"
