@@ -6,7 +6,7 @@ CONFIG ?= isolator/examples/isolator.toml
 CARGO ?= cargo
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors tools deploy-check
+.PHONY: run test deps build check fuzz-check fuzz-build fmt clippy bench editors tools deploy-check cluster-test
 
 deps:
 	@bash isolator/scripts/install-deps.sh
@@ -46,6 +46,13 @@ tools: deps
 # installed once into ~/.cache/isolator-tools).
 deploy-check: deps
 	bash isolator/deploy/check.sh
+
+# The cluster as its users see it (issue 24): a real PostgreSQL, Garage and
+# nginx, three isolator nodes on loopback ports, and real client browsers
+# (isolator/tests/cluster_browsers.rs; the figures it prints start with
+# `cluster-test:`). `make test` runs it too, within `cargo test --workspace`.
+cluster-test: deps tools
+	$(CARGO) test -p isolator --locked --test cluster_browsers -- --nocapture
 
 test: check fuzz-check editors tools deploy-check
 	node --test web-client/tests/ isolator/tests/js/
