@@ -390,10 +390,13 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
         }
         allowed_sent = sent;
     };
+    let previous = match n {
+        1 => "the first one after it".to_owned(),
+        _ => format!("the one before, sent at +{allowed_sent:?}, was allowed"),
+    };
     eprintln!(
-        "cluster-test: policy PUT on {a} answered in {:?}; on {x}, paste {n} after the answer \
-         (sent at +{sent:?}; the one before at +{allowed_sent:?} allowed) was blocked, \
-         the user shown the block at +{shown:?}",
+        "cluster-test: policy PUT on {a} answered in {:?}; on {x}, the paste sent at \
+         +{sent:?} after the answer was blocked ({previous}), the user shown the block at +{shown:?}",
         changed - put,
     );
     assert!(
