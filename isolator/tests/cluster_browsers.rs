@@ -14,10 +14,10 @@
 //!    client reloaded) land on the node holding it, on the same page;
 //! 2. a policy changed through one node's admin API blocks a paste on
 //!    another node within a second (measured, printed);
-//! 3. a recording of a session on one node replayed through another (added
-//!    separately, in its place below): every node records into one Garage
-//!    bucket (`[audit.object_store]`, prefix `recordings`), and the test
-//!    ends by checking that a session ended on a surviving node is there;
+//! 3. a recording of a session on one node is found and replayed through
+//!    another node's admin pages, verified, from the bucket every node
+//!    records into (`[audit.object_store]`, prefix `recordings`); run last,
+//!    on a session that ended (a segment reaches the bucket as it seals);
 //! 4. a SIGKILLed node's user is told the server holding the session
 //!    stopped (time printed), while a user on another node keeps streaming;
 //! 5. a drained node gets no new session, neither the one its user starts
@@ -153,6 +153,7 @@ impl Cluster {
             "[auth]\nmode = \"static\"\n\
              [[auth.users]]\nname = \"alice\"\npassword_hash = {hash:?}\n\
              [[auth.users]]\nname = \"bob\"\npassword_hash = {hash:?}\n\
+             [[auth.users]]\nname = \"audrey\"\npassword_hash = {hash:?}\nadmin = true\n\
              [admin]\napi_tokens = [{token:?}]\n\
              [policies]\nfile = \"{{dir}}/policy.toml\"\n\
              [egress]\nallow = [\"127.0.0.1:{site}\"]\n{bucket}",
@@ -418,12 +419,8 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
         "the blocked paste reached the page"
     );
 
-    // 3. A recording of a session on one node replayed through another
-    // goes here. Every node records into the Garage bucket (prefix
-    // `recordings`); a segment reaches it when it seals (at the session's
-    // end, or `audit.segment_max_secs`), so a node killed below leaves only
-    // what it sealed: replay a session that ended (the end of this test
-    // shows one in the bucket).
+    // 3. (A recording replayed through another node: at the end, on a
+    // session that ended; a node killed below leaves only what it sealed.)
 
     // 4. Bob signs in; his session starts on another node (alice's holds
     // one session, the others none). Alice's node is killed: she is told
@@ -552,6 +549,80 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
         "cluster-test: the recording of {s3} (on {y}) in the bucket {:?} after it ended",
         stored.elapsed()
     );
+
+    // 3. An auditor signs in on the drained node (it recorded nothing of
+    // alice's) and finds alice's session on the recordings page, naming
+    // the node that recorded it; the player shows it, verified intact,
+    // read from the bucket (the shared index holds no server paths).
+    let found = Instant::now();
+    let next: String = url::form_urlencoded::byte_serialize(b"/admin/recordings").collect();
+    let auditor = sign_in(&format!("{}/login?next={next}", nz.base), "audrey").await;
+    let row = format!("#sessions tr[data-session=\"{s3}\"]");
+    let node_cell = format!("(document.querySelector('{row}') || {{}}).children");
+    let mut listed = false;
+    for _ in 0..50 {
+        auditor
+            .wait_js(
+                "the recordings page",
+                T,
+                "!!(window.__recordings && window.__recordings.loaded)",
+            )
+            .await;
+        let cell: Option<String> = auditor
+            .try_eval(&format!("(({node_cell}) || [])[4]?.textContent ?? null"))
+            .await
+            .flatten();
+        if cell.as_deref() == Some(y.as_str()) {
+            listed = true;
+            break;
+        }
+        // Not shipped yet: search again, as the auditor would.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        auditor.reload().await;
+    }
+    assert!(
+        listed,
+        "{s3} listed on {z}'s recordings page as recorded on {y}"
+    );
+    // The player opens at the recording's end, where its last frame shows.
+    let open = |t: u64| {
+        let auditor = &auditor;
+        let s3 = &s3;
+        async move {
+            let _: bool = auditor
+                .eval(&format!(
+                    "(() => {{ location.href = '/admin/sessions/{s3}?t={t}'; return true; }})()"
+                ))
+                .await;
+            auditor
+                .wait_js(
+                    "the player loads the recording",
+                    T,
+                    &format!(
+                        "location.search === '?t={t}' && !!(window.__replay && \
+                         window.__replay.loaded && !window.__replay.error)"
+                    ),
+                )
+                .await;
+        }
+    };
+    open(0).await;
+    let verify: String = auditor.eval("window.__replay.verify").await;
+    assert_eq!(verify, "intact", "{s3} as {z}'s player verified it");
+    let duration: u64 = auditor.eval("Math.floor(window.__replay.duration)").await;
+    open(duration).await;
+    auditor
+        .wait_js(
+            "the player draws a frame",
+            T,
+            "document.getElementById('screen').naturalWidth > 0",
+        )
+        .await;
+    eprintln!(
+        "cluster-test: {s3}, recorded on {y}, found and replayed verified on {z} in {:?}",
+        found.elapsed()
+    );
+    auditor.close().await;
 
     bob.close().await;
     alice.close().await;
