@@ -6,7 +6,9 @@ pub mod files;
 pub mod paste_image;
 pub mod ws;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -57,6 +59,7 @@ fn default_dpr() -> f64 {
 
 async fn create_session(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     crate::http::client_addr::Client(client): crate::http::client_addr::Client,
     headers: HeaderMap,
     SignedIn(user): SignedIn,
@@ -84,7 +87,13 @@ async fn create_session(
     };
     let url = req.url.as_deref().filter(|u| !u.trim().is_empty());
     let origin = crate::session::SessionOrigin {
-        addr: client.to_string(),
+        // The connection's address and port when the client made it; the
+        // address alone when a trusted proxy named it (its port is the proxy's).
+        addr: if client == peer.ip() {
+            peer.to_string()
+        } else {
+            client.to_string()
+        },
         user_agent: headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
