@@ -2,7 +2,10 @@
 //! the keystroke that would make the field hold enough of it to match
 //! (the paste gate's bar, judged on what the field would hold). The
 //! document is Debian's GPL-3 text (`/usr/share/common-licenses`, package
-//! `base-files`); the typist's own words are the BSD licence's.
+//! `base-files`); the typist's own words are a business note. (Not another
+//! licence: the BSD disclaimer shares "the implied warranties of
+//! merchantability and fitness for a particular purpose" and more with the
+//! GPL's, and rightly matched it under some salts.)
 
 use std::sync::Arc;
 
@@ -32,22 +35,12 @@ keyboard = { mode = "scan", profiles = ["financial", "fingerprints"] }
 const CHAT: &str = "https://chat.example/room";
 const NOTES: &str = "https://notes.example/new";
 
-fn licence(name: &str) -> String {
-    std::fs::read_to_string(format!("/usr/share/common-licenses/{name}"))
-        .expect("base-files' licence texts")
-}
-
-/// One paragraph of `text` after `marker`, on one line.
-fn paragraph(text: &str, marker: &str) -> String {
-    let at = text.find(marker).expect("marker");
-    text[at..]
-        .split("\n\n")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+/// The typist's own words: nothing in them comes from the GPL.
+const OWN: &str = "Hi Sam, the invoice for account 4471 is attached. Please confirm the \
+delivery date for the March order and tell me whether the purchase order number \
+needs to change before Friday, so that finance can close the quarter on time. \
+The warehouse in Leeds asked for the pallet count as well; Maria has the \
+figures from last week and will send them after lunch. Thanks, Dana";
 
 /// The GPL-3's section 13 paragraph on one line, as a user types it.
 fn gpl_paragraph() -> String {
@@ -146,14 +139,27 @@ fn typing_a_paragraph_of_a_registered_document_never_lets_the_field_match() {
             .any(|v| v.contains("Affero")),
         "no text in the evidence"
     );
-    // Most of it was typed: only the keys that would cross the bar are refused.
+    // Only the keys that would cross the bar are refused: the first one
+    // refused is the one that would have made the field match. (Where that
+    // is depends on the store's random salt: 94 to 300 of 500 characters.)
+    let typed = got
+        .chars()
+        .zip(para.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let with_next: String = para.chars().take(typed + 1).collect();
     assert!(
-        got.len() * 2 > para.len(),
-        "{} of {}",
-        got.len(),
+        matches(&documents, &with_next) > 0,
+        "refused after {typed} of {} characters, though the next one makes no match",
         para.len()
     );
-    let own = paragraph(&licence("BSD"), "Redistribution and use");
+    let before: String = para.chars().take(typed).collect();
+    assert_eq!(
+        matches(&documents, &before),
+        0,
+        "refused only at the crossing"
+    );
+    let own = OWN.to_owned();
     // The typist's own words, in the next field, are typed whole.
     focus_field(&mut gate, 4, "");
     let (got, reports) = type_into(&mut gate, &e, &user, CHAT, &own);
@@ -167,7 +173,7 @@ fn deleting_the_words_between_two_pieces_of_a_passage_is_refused() {
     let mut gate = KeyboardGate::default();
     let para = gpl_paragraph();
     let words: Vec<&str> = para.split(' ').collect();
-    let own = paragraph(&licence("BSD"), "Redistribution and use");
+    let own = OWN.to_owned();
     // The field holds the user's own words and two pieces of the passage
     // kept apart by a filler word: below the bar. Without the filler the
     // pieces join into a passage over it. The shortest such pieces, split
