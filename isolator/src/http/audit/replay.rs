@@ -32,7 +32,8 @@ pub(super) struct Found {
     row: SessionRow,
     /// The node that recorded it (in a cluster).
     node: Option<String>,
-    /// Its incidents, when it was found in the shared index.
+    /// Its incidents, when it was found in the shared index (not read for
+    /// a chunk of the replay, which lists none).
     shared_incidents: Option<Vec<Incident>>,
 }
 
@@ -46,8 +47,14 @@ impl Found {
     }
 }
 
-/// Finds recording `id`: in this node's index, else in the cluster's.
-async fn locate(state: &AppState, store: &Arc<Store>, id: &str) -> Result<Found, ApiError> {
+/// Finds recording `id`: in this node's index, else in the cluster's (with
+/// its incidents when `with_incidents`).
+async fn locate(
+    state: &AppState,
+    store: &Arc<Store>,
+    id: &str,
+    with_incidents: bool,
+) -> Result<Found, ApiError> {
     crate::audit::recorder::check_session_id(id).map_err(audit_error)?;
     let (s, key) = (store.clone(), id.to_owned());
     let local = blocking(move || s.index().session(&key).map_err(audit_error)).await?;
@@ -85,20 +92,21 @@ async fn locate(state: &AppState, store: &Arc<Store>, id: &str) -> Result<Found,
             ),
         ));
     }
-    let incidents = crate::cluster::audit::incidents(
-        cluster.db(),
-        &IncidentQuery {
-            session: Some(id.to_owned()),
-            limit: Some(10_000),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(unavailable)?;
+    let shared_incidents = match with_incidents {
+        true => Some(
+            crate::cluster::audit::incidents(cluster.db(), &of_session(id))
+                .await
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|i| i.row)
+                .collect(),
+        ),
+        false => None,
+    };
     Ok(Found {
         row: shared.row,
         node: Some(shared.node),
-        shared_incidents: Some(incidents.into_iter().map(|i| i.row).collect()),
+        shared_incidents,
     })
 }
 
@@ -112,7 +120,7 @@ async fn viewed<T: Send + 'static>(
     what: &'static str,
     f: impl FnOnce(&Store, Found) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let found = locate(state, &store, &id).await?;
+    let found = locate(state, &store, &id, what != "replay").await?;
     let audit = state.audit.clone();
     blocking(move || {
         log_view(&audit, &user, peer, &id, what)?;
@@ -125,12 +133,17 @@ async fn viewed<T: Send + 'static>(
 fn session_incidents(store: &Store, id: &str) -> Result<Vec<Incident>, ApiError> {
     store
         .index()
-        .incidents(&IncidentQuery {
-            session: Some(id.to_owned()),
-            limit: Some(10_000),
-            ..Default::default()
-        })
+        .incidents(&of_session(id))
         .map_err(audit_error)
+}
+
+/// Every incident of session `id`, as an index query.
+fn of_session(id: &str) -> IncidentQuery {
+    IncidentQuery {
+        session: Some(id.to_owned()),
+        limit: Some(10_000),
+        ..Default::default()
+    }
 }
 
 /// One record as the player gets it.
