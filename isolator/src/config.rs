@@ -146,7 +146,7 @@ impl Config {
         self.sessions.validate(origin)?;
         self.stream.validate(origin)?;
         self.chromium.validate(origin)?;
-        self.auth.validate(origin)?;
+        self.auth.validate(origin, self.cluster.is_some())?;
         if let Some(c) = &self.cluster {
             c.validate(origin)?;
         }

@@ -735,3 +735,56 @@ async fn openapi_documents_every_route() {
         }
     }
 }
+
+/// A single server keeps its users and tokens in its config file: the API
+/// lists them (never a hash) and refuses to change them, saying where they
+/// are managed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_server_lists_config_users_and_tokens_read_only() {
+    let s = start().await;
+    let users = s.get("/api/v1/users").await;
+    assert_eq!(
+        (users["managed"].clone(), users["auth_mode"].clone()),
+        (json!("config"), json!("header"))
+    );
+    assert_eq!(users["users"], json!([]));
+    let tokens = s.get("/api/v1/tokens").await;
+    let hash = isolator::auth::hash_api_token(TOKEN);
+    assert_eq!(
+        tokens["tokens"],
+        json!([{ "name": &hash[7..15], "source": "config" }])
+    );
+    assert!(!tokens.to_string().contains(&hash[7..20]), "{tokens}");
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({ "name": "bob", "password": "long enough password" })),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/users/bob",
+            Some(json!({ "admin": true })),
+        ),
+        (Method::DELETE, "/api/v1/users/bob", None),
+        (
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({ "name": "ci" })),
+        ),
+        (Method::DELETE, "/api/v1/tokens/ci", None),
+    ] {
+        let (st, e) = s.alice(method.clone(), path, body).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("config_managed")),
+            "{method} {path}"
+        );
+        assert!(e["error"].as_str().unwrap().contains("[cluster]"), "{e}");
+    }
+    // A plain user sees none of it.
+    let (st, _) = s
+        .call(As::User("bob"), Method::GET, "/api/v1/users", None)
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}

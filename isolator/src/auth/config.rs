@@ -99,17 +99,21 @@ impl std::fmt::Debug for StaticUser {
 }
 
 impl AuthConfig {
-    /// Checks that the chosen mode has what it needs.
-    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+    /// Checks that the chosen mode has what it needs. `shared_users`: the
+    /// server belongs to a cluster, whose database may hold every password
+    /// user (admins add them through the API).
+    pub fn validate(&self, origin: &str, shared_users: bool) -> Result<(), ConfigError> {
         let bad = |field: &'static str, message: String| {
             Err(ConfigError::invalid(origin, field, message))
         };
         match self.mode {
             AuthMode::Static => {
-                if self.users.is_empty() {
+                if self.users.is_empty() && !shared_users {
                     return bad(
                         "auth.users",
-                        "mode \"static\" needs at least one user".into(),
+                        "mode \"static\" needs at least one user (or a [cluster] database, \
+                         where admins add users through the API)"
+                            .into(),
                     );
                 }
                 let mut seen = std::collections::HashSet::new();

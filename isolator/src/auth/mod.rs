@@ -11,8 +11,14 @@
 //!
 //! Login tokens are random 256-bit values; the server keeps only their
 //! SHA-256, so a memory dump of the token table cannot be replayed.
+//!
+//! In a cluster, admins also manage password users and admin API tokens at
+//! run time ([`directory`]): a login and a bearer token are checked against
+//! the config file first, then against this node's copy of the database's
+//! users and tokens.
 
 pub mod config;
+pub mod directory;
 pub mod throttle;
 
 use std::collections::HashMap;
@@ -20,11 +26,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use axum::http::HeaderMap;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use config::{AuthConfig, AuthMode};
+use directory::Directory;
 use throttle::{name_for_log, LoginThrottle};
 
 /// Name of the login cookie.
@@ -84,16 +92,20 @@ pub struct Auth {
     /// Unix users whose loopback connections may act as the trusted proxy
     /// (mode `header`): `auth.trusted_proxy_users` and the server's own.
     proxy_uids: Vec<u32>,
+    /// The users and tokens admins manage (a cluster's database), as last read.
+    directory: ArcSwap<Directory>,
 }
 
 impl Auth {
     /// Auth for a validated config, for a server listening on `listen_port`.
     pub fn new(config: AuthConfig, listen_port: u16) -> Auth {
-        let dummy_hash = config
-            .users
-            .first()
-            .map(|u| u.password_hash.clone())
-            .unwrap_or_default();
+        // Users may all live in a cluster's database: then a hash of nothing
+        // anyone knows takes the time a real check takes.
+        let dummy_hash = match config.users.first() {
+            Some(u) => u.password_hash.clone(),
+            None if config.mode == AuthMode::Static => hash_password(&random_token()),
+            None => String::new(),
+        };
         // Validation checked that every name resolves.
         let mut proxy_uids: Vec<u32> = config
             .trusted_proxy_users
@@ -108,7 +120,72 @@ impl Auth {
             dummy_hash,
             listen_port,
             proxy_uids,
+            directory: ArcSwap::from_pointee(Directory::default()),
         }
+    }
+
+    /// Replaces the users and tokens admins manage with `newer`; the logins
+    /// of every user it removed or changed end on this node (they sign in
+    /// again, under what is now true). Returns the users who may no longer
+    /// sign in (removed or disabled), whose sessions should end.
+    pub fn set_directory(&self, newer: Directory) -> Vec<String> {
+        let old = self.directory.swap(std::sync::Arc::new(newer));
+        let now = self.directory.load();
+        let changed = old.changed_users(&now);
+        if !changed.is_empty() {
+            self.logins
+                .lock()
+                .expect("logins lock")
+                .retain(|_, l| !changed.contains(&l.user.name));
+            tracing::info!(users = ?changed, "users changed by an admin: their logins ended");
+        }
+        old.shut_out(&now)
+    }
+
+    /// Whether an admin can sign in with a password: a config user or an
+    /// enabled database user with `admin`.
+    pub fn has_password_admin(&self) -> bool {
+        self.config.users.iter().any(|u| u.admin) || self.directory.load().has_admin()
+    }
+
+    /// Whether `name` is a user of the config file (read-only for the API).
+    pub fn is_config_user(&self, name: &str) -> bool {
+        self.config.users.iter().any(|u| u.name == name)
+    }
+
+    /// The config file's users, for listing (no hashes).
+    pub fn config_users(&self) -> impl Iterator<Item = User> + '_ {
+        self.config.users.iter().map(|u| User {
+            name: u.name.clone(),
+            groups: u.groups.clone(),
+            admin: u.admin,
+        })
+    }
+
+    /// The API client holding `token`: one of the config's `hashes`
+    /// ([`api_token_user`]), or an unexpired token of the directory, named
+    /// `api-token:<its name>`. The second value is the directory token's
+    /// name (for its last-use time).
+    pub fn api_client(&self, hashes: &[String], token: &str) -> Option<(User, Option<String>)> {
+        if let Some(user) = api_token_user(hashes, token) {
+            return Some((user, None));
+        }
+        if token.is_empty() {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let directory = self.directory.load();
+        let found = directory.token(&token_key(token), now)?;
+        Some((
+            User {
+                name: format!("api-token:{}", found.name),
+                groups: Vec::new(),
+                admin: true,
+            },
+            Some(found.name.clone()),
+        ))
     }
 
     /// Whether `peer` may set the identity headers: a listed proxy address,
@@ -211,14 +288,24 @@ impl Auth {
             tracing::warn!(user = %self.name_for_log(name), %peer, wait_secs = secs, "login attempt refused: wait");
             return Err(LoginError::Throttled(secs.max(1)));
         }
-        let user = self.config.users.iter().find(|u| u.name == name);
-        let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
-        let ok = verify_password(password, hash) && user.is_some();
+        let directory = self.directory.load();
+        // (hash, groups, admin, enabled). A disabled user's password is
+        // checked like anyone's (the time tells nothing) and refused like a
+        // wrong one.
+        let user = match self.config.users.iter().find(|u| u.name == name) {
+            Some(u) => Some((u.password_hash.as_str(), &u.groups, u.admin, true)),
+            None => directory
+                .user(name)
+                .map(|u| (u.password_hash.as_str(), &u.groups, u.admin, !u.disabled)),
+        };
+        let hash = user.map_or(self.dummy_hash.as_str(), |u| u.0);
+        let ok = verify_password(password, hash) && user.is_some_and(|u| u.3);
         if !ok {
             tracing::warn!(user = %self.name_for_log(name), %peer, "failed login");
             return Err(LoginError::Wrong);
         }
-        let user = user.expect("checked above");
+        let (_, groups, admin, _) = user.expect("checked above");
+        let groups = groups.clone();
         self.throttle.succeeded(name, peer, Instant::now());
         let token = random_token();
         let ttl = Duration::from_secs(self.config.login_ttl_hours * 3600);
@@ -229,9 +316,9 @@ impl Auth {
             token_key(&token),
             Login {
                 user: User {
-                    name: user.name.clone(),
-                    groups: user.groups.clone(),
-                    admin: user.admin,
+                    name: name.to_owned(),
+                    groups,
+                    admin,
                 },
                 expires: now + ttl,
             },
@@ -291,7 +378,8 @@ impl Auth {
     /// A typed user name as the log may show it: configured names escaped,
     /// anything else only as a fingerprint.
     fn name_for_log(&self, name: &str) -> String {
-        name_for_log(name, self.config.users.iter().any(|u| u.name == name))
+        let known = self.is_config_user(name) || self.directory.load().user(name).is_some();
+        name_for_log(name, known)
     }
 }
 
@@ -523,6 +611,93 @@ mod tests {
         assert!(trusted.identify(&h, peer).is_some_and(|u| u.admin));
         let _ = attacker.kill();
         let _ = attacker.wait();
+    }
+
+    fn directory_user(name: &str, password: &str, disabled: bool) -> directory::DirectoryUser {
+        directory::DirectoryUser {
+            name: name.into(),
+            password_hash: hash_password(password),
+            groups: vec!["sales".into()],
+            admin: false,
+            disabled,
+        }
+    }
+
+    #[test]
+    fn database_users_sign_in_until_an_admin_changes_them() {
+        let auth = static_auth();
+        let peer: SocketAddr = PEER.parse().unwrap();
+        let ip = peer.ip();
+        assert_eq!(
+            auth.login("bob", "bob's passphrase", ip),
+            Err(LoginError::Wrong)
+        );
+        let bob = directory_user("bob", "bob's passphrase", false);
+        auth.set_directory(Directory::new(vec![bob.clone()], Vec::new()));
+        let token = auth.login("bob", "bob's passphrase", ip).unwrap();
+        let user = auth.identify(&with_cookie(&token), peer).unwrap();
+        assert_eq!(
+            (user.name.as_str(), user.groups.as_slice()),
+            ("bob", &["sales".to_string()][..])
+        );
+        // The config user still signs in; a stranger is refused like a wrong password.
+        assert!(auth.login("alice", "correct horse", ip).is_ok());
+        assert_eq!(
+            auth.login("carol", "bob's passphrase", ip),
+            Err(LoginError::Wrong)
+        );
+        // New groups: bob's login ends (he signs in again to get them).
+        let mut moved = bob.clone();
+        moved.groups = vec!["finance".into()];
+        assert!(auth
+            .set_directory(Directory::new(vec![moved.clone()], Vec::new()))
+            .is_empty());
+        assert_eq!(auth.identify(&with_cookie(&token), peer), None);
+        // Disabled: the right password is refused, and he is named as shut out.
+        let token = auth.login("bob", "bob's passphrase", ip).unwrap();
+        let mut disabled = moved;
+        disabled.disabled = true;
+        let shut = auth.set_directory(Directory::new(vec![disabled], Vec::new()));
+        assert_eq!(shut, ["bob"]);
+        assert_eq!(auth.identify(&with_cookie(&token), peer), None);
+        assert_eq!(
+            auth.login("bob", "bob's passphrase", ip),
+            Err(LoginError::Wrong)
+        );
+    }
+
+    #[test]
+    fn database_tokens_work_until_removed_or_expired() {
+        let auth = static_auth();
+        let config = vec![hash_api_token("from-the-config-file")];
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        auth.set_directory(Directory::new(
+            Vec::new(),
+            vec![
+                directory::DirectoryToken {
+                    name: "ci".into(),
+                    hash: token_key("ci-secret"),
+                    expires_at: Some(now + 3600),
+                },
+                directory::DirectoryToken {
+                    name: "old".into(),
+                    hash: token_key("old-secret"),
+                    expires_at: Some(now - 1),
+                },
+            ],
+        ));
+        let (user, stored) = auth.api_client(&config, "ci-secret").unwrap();
+        assert_eq!((user.name.as_str(), user.admin), ("api-token:ci", true));
+        assert_eq!(stored.as_deref(), Some("ci"));
+        let (user, stored) = auth.api_client(&config, "from-the-config-file").unwrap();
+        assert!(user.name.starts_with("api-token:") && stored.is_none());
+        assert!(auth.api_client(&config, "old-secret").is_none());
+        assert!(auth.api_client(&config, "").is_none());
+        auth.set_directory(Directory::default());
+        assert!(auth.api_client(&config, "ci-secret").is_none());
     }
 
     #[test]

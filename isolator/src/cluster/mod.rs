@@ -14,6 +14,8 @@
 //! - **logins** ([`logins`]): a password login made on one node is
 //!   recognised by all, and the cluster secret that signs requests one node
 //!   forwards to another (`http::cluster` does the forwarding);
+//! - **users and admin API tokens** ([`directory`]) that admins manage
+//!   through the API, copied into every node's auth;
 //! - the **audit index** ([`audit`]): every node's recorded sessions and
 //!   incidents, shipped from its own index, so the search and the player on
 //!   any node find any recording (read from the bucket).
@@ -26,6 +28,7 @@
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod logins;
 pub mod policy;
 pub mod registry;
@@ -51,6 +54,7 @@ pub struct Cluster {
     policy: Arc<SharedPolicy>,
     registry: OnceLock<Arc<Registry>>,
     logins: logins::Logins,
+    directory: Arc<directory::DirectoryStore>,
     secret: [u8; 32],
 }
 
@@ -90,6 +94,7 @@ impl Cluster {
             policy,
             registry: OnceLock::new(),
             logins: logins::Logins::new(db.clone()),
+            directory: Arc::new(directory::DirectoryStore::new(db.clone())),
             secret,
             db,
         })
@@ -143,6 +148,27 @@ impl Cluster {
     /// The shared logins.
     pub fn logins(&self) -> &logins::Logins {
         &self.logins
+    }
+
+    /// The users and admin API tokens admins manage.
+    pub fn directory(&self) -> &Arc<directory::DirectoryStore> {
+        &self.directory
+    }
+
+    /// Keeps `auth`'s users and tokens those of the database (see
+    /// [`directory`]).
+    pub fn follow_directory(
+        &self,
+        auth: Arc<crate::auth::Auth>,
+        sessions: Arc<crate::session::SessionManager>,
+        shutdown: watch::Receiver<bool>,
+    ) {
+        self.directory.follow(
+            auth,
+            sessions,
+            Duration::from_millis(self.config.policy_poll_ms),
+            shutdown,
+        );
     }
 
     /// The secret that signs requests forwarded between nodes.

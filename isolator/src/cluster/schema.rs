@@ -107,6 +107,30 @@ CREATE INDEX audit_incidents_by_wall ON audit_incidents (wall_ms);
 CREATE INDEX audit_incidents_by_detector ON audit_incidents USING gin (detectors);
 ",
     ),
+    (
+        5,
+        "
+CREATE TABLE users (
+    name          text PRIMARY KEY,
+    password_hash text NOT NULL,
+    groups        jsonb NOT NULL,
+    admin         boolean NOT NULL,
+    disabled      boolean NOT NULL DEFAULT false,
+    created_by    text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE api_tokens (
+    name         text PRIMARY KEY,
+    hash         bytea NOT NULL UNIQUE,
+    created_by   text NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz,
+    last_used_at timestamptz
+);
+CREATE INDEX logins_by_user ON logins (user_name);
+",
+    ),
 ];
 
 /// A fixed key for `pg_advisory_xact_lock`: "isolator" in ASCII.

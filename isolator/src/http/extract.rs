@@ -2,7 +2,8 @@
 //!
 //! - [`SignedIn`]: any signed-in user (401 otherwise);
 //! - [`Admin`]: an administrator signed in with a cookie, or an API client
-//!   with `Authorization: Bearer <token>` listed in `[admin] api_tokens`
+//!   with `Authorization: Bearer <token>` listed in `[admin] api_tokens` or
+//!   made through `/api/v1/tokens` (a cluster's database)
 //!   (401 for nobody or a wrong token, 403 for a signed-in non-admin);
 //! - [`OwnedSession`]: the session named by the path's `{id}`, when the
 //!   caller is signed in as its owner and presents its token in
@@ -97,7 +98,8 @@ pub fn no_session() -> ApiError {
 /// admin and audit endpoint starts here (through [`Admin`]).
 ///
 /// API clients may instead send `Authorization: Bearer <token>` with a token
-/// whose hash is in `[admin] api_tokens`; a request carrying that header is
+/// whose hash is in `[admin] api_tokens` or that an admin made through
+/// `/api/v1/tokens`; a request carrying that header is
 /// judged by it alone (a wrong token is 401, whatever cookie comes with it).
 pub fn require_admin(
     state: &AppState,
@@ -105,15 +107,19 @@ pub fn require_admin(
     peer: SocketAddr,
 ) -> Result<User, ApiError> {
     if let Some(token) = crate::auth::bearer(headers) {
-        return crate::auth::api_token_user(&state.config.admin.api_tokens, token).ok_or_else(
-            || {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "bad_token",
-                    "the bearer token is not one of [admin] api_tokens",
-                )
-            },
-        );
+        let Some((user, stored)) = state.auth.api_client(&state.config.admin.api_tokens, token)
+        else {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_token",
+                "the bearer token is not one of [admin] api_tokens, nor an unexpired token \
+                 made through /api/v1/tokens",
+            ));
+        };
+        if let (Some(name), Some(cluster)) = (stored, state.cluster.as_ref()) {
+            cluster.directory().touch(&name);
+        }
+        return Ok(user);
     }
     match user_of(state, headers, peer) {
         Some(u) if u.admin => Ok(u),

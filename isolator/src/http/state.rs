@@ -56,7 +56,26 @@ pub async fn build_node_state(
             Some(Cluster::connect(c, local_addr, &seed, shutdown.clone()).await?)
         }
     };
-    build_state_in(config, local_addr, shutdown, cluster)
+    let state = build_state_in(config, local_addr, shutdown, cluster)?;
+    if let Some(c) = &state.cluster {
+        // Read before serving, so users the database holds can sign in at once.
+        match c.directory().load().await {
+            Ok(d) => {
+                state.auth.set_directory(d);
+            }
+            Err(e) => tracing::warn!(error = %e, "users and tokens of the cluster not read yet"),
+        }
+        if state.auth.mode() == crate::auth::config::AuthMode::Static
+            && !state.auth.has_password_admin()
+            && state.config.admin.api_tokens.is_empty()
+        {
+            tracing::warn!(
+                "no administrator can sign in: add an admin to [[auth.users]], or a token to \
+                 [admin] api_tokens and an admin user through POST /api/v1/users"
+            );
+        }
+    }
+    Ok(state)
 }
 
 /// Builds the state of a single node for a validated config; `local_addr` is
@@ -162,6 +181,7 @@ fn build_state_in(
         if let Some(store) = audit.store() {
             c.start_audit_shipping(store.clone(), shutdown.clone());
         }
+        c.follow_directory(auth.clone(), sessions.clone(), shutdown.clone());
         c.logins().follow_logouts(auth.clone(), shutdown);
         cluster_readiness(&metrics, c);
     }

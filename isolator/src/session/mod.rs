@@ -548,6 +548,24 @@ impl SessionManager {
         }
     }
 
+    /// Ends every live session of user `name` with `reason`; returns how
+    /// many there were.
+    pub async fn end_user(&self, name: &str, reason: EndReason) -> usize {
+        let handles: Vec<_> = self
+            .sessions
+            .lock()
+            .expect("registry lock")
+            .values()
+            .filter(|h| h.is_live() && h.user.name == name)
+            .cloned()
+            .collect();
+        let mut ended = 0;
+        for h in handles {
+            ended += usize::from(h.send(SessionCmd::End(reason)).await);
+        }
+        ended
+    }
+
     /// Tells the user of every live session `message` (e.g. that this
     /// server is being drained).
     pub async fn announce(&self, level: NoticeLevel, code: &'static str, message: &str) {

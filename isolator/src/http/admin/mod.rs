@@ -4,7 +4,7 @@
 //! Every endpoint starts with the [`Admin`] extractor
 //! ([`crate::http::extract::require_admin`]: an admin signed in with a cookie, or an
 //! API client with `Authorization: Bearer <token>` listed in `[admin]
-//! api_tokens`). The policy endpoints edit the document held by
+//! api_tokens` or made through `/api/v1/tokens`). The policy endpoints edit the document held by
 //! [`policies::PolicyStore`]: a write reads the document in force, changes it,
 //! and hands the whole new document to the store, which compiles it (a broken
 //! document changes nothing), checks that the version the admin based the
@@ -17,7 +17,8 @@
 //! document), [`errors`], [`body`] (request bodies and versions),
 //! [`documents`], [`items`] (CRUD shared by [`apps`], [`rules`],
 //! [`profiles`] and [`detectors`]), [`test_bench`], [`fingerprints`]
-//! (registered confidential documents), [`sessions`],
+//! (registered confidential documents), [`sessions`], [`users`] and
+//! [`tokens`] (managed in a cluster's database),
 //! [`history`], [`openapi`], [`pages`].
 
 pub mod apps;
@@ -35,6 +36,8 @@ pub mod routes;
 pub mod rules;
 pub mod sessions;
 pub mod test_bench;
+pub mod tokens;
+pub mod users;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

@@ -3,11 +3,14 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::routing::{delete, get, post, put, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use policies::{AppDoc, DetectorDoc, ProfileDoc, RuleDoc};
 
-use super::{documents, fingerprints, history, items, openapi, pages, rules, sessions, test_bench};
+use super::{
+    documents, fingerprints, history, items, openapi, pages, rules, sessions, test_bench, tokens,
+    users,
+};
 use crate::http::AppState;
 
 /// One route: method, path (axum syntax, which is also OpenAPI's), handler.
@@ -75,6 +78,22 @@ fn table() -> Vec<Route> {
             Method::DELETE,
             "/api/v1/fingerprints/{id}",
             delete(fingerprints::remove),
+        ),
+        Route(Method::GET, "/api/v1/users", get(users::list)),
+        Route(Method::POST, "/api/v1/users", post(users::create)),
+        Route(Method::GET, "/api/v1/users/{name}", get(users::get_one)),
+        Route(Method::PATCH, "/api/v1/users/{name}", patch(users::update)),
+        Route(
+            Method::DELETE,
+            "/api/v1/users/{name}",
+            delete(users::delete),
+        ),
+        Route(Method::GET, "/api/v1/tokens", get(tokens::list)),
+        Route(Method::POST, "/api/v1/tokens", post(tokens::create)),
+        Route(
+            Method::DELETE,
+            "/api/v1/tokens/{name}",
+            delete(tokens::delete),
         ),
         Route(Method::GET, "/api/v1/history", get(history::list)),
         Route(

@@ -1,0 +1,504 @@
+//! Users and admin API tokens managed at run time, on real nodes sharing a
+//! real PostgreSQL: a user or token made through one node's API works on
+//! the others within a second (and on a node started later at once); a
+//! change to a user ends their logins everywhere, disabling one ends their
+//! live session too, and removing a token stops it everywhere. Neither a
+//! password nor a token reaches the database, the API or a listing; a
+//! non-admin cannot manage users; config users are read-only; an admin
+//! cannot lock themselves out. While the database is down, known users
+//! still sign in, known tokens still work, and changes are refused.
+
+#[path = "support/node.rs"]
+mod node;
+#[path = "support/postgres.rs"]
+mod postgres;
+
+use std::time::{Duration, Instant};
+
+use node::{within, Node};
+use postgres::Postgres;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The bootstrap token of the config file.
+const BOOT: &str = "cluster-users-bootstrap-token";
+const ROOT_PASSWORD: &str = "root's own long passphrase";
+const BOB_PASSWORD: &str = "a passphrase for b0b only";
+const BOB_NEW_PASSWORD: &str = "another passphrase, changed";
+
+/// A node with password logins: `root` (admin) in its config file, and the
+/// bootstrap token.
+async fn start(id: &str, pg: &Postgres) -> Node {
+    let tables = format!(
+        "[auth]\nmode = \"static\"\n[[auth.users]]\nname = \"root\"\npassword_hash = {:?}\nadmin = true\n\
+         [admin]\napi_tokens = [{:?}]\n",
+        isolator::auth::hash_password(ROOT_PASSWORD),
+        isolator::auth::hash_api_token(BOOT),
+    );
+    Node::start(id, &pg.url(), "", &tables, &[]).await
+}
+
+/// A JSON call with a bearer token; the answer's status, body and headers.
+async fn call(
+    node: &Node,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", node.base))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    answer(req).await
+}
+
+/// A call as a signed-in browser (its cookie, same origin).
+async fn as_user(
+    node: &Node,
+    cookie: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::new()
+        .request(method, format!("{}{path}", node.base))
+        .header("cookie", cookie)
+        .header("origin", &node.base)
+        .header("x-isolator-request", "1");
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    answer(req).await
+}
+
+async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let res = req.send().await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body, headers)
+}
+
+/// Signs in through the login form; the cookie, or `None` when refused.
+async fn login(node: &Node, name: &str, password: &str) -> Option<String> {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/login", node.base))
+        .header("origin", &node.base)
+        .form(&[("username", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers().get("set-cookie")?.to_str().unwrap();
+    Some(cookie.split(';').next().unwrap().to_owned())
+}
+
+/// Who the cookie signs in as on `node` (`None`: nobody).
+async fn me(node: &Node, cookie: &str) -> Option<Value> {
+    let (st, body, _) = as_user(node, cookie, Method::GET, "/api/me", None).await;
+    (st == StatusCode::OK).then_some(body)
+}
+
+/// Whether `token` may read the policy on `node`.
+async fn token_works(node: &Node, token: &str) -> bool {
+    call(node, token, Method::GET, "/api/v1/document", None)
+        .await
+        .0
+        == StatusCode::OK
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn users_and_tokens_made_on_one_node_hold_on_every_node() {
+    let pg = Postgres::start();
+    let a = start("node-a", &pg).await;
+    let b = start("node-b", &pg).await;
+
+    // Bob, added through A by the config's token.
+    let (st, body, _) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({ "name": "bob", "password": BOB_PASSWORD, "groups": ["sales"] })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["source"], "database");
+    assert_eq!(
+        body["created_by"].as_str().unwrap().len(),
+        "api-token:".len() + 8
+    );
+    assert!(!body.to_string().contains(BOB_PASSWORD) && !body.to_string().contains("argon2"));
+    // He signs in on B within a second, with his groups.
+    let added = Instant::now();
+    let bob = loop {
+        if let Some(cookie) = login(&b, "bob", BOB_PASSWORD).await {
+            break cookie;
+        }
+        assert!(
+            added.elapsed() < Duration::from_secs(1),
+            "bob cannot sign in on B"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!(
+        "cluster-users: a new user signs in on another node {:?} after being added",
+        added.elapsed()
+    );
+    let who = me(&b, &bob).await.unwrap();
+    assert_eq!(
+        (who["user"].clone(), who["groups"].clone()),
+        (json!("bob"), json!(["sales"]))
+    );
+    // Not an admin: he cannot manage users or see them.
+    let (st, _, _) = as_user(
+        &b,
+        &bob,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({ "name": "mallory", "password": "mallory's passphrase", "admin": true })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(
+        as_user(&a, &bob, Method::GET, "/api/v1/users", None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A token made on A, shown once, works on B within a second.
+    let (st, made, headers) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(json!({ "name": "ci", "expires_in_days": 30 })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{made}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let ci = made["token"].as_str().unwrap().to_owned();
+    assert!(ci.len() >= 43, "a 256-bit token: {ci}");
+    let expires = made["expires_at"].as_i64().unwrap() - made["created_at"].as_i64().unwrap();
+    assert!(
+        (30 * 86400 - 5..=30 * 86400 + 5).contains(&expires),
+        "{made}"
+    );
+    let took = within(Duration::from_secs(1), "the token works on B", || {
+        token_works(&b, &ci)
+    })
+    .await;
+    println!("cluster-users: a new token works on another node {took:?} after being made");
+    // What it does is recorded under its name.
+    let (st, carol, _) = call(
+        &b,
+        &ci,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({ "name": "carol", "password": "cedar window lantern" })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{carol}");
+    assert_eq!(carol["created_by"], "api-token:ci");
+    // Neither the token nor a password is in the database, a listing or the logs.
+    let tables = pg.psql(
+        "isolator",
+        "SELECT users::text FROM users UNION ALL SELECT api_tokens::text FROM api_tokens",
+    );
+    for secret in [ci.as_str(), BOB_PASSWORD, "cedar window lantern"] {
+        assert!(!tables.contains(secret), "{secret} stored");
+    }
+    assert!(tables.contains("$argon2id$"), "{tables}");
+    let (_, tokens, _) = call(&a, &ci, Method::GET, "/api/v1/tokens", None).await;
+    let listed = tokens.to_string();
+    assert!(
+        !listed.contains(&ci) && !listed.contains(&hex(&ci)),
+        "{listed}"
+    );
+    let names: Vec<&str> = tokens["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [&isolator::auth::hash_api_token(BOOT)[7..15], "ci"]);
+    let (_, users, _) = call(&a, &ci, Method::GET, "/api/v1/users", None).await;
+    assert_eq!(users["managed"], "database");
+    let sources: Vec<(String, String)> = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap().into(),
+                u["source"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            ("root", "config"),
+            ("bob", "database"),
+            ("carol", "database")
+        ]
+        .map(|(n, s)| (n.to_owned(), s.to_owned()))
+    );
+    for node in [&a, &b] {
+        let log = node.log.lock().unwrap().join("\n");
+        for secret in [ci.as_str(), BOB_PASSWORD] {
+            assert!(!log.contains(secret), "{secret} in a log");
+        }
+    }
+
+    // Carol signed in on B is signed out on A and B when she is removed.
+    let carol_cookie = login(&b, "carol", "cedar window lantern").await.unwrap();
+    assert!(me(&a, &carol_cookie).await.is_some());
+    let (st, _, _) = call(&a, BOOT, Method::DELETE, "/api/v1/users/carol", None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    for node in [&a, &b] {
+        within(Duration::from_secs(1), "carol's login ends", || async {
+            me(node, &carol_cookie).await.is_none()
+        })
+        .await;
+    }
+    assert!(login(&b, "carol", "cedar window lantern").await.is_none());
+
+    // Bob, with a live session on B, is disabled through A: his login and
+    // his session end, and his right password is refused.
+    let (st, session, _) = as_user(
+        &b,
+        &bob,
+        Method::POST,
+        "/api/sessions",
+        Some(json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{session}");
+    let id = session["id"].as_str().unwrap().to_owned();
+    let (st, _, _) = call(
+        &a,
+        BOOT,
+        Method::PATCH,
+        "/api/v1/users/bob",
+        Some(json!({ "disabled": true })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    within(Duration::from_secs(1), "bob's login ends on B", || async {
+        me(&b, &bob).await.is_none()
+    })
+    .await;
+    within(Duration::from_secs(5), "bob's session ends", || async {
+        let (_, list, _) = call(&b, BOOT, Method::GET, "/api/v1/sessions", None).await;
+        !list.to_string().contains(&id)
+    })
+    .await;
+    assert!(login(&b, "bob", BOB_PASSWORD).await.is_none());
+    // Enabled again with a new password: only the new one works.
+    let (st, body, _) = call(
+        &b,
+        BOOT,
+        Method::PATCH,
+        "/api/v1/users/bob",
+        Some(json!({ "disabled": false, "password": BOB_NEW_PASSWORD })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert!(login(&a, "bob", BOB_PASSWORD).await.is_none());
+    within(
+        Duration::from_secs(1),
+        "bob's new password works on A",
+        || async { login(&a, "bob", BOB_NEW_PASSWORD).await.is_some() },
+    )
+    .await;
+
+    // A node started now knows them at once.
+    let c = start("node-c", &pg).await;
+    assert!(login(&c, "bob", BOB_NEW_PASSWORD).await.is_some());
+    assert!(token_works(&c, &ci).await);
+
+    // The token removed on B stops working on A and C within a second.
+    let (st, _, _) = call(&b, BOOT, Method::DELETE, "/api/v1/tokens/ci", None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    for node in [&a, &c] {
+        let took = within(
+            Duration::from_secs(1),
+            "the removed token stops",
+            || async { !token_works(node, &ci).await },
+        )
+        .await;
+        println!("cluster-users: a removed token stopped working {took:?} after");
+    }
+    let (st, body, _) = call(&a, &ci, Method::GET, "/api/v1/document", None).await;
+    assert_eq!(
+        (st, body["code"].clone()),
+        (StatusCode::UNAUTHORIZED, json!("bad_token"))
+    );
+}
+
+/// The hex SHA-256 of a token, as a leak of the hash would show it.
+fn hex(token: &str) -> String {
+    isolator::auth::hash_api_token(token)["sha256:".len()..].to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn users_are_refused_what_would_break_the_rules() {
+    let mut pg = Postgres::start();
+    let a = start("node-a", &pg).await;
+    let post = |body: Value| call(&a, BOOT, Method::POST, "/api/v1/users", Some(body));
+
+    // Bad input names its field.
+    for (body, field) in [
+        (
+            json!({ "name": "", "password": "long enough password" }),
+            "name",
+        ),
+        (
+            json!({ "name": "bob smith", "password": "long enough password" }),
+            "name",
+        ),
+        (json!({ "name": "bob", "password": "short" }), "password"),
+        (
+            json!({ "name": "bob", "password": "bob-is-my-password" }),
+            "password",
+        ),
+        (
+            json!({ "name": "bob", "password": "long enough password", "groups": ["a,admins"] }),
+            "groups[0]",
+        ),
+        (
+            json!({ "name": "bob", "password": "long enough password", "role": "admin" }),
+            "body",
+        ),
+    ] {
+        let (st, e, _) = post(body.clone()).await;
+        assert_eq!(
+            (st, e["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!(field)),
+            "{body}: {e}"
+        );
+    }
+    // The config file's user is its own: not replaced, changed or removed here.
+    let (st, e, _) = post(json!({ "name": "root", "password": "a takeover password" })).await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::CONFLICT, json!("config_user"))
+    );
+    for (method, body) in [
+        (Method::PATCH, Some(json!({ "admin": false }))),
+        (Method::DELETE, None),
+    ] {
+        let (st, e, _) = call(&a, BOOT, method, "/api/v1/users/root", body).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("config_user"))
+        );
+    }
+    assert!(login(&a, "root", ROOT_PASSWORD).await.is_some());
+    // A name is taken once.
+    let dana = json!({ "name": "dana", "password": "quiet harbour morning", "admin": true });
+    assert_eq!(post(dana.clone()).await.0, StatusCode::CREATED);
+    let (st, e, _) = post(dana).await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::CONFLICT, json!("exists"))
+    );
+    let (st, e, _) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(json!({ "name": "Bad Name" })),
+    )
+    .await;
+    assert_eq!(
+        (st, e["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("name"))
+    );
+    let (st, e, _) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(json!({ "name": "x", "expires_in_days": 0 })),
+    )
+    .await;
+    assert_eq!(
+        (st, e["field"].clone()),
+        (StatusCode::BAD_REQUEST, json!("expires_in_days"))
+    );
+    assert_eq!(
+        call(&a, BOOT, Method::DELETE, "/api/v1/users/nobody", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // Dana, an admin, cannot demote, disable or remove herself (root can).
+    let dana = login(&a, "dana", "quiet harbour morning").await.unwrap();
+    for (method, body) in [
+        (Method::PATCH, Some(json!({ "admin": false }))),
+        (Method::PATCH, Some(json!({ "disabled": true }))),
+        (Method::DELETE, None),
+    ] {
+        let (st, e, _) = as_user(&a, &dana, method, "/api/v1/users/dana", body).await;
+        assert_eq!(
+            (st, e["code"].clone()),
+            (StatusCode::CONFLICT, json!("own_account"))
+        );
+    }
+    // A cookie without the request header is a cross-site form: refused.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/users", a.base))
+        .header("cookie", &dana)
+        .json(&json!({ "name": "eve", "password": "evening long passphrase", "admin": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The database goes away: known users and tokens still work; changes
+    // are refused with the reason; they work again when it is back.
+    let (_, made, _) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(json!({ "name": "ops" })),
+    )
+    .await;
+    let ops = made["token"].as_str().unwrap().to_owned();
+    assert_eq!(made["expires_at"], Value::Null);
+    pg.stop();
+    assert!(login(&a, "dana", "quiet harbour morning").await.is_some());
+    assert!(token_works(&a, &ops).await);
+    let (st, e, _) = post(json!({ "name": "frank", "password": "granite orchard seven" })).await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::SERVICE_UNAVAILABLE, json!("unavailable")),
+        "{e}"
+    );
+    assert!(
+        e["error"].as_str().unwrap().contains("nothing was changed"),
+        "{e}"
+    );
+    pg.restart();
+    within(
+        Duration::from_secs(15),
+        "changes are taken again",
+        || async {
+            post(json!({ "name": "frank", "password": "granite orchard seven" }))
+                .await
+                .0
+                == StatusCode::CREATED
+        },
+    )
+    .await;
+    assert!(login(&a, "frank", "granite orchard seven").await.is_some());
+}
