@@ -6,8 +6,12 @@
 //! password nor a token reaches the database, the API or a listing; a
 //! non-admin cannot manage users; config users are read-only; an admin
 //! cannot lock themselves out. While the database is down, known users
-//! still sign in, known tokens still work, and changes are refused.
+//! still sign in, known tokens still work, and changes are refused. An
+//! admin does the same on the admin page in a real browser.
 
+#[allow(dead_code)]
+#[path = "../../tests/src/client.rs"]
+mod client;
 #[path = "support/node.rs"]
 mod node;
 #[path = "support/postgres.rs"]
@@ -268,7 +272,12 @@ async fn users_and_tokens_made_on_one_node_hold_on_every_node() {
         })
         .await;
     }
-    assert!(login(&b, "carol", "cedar window lantern").await.is_none());
+    // B hears of it within the second (the logout and the directory come
+    // on two notifications).
+    within(Duration::from_secs(1), "carol refused on B", || async {
+        login(&b, "carol", "cedar window lantern").await.is_none()
+    })
+    .await;
 
     // Bob, with a live session on B, is disabled through A: his login and
     // his session end, and his right password is refused.
@@ -300,7 +309,10 @@ async fn users_and_tokens_made_on_one_node_hold_on_every_node() {
         !list.to_string().contains(&id)
     })
     .await;
-    assert!(login(&b, "bob", BOB_PASSWORD).await.is_none());
+    within(Duration::from_secs(1), "bob refused on B", || async {
+        login(&b, "bob", BOB_PASSWORD).await.is_none()
+    })
+    .await;
     // Enabled again with a new password: only the new one works.
     let (st, body, _) = call(
         &b,
@@ -501,4 +513,131 @@ async fn users_are_refused_what_would_break_the_rules() {
     )
     .await;
     assert!(login(&a, "frank", "granite orchard seven").await.is_some());
+}
+
+/// Root, in a real browser on node A's admin page, adds a user, makes a
+/// token and disables the user again; node B is judged by what it lets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_manages_users_and_tokens_on_the_admin_page() {
+    const T: Duration = Duration::from_secs(15);
+    let pg = Postgres::start();
+    let a = start("node-a", &pg).await;
+    let b = start("node-b", &pg).await;
+    let c = client::Client::open(&format!("{}/admin/#users", a.base)).await;
+    c.wait_js("the login page", T, "location.pathname === '/login'")
+        .await;
+    click(&c, "#username").await;
+    c.type_text("root").await;
+    click(&c, "#password").await;
+    c.type_text(ROOT_PASSWORD).await;
+    c.press("Enter", 0).await;
+    // The login page brings the admin back to the admin page (a URL's
+    // fragment never reaches the server): open the tab.
+    c.wait_js(
+        "the admin page",
+        T,
+        "!!(window.__admin && window.__admin.ready)",
+    )
+    .await;
+    let _: bool = c
+        .eval("(() => { location.hash = 'users'; return true; })()")
+        .await;
+    c.wait_js("the users tab", T, "!document.getElementById('user-form').hidden && !!document.querySelector('#users-body tr[data-user=\"root\"]')").await;
+
+    // Add erin, typing as an admin does; a short password is refused first,
+    // with the reason shown.
+    click(&c, "#user-name").await;
+    c.type_text("erin").await;
+    click(&c, "#user-password").await;
+    c.type_text("too short").await;
+    click(&c, "#user-groups").await;
+    c.type_text("legal, contractors").await;
+    click(&c, "#user-form button[type=submit]").await;
+    c.wait_js(
+        "the refusal",
+        T,
+        "!document.getElementById('user-error').hidden",
+    )
+    .await;
+    assert!(
+        c.text_of("#user-error").await.contains("at least 12"),
+        "{}",
+        c.text_of("#user-error").await
+    );
+    assert!(login(&b, "erin", "too short").await.is_none());
+    c.focus("#user-password").await;
+    let _: bool = c
+        .eval("(() => { document.getElementById('user-password').value = ''; return true; })()")
+        .await;
+    c.type_text("a sturdy passphrase 42").await;
+    click(&c, "#user-form button[type=submit]").await;
+    c.wait_js(
+        "erin listed",
+        T,
+        "!!document.querySelector('#users-body tr[data-user=\"erin\"]')",
+    )
+    .await;
+    let erin = login(&b, "erin", "a sturdy passphrase 42")
+        .await
+        .expect("erin signs in on B");
+    let who = me(&b, &erin).await.unwrap();
+    assert_eq!(who["groups"], json!(["legal", "contractors"]));
+
+    // A token, shown once on the page, works on B.
+    click(&c, "#token-name").await;
+    c.type_text("from-the-page").await;
+    click(&c, "#token-form button[type=submit]").await;
+    c.wait_js(
+        "the token shown",
+        T,
+        "!document.getElementById('token-made').hidden",
+    )
+    .await;
+    let token = c.text_of("#token-made-value").await;
+    assert!(token.len() >= 43, "{token}");
+    assert!(token_works(&b, &token).await);
+    // After a reload it is listed, never shown again.
+    c.reload().await;
+    c.wait_js(
+        "the token listed",
+        T,
+        "!!document.querySelector('#tokens-body tr[data-token=\"from-the-page\"]')",
+    )
+    .await;
+    let html: String = c.eval("document.body.innerHTML").await;
+    assert!(!html.contains(&token), "the token is on the page again");
+
+    // Disable erin in the edit dialog: B refuses her cookie and her password.
+    click(&c, "#users-body tr[data-user=\"erin\"] button").await;
+    c.wait_js("the dialog", T, "document.getElementById('editor').open")
+        .await;
+    click(&c, "#f-disabled").await;
+    click(&c, "#editor-save").await;
+    c.wait_js("erin disabled", T, "(document.querySelector('#users-body tr[data-user=\"erin\"]') || {}).textContent?.includes('disabled')").await;
+    within(Duration::from_secs(1), "erin signed out on B", || async {
+        me(&b, &erin).await.is_none()
+    })
+    .await;
+    within(Duration::from_secs(1), "erin refused on B", || async {
+        login(&b, "erin", "a sturdy passphrase 42").await.is_none()
+    })
+    .await;
+    // Root's own row offers no way to lock root out (a config user).
+    assert_eq!(
+        c.text_of("#users-body tr[data-user=\"root\"] td:last-child")
+            .await,
+        "config file"
+    );
+    c.close().await;
+}
+
+/// Scrolls the element into view, as a user would, and clicks it.
+async fn click(c: &client::Client, selector: &str) {
+    let js = format!(
+        "(() => {{ const e = document.querySelector({sel}); if (e) e.scrollIntoView({{block: 'center'}}); return !!e; }})()",
+        sel = serde_json::to_string(selector).unwrap()
+    );
+    let found: bool = c.eval(&js).await;
+    assert!(found, "no {selector} on the page");
+    c.click_ui(selector).await;
 }

@@ -10,8 +10,9 @@ import { flash, initNotify, onReload } from './notify.js';
 import * as profiles from './profiles.js';
 import * as rules from './rules.js';
 import * as sessions from './sessions.js';
+import * as users from './users.js';
 
-const TABS = { rules, apps, profiles, fingerprints, bench, sessions, history };
+const TABS = { rules, apps, profiles, fingerprints, bench, sessions, users, history };
 
 function current() {
   const name = location.hash.replace('#', '');
@@ -51,6 +52,7 @@ async function start() {
   fingerprints.init();
   bench.init(me);
   sessions.init();
+  users.init(me);
   history.init(reloadAll);
   window.addEventListener('hashchange', show);
   await reloadAll();

@@ -148,6 +148,17 @@ impl Auth {
         self.config.users.iter().any(|u| u.admin) || self.directory.load().has_admin()
     }
 
+    /// Whether `name` may be signed in: a config user, or an enabled user
+    /// of the directory.
+    fn may_sign_in(&self, name: &str) -> bool {
+        self.is_config_user(name)
+            || self
+                .directory
+                .load()
+                .user(name)
+                .is_some_and(|u| !u.disabled)
+    }
+
     /// Whether `name` is a user of the config file (read-only for the API).
     pub fn is_config_user(&self, name: &str) -> bool {
         self.config.users.iter().any(|u| u.name == name)
@@ -231,7 +242,12 @@ impl Auth {
                 let key = token_key(token);
                 let mut logins = self.logins.lock().expect("logins lock");
                 match logins.get(&key) {
-                    Some(login) if login.expires > Instant::now() => Some(login.user.clone()),
+                    Some(login) if login.expires > Instant::now() => {
+                        // A login made (or adopted) from a copy of the
+                        // directory older than this one holds no more.
+                        self.may_sign_in(&login.user.name)
+                            .then(|| login.user.clone())
+                    }
                     Some(_) => {
                         logins.remove(&key);
                         None
@@ -664,6 +680,11 @@ mod tests {
             auth.login("bob", "bob's passphrase", ip),
             Err(LoginError::Wrong)
         );
+        // A login another node made from an older copy, adopted here, does
+        // not let him in either.
+        let stale = random_token();
+        auth.adopt_login(token_key(&stale), user, Duration::from_secs(600));
+        assert_eq!(auth.identify(&with_cookie(&stale), peer), None);
     }
 
     #[test]
