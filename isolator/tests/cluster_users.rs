@@ -5,7 +5,8 @@
 //! live session too, and removing a token stops it everywhere. Neither a
 //! password nor a token reaches the database, the API or a listing; a
 //! non-admin cannot manage users; config users are read-only; an admin
-//! cannot lock themselves out. While the database is down, known users
+//! cannot lock themselves out; a user changes their own password, which
+//! signs out their other logins. While the database is down, known users
 //! still sign in, known tokens still work, and changes are refused. An
 //! admin does the same on the admin page in a real browser.
 
@@ -607,6 +608,58 @@ async fn an_admin_manages_users_and_tokens_on_the_admin_page() {
     let html: String = c.eval("document.body.innerHTML").await;
     assert!(!html.contains(&token), "the token is on the page again");
 
+    // Erin changes her own password on the account page of node B, in a
+    // browser of her own.
+    let e = client::Client::open(&format!("{}/account", b.base)).await;
+    e.wait_js("the login page", T, "location.pathname === '/login'")
+        .await;
+    click(&e, "#username").await;
+    e.type_text("erin").await;
+    click(&e, "#password").await;
+    e.type_text("a sturdy passphrase 42").await;
+    e.press("Enter", 0).await;
+    e.wait_js("the account page", T, "location.pathname === '/account' && document.getElementById('account-user').textContent.includes('erin')").await;
+    // A new password holding her name is refused, the page says why.
+    for (current, new) in [
+        ("a sturdy passphrase 42", "erin's own new phrase"),
+        ("a sturdy passphrase 42", "lighthouse copper ninety"),
+    ] {
+        let _: bool = e
+            .eval("(() => { document.getElementById('password-form').reset(); return true; })()")
+            .await;
+        click(&e, "#current").await;
+        e.type_text(current).await;
+        click(&e, "#new").await;
+        e.type_text(new).await;
+        click(&e, "#repeat").await;
+        e.type_text(new).await;
+        click(&e, "#password-submit").await;
+        e.wait_js(
+            "an answer",
+            T,
+            "!document.getElementById('password-done').hidden || !document.getElementById('password-error').hidden",
+        )
+        .await;
+        if new.contains("erin") {
+            assert!(
+                e.text_of("#password-error").await.contains("user name"),
+                "{}",
+                e.text_of("#password-error").await
+            );
+        } else {
+            assert!(e.text_of("#password-done").await.contains("changed"));
+        }
+    }
+    e.close().await;
+    within(Duration::from_secs(1), "her old cookie ends", || async {
+        me(&b, &erin).await.is_none()
+    })
+    .await;
+    assert!(login(&a, "erin", "a sturdy passphrase 42").await.is_none());
+    let erin = login(&a, "erin", "lighthouse copper ninety")
+        .await
+        .expect("the new password works on A");
+
     // Disable erin in the edit dialog: B refuses her cookie and her password.
     click(&c, "#users-body tr[data-user=\"erin\"] button").await;
     c.wait_js("the dialog", T, "document.getElementById('editor').open")
@@ -619,7 +672,9 @@ async fn an_admin_manages_users_and_tokens_on_the_admin_page() {
     })
     .await;
     within(Duration::from_secs(1), "erin refused on B", || async {
-        login(&b, "erin", "a sturdy passphrase 42").await.is_none()
+        login(&b, "erin", "lighthouse copper ninety")
+            .await
+            .is_none()
     })
     .await;
     // Root's own row offers no way to lock root out (a config user).
@@ -640,4 +695,96 @@ async fn click(c: &client::Client, selector: &str) {
     let found: bool = c.eval(&js).await;
     assert!(found, "no {selector} on the page");
     c.click_ui(selector).await;
+}
+
+/// Bob changes his own password: only with the current one (a stolen
+/// cookie is not enough), to one that follows the rules; his other logins
+/// end on every node while the browser that changed it stays signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_changes_their_own_password() {
+    let pg = Postgres::start();
+    let a = start("node-a", &pg).await;
+    let b = start("node-b", &pg).await;
+    let (st, _, _) = call(
+        &a,
+        BOOT,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({ "name": "bob", "password": BOB_PASSWORD })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let here = login(&a, "bob", BOB_PASSWORD).await.unwrap();
+    let elsewhere = login(&b, "bob", BOB_PASSWORD).await.unwrap();
+    assert_eq!(me(&a, &here).await.unwrap()["can_change_password"], true);
+    let change = |cookie: &str, current: &str, new: &str| {
+        let body = json!({ "current": current, "new": new });
+        let cookie = cookie.to_owned();
+        let a = &a;
+        async move { as_user(a, &cookie, Method::POST, "/api/me/password", Some(body)).await }
+    };
+    // The wrong current password, a weak new one, the same one: refused,
+    // naming the field.
+    for (current, new, field) in [
+        ("not my password at all", BOB_NEW_PASSWORD, "current"),
+        (BOB_PASSWORD, "short", "new"),
+        (BOB_PASSWORD, "bob bob bob bob bob", "new"),
+        (BOB_PASSWORD, BOB_PASSWORD, "new"),
+    ] {
+        let (st, e, _) = change(&here, current, new).await;
+        assert_eq!(
+            (st, e["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!(field)),
+            "{e}"
+        );
+    }
+    // A cross-site form cannot do it.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/me/password", a.base))
+        .header("cookie", &here)
+        .json(&json!({ "current": BOB_PASSWORD, "new": BOB_NEW_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Done right: this browser gets a new login, valid on every node.
+    let (st, e, headers) = change(&here, BOB_PASSWORD, BOB_NEW_PASSWORD).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{e}");
+    let fresh = headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(me(&a, &fresh).await.is_some() && me(&b, &fresh).await.is_some());
+    for (node, old) in [(&a, &here), (&b, &elsewhere)] {
+        within(Duration::from_secs(1), "the other logins end", || async {
+            me(node, old).await.is_none()
+        })
+        .await;
+    }
+    within(
+        Duration::from_secs(1),
+        "the old password refused on B",
+        || async { login(&b, "bob", BOB_PASSWORD).await.is_none() },
+    )
+    .await;
+    assert!(login(&b, "bob", BOB_NEW_PASSWORD).await.is_some());
+    // Root's password is the config file's.
+    let root = login(&a, "root", ROOT_PASSWORD).await.unwrap();
+    assert_eq!(me(&a, &root).await.unwrap()["can_change_password"], false);
+    let (st, e, _) = as_user(
+        &a,
+        &root,
+        Method::POST,
+        "/api/me/password",
+        Some(json!({ "current": ROOT_PASSWORD, "new": "a brand new passphrase" })),
+    )
+    .await;
+    assert_eq!(
+        (st, e["code"].clone()),
+        (StatusCode::CONFLICT, json!("config_user"))
+    );
+    assert!(login(&a, "root", ROOT_PASSWORD).await.is_some());
 }

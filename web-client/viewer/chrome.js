@@ -45,6 +45,7 @@ export class BrowserChrome {
     this.menu = $('menu');
     this.menuUser = $('menu-user');
     this.menuSignOut = $('menu-signout');
+    this.menuAccount = $('menu-account');
     this.menuFullscreen = $('menu-fullscreen');
     this.editing = false;
     this.justFocused = false;
@@ -106,6 +107,7 @@ export class BrowserChrome {
       if (action === 'end') c.endSession();
       else if (action === 'fullscreen') toggleFullscreen();
       else if (action === 'signout') c.signOut();
+      else if (action === 'account') window.open('/account', '_blank', 'noopener');
     });
     this.menu.addEventListener('keydown', (e) => this.menuKey(e));
     document.addEventListener('mousedown', (e) => {
@@ -156,6 +158,7 @@ export class BrowserChrome {
     this.menuUser.textContent = me.user ? `Signed in as ${me.user}` : '';
     this.menuUser.hidden = !me.user;
     this.menuSignOut.hidden = me.auth !== 'static';
+    this.menuAccount.hidden = !me.can_change_password;
   }
 
   toggleMenu() {

@@ -296,6 +296,21 @@ impl Auth {
     ///
     /// The argon2 check is CPU-heavy: call it from a blocking task.
     pub fn login(&self, name: &str, password: &str, peer: IpAddr) -> Result<String, LoginError> {
+        let user = self.check_password(name, password, peer)?;
+        let token = self.issue_login(user);
+        tracing::info!(user = %name_for_log(name, true), %peer, "login");
+        Ok(token)
+    }
+
+    /// Checks `name`'s password as a login does (throttled per user and
+    /// address, the same time whether the user exists or not); the user
+    /// on success. CPU-heavy like [`Auth::login`].
+    pub fn check_password(
+        &self,
+        name: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<User, LoginError> {
         if self.config.mode != AuthMode::Static {
             return Err(LoginError::NotStatic);
         }
@@ -321,8 +336,16 @@ impl Auth {
             return Err(LoginError::Wrong);
         }
         let (_, groups, admin, _) = user.expect("checked above");
-        let groups = groups.clone();
         self.throttle.succeeded(name, peer, Instant::now());
+        Ok(User {
+            name: name.to_owned(),
+            groups: groups.clone(),
+            admin,
+        })
+    }
+
+    /// A new login of `user` (whose password was just checked); its token.
+    pub fn issue_login(&self, user: User) -> String {
         let token = random_token();
         let ttl = Duration::from_secs(self.config.login_ttl_hours * 3600);
         let mut logins = self.logins.lock().expect("logins lock");
@@ -331,16 +354,19 @@ impl Auth {
         logins.insert(
             token_key(&token),
             Login {
-                user: User {
-                    name: name.to_owned(),
-                    groups,
-                    admin,
-                },
+                user,
                 expires: now + ttl,
             },
         );
-        tracing::info!(user = %name_for_log(name, true), %peer, "login");
-        Ok(token)
+        token
+    }
+
+    /// Whether `name` may change their own password here: a user of the
+    /// directory (config users' passwords are in the config file).
+    pub fn manages_own_password(&self, name: &str) -> bool {
+        self.config.mode == AuthMode::Static
+            && !self.is_config_user(name)
+            && self.directory.load().user(name).is_some()
     }
 
     /// Forgets a login token; returns its key (a cluster forgets it too).

@@ -150,32 +150,10 @@ async fn login(
     };
     match result {
         Ok(Ok(token)) => {
-            // In a cluster every node must recognise it.
-            if let (Some(cluster), Some((user, left))) =
-                (state.cluster.as_ref(), state.auth.login_of(&token))
-            {
-                if let Err(e) = cluster
-                    .logins()
-                    .store(crate::auth::token_key(&token), &user, left)
-                    .await
-                {
-                    tracing::warn!(error = %e, "login not shared with the cluster: other nodes will ask to sign in again");
-                }
-            }
-            let secure = if state.auth.secure_cookies() {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-                state.auth.login_ttl_secs()
-            );
+            share_login(&state, &token).await;
             let mut res = Redirect::to(&next).into_response();
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&cookie).expect("cookie is ASCII"),
-            );
+            res.headers_mut()
+                .insert(header::SET_COOKIE, login_cookie(&state, &token));
             res
         }
         Ok(Err(LoginError::Throttled(secs))) => {
@@ -187,6 +165,35 @@ async fn login(
         Ok(Err(LoginError::NotStatic)) => Redirect::to("/").into_response(),
         Ok(Err(LoginError::Wrong)) | Err(_) => back("1"),
     }
+}
+
+/// In a cluster, every node must recognise a login made here.
+pub async fn share_login(state: &AppState, token: &str) {
+    if let (Some(cluster), Some((user, left))) =
+        (state.cluster.as_ref(), state.auth.login_of(token))
+    {
+        if let Err(e) = cluster
+            .logins()
+            .store(crate::auth::token_key(token), &user, left)
+            .await
+        {
+            tracing::warn!(error = %e, "login not shared with the cluster: other nodes will ask to sign in again");
+        }
+    }
+}
+
+/// The `Set-Cookie` value of a login token.
+pub fn login_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.auth.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        state.auth.login_ttl_secs()
+    );
+    HeaderValue::from_str(&cookie).expect("cookie is ASCII")
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {

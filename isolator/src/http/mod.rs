@@ -9,7 +9,8 @@
 //!
 //! Layers, outermost first: [`host_check`] (DNS rebinding), the body limit,
 //! [`rate_limit`], [`guard`] (CSRF header, security headers), then the
-//! routes: [`pages`] (`/`, `/api/me`), [`login`], [`sessions`] (create,
+//! routes: [`pages`] (`/`, `/api/me`), [`login`], [`account`] (a user's
+//! own password), [`sessions`] (create,
 //! status, close, the WebSocket, files, image paste), [`admin`] (`/api/v1`
 //! and `/admin`) and [`audit`] (search, replay, export). Handlers learn who
 //! is asking from the extractors of [`extract`] ([`extract::SignedIn`],
@@ -18,6 +19,7 @@
 //! the `serve` command and [`crate::config`], which composes the sections
 //! owned here (`[admin]`, `[rate_limit]`, `public_hosts`).
 
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod client_addr;
@@ -119,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(pages::routes())
         .merge(login::routes())
+        .merge(account::routes())
         .merge(sessions::routes())
         .merge(audit::routes())
         .merge(admin::routes())

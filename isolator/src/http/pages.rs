@@ -65,6 +65,7 @@ async fn me(State(state): State<AppState>, SignedIn(u): SignedIn) -> Response {
         "groups": u.groups,
         "admin": u.admin,
         "auth": state.auth.mode().as_str(),
+        "can_change_password": state.auth.manages_own_password(&u.name),
     }))
     .into_response()
 }

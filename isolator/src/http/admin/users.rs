@@ -378,7 +378,9 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn check_password(password: &str, name: &str) -> Result<(), ApiError> {
+/// The rules of a new password: 12 to 256 characters, not containing the
+/// user name.
+pub fn check_password(password: &str, name: &str) -> Result<(), ApiError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(ApiError::bad_field(
