@@ -117,22 +117,44 @@ async fn token_works(node: &Node, token: &str) -> bool {
         == StatusCode::OK
 }
 
+/// Two nodes on `pg`.
+async fn two_nodes(pg: &Postgres) -> (Node, Node) {
+    (start("node-a", pg).await, start("node-b", pg).await)
+}
+
+/// Adds a user through `node` with the bootstrap token; the user as listed.
+async fn add_user(node: &Node, user: Value) -> Value {
+    let (st, body, _) = call(node, BOOT, Method::POST, "/api/v1/users", Some(user)).await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    body
+}
+
+/// Signs in on the login page a client browser was sent to, typing.
+async fn sign_in(c: &client::Client, name: &str, password: &str) {
+    c.wait_js(
+        "the login page",
+        Duration::from_secs(15),
+        "location.pathname === '/login'",
+    )
+    .await;
+    click(c, "#username").await;
+    c.type_text(name).await;
+    click(c, "#password").await;
+    c.type_text(password).await;
+    c.press("Enter", 0).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn users_and_tokens_made_on_one_node_hold_on_every_node() {
     let pg = Postgres::start();
-    let a = start("node-a", &pg).await;
-    let b = start("node-b", &pg).await;
+    let (a, b) = two_nodes(&pg).await;
 
     // Bob, added through A by the config's token.
-    let (st, body, _) = call(
+    let body = add_user(
         &a,
-        BOOT,
-        Method::POST,
-        "/api/v1/users",
-        Some(json!({ "name": "bob", "password": BOB_PASSWORD, "groups": ["sales"] })),
+        json!({ "name": "bob", "password": BOB_PASSWORD, "groups": ["sales"] }),
     )
     .await;
-    assert_eq!(st, StatusCode::CREATED, "{body}");
     assert_eq!(body["source"], "database");
     assert_eq!(
         body["created_by"].as_str().unwrap().len(),
@@ -522,16 +544,9 @@ async fn users_are_refused_what_would_break_the_rules() {
 async fn an_admin_manages_users_and_tokens_on_the_admin_page() {
     const T: Duration = Duration::from_secs(15);
     let pg = Postgres::start();
-    let a = start("node-a", &pg).await;
-    let b = start("node-b", &pg).await;
+    let (a, b) = two_nodes(&pg).await;
     let c = client::Client::open(&format!("{}/admin/#users", a.base)).await;
-    c.wait_js("the login page", T, "location.pathname === '/login'")
-        .await;
-    click(&c, "#username").await;
-    c.type_text("root").await;
-    click(&c, "#password").await;
-    c.type_text(ROOT_PASSWORD).await;
-    c.press("Enter", 0).await;
+    sign_in(&c, "root", ROOT_PASSWORD).await;
     // The login page brings the admin back to the admin page (a URL's
     // fragment never reaches the server): open the tab.
     c.wait_js(
@@ -611,13 +626,7 @@ async fn an_admin_manages_users_and_tokens_on_the_admin_page() {
     // Erin changes her own password on the account page of node B, in a
     // browser of her own.
     let e = client::Client::open(&format!("{}/account", b.base)).await;
-    e.wait_js("the login page", T, "location.pathname === '/login'")
-        .await;
-    click(&e, "#username").await;
-    e.type_text("erin").await;
-    click(&e, "#password").await;
-    e.type_text("a sturdy passphrase 42").await;
-    e.press("Enter", 0).await;
+    sign_in(&e, "erin", "a sturdy passphrase 42").await;
     e.wait_js("the account page", T, "location.pathname === '/account' && document.getElementById('account-user').textContent.includes('erin')").await;
     // A new password holding her name is refused, the page says why.
     for (current, new) in [
@@ -703,17 +712,8 @@ async fn click(c: &client::Client, selector: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_user_changes_their_own_password() {
     let pg = Postgres::start();
-    let a = start("node-a", &pg).await;
-    let b = start("node-b", &pg).await;
-    let (st, _, _) = call(
-        &a,
-        BOOT,
-        Method::POST,
-        "/api/v1/users",
-        Some(json!({ "name": "bob", "password": BOB_PASSWORD })),
-    )
-    .await;
-    assert_eq!(st, StatusCode::CREATED);
+    let (a, b) = two_nodes(&pg).await;
+    add_user(&a, json!({ "name": "bob", "password": BOB_PASSWORD })).await;
     let here = login(&a, "bob", BOB_PASSWORD).await.unwrap();
     let elsewhere = login(&b, "bob", BOB_PASSWORD).await.unwrap();
     assert_eq!(me(&a, &here).await.unwrap()["can_change_password"], true);

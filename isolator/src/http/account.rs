@@ -95,16 +95,7 @@ async fn change_password(
             ))
         }
     }
-    let new = body.new;
-    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&new))
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                format!("hashing the password failed: {e}"),
-            )
-        })?;
+    let password_hash = super::admin::users::hash(body.new).await?;
     let change = UserChange {
         password_hash: Some(password_hash),
         ..UserChange::default()

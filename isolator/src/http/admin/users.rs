@@ -90,6 +90,22 @@ struct UserView {
     updated_at: Option<i64>,
 }
 
+impl UserView {
+    /// A user of the config file (read-only here).
+    fn config(u: crate::auth::User) -> UserView {
+        UserView {
+            name: u.name,
+            groups: u.groups,
+            admin: u.admin,
+            disabled: false,
+            source: "config",
+            created_by: None,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+}
+
 impl From<UserRow> for UserView {
     fn from(u: UserRow) -> Self {
         UserView {
@@ -107,20 +123,7 @@ impl From<UserRow> for UserView {
 
 /// `GET /api/v1/users`: the config file's users, then the database's.
 pub async fn list(_admin: Admin, State(state): State<AppState>) -> ApiResult<Response> {
-    let mut users: Vec<UserView> = state
-        .auth
-        .config_users()
-        .map(|u| UserView {
-            name: u.name,
-            groups: u.groups,
-            admin: u.admin,
-            disabled: false,
-            source: "config",
-            created_by: None,
-            created_at: None,
-            updated_at: None,
-        })
-        .collect();
+    let mut users: Vec<UserView> = state.auth.config_users().map(UserView::config).collect();
     if let Some(c) = &state.cluster {
         let rows = c.directory().users().await.map_err(unavailable)?;
         users.extend(rows.into_iter().map(UserView::from));
@@ -140,17 +143,7 @@ pub async fn get_one(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     if let Some(u) = state.auth.config_users().find(|u| u.name == name) {
-        return Ok(Json(UserView {
-            name: u.name,
-            groups: u.groups,
-            admin: u.admin,
-            disabled: false,
-            source: "config",
-            created_by: None,
-            created_at: None,
-            updated_at: None,
-        })
-        .into_response());
+        return Ok(Json(UserView::config(u)).into_response());
     }
     let Some(c) = &state.cluster else {
         return Err(ApiError::not_found(&format!("user `{name}`")));
@@ -346,8 +339,8 @@ fn own_account() -> ApiError {
     )
 }
 
-/// Argon2 is CPU work: off the async threads.
-async fn hash(password: String) -> Result<String, ApiError> {
+/// Hashes a new password (argon2 is CPU work: off the async threads).
+pub async fn hash(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
         .map_err(|e| {
