@@ -14,17 +14,21 @@ mod garage;
 mod node;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/user.rs"]
+mod user;
+#[path = "support/ws.rs"]
+mod ws;
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use garage::Garage;
 use node::{within, Node};
 use postgres::Postgres;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use ws::Ws;
 
 const TOKEN: &str = "cluster-audit-admin-token";
 
@@ -63,47 +67,17 @@ async fn admin_get(node: &Node, path: &str) -> (StatusCode, Value) {
     (st, res.json().await.unwrap_or(Value::Null))
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A session on `node` as the user's browser starts it: its id, token and
 /// socket, once a frame arrived.
 async fn session_on(node: &Node) -> (String, String, Ws) {
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/sessions", node.base))
-        .header("origin", &node.base)
-        .header("x-isolator-request", "1")
-        .json(&json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let body: Value = res.json().await.unwrap();
+    let (st, body) = user::create(&node.base, None).await;
+    assert_eq!(st, StatusCode::CREATED);
     let id = body["id"].as_str().unwrap().to_owned();
     let token = body["token"].as_str().unwrap().to_owned();
-    let mut req = format!("ws://{}/api/sessions/{id}/ws", node.host())
-        .into_client_request()
+    let mut ws = ws::open(node.host(), &id, &token, &node.base, None)
+        .await
         .unwrap();
-    let h = req.headers_mut();
-    h.insert("origin", node.base.parse().unwrap());
-    h.insert(
-        "sec-websocket-protocol",
-        format!("isolator.v1, isolator.token.{token}")
-            .parse()
-            .unwrap(),
-    );
-    let mut ws = tokio_tungstenite::connect_async(req).await.unwrap().0;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("a frame in time")
-            .expect("socket open")
-            .expect("socket ok");
-        if matches!(msg, Message::Binary(_)) {
-            break;
-        }
-    }
+    ws::a_frame(&mut ws).await;
     (id, token, ws)
 }
 
@@ -114,28 +88,20 @@ async fn paste_blocked(ws: &mut Ws, text: &str) {
     ))
     .await
     .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("the paste refused in time")
-            .expect("socket open")
-            .expect("socket ok");
-        if let Message::Text(t) = msg {
+    ws::until(ws, "the paste refused", |msg| match msg {
+        Message::Text(t) => {
             let v: Value = serde_json::from_str(&t).unwrap();
-            if v["t"] == "notice" && t.contains("paste_blocked") {
-                return;
-            }
+            (v["t"] == "notice" && t.contains("paste_blocked")).then_some(())
         }
-    }
+        _ => None,
+    })
+    .await;
 }
 
 /// Ends a session as its user does.
 async fn close(node: &Node, id: &str, token: &str) {
-    let res = reqwest::Client::new()
-        .delete(format!("{}/api/sessions/{id}", node.base))
-        .header("origin", &node.base)
-        .header("x-isolator-request", "1")
+    let path = format!("/api/sessions/{id}");
+    let res = user::request(&node.base, reqwest::Method::DELETE, &path, None)
         .header("x-isolator-token", token)
         .send()
         .await

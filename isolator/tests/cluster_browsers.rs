@@ -36,6 +36,8 @@ mod nginx;
 mod node;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/user.rs"]
+mod user;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -490,7 +492,7 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
             && row(z).is_some_and(|n| n["alive"] == true && n["sessions"] == 0)
     })
     .await;
-    let cookie = login_cookie(&cluster.proxy.base, "alice").await;
+    let cookie = user::login(&cluster.proxy.base, "alice", PASSWORD).await;
     admin(
         ny,
         reqwest::Method::PUT,
@@ -499,8 +501,10 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
     )
     .await;
     for _ in 0..3 {
-        let id = create_session(&cluster.proxy.base, &cookie).await;
-        let on = node_of(nz, &id).await;
+        let (st, body) = user::create(&cluster.proxy.base, Some(&cookie)).await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        let id = body["id"].as_str().unwrap();
+        let on = node_of(nz, id).await;
         assert_eq!(on.as_deref(), Some(y.as_str()), "a new session on {on:?}");
     }
     alice.click_ui("[data-action=new-session]").await;
@@ -627,42 +631,4 @@ async fn three_nodes_behind_nginx_as_their_users_see_them() {
     bob.close().await;
     alice.close().await;
     eprintln!("cluster-test: all scenarios in {:?}", test_start.elapsed());
-}
-
-/// Signs `user` in through `base` as a browser's form post does; the cookie.
-async fn login_cookie(base: &str, user: &str) -> String {
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{base}/login"))
-        .header("origin", base)
-        .form(&[("username", user), ("password", PASSWORD), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap_or_else(|| panic!("no login cookie: {}", res.status()))
-        .to_str()
-        .unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
-/// `POST /api/sessions` through `base`, as the web client sends it; the id.
-async fn create_session(base: &str, cookie: &str) -> String {
-    let res = reqwest::Client::new()
-        .post(format!("{base}/api/sessions"))
-        .header("cookie", cookie)
-        .header("origin", base)
-        .header("x-isolator-request", "1")
-        .json(&json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 }))
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_owned()
 }

@@ -14,17 +14,19 @@ mod nginx;
 mod node;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/user.rs"]
+mod user;
+#[path = "support/ws.rs"]
+mod ws;
 
 use std::time::Duration;
 
-use futures::StreamExt;
 use nginx::Proxy;
 use node::{within, Node};
 use postgres::Postgres;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
+use ws::{a_frame, next_json, Ws};
 
 const TOKEN: &str = "cluster-routing-admin-token";
 const PASSWORD: &str = "correct horse battery staple";
@@ -47,23 +49,7 @@ trait AsAlice {
 
     /// Signs alice in here; returns the cookie header value.
     async fn login(&self) -> String {
-        let res = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(format!("{}/login", self.base()))
-            .header("origin", self.base())
-            .form(&[("username", "alice"), ("password", PASSWORD), ("next", "/")])
-            .send()
-            .await
-            .unwrap();
-        let cookie = res
-            .headers()
-            .get("set-cookie")
-            .unwrap_or_else(|| panic!("no login cookie: {}", res.status()))
-            .to_str()
-            .unwrap();
-        cookie.split(';').next().unwrap().to_owned()
+        user::login(self.base(), "alice", PASSWORD).await
     }
 
     /// A request as alice's browser on this node would send it.
@@ -73,11 +59,7 @@ trait AsAlice {
         path: &str,
         cookie: &str,
     ) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
-            .request(method, format!("{}{path}", self.base()))
-            .header("cookie", cookie)
-            .header("origin", self.base())
-            .header("x-isolator-request", "1")
+        user::request(self.base(), method, path, Some(cookie))
     }
 
     async fn me(&self, cookie: &str) -> StatusCode {
@@ -89,14 +71,7 @@ trait AsAlice {
     }
 
     async fn create(&self, cookie: &str) -> (StatusCode, Value) {
-        let res = self
-            .as_alice(reqwest::Method::POST, "/api/sessions", cookie)
-            .json(&json!({ "url": "about:blank", "width": 640, "height": 480, "dpr": 1 }))
-            .send()
-            .await
-            .unwrap();
-        let st = res.status();
-        (st, res.json().await.unwrap_or(Value::Null))
+        user::create(self.base(), Some(cookie)).await
     }
 
     async fn sessions(&self) -> Vec<Value> {
@@ -127,9 +102,6 @@ impl AsAlice for Node {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// The registry's nodes, as `site`'s admin API lists them.
 async fn nodes(site: &Node) -> Vec<Value> {
     let body: Value = reqwest::Client::new()
@@ -147,55 +119,9 @@ async fn nodes(site: &Node) -> Vec<Value> {
 /// The session's socket, opened on `site` as alice's browser would.
 async fn connect(site: &impl AsAlice, id: &str, token: &str, cookie: &str) -> Ws {
     let host = site.base().trim_start_matches("http://");
-    let mut req = format!("ws://{host}/api/sessions/{id}/ws")
-        .into_client_request()
-        .unwrap();
-    let h = req.headers_mut();
-    h.insert("origin", site.base().parse().unwrap());
-    h.insert("cookie", cookie.parse().unwrap());
-    h.insert(
-        "sec-websocket-protocol",
-        format!("isolator.v1, isolator.token.{token}")
-            .parse()
-            .unwrap(),
-    );
-    tokio_tungstenite::connect_async(req)
+    ws::open(host, id, token, site.base(), Some(cookie))
         .await
         .unwrap_or_else(|e| panic!("WebSocket through {}: {e}", site.base()))
-        .0
-}
-
-/// Waits for the next JSON message of type `t`.
-async fn next_json(ws: &mut Ws, t: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {t} message in time"))
-            .expect("socket open")
-            .expect("socket ok");
-        if let Message::Text(text) = msg {
-            let v: Value = serde_json::from_str(&text).unwrap();
-            if v["t"] == t {
-                return v;
-            }
-        }
-    }
-}
-
-/// Waits for one binary frame.
-async fn a_frame(ws: &mut Ws) -> usize {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("a frame in time")
-            .expect("socket open")
-            .expect("socket ok");
-        if let Message::Binary(b) = msg {
-            return b.len();
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,10 +162,10 @@ async fn any_node_gets_the_user_to_their_session() {
         .unwrap();
     assert_eq!(status.status(), StatusCode::OK, "{:?}", status.text().await);
     let mut ws = connect(&b, &id, &token, &cookie).await;
-    assert!(a_frame(&mut ws).await > 100);
+    assert!(a_frame(&mut ws).await.len() > 100);
     drop(ws);
     let mut ws = connect(&b, &id, &token, &cookie).await;
-    assert!(a_frame(&mut ws).await > 100);
+    assert!(a_frame(&mut ws).await.len() > 100);
     drop(ws);
 
     // A has one session, B none: the next one asked of A starts on B.
@@ -259,7 +185,7 @@ async fn any_node_gets_the_user_to_their_session() {
     let id2 = second["id"].as_str().unwrap().to_owned();
     assert_eq!(a.node_of(&id2).await.as_deref(), Some("node-b"));
     let mut on_b = connect(&a, &id2, second["token"].as_str().unwrap(), &cookie).await;
-    assert!(a_frame(&mut on_b).await > 100);
+    assert!(a_frame(&mut on_b).await.len() > 100);
 
     // A wrong token through the other node is refused by the holder.
     let wrong = b
@@ -362,7 +288,7 @@ async fn any_node_gets_the_user_to_their_session() {
     );
     assert_eq!(a.node_of(&id4).await.as_deref(), Some("node-b"));
     let mut on_b = connect(&a, &id4, &token4, &cookie).await;
-    assert!(a_frame(&mut on_b).await > 100);
+    assert!(a_frame(&mut on_b).await.len() > 100);
     drop(b);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let mut back = connect(&a, &id4, &token4, &cookie).await;
@@ -382,7 +308,7 @@ async fn any_node_gets_the_user_to_their_session() {
 
     // A stop (SIGTERM) of A drains it the same way before it exits.
     let mut on_a = connect(&a, &id, &token, &cookie).await;
-    assert!(a_frame(&mut on_a).await > 100);
+    assert!(a_frame(&mut on_a).await.len() > 100);
     let pid = a.child.id().unwrap();
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -423,7 +349,7 @@ async fn through_nginx_round_robin_every_request_reaches_its_session() {
     // reaches the session, with frames.
     for _ in 0..4 {
         let mut ws = connect(&proxy, &id, &token, &cookie).await;
-        assert!(a_frame(&mut ws).await > 100);
+        assert!(a_frame(&mut ws).await.len() > 100);
         let status = proxy
             .as_alice(
                 reqwest::Method::GET,

@@ -16,10 +16,12 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use isolator::config::Config;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use ws::Ws;
 
 mod server;
+#[path = "support/ws.rs"]
+mod ws;
 
 const POLICY: &str = r#"
 [[rules]]
@@ -67,9 +69,6 @@ fn sample(scrape: &str, name: &str, labels: &[&str]) -> Option<f64> {
         })
         .and_then(|l| l.rsplit(' ').next()?.parse().ok())
 }
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next binary frame, or the next text message of type `t`. Every
 /// frame is acknowledged, as the web client does (the server keeps at most
@@ -169,18 +168,10 @@ async fn a_real_session_moves_the_counters() {
         body["id"].as_str().unwrap(),
         body["token"].as_str().unwrap(),
     );
-    let mut req = format!("ws://{addr}/api/sessions/{id}/ws")
-        .into_client_request()
+    let origin = format!("http://{addr}");
+    let mut ws = ws::open(&addr.to_string(), id, token, &origin, None)
+        .await
         .unwrap();
-    req.headers_mut()
-        .insert("origin", format!("http://{addr}").parse().unwrap());
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        format!("isolator.v1, isolator.token.{token}")
-            .parse()
-            .unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     // The form page has loaded (typing before would go nowhere).
     while !next(&mut ws, Some("state"))
         .await

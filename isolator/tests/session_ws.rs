@@ -1,14 +1,17 @@
 //! The session protocol over real HTTP and WebSocket, with a real Chromium:
 //! session creation, frames, token and Origin checks, malformed messages.
 
+#[path = "support/ws.rs"]
+mod ws;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use isolator::config::Config;
 use isolator::protocol::FrameHeader;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+use ws::{next_json, Ws};
 
 struct Server {
     addr: SocketAddr,
@@ -60,56 +63,14 @@ async fn open(server: &Server, url: &str) -> Ws {
     connect(server, id, token, &origin).await.unwrap()
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn connect(server: &Server, id: &str, token: &str, origin: &str) -> Result<Ws, String> {
-    let mut req = format!("ws://{}/api/sessions/{id}/ws", server.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert("origin", origin.parse().unwrap());
-    req.headers_mut().insert(
-        "sec-websocket-protocol",
-        format!("isolator.v1, isolator.token.{token}")
-            .parse()
-            .unwrap(),
-    );
-    tokio_tungstenite::connect_async(req)
-        .await
-        .map(|(ws, _)| ws)
-        .map_err(|e| e.to_string())
-}
-
-async fn next_json(ws: &mut Ws, t: &str) -> serde_json::Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {t} message in time"))
-            .expect("socket open")
-            .expect("socket ok");
-        if let Message::Text(text) = msg {
-            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-            if v["t"] == t {
-                return v;
-            }
-        }
-    }
+    ws::open(&server.addr.to_string(), id, token, origin, None).await
 }
 
 async fn next_frame(ws: &mut Ws) -> (FrameHeader, Vec<u8>) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("a frame in time")
-            .expect("socket open")
-            .expect("socket ok");
-        if let Message::Binary(b) = msg {
-            let (h, jpeg) = FrameHeader::decode(&b).expect("valid frame header");
-            return (h, jpeg.to_vec());
-        }
-    }
+    let frame = ws::a_frame(ws).await;
+    let (h, jpeg) = FrameHeader::decode(&frame).expect("valid frame header");
+    (h, jpeg.to_vec())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
