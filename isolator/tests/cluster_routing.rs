@@ -6,7 +6,10 @@
 //! the node with more room; a logout on one node ends the login on both;
 //! forged forwarding headers are refused; a drained node tells its users
 //! and ends their sessions after the grace, a stopped one too; the user of
-//! a session whose node was killed is told so.
+//! a session whose node was killed is told so. With three nodes, the new
+//! sessions asked for right after one was killed (still listed alive, with
+//! the most room) start on the survivors at once, each survivor trying the
+//! dead node once.
 
 #[path = "support/nginx.rs"]
 mod nginx;
@@ -320,6 +323,133 @@ async fn any_node_gets_the_user_to_their_session() {
         .expect("A exits once drained")
         .unwrap();
     assert!(exit.success(), "{exit}");
+}
+
+/// A node killed (SIGKILL) stays listed alive, with the most room, until
+/// its heartbeat times out (30 s here): every new session asked for in the
+/// meantime, through either survivor, starts on a survivor at once and works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_sessions_right_after_a_node_is_killed_start_on_the_living() {
+    let pg = Postgres::start();
+    let timing = "heartbeat_ms = 200\nnode_timeout_secs = 30\ndrain_grace_secs = 2\n";
+    let tables = format!(
+        "[auth]\nmode = \"static\"\n[[auth.users]]\nname = \"alice\"\npassword_hash = {:?}\n\
+         [admin]\napi_tokens = [{:?}]\n[sessions]\nmax_per_user = 10\n",
+        isolator::auth::hash_password(PASSWORD),
+        isolator::auth::hash_api_token(TOKEN),
+    );
+    let url = pg.url();
+    let start = |id| Node::start_timed(id, &url, timing, "", &tables, &[]);
+    let a = start("node-a").await;
+    let (b, mut c) = tokio::join!(start("node-b"), start("node-c"));
+    let cookie = a.login().await;
+
+    // Each survivor's Chromium has started (a first session, closed).
+    for (site, id) in [(&a, "node-a"), (&b, "node-b")] {
+        let (st, s) = site.create(&cookie).await;
+        assert_eq!(st, StatusCode::CREATED, "{s}");
+        let session = s["id"].as_str().unwrap();
+        assert_eq!(a.node_of(session).await.as_deref(), Some(id));
+        let closed = site
+            .as_alice(
+                reqwest::Method::DELETE,
+                &format!("/api/sessions/{session}"),
+                &cookie,
+            )
+            .header("x-isolator-token", s["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert!(closed.status().is_success(), "{}", closed.status());
+    }
+    within(Duration::from_secs(5), "A and B empty again", || async {
+        nodes(&a).await.iter().all(|n| n["sessions"] == 0)
+    })
+    .await;
+
+    // A and B hold one session each, C none: C is where the next one goes.
+    let mut baseline = Duration::ZERO;
+    for (site, id) in [(&a, "node-a"), (&b, "node-b")] {
+        let asked = std::time::Instant::now();
+        let (st, s) = site.create(&cookie).await;
+        baseline = baseline.max(asked.elapsed());
+        assert_eq!(st, StatusCode::CREATED, "{s}");
+        assert_eq!(
+            a.node_of(s["id"].as_str().unwrap()).await.as_deref(),
+            Some(id)
+        );
+        within(
+            Duration::from_secs(3),
+            "the load in the registry",
+            || async {
+                nodes(&a)
+                    .await
+                    .iter()
+                    .any(|n| n["id"] == id && n["sessions"] == 1)
+            },
+        )
+        .await;
+    }
+
+    // SIGKILL: no drain, no goodbye; its port refuses connections at once.
+    c.child.start_kill().unwrap();
+    c.child.wait().await.unwrap();
+    let mut took = Vec::new();
+    let mut created = Vec::new();
+    for i in 0..6 {
+        let site = if i % 2 == 0 { &a } else { &b };
+        let asked = std::time::Instant::now();
+        let (st, s) = site.create(&cookie).await;
+        took.push(asked.elapsed());
+        assert_eq!(
+            st,
+            StatusCode::CREATED,
+            "creation {i} through {}: {s}",
+            site.base
+        );
+        let (id, token) = (
+            s["id"].as_str().unwrap().to_owned(),
+            s["token"].as_str().unwrap().to_owned(),
+        );
+        let on = a.node_of(&id).await;
+        assert!(
+            matches!(on.as_deref(), Some("node-a" | "node-b")),
+            "creation {i} on {on:?}"
+        );
+        created.push((id, token));
+    }
+    eprintln!("cluster-routing: creations before the kill at most {baseline:?}; after it {took:?}");
+    // The registry offered C all along: still alive to it, with no session.
+    let listed = nodes(&a).await;
+    assert!(
+        listed
+            .iter()
+            .any(|n| n["id"] == "node-c" && n["alive"] == true && n["sessions"] == 0),
+        "{listed:?}"
+    );
+    // None waited for more than a retry costs.
+    let slowest = took.iter().max().unwrap();
+    assert!(
+        *slowest < baseline + Duration::from_millis(1500),
+        "a creation after the kill took {slowest:?} (before it: {baseline:?})"
+    );
+    // Each works, through the other survivor too.
+    for (i, (id, token)) in created.iter().enumerate() {
+        let site = if i % 2 == 0 { &b } else { &a };
+        let mut ws = connect(site, id, token, &cookie).await;
+        assert!(a_frame(&mut ws).await.len() > 100, "session {id}");
+    }
+    // Each survivor found C refusing once and then tried it first no more.
+    for (site, id) in [(&a, "node-a"), (&b, "node-b")] {
+        let refusals = site
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("placing the session elsewhere"))
+            .count();
+        assert_eq!(refusals, 1, "{id} tried the killed node {refusals} times");
+    }
 }
 
 impl AsAlice for Proxy {

@@ -436,23 +436,32 @@ impl Registry {
             .collect())
     }
 
-    /// The live, not draining node with the most free room (this node on a
-    /// tie), where a new session should start; `None` when none has room.
-    pub async fn least_loaded(&self) -> Result<Option<NodeRow>, DbError> {
-        let nodes = self.nodes().await?;
-        Ok(nodes
+    /// Every live, not draining node with room, the one with the most free
+    /// room first (this node on a tie): where a new session should start,
+    /// then where to try next if that node cannot be reached.
+    pub async fn placement(&self) -> Result<Vec<NodeRow>, DbError> {
+        let free = |n: &NodeRow| (n.capacity - n.sessions) as f64 / n.capacity.max(1) as f64;
+        let mut nodes: Vec<NodeRow> = self
+            .nodes()
+            .await?
             .into_iter()
             .filter(|n| n.alive && !n.draining && n.sessions < n.capacity)
             // The registry learns of this node's drain at its next heartbeat.
             .filter(|n| !(n.id == self.node_id && self.draining()))
-            .max_by(|a, b| {
-                let free =
-                    |n: &NodeRow| (n.capacity - n.sessions) as f64 / n.capacity.max(1) as f64;
-                free(a)
-                    .total_cmp(&free(b))
-                    .then_with(|| (a.id == self.node_id).cmp(&(b.id == self.node_id)))
-                    .then_with(|| b.id.cmp(&a.id))
-            }))
+            .collect();
+        nodes.sort_by(|a, b| {
+            free(b)
+                .total_cmp(&free(a))
+                .then_with(|| (b.id == self.node_id).cmp(&(a.id == self.node_id)))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(nodes)
+    }
+
+    /// How long a silent node is still taken for alive
+    /// (`cluster.node_timeout_secs`).
+    pub fn node_timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Removes this node and its sessions (a clean stop).

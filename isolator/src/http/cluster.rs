@@ -17,16 +17,33 @@
 //!   (`POST /api/sessions`) goes to the live node with the most free room.
 //!   A forwarded request is never forwarded again. The WebSocket upgrade is
 //!   forwarded as HTTP, then the two upgraded connections are joined byte for
-//!   byte, so reconnects land on the same node wherever they arrive. The
-//!   user of a session whose node died is told `node_lost`: once its
-//!   heartbeat timed out, and before that as soon as its address refuses
-//!   connections (its process is gone; a restarted one holds none of its
-//!   old sessions). Otherwise the web client, finding the server up but its
-//!   session's socket refused, would call the session expired.
+//!   byte, so reconnects land on the same node wherever they arrive.
+//!
+//! A node can be dead before its heartbeat times out (SIGKILL, its host
+//! gone). Connecting to it then fails: refused (nothing listens at its
+//! address) or no handshake within 3 s (its host drops the packets; only
+//! the handshake is timed, which the kernel of a busy node still answers).
+//! Such a failure, and only it, means the request never reached the node:
+//!
+//! - A new session goes to the next node with the most room (up to three
+//!   are tried), then to this node unless it drains. Its JSON body (64 KiB
+//!   at most) is read whole to be sent again. A node that answered anything,
+//!   an error included, is not tried again.
+//! - The node is remembered as suspect: no session is placed there until
+//!   its heartbeat would time out (then the registry calls it dead), or, if
+//!   it refused, until it writes a heartbeat again (restarted).
+//! - The user of a session held there is told `node_lost`, as once its
+//!   heartbeat timed out: at once when refused (its process is gone; a
+//!   restarted one holds none of its old sessions), after 3 s when its
+//!   host is silent and it wrote no heartbeat meanwhile (one that did is
+//!   alive, only not reachable from here: `502 node_unreachable`).
+//!   Otherwise the web client, finding the server up but its session's
+//!   socket refused, would call the session expired.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -41,6 +58,7 @@ use sha2::Sha256;
 
 use super::{api_error, AppState};
 use crate::auth::config::AuthMode;
+use crate::cluster::registry::{NodeRow, Registry};
 
 const FWD_BY: &str = "x-isolator-forwarded-by";
 const FWD_AT: &str = "x-isolator-forwarded-at";
@@ -53,6 +71,18 @@ const FWD_HEADERS: [&str; 6] = [FWD_BY, FWD_AT, FWD_FOR, FWD_CLIENT, FWD_HOST, F
 /// How old a forwarded request may be (clocks of nodes are NTP-synced).
 const MAX_AGE_MS: i64 = 30_000;
 
+/// How long connecting to another node may take. Only the handshake, which
+/// the node's kernel answers however busy the node is: a node that misses
+/// it is gone, or its host is (or its listen queue is full).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How many other nodes a new session is tried on before this one.
+const PLACEMENT_TRIES: usize = 3;
+
+/// The most `POST /api/sessions` may carry (the API's body limit): it is
+/// read whole, so it can be sent again to another node.
+const CREATE_BODY_MAX: usize = 64 * 1024;
+
 /// Marks a request another node forwarded, verified.
 #[derive(Clone, Copy, Debug)]
 pub struct Forwarded;
@@ -62,6 +92,18 @@ pub struct Forwarder {
     client: Client<HttpConnector, Body>,
     secret: [u8; 32],
     node_id: String,
+    /// Nodes that could not be connected to lately, by id.
+    suspects: Mutex<HashMap<String, Suspect>>,
+}
+
+/// A node that could not be connected to: no new session is placed there
+/// until its heartbeat would have timed out (by then the registry calls it
+/// dead), or, if it refused, until it writes a heartbeat again (restarted).
+#[derive(Clone, Copy, Debug)]
+struct Suspect {
+    since: Instant,
+    until: Instant,
+    refused: bool,
 }
 
 impl std::fmt::Debug for Forwarder {
@@ -75,14 +117,50 @@ impl std::fmt::Debug for Forwarder {
 impl Forwarder {
     /// A forwarder signing with the cluster `secret`.
     pub fn new(secret: [u8; 32], node_id: String) -> Forwarder {
+        Forwarder::with_connect_timeout(secret, node_id, CONNECT_TIMEOUT)
+    }
+
+    fn with_connect_timeout(secret: [u8; 32], node_id: String, timeout: Duration) -> Forwarder {
         let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(3)));
+        connector.set_connect_timeout(Some(timeout));
         connector.set_nodelay(true);
         Forwarder {
             client: Client::builder(TokioExecutor::new()).build(connector),
             secret,
             node_id,
+            suspects: Mutex::default(),
         }
+    }
+
+    /// Remembers that `node` could not be connected to; see [`Suspect`].
+    fn suspect(&self, node: &NodeRow, refused: bool, node_timeout: Duration) {
+        let now = Instant::now();
+        let silent = Duration::try_from_secs_f64(node.heartbeat_age_secs.max(0.0))
+            .unwrap_or(node_timeout)
+            .min(node_timeout);
+        let suspect = Suspect {
+            since: now,
+            until: now + (node_timeout - silent),
+            refused,
+        };
+        self.suspects
+            .lock()
+            .expect("suspects lock")
+            .insert(node.id.clone(), suspect);
+    }
+
+    /// Whether `node`, as the registry lists it now, is still suspect.
+    fn is_suspect(&self, node: &NodeRow) -> bool {
+        let mut suspects = self.suspects.lock().expect("suspects lock");
+        let Some(s) = suspects.get(&node.id).copied() else {
+            return false;
+        };
+        let beat_since = node.heartbeat_age_secs < s.since.elapsed().as_secs_f64();
+        if Instant::now() >= s.until || (s.refused && beat_since) {
+            suspects.remove(&node.id);
+            return false;
+        }
+        true
     }
 
     /// The signature of a forwarded request's parts: the forwarding node,
@@ -99,7 +177,7 @@ impl Forwarder {
 
     /// Sends `req` from `peer` to the node at `base` and relays its answer
     /// (and, for a WebSocket, the upgraded connection); [`NodeGone`] when
-    /// nothing listens at its address.
+    /// no connection to it could be made.
     async fn forward(
         &self,
         base: &str,
@@ -167,15 +245,22 @@ impl Forwarder {
         }
         let mut answer = match self.client.request(out).await {
             Ok(a) => a,
-            Err(e) if connection_refused(&e) => {
-                tracing::warn!(node = %base, "nothing listens where the node holding the session was: it is gone");
+            // The request never left: it can be answered, or sent, elsewhere.
+            Err(e) if e.is_connect() => {
+                let refused = connection_refused(&e);
+                if refused {
+                    tracing::warn!(node = %base, "nothing listens at the node's address: its process is gone");
+                } else {
+                    tracing::warn!(node = %base, error = %e, "no connection to the node could be made");
+                }
                 if let Some(upgrade) = upgrade {
                     parts.extensions.insert(upgrade);
                 }
-                return Err(NodeGone(Request::from_parts(parts, Body::empty())));
+                let req = Request::from_parts(parts, Body::empty());
+                return Err(NodeGone { req, refused });
             }
             Err(e) => {
-                tracing::warn!(node = %base, error = %e, "forwarding to the node holding the session failed");
+                tracing::warn!(node = %base, error = %e, "forwarding to the node failed");
                 return Ok(unreachable_node("it does not answer"));
             }
         };
@@ -201,11 +286,15 @@ impl Forwarder {
     }
 }
 
-/// A forwarded request whose node refused the connection: its process is
-/// gone (a node that restarts holds none of its old sessions), though its
-/// heartbeat has not timed out yet. Holds the request (without its body)
-/// so it can be answered here.
-struct NodeGone(Request);
+/// A forwarded request that never reached its node, though the node's
+/// heartbeat has not timed out yet: the connection was refused (its process
+/// is gone; a node that restarts holds none of its old sessions) or not made
+/// within [`CONNECT_TIMEOUT`] (its host vanished). Holds the request,
+/// without its body, so it can be answered here or sent elsewhere.
+struct NodeGone {
+    req: Request,
+    refused: bool,
+}
 
 /// Whether `e` comes from a connection the other side refused.
 fn connection_refused(e: &(dyn std::error::Error + 'static)) -> bool {
@@ -363,16 +452,26 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
-    if let Some(id) = session_id(req.uri().path()) {
-        if state.sessions.get(id).is_some() {
+    if let Some(id) = session_id(req.uri().path()).map(str::to_owned) {
+        if state.sessions.get(&id).is_some() {
             return next.run(req).await;
         }
-        return match registry.locate(id).await {
+        return match registry.locate(&id).await {
             Ok(Some((node, owner))) if node.alive && node.id != registry.node_id() => {
+                let asked = Instant::now();
                 match forwarder.forward(&node.url, req, peer).await {
                     Ok(answer) => answer,
-                    // Killed before its heartbeat timed out: the same answer.
-                    Err(NodeGone(req)) => lost(&state, req, peer, &owner, next).await,
+                    Err(NodeGone { req, refused }) => {
+                        forwarder.suspect(&node, refused, registry.node_timeout());
+                        // Killed, or its host gone, before its heartbeat timed
+                        // out: the same answer. One that wrote its heartbeat
+                        // while this node could not connect is alive.
+                        if refused || !beat_since(registry, &id, asked.elapsed()).await {
+                            lost(&state, req, peer, &owner, next).await
+                        } else {
+                            unreachable_node("it takes no connection")
+                        }
+                    }
                 }
             }
             // Its node died: its own user is told so, not just "not found".
@@ -387,25 +486,78 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         };
     }
     if req.method() == Method::POST && req.uri().path() == "/api/sessions" {
-        match registry.least_loaded().await {
-            Ok(Some(node)) if node.id != registry.node_id() => {
-                return match forwarder.forward(&node.url, req, peer).await {
-                    Ok(answer) => answer,
-                    Err(NodeGone(_)) => unreachable_node("it does not answer"),
-                };
-            }
-            Ok(None) if registry.draining() => {
-                return api_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "draining",
-                    "This server is being drained and no other has room. Try again in a minute.",
-                );
-            }
-            // This node, or the registry unreachable: start it here.
-            _ => {}
-        }
+        return place(registry, forwarder, req, peer, next).await;
     }
     next.run(req).await
+}
+
+/// Whether the node holding session `id` wrote its heartbeat in the last
+/// `within` (a database error counts as yes: nothing says it is gone).
+async fn beat_since(registry: &Registry, id: &str, within: Duration) -> bool {
+    match registry.locate(id).await {
+        Ok(Some((node, _))) => node.heartbeat_age_secs < within.as_secs_f64(),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+/// Starts a new session on the live node with the most free room. One that
+/// takes no connection is skipped (and remembered: see [`Suspect`]) and the
+/// next is tried, up to [`PLACEMENT_TRIES`]; then this node, if it is not
+/// draining (it answers itself when it is full). A node that answered
+/// anything, an error included, is not tried again.
+async fn place(
+    registry: &Registry,
+    forwarder: &Forwarder,
+    req: Request,
+    peer: SocketAddr,
+    next: Next,
+) -> Response {
+    let Ok(candidates) = registry.placement().await else {
+        // The registry unreachable: start it here.
+        return next.run(req).await;
+    };
+    let here = |req: Request, next: Next| async move {
+        match registry.draining() {
+            true => api_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "draining",
+                "This server is being drained and no other can take a new session. \
+                 Try again in a minute.",
+            ),
+            false => next.run(req).await,
+        }
+    };
+    // Those with more room than this node (all, if it has none).
+    let others: Vec<&NodeRow> = candidates
+        .iter()
+        .take_while(|n| n.id != registry.node_id())
+        .filter(|n| !forwarder.is_suspect(n))
+        .take(PLACEMENT_TRIES)
+        .collect();
+    if others.is_empty() {
+        return here(req, next).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, CREATE_BODY_MAX).await else {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "A request to start a session may carry at most 64 KiB.",
+        );
+    };
+    for node in others {
+        let req = Request::from_parts(parts, Body::from(body.clone()));
+        match forwarder.forward(&node.url, req, peer).await {
+            Ok(answer) => return answer,
+            Err(NodeGone { req, refused }) => {
+                forwarder.suspect(node, refused, registry.node_timeout());
+                tracing::warn!(node = %node.id, "placing the session elsewhere: the node chosen for it takes no connection");
+                parts = req.into_parts().0;
+            }
+        }
+    }
+    here(Request::from_parts(parts, Body::from(body)), next).await
 }
 
 /// A request for a session whose node died: its owner is told so
@@ -489,11 +641,77 @@ mod tests {
             .port();
         let f = Forwarder::new([1; 32], "a".into());
         let base = format!("http://127.0.0.1:{port}");
-        let Err(NodeGone(back)) = f.forward(&base, a_ws_request(), PEER).await else {
+        let Err(NodeGone { req: back, refused }) = f.forward(&base, a_ws_request(), PEER).await
+        else {
             panic!("a refused connection means the node is gone");
         };
+        assert!(refused);
         assert_eq!(back.uri().path(), "/api/sessions/abc/ws");
         assert_eq!(back.headers()["cookie"], "isolator_login=x");
+    }
+
+    /// An address whose SYNs go unanswered. Not a vanished host: a listener
+    /// whose accept queue is full, which Linux answers by dropping SYNs, as
+    /// the forwarder sees a vanished host.
+    #[tokio::test]
+    async fn a_node_taking_no_connection_in_time_is_gone_not_refused() {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _queued = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let timeout = Duration::from_millis(300);
+        let f = Forwarder::with_connect_timeout([1; 32], "a".into(), timeout);
+        let asked = Instant::now();
+        let Err(NodeGone { req: back, refused }) = f
+            .forward(&format!("http://{addr}"), a_ws_request(), PEER)
+            .await
+        else {
+            panic!("no connection within the timeout means the node is gone");
+        };
+        let took = asked.elapsed();
+        assert!(!refused);
+        assert!(took >= timeout && took < Duration::from_secs(2), "{took:?}");
+        assert_eq!(back.uri().path(), "/api/sessions/abc/ws");
+    }
+
+    fn a_node(id: &str, heartbeat_age_secs: f64) -> NodeRow {
+        NodeRow {
+            id: id.into(),
+            url: "http://127.0.0.1:1".into(),
+            sessions: 0,
+            capacity: 10,
+            draining: false,
+            alive: true,
+            heartbeat_age_secs,
+            build: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_suspect_stays_one_until_its_heartbeat_would_time_out() {
+        let f = Forwarder::new([1; 32], "a".into());
+        let timeout = Duration::from_millis(300);
+        // Silent for 0.1 s when it timed out: suspect for about 0.2 s more.
+        f.suspect(&a_node("b", 0.1), false, timeout);
+        assert!(f.is_suspect(&a_node("b", 0.1)));
+        assert!(!f.is_suspect(&a_node("c", 0.1)));
+        // A heartbeat does not clear a node that took no connection.
+        assert!(f.is_suspect(&a_node("b", 0.0)));
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(!f.is_suspect(&a_node("b", 0.35)));
+    }
+
+    #[test]
+    fn a_node_that_refused_is_trusted_again_once_it_beats() {
+        let f = Forwarder::new([1; 32], "a".into());
+        f.suspect(&a_node("b", 0.5), true, Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+        // Its last heartbeat is older than the refusal: still suspect.
+        assert!(f.is_suspect(&a_node("b", 0.55)));
+        // It wrote one since (restarted): no longer.
+        assert!(!f.is_suspect(&a_node("b", 0.01)));
+        assert!(!f.is_suspect(&a_node("b", 0.55)));
     }
 
     #[tokio::test]

@@ -27,6 +27,10 @@ pub fn web_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client")
 }
 
+/// The `[cluster]` timing of a test node: a heartbeat every 200 ms, a node
+/// silent for 2 s taken for dead, 2 s of drain grace.
+pub const TIMING: &str = "heartbeat_ms = 200\nnode_timeout_secs = 2\ndrain_grace_secs = 2\n";
+
 impl Node {
     /// Starts node `id` of the cluster on `database_url`, with `extra`
     /// appended to the top level of its configuration (before any table)
@@ -35,6 +39,19 @@ impl Node {
     pub async fn start(
         id: &str,
         database_url: &str,
+        extra: &str,
+        tables: &str,
+        files: &[(&str, &str)],
+    ) -> Node {
+        Node::start_timed(id, database_url, TIMING, extra, tables, files).await
+    }
+
+    /// [`Node::start`] with `timing` in its `[cluster]` table instead of
+    /// [`TIMING`].
+    pub async fn start_timed(
+        id: &str,
+        database_url: &str,
+        timing: &str,
         extra: &str,
         tables: &str,
         files: &[(&str, &str)],
@@ -52,8 +69,7 @@ impl Node {
             format!(
                 "listen = \"127.0.0.1:0\"\nweb_root = {web:?}\ndata_dir = {data:?}\n{extra}\n\
                  [audit]\ndir = {audit:?}\n\
-                 [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n\
-                 heartbeat_ms = 200\nnode_timeout_secs = 2\ndrain_grace_secs = 2\n{tables}",
+                 [cluster]\nnode_id = {id:?}\ndatabase_url_file = {url_file:?}\n{timing}{tables}",
                 web = web_root(),
                 data = dir.path().join("data"),
                 audit = dir.path().join("recordings"),
