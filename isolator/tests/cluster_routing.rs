@@ -119,6 +119,18 @@ async fn nodes(site: &Node) -> Vec<Value> {
     body["nodes"].as_array().cloned().unwrap_or_default()
 }
 
+/// Waits until `site`'s registry lists node `id` holding `sessions`.
+async fn wait_load(site: &Node, id: &str, sessions: u64) {
+    let what = format!("{id} holding {sessions} in the registry");
+    within(Duration::from_secs(3), &what, || async {
+        nodes(site)
+            .await
+            .iter()
+            .any(|n| n["id"] == id && n["sessions"] == sessions)
+    })
+    .await;
+}
+
 /// The session's socket, opened on `site` as alice's browser would.
 async fn connect(site: &impl AsAlice, id: &str, token: &str, cookie: &str) -> Ws {
     let host = site.base().trim_start_matches("http://");
@@ -172,17 +184,7 @@ async fn any_node_gets_the_user_to_their_session() {
     drop(ws);
 
     // A has one session, B none: the next one asked of A starts on B.
-    within(
-        Duration::from_secs(3),
-        "A's load in the registry",
-        || async {
-            nodes(&b)
-                .await
-                .iter()
-                .any(|n| n["id"] == "node-a" && n["sessions"] == 1)
-        },
-    )
-    .await;
+    wait_load(&b, "node-a", 1).await;
     let (st, second) = a.create(&cookie).await;
     assert_eq!(st, StatusCode::CREATED, "{second}");
     let id2 = second["id"].as_str().unwrap().to_owned();
@@ -362,10 +364,8 @@ async fn new_sessions_right_after_a_node_is_killed_start_on_the_living() {
             .unwrap();
         assert!(closed.status().is_success(), "{}", closed.status());
     }
-    within(Duration::from_secs(5), "A and B empty again", || async {
-        nodes(&a).await.iter().all(|n| n["sessions"] == 0)
-    })
-    .await;
+    wait_load(&a, "node-a", 0).await;
+    wait_load(&a, "node-b", 0).await;
 
     // A and B hold one session each, C none: C is where the next one goes.
     let mut baseline = Duration::ZERO;
@@ -378,17 +378,7 @@ async fn new_sessions_right_after_a_node_is_killed_start_on_the_living() {
             a.node_of(s["id"].as_str().unwrap()).await.as_deref(),
             Some(id)
         );
-        within(
-            Duration::from_secs(3),
-            "the load in the registry",
-            || async {
-                nodes(&a)
-                    .await
-                    .iter()
-                    .any(|n| n["id"] == id && n["sessions"] == 1)
-            },
-        )
-        .await;
+        wait_load(&a, id, 1).await;
     }
 
     // SIGKILL: no drain, no goodbye; its port refuses connections at once.
