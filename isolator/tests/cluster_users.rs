@@ -17,6 +17,8 @@ mod client;
 mod node;
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/user.rs"]
+mod user;
 
 use std::time::{Duration, Instant};
 
@@ -68,11 +70,7 @@ async fn as_user(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{}{path}", node.base))
-        .header("cookie", cookie)
-        .header("origin", &node.base)
-        .header("x-isolator-request", "1");
+    let mut req = user::request(&node.base, method, path, Some(cookie));
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -89,18 +87,7 @@ async fn answer(req: reqwest::RequestBuilder) -> (StatusCode, Value, reqwest::he
 
 /// Signs in through the login form; the cookie, or `None` when refused.
 async fn login(node: &Node, name: &str, password: &str) -> Option<String> {
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/login", node.base))
-        .header("origin", &node.base)
-        .form(&[("username", name), ("password", password), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    let cookie = res.headers().get("set-cookie")?.to_str().unwrap();
-    Some(cookie.split(';').next().unwrap().to_owned())
+    user::try_login(&node.base, name, password).await
 }
 
 /// Who the cookie signs in as on `node` (`None`: nobody).

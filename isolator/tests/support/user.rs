@@ -9,6 +9,13 @@ use serde_json::{json, Value};
 /// Signs `user` in with `password` through `base` as a browser's form post
 /// does; the value of the cookie header it then sends.
 pub async fn login(base: &str, user: &str, password: &str) -> String {
+    try_login(base, user, password)
+        .await
+        .unwrap_or_else(|| panic!("{user} was not signed in at {base}"))
+}
+
+/// [`login`], or `None` when the server refuses it (no login cookie).
+pub async fn try_login(base: &str, user: &str, password: &str) -> Option<String> {
     let res = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -19,13 +26,8 @@ pub async fn login(base: &str, user: &str, password: &str) -> String {
         .send()
         .await
         .unwrap();
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap_or_else(|| panic!("no login cookie: {}", res.status()))
-        .to_str()
-        .unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+    let cookie = res.headers().get("set-cookie")?.to_str().unwrap();
+    Some(cookie.split(';').next().unwrap().to_owned())
 }
 
 /// A request as the web client at `base` sends it: its origin, the header
