@@ -106,6 +106,85 @@ fn clue_words_are_whole_words() {
     assert_eq!(kinds("the patient"), clues::PATIENT);
 }
 
+/// The word-mask walk against the byte-by-byte one, on random texts of
+/// clue words (every one, in pieces and glued to others), digits, dose
+/// units after numbers, punctuation and non-ASCII bytes, words running
+/// across 64-byte blocks and the end of the text.
+#[test]
+fn the_word_walk_finds_what_a_byte_walk_finds() {
+    let c = Clues::get();
+    let words = super::context_words();
+    let others = [
+        "the",
+        "and",
+        "as",
+        "be",
+        "data",
+        "there",
+        "x",
+        "q",
+        "hex",
+        "500",
+        "12mg",
+        "3.5",
+        "a1b2",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "hEr",
+        "MG",
+        "é",
+        "\u{4e2d}",
+    ];
+    let seps = [" ", " ", ", ", ".", "-", "/", ":", "\n", "'", "", "(", "\t"];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let key = |v: &[clues::Clue]| {
+        v.iter()
+            .map(|x| (x.start, x.end, x.kind))
+            .collect::<Vec<_>>()
+    };
+    let mut seen = 0;
+    for round in 0..600 {
+        let mut text = String::new();
+        let len = next(400);
+        while text.len() < len {
+            match next(3) {
+                0 => text.push_str(&words[next(words.len())]),
+                _ => text.push_str(others[next(others.len())]),
+            }
+            text.push_str(seps[next(seps.len())]);
+        }
+        if round % 3 == 0 {
+            // End inside a word.
+            text.push_str(&words[next(words.len())]);
+        }
+        let lower = text.to_ascii_lowercase();
+        let got = c.find(lower.as_bytes());
+        seen += got.len();
+        assert_eq!(
+            key(&got),
+            key(&c.find_bytewise(lower.as_bytes())),
+            "{text:?}"
+        );
+    }
+    assert!(seen > 1000, "{seen} clues");
+    // Every length of a text of one long word and of alternating bytes.
+    for n in 0..200 {
+        for text in ["x".repeat(n), "he ".repeat(n), "5mg,".repeat(n)] {
+            let t = &text[..n.min(text.len())];
+            assert_eq!(
+                key(&c.find(t.as_bytes())),
+                key(&c.find_bytewise(t.as_bytes())),
+                "{t:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn dictionaries_load_and_terms_fit_the_bounds() {
     let t = Terms::get();
