@@ -172,16 +172,30 @@ impl DirectoryStore {
 
     /// Every user, for the admin API, by name.
     pub async fn users(&self) -> Result<Vec<UserRow>, DbError> {
+        self.user_rows("ORDER BY name", &[]).await
+    }
+
+    /// One user, for the admin API.
+    pub async fn user(&self, name: &str) -> Result<Option<UserRow>, DbError> {
+        Ok(self.user_rows("WHERE name = $1", &[&name]).await?.pop())
+    }
+
+    /// The users the SQL `tail` selects, as the admin API lists them.
+    async fn user_rows(
+        &self,
+        tail: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<UserRow>, DbError> {
         let rows = self
             .db
             .client()?
             .query(
                 &format!(
-                    "SELECT name, groups, admin, disabled, created_by, {}, {} FROM users ORDER BY name",
+                    "SELECT name, groups, admin, disabled, created_by, {}, {} FROM users {tail}",
                     epoch("created_at"),
                     epoch("updated_at")
                 ),
-                &[],
+                params,
             )
             .await?;
         rows.into_iter()
@@ -197,11 +211,6 @@ impl DirectoryStore {
                 })
             })
             .collect()
-    }
-
-    /// One user, for the admin API.
-    pub async fn user(&self, name: &str) -> Result<Option<UserRow>, DbError> {
-        Ok(self.users().await?.into_iter().find(|u| u.name == name))
     }
 
     /// Adds `user`; false when the name is taken.
