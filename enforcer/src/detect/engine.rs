@@ -585,14 +585,6 @@ impl EngineBuilder {
                         .map(|(i, words)| (i, words.as_slice()))
                         .collect::<Vec<_>>(),
                 ),
-                context_only: ContextIndex::new(
-                    &normalised_context
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| dets[*i].requires_context)
-                        .map(|(i, words)| (i, words.as_slice()))
-                        .collect::<Vec<_>>(),
-                ),
                 custom_dets: dets
                     .iter()
                     .enumerate()
@@ -744,13 +736,10 @@ fn compile_predefined(p: predefined::Predefined) -> Det {
 struct Inner {
     id: usize,
     dets: Vec<Arc<Det>>,
-    /// Every detector's context words.
+    /// Every detector's context words (also what the token pass asks
+    /// about a whole chain for the detectors that report nothing without
+    /// one: a block's word walk costs the same whatever the words).
     context: ContextIndex,
-    /// The context words of the detectors that report nothing without one
-    /// (what the token pass asks about a whole chain): a much smaller set
-    /// than `context`, so the blocks it searches cost less. Its
-    /// occurrences are those of `context` for these detectors.
-    context_only: ContextIndex,
     /// The token detectors, indexed by what they can take.
     tokens: TokenTable,
     custom_dets: Vec<usize>,
@@ -1051,7 +1040,6 @@ impl Engine {
         // case-insensitive literal search: keywords and context words.
         let lower = super::normalise::AsciiLower::new(t.as_bytes());
         let context = inner.context.scan(&lower);
-        let context_only = inner.context_only.scan(&lower);
         let resolve = |d: usize, score: Score, s: usize, e: usize| -> Option<(Confidence, bool)> {
             if score.bare == Some(score.ctx) {
                 // Context cannot change it: skip the lookup.
@@ -1069,7 +1057,7 @@ impl Engine {
         tokens.run(
             t,
             tokens.selected(on),
-            &context_only,
+            &context,
             window,
             &resolve,
             &mut raws,

@@ -47,6 +47,7 @@ mod token;
 mod token_pass;
 mod types;
 pub mod validators;
+pub(crate) mod words;
 
 pub use custom::{CustomDetectorSpec, CustomKind};
 pub use engine::{Engine, EngineBuilder, DEFAULT_CONTEXT_WINDOW, MAX_SPAN, PREDEFINED_PROFILES};

@@ -39,6 +39,8 @@
 
 use std::sync::OnceLock;
 
+use super::super::words::{for_each_letter_word, pack, pack_at, pair, Walked};
+
 /// Bytes on each side of a term searched for clues: about two lines of a
 /// clinical note (a medication list under `the patient is on the
 /// following medications:`).
@@ -176,64 +178,6 @@ pub(crate) struct Clues {
     pairs: Box<[u32; 64 * 64]>,
 }
 
-/// The index of a word's first two bytes in [`Clues::pairs`]: digits and
-/// ASCII letters (either case) have a code each, every other byte shares one.
-#[inline(always)]
-fn pair(first: u8, second: u8) -> usize {
-    usize::from(PAIR_CODE[usize::from(first)]) * 64 + usize::from(PAIR_CODE[usize::from(second)])
-}
-
-/// Codes of [`pair`]: `0-9` 0-9, `a-z` and `A-Z` 10-35, others 63.
-const PAIR_CODE: [u8; 256] = {
-    let mut t = [63u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        if c.is_ascii_digit() {
-            t[b] = c - b'0';
-        } else if c.is_ascii_lowercase() {
-            t[b] = c - b'a' + 10;
-        } else if c.is_ascii_uppercase() {
-            t[b] = c - b'A' + 10;
-        }
-        b += 1;
-    }
-    t
-};
-
-/// Bit `k` set iff `lower[base + k]` is an ASCII letter or digit, for the
-/// 64 bytes from `base` (bytes past the end: clear). Eight bytes at a time:
-/// a byte's high bit is set when it lies in `0-9`, `a-z` or `A-Z` (exact per
-/// byte: no carry or borrow crosses lanes), then the eight high bits are
-/// gathered by one multiplication.
-#[inline]
-fn word_bits(lower: &[u8], base: usize) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    /// High bit of each byte of `x` (below 0x80) set iff it is in `lo..=hi`.
-    #[inline(always)]
-    fn within(low7: u64, lo: u64, hi: u64) -> u64 {
-        (ONES * (127 + hi + 1)).wrapping_sub(low7) & low7.wrapping_add(ONES * (128 - lo)) & HIGH
-    }
-    let end = (base + 64).min(lower.len());
-    let mut m = 0u64;
-    let mut i = base;
-    while i < end {
-        let mut chunk = [0u8; 8];
-        let take = (end - i).min(8);
-        chunk[..take].copy_from_slice(&lower[i..i + take]);
-        let x = u64::from_le_bytes(chunk);
-        let low7 = x & (ONES * 0x7F);
-        let hit =
-            (within(low7, 0x30, 0x39) | within(low7, 0x61, 0x7A) | within(low7, 0x41, 0x5A)) & !x;
-        // Byte j's high bit (bit 8j + 7) to bit j.
-        let bits = ((hit >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xFF;
-        m |= bits << (i - base);
-        i += 8;
-    }
-    m
-}
-
 /// Slots of the first-word table (a power of two, several times the
 /// number of first words: a lookup is a multiplication and a compare).
 const TABLE: usize = 1024;
@@ -244,7 +188,7 @@ fn slot(key: u128) -> usize {
 }
 
 /// ASCII letters and digits (the byte walk's table; the word walk reads
-/// them off [`word_bits`]).
+/// them off `words::word_bits`).
 #[cfg(test)]
 const WORD: [bool; 256] = {
     let mut t = [false; 256];
@@ -268,38 +212,6 @@ pub(crate) struct Clue {
     pub start: usize,
     pub end: usize,
     pub kind: u8,
-}
-
-/// The bytes of a word of at most 16 bytes as one number.
-fn pack(word: &[u8]) -> Option<u128> {
-    if word.is_empty() || word.len() > 16 {
-        return None;
-    }
-    let mut b = [0u8; 16];
-    b[..word.len()].copy_from_slice(word);
-    Some(u128::from_le_bytes(b))
-}
-
-/// The word at `lower[s..e]` packed, reading 16 bytes at once where the
-/// text has them.
-fn pack_at(lower: &[u8], s: usize, e: usize) -> Option<u128> {
-    let len = e - s;
-    if len > 16 {
-        return None;
-    }
-    match lower.get(s..s + 16) {
-        Some(b) => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(b);
-            let v = u128::from_le_bytes(a);
-            Some(if len == 16 {
-                v
-            } else {
-                v & ((1u128 << (8 * len)) - 1)
-            })
-        }
-        None => pack(&lower[s..e]),
-    }
 }
 
 impl Clues {
@@ -378,46 +290,21 @@ impl Clues {
     /// (`500mg`).
     ///
     /// Words are read off a bit mask of each 64 bytes' word bytes (made
-    /// eight bytes at a time, [`word_bits`]), so the walk takes no branch
+    /// eight bytes at a time, `words::word_bits`), so the walk takes no branch
     /// per byte, and a word goes to the table only when some first word
     /// has its first two bytes and length ([`Clues::pairs`]): `the`, `and`,
     /// `as` stop there. Exactly [`Clues::find_bytewise`] (a test compares them).
+    ///
+    /// No clue starts with a digit (a test checks it), so words that start
+    /// with one are skipped without a look but for the letters ending a
+    /// word of digits then letters (`500mg`), which may be a dose unit:
+    /// the walk gives those as [`Walked::Unit`].
     pub fn find(&self, lower: &[u8]) -> Vec<Clue> {
         let mut out = Vec::new();
-        let n = lower.len();
-        // Start of the word the previous block ended in.
-        let mut open: Option<usize> = None;
-        let mut base = 0;
-        while base < n {
-            let m = word_bits(lower, base);
-            let mut k = 0u32;
-            loop {
-                let s = match open {
-                    Some(s) => s,
-                    None => {
-                        let rest = if k >= 64 { 0 } else { m >> k };
-                        if rest == 0 {
-                            break;
-                        }
-                        k += rest.trailing_zeros();
-                        base + k as usize
-                    }
-                };
-                let gaps = if k >= 64 { 0 } else { !m >> k };
-                if gaps == 0 {
-                    // The word runs on into the next block.
-                    open = Some(s);
-                    break;
-                }
-                k += gaps.trailing_zeros();
-                open = None;
-                self.word(lower, s, (base + k as usize).min(n), &mut out);
-            }
-            base += 64;
-        }
-        if let Some(s) = open {
-            self.word(lower, s, n, &mut out);
-        }
+        for_each_letter_word(lower, 0, lower.len(), true, |s, e, walked| match walked {
+            Walked::Word => self.word(lower, s, e, &mut out),
+            Walked::Unit => self.clues_at(lower, s, e, true, &mut out),
+        });
         out
     }
 
@@ -450,23 +337,14 @@ impl Clues {
         out
     }
 
-    /// The clues at the word `lower[s..e]`: its own, and a dose unit after
-    /// its digits (`500mg`).
+    /// The clues at the word `lower[s..e]`, which starts with a letter
+    /// (words of digits first hold no clue but a dose unit after the
+    /// digits, which the walk gives on its own).
     #[inline]
     fn word(&self, lower: &[u8], s: usize, e: usize, out: &mut Vec<Clue>) {
-        let first = lower[s];
-        if first.is_ascii_digit() {
-            self.clues_at(lower, s, e, false, out);
-            if let Some(l) = lower[s..e].iter().position(|b| b.is_ascii_alphabetic()) {
-                if lower[s + l..e].iter().all(|b| b.is_ascii_alphabetic()) {
-                    self.clues_at(lower, s + l, e, true, out);
-                }
-            }
-            return;
-        }
         let len = e - s;
         let second = if len > 1 { lower[s + 1] } else { b' ' };
-        if len <= 16 && self.pairs[pair(first, second)] & (1 << len) != 0 {
+        if len <= 16 && self.pairs[pair(lower[s], second)] & (1 << len) != 0 {
             self.clues_at(lower, s, e, false, out);
         }
     }

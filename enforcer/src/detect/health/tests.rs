@@ -76,6 +76,8 @@ fn clue_words_fit_the_bound() {
             .next()
             .unwrap();
         assert!(!first.is_empty() && first.len() <= 16, "{w}");
+        // The word walk skips words that start with a digit.
+        assert!(w.as_bytes()[0].is_ascii_alphabetic(), "{w}");
     }
 }
 
