@@ -166,8 +166,11 @@ impl FieldScanner {
             left
         };
         kept.append(&mut right);
-        if !kept.is_sorted_by_key(|f| (f.finding.start, f.finding.end)) {
-            kept.sort_by_key(|f| (f.finding.start, f.finding.end));
+        // A scan's order: by start, the longer first (stable: findings of
+        // one span keep the scan's order).
+        let order = |f: &Indexed| (f.finding.start, std::cmp::Reverse(f.finding.end));
+        if !kept.is_sorted_by_key(order) {
+            kept.sort_by_key(order);
         }
         self.found = kept;
         self.report()
