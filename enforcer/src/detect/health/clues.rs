@@ -39,6 +39,7 @@
 
 use std::sync::OnceLock;
 
+use super::super::literals::LiteralSet;
 use super::super::words::{for_each_letter_word, pack, pack_at, pair, Walked};
 
 /// Bytes on each side of a term searched for clues: about two lines of a
@@ -176,7 +177,15 @@ pub(crate) struct Clues {
     /// second is a space): bit `len` set iff some first word of that
     /// length starts with them. What [`Clues::find`] asks before the table.
     pairs: Box<[u32; 64 * 64]>,
+    /// The strong clues' words ([`STRONG`] kinds), and whether each is a
+    /// dose unit: what [`Clues::near_strong`] searches.
+    strong: Option<(LiteralSet, Vec<bool>)>,
 }
+
+/// The kinds of clue without which nothing fires: every kind but
+/// [`PERSON`] (one point alone) and [`READER`] (minus one). Two points
+/// need a record clue, or two kinds of which one at most is a person.
+pub(crate) const STRONG: u8 = !(PERSON | READER);
 
 /// Slots of the first-word table (a power of two, several times the
 /// number of first words: a lookup is a multiplication and a compare).
@@ -275,11 +284,20 @@ impl Clues {
                 }
                 table[i] = k;
             }
+            let (strong_words, doses): (Vec<&[u8]>, Vec<bool>) = entries
+                .iter()
+                .filter(|&&(_, kind)| kind & STRONG != 0)
+                .map(|&(w, kind)| (w, kind == DOSE))
+                .unzip();
+            let strong = LiteralSet::new(&strong_words, false)
+                .ok()
+                .map(|set| (set, doses));
             Clues {
                 table,
                 entries,
                 shapes,
                 pairs,
+                strong,
             }
         })
     }
@@ -299,12 +317,56 @@ impl Clues {
     /// with one are skipped without a look but for the letters ending a
     /// word of digits then letters (`500mg`), which may be a dose unit:
     /// the walk gives those as [`Walked::Unit`].
+    ///
+    /// Scans read clues only near strong ones ([`Clues::near_strong`],
+    /// [`Clues::find_in`]); this reads them all, for tests.
+    #[cfg(test)]
     pub fn find(&self, lower: &[u8]) -> Vec<Clue> {
-        let mut out = Vec::new();
-        for_each_letter_word(lower, 0, lower.len(), true, |s, e, walked| match walked {
-            Walked::Word => self.word(lower, s, e, &mut out),
-            Walked::Unit => self.clues_at(lower, s, e, true, &mut out),
+        self.find_in(lower, &[(0, lower.len())])
+    }
+
+    /// The spans of `lower` within `radius` bytes of a place where a
+    /// strong clue ([`STRONG`]) may be, merged, in order: every occurrence
+    /// of a strong clue's words with the boundaries a clue needs (a word
+    /// start, or digits before a dose unit; a word end unless the clue
+    /// ends in punctuation). A superset of the strong clues (the other
+    /// rules of [`Clues::find`] are not checked): one pass of a literal
+    /// set (Teddy) instead of a walk over every word, which clean prose
+    /// full of `he` and `his` does not need.
+    pub fn near_strong(&self, lower: &[u8], radius: usize) -> Vec<(usize, usize)> {
+        let n = lower.len();
+        let Some((set, doses)) = &self.strong else {
+            return if n == 0 { Vec::new() } else { vec![(0, n)] };
+        };
+        let word = |b: u8| b.is_ascii_alphanumeric();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        set.for_each(lower, 0, n, |m| {
+            let (s, e) = (m.start(), m.end());
+            let dose = doses[m.pattern().as_usize()];
+            let before = s == 0 || !word(lower[s - 1]) || (dose && lower[s - 1].is_ascii_digit());
+            let after = e >= n || !word(lower[e]) || !word(lower[e - 1]);
+            if !(before && after) {
+                return;
+            }
+            let (lo, hi) = (s.saturating_sub(radius), (e + radius).min(n));
+            match spans.last_mut() {
+                Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                _ => spans.push((lo, hi)),
+            }
         });
+        spans
+    }
+
+    /// The clues of [`Clues::find`] that start in one of `spans` (sorted,
+    /// not overlapping), in order.
+    pub fn find_in(&self, lower: &[u8], spans: &[(usize, usize)]) -> Vec<Clue> {
+        let mut out = Vec::new();
+        for &(from, to) in spans {
+            for_each_letter_word(lower, from, to, true, |s, e, walked| match walked {
+                Walked::Word => self.word(lower, s, e, &mut out),
+                Walked::Unit => self.clues_at(lower, s, e, true, &mut out),
+            });
+        }
         out
     }
 

@@ -73,7 +73,46 @@ pub(crate) fn scan(
     if medication.is_none() && diagnosis.is_none() {
         return;
     }
-    let clues = Clues::get().find(lower);
+    let c = Clues::get();
+    let near = c.near_strong(lower, NEAR_STRONG);
+    if near.is_empty() {
+        // No term can reach two points without a strong clue.
+        return;
+    }
+    scan_clues(lower, &c.find_in(lower, &near), medication, diagnosis, out);
+}
+
+/// How far from a strong clue the clues are read. Whatever reports a term
+/// lies within this of a strong clue `k`: a search region starts from a
+/// clue at most `span` (below) before `k` and covers clues up to `span`
+/// after it; a reported term has `k` within [`WINDOW`] and reads clues
+/// within [`WINDOW`] of itself (at most [`MAX_TERM`] long), so within
+/// `2 * WINDOW + MAX_TERM` of `k`. Clue ends add a clue's length.
+const NEAR_STRONG: usize = 2 * WINDOW + MAX_TERM + 3 * clues::LONGEST;
+
+/// [`scan`] with every clue of the text (the reference [`scan`]'s spans
+/// around strong clues are tested against).
+#[cfg(test)]
+pub(crate) fn scan_everywhere(
+    lower: &[u8],
+    medication: Option<usize>,
+    diagnosis: Option<usize>,
+    out: &mut Vec<Raw>,
+) {
+    if medication.is_none() && diagnosis.is_none() {
+        return;
+    }
+    scan_clues(lower, &Clues::get().find(lower), medication, diagnosis, out);
+}
+
+/// The terms of `lower` that `clues` (in order of start) report.
+fn scan_clues(
+    lower: &[u8],
+    clues: &[clues::Clue],
+    medication: Option<usize>,
+    diagnosis: Option<usize>,
+    out: &mut Vec<Raw>,
+) {
     // No term can reach two points (reader clues only take away): nothing
     // to look up.
     let all = clues.iter().fold(0, |k, c| k | c.kind);
@@ -135,7 +174,7 @@ pub(crate) fn scan(
             Dict::Diagnosis => diagnosis,
         };
         let Some(det) = det else { continue };
-        let p = points(kinds_near(&clues, s, e, WINDOW));
+        let p = points(kinds_near(clues, s, e, WINDOW));
         if p < 2 {
             continue;
         }

@@ -262,3 +262,77 @@ fn nothing_selected_finds_nothing() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].det, 7);
 }
+
+/// Reading clues only near strong ones (a literal set's pass, then the
+/// word walk in spans around its hits) reports what reading every clue
+/// reports: random texts of terms, clue words of every kind (strong ones
+/// rare, person and reader ones common, glued to digits and other words),
+/// and filler of random lengths, so that strong clues fall near, at and
+/// past the edges of each other's spans.
+#[test]
+fn clues_near_strong_ones_report_what_all_clues_report() {
+    let clue_words = super::context_words();
+    let strong: Vec<&String> = clue_words
+        .iter()
+        .filter(|w| {
+            ![clues::PERSON_WORDS, clues::READER_WORDS]
+                .concat()
+                .contains(&w.as_str())
+        })
+        .collect();
+    let common = [clues::PERSON_WORDS, clues::READER_WORDS].concat();
+    let terms = [
+        "asthma",
+        "metformin",
+        "hepatitis c",
+        "chronic viral hepatitis c",
+        "type 2 diabetes mellitus",
+        "lisinopril",
+        "Asthma",
+    ];
+    let filler = [
+        "the", "data", "was", "fine", "12", "500", "x", "é", "report",
+    ];
+    let seps = [" ", " ", ", ", ". ", "\n", ":", "-", ""];
+    let mut state = 0x51A3_77C0_0FEE_D00Du64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    let (mut reported, mut quiet) = (0, 0);
+    for round in 0..300 {
+        let len = [300, 1500, 4000][round % 3];
+        let mut text = String::new();
+        while text.len() < len {
+            match next(40) {
+                0 => text.push_str(strong[next(strong.len())]),
+                1..=3 => text.push_str(terms[next(terms.len())]),
+                4..=9 => text.push_str(common[next(common.len())]),
+                10 => text.push_str(&" lorem".repeat(next(120))),
+                _ => text.push_str(filler[next(filler.len())]),
+            }
+            text.push_str(seps[next(seps.len())]);
+        }
+        let lower = text.to_ascii_lowercase();
+        let key = |v: &[Raw]| {
+            v.iter()
+                .map(|r| (r.det, r.start, r.end, r.confidence))
+                .collect::<Vec<_>>()
+        };
+        let (mut near, mut all) = (Vec::new(), Vec::new());
+        scan(lower.as_bytes(), Some(0), Some(1), &mut near);
+        scan_everywhere(lower.as_bytes(), Some(0), Some(1), &mut all);
+        assert_eq!(key(&near), key(&all), "{text:?}");
+        if all.is_empty() {
+            quiet += 1;
+        } else {
+            reported += all.len();
+        }
+    }
+    assert!(
+        reported > 300 && quiet > 20,
+        "{reported} reported, {quiet} quiet"
+    );
+}
