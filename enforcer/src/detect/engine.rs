@@ -52,6 +52,7 @@ use super::literals::LiteralSet;
 use super::normalise::Normalised;
 use super::predefined::{self, Kind, Score, Shape};
 use super::profile::{Profile, ProfileSpec, ScanReport, Selection, SelectionInner};
+use super::record::WindowCounts;
 use super::redact::redact_into;
 use super::token_pass::{Raw, TokenCheck, TokenTable};
 use super::types::{Category, Confidence, DetectorInfo, Finding, ProfileInfo};
@@ -1357,7 +1358,18 @@ impl<T> Drop for Scratch<T> {
 
 /// Applies a selection's profiles to findings of `text`.
 pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanReport {
-    let (mut counts, in_record) = record_counts(text, found, sel);
+    evaluate_with(text, found, sel, None)
+}
+
+/// [`evaluate`], with the record windows' counts kept in `known` (a field
+/// scanner's, from one edit to the next).
+pub(crate) fn evaluate_with(
+    text: &str,
+    found: &[Indexed],
+    sel: &Selection,
+    known: Option<&mut WindowCounts>,
+) -> ScanReport {
+    let (mut counts, in_record) = record_counts(text, found, sel, known);
     let mut findings = Vec::with_capacity(found.len());
     findings.extend(
         found
@@ -1371,7 +1383,7 @@ pub(crate) fn evaluate(text: &str, found: &[Indexed], sel: &Selection) -> ScanRe
 
 /// [`evaluate`], consuming the findings (no copies).
 pub(crate) fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -> ScanReport {
-    let (mut counts, in_record) = record_counts(text, &found, sel);
+    let (mut counts, in_record) = record_counts(text, &found, sel, None);
     // Collected in place: the findings reuse the scan's allocation.
     let findings = found
         .into_iter()
@@ -1385,7 +1397,12 @@ pub(crate) fn evaluate_owned(text: &str, found: Vec<Indexed>, sel: &Selection) -
 /// Counts of the record profiles of `sel` (their most records in one
 /// cluster; 0 for the others), and per finding whether it is in a
 /// qualifying record of some record profile (empty without any).
-fn record_counts(text: &str, found: &[Indexed], sel: &Selection) -> (Vec<usize>, Vec<bool>) {
+fn record_counts(
+    text: &str,
+    found: &[Indexed],
+    sel: &Selection,
+    mut known: Option<&mut WindowCounts>,
+) -> (Vec<usize>, Vec<bool>) {
     let mut counts = vec![0usize; sel.inner.profiles.len()];
     let mut in_record = Vec::new();
     for (k, p) in sel.inner.profiles.iter().enumerate() {
@@ -1402,7 +1419,7 @@ fn record_counts(text: &str, found: &[Indexed], sel: &Selection) -> (Vec<usize>,
         if items.len() < rule.min_records {
             continue;
         }
-        let (best, member) = super::record::records(text, &items, rule);
+        let (best, member) = super::record::records_with(text, &items, rule, known.as_deref_mut());
         counts[k] = best;
         if in_record.is_empty() {
             in_record = vec![false; found.len()];
@@ -1410,6 +1427,9 @@ fn record_counts(text: &str, found: &[Indexed], sel: &Selection) -> (Vec<usize>,
         for (i, m) in idx.into_iter().zip(member) {
             in_record[i] |= m;
         }
+    }
+    if let Some(known) = known {
+        known.done();
     }
     (counts, in_record)
 }

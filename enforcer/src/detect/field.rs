@@ -17,13 +17,17 @@
 //! when no JWT or PEM anchor (`eyJ`, `-----BEGIN`) occurs in the full-reach
 //! window, the text there is ASCII and no custom detector is selected, the
 //! edit uses the short reach (400 + context window): a window of about 1 KB
-//! before an append instead of 2.4 KB. Evaluating profiles is a pass over the current findings.
+//! before an append instead of 2.4 KB. Evaluating profiles is a pass over
+//! the current findings; the lines of the record profile's cluster windows
+//! that an edit leaves alone keep their name and address counts from the
+//! last evaluation (`record::WindowCounts`).
 
 use super::context::{ceil_boundary, floor_boundary};
-use super::engine::{evaluate, Engine, Indexed, LONG_SPAN_ANCHORS};
+use super::engine::{evaluate, evaluate_with, Engine, Indexed, LONG_SPAN_ANCHORS};
 use super::error::{Error, Result};
 use super::literals::LiteralSet;
 use super::profile::{ScanReport, Selection};
+use super::record::WindowCounts;
 use super::types::Finding;
 
 /// Incremental scanner for one text field; see the module docs.
@@ -33,6 +37,8 @@ pub struct FieldScanner {
     sel: Selection,
     text: String,
     found: Vec<Indexed>,
+    /// The record windows' counts of the last evaluation, by line.
+    known: WindowCounts,
 }
 
 impl FieldScanner {
@@ -42,6 +48,7 @@ impl FieldScanner {
             sel,
             text: String::new(),
             found: Vec::new(),
+            known: WindowCounts::default(),
         }
     }
 
@@ -66,7 +73,13 @@ impl FieldScanner {
         self.found = self
             .engine
             .scan_indexed(&self.text, Some(&self.sel.inner.mask));
-        self.report()
+        self.known.clear();
+        self.report_kept()
+    }
+
+    /// [`FieldScanner::report`], keeping the record windows' counts.
+    fn report_kept(&mut self) -> ScanReport {
+        evaluate_with(&self.text, &self.found, &self.sel, Some(&mut self.known))
     }
 
     /// Appends `s` at the end (typing).
@@ -132,6 +145,7 @@ impl FieldScanner {
 
     fn apply(&mut self, a: usize, b: usize, s: &str) -> ScanReport {
         self.text.replace_range(a..b, s);
+        self.known.edited(a, b, s.len());
         let new_end = a + s.len();
         let reach = self.reach_for(a, new_end);
         let delta = s.len() as isize - (b - a) as isize;
@@ -173,7 +187,7 @@ impl FieldScanner {
             kept.sort_by_key(order);
         }
         self.found = kept;
-        self.report()
+        self.report_kept()
     }
 }
 
