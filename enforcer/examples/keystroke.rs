@@ -1,11 +1,12 @@
 //! Per-keystroke cost of the incremental field scanner, as percentiles.
 //!
 //! ```text
-//! cargo run --release -p enforcer --example keystroke [-- --field-kb 10 --keystrokes 20000 --replays 5]
+//! cargo run --release -p enforcer --example keystroke [-- --field-kb 10 --keystrokes 20000 --replays 5 --start dense]
 //! ```
 //!
-//! A field is filled with 10 KB of generated prose (all predefined profiles
-//! on), then a user types into it at the end: text with card numbers, SSNs,
+//! A field is filled with 10 KB of generated prose (with `--start dense`:
+//! dense data, CSV rows and log lines, a list the record profile counts;
+//! all predefined profiles on), then a user types into it at the end: text with card numbers, SSNs,
 //! e-mails and keys, a backspace now and then, and every 50 keystrokes a
 //! 4-byte word near the end replaced (autocorrect). Each edit is timed on its
 //! own (`FieldScanner::append` / `delete` / `replace`, findings and verdict
@@ -139,8 +140,28 @@ fn main() {
     let sel = engine
         .selection(&PREDEFINED_PROFILES)
         .expect("predefined profiles");
-    let start = corpus::prose(field_kb * 1024);
-    let start = &start[..field_kb * 1024];
+    let args: Vec<String> = std::env::args().collect();
+    let dense = match args.iter().position(|a| a == "--start") {
+        None => false,
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("prose") => false,
+            Some("dense") => true,
+            _ => {
+                eprintln!("keystroke: --start is prose or dense");
+                std::process::exit(2);
+            }
+        },
+    };
+    let start = if dense {
+        corpus::dense(field_kb * 1024)
+    } else {
+        corpus::prose(field_kb * 1024)
+    };
+    let mut cut = field_kb * 1024;
+    while !start.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let start = &start[..cut];
 
     let (first, first_wall, first_cpu) =
         cpu_time::timed(|| replay(&engine, &sel, start, keystrokes));
@@ -153,7 +174,8 @@ fn main() {
             b.1 = b.1.min(e.1);
         }
     }
-    println!("field {field_kb} KB, {keystrokes} edits, all predefined profiles");
+    let kind = if dense { "dense data" } else { "prose" };
+    println!("field {field_kb} KB of {kind}, {keystrokes} edits, all predefined profiles");
     println!(
         "first replay: mean {:.2} us wall, {:.2} us thread CPU per edit (timing and trims included)",
         us(first_wall) / keystrokes as f64,
