@@ -1,14 +1,16 @@
 //! Per-keystroke cost of the incremental field scanner, as percentiles.
 //!
 //! ```text
-//! cargo run --release -p enforcer --example keystroke [-- --field-kb 10 --keystrokes 20000 --replays 5 --start dense]
+//! cargo run --release -p enforcer --example keystroke [-- --field-kb 10 --keystrokes 20000 --replays 5 --start dense --at middle]
 //! ```
 //!
 //! A field is filled with 10 KB of generated prose (with `--start dense`:
 //! dense data, CSV rows and log lines, a list the record profile counts;
-//! all predefined profiles on), then a user types into it at the end: text with card numbers, SSNs,
+//! all predefined profiles on), then a user types into it at the end
+//! (with `--at middle`: at the start of the line nearest the middle, the
+//! rest of the text after the typing): text with card numbers, SSNs,
 //! e-mails and keys, a backspace now and then, and every 50 keystrokes a
-//! 4-byte word near the end replaced (autocorrect). Each edit is timed on its
+//! 4-byte word 40 bytes before the cursor replaced (autocorrect). Each edit is timed on its
 //! own (`FieldScanner::append` / `delete` / `replace`, findings and verdict
 //! included); the field is trimmed back to its start size, untimed, whenever
 //! it grows 2 KB past it.
@@ -77,6 +79,7 @@ fn replay(
     engine: &Engine,
     sel: &enforcer::Selection,
     start: &str,
+    at: usize,
     keystrokes: usize,
 ) -> Vec<(usize, Duration)> {
     let mut field = engine.field_scanner(sel);
@@ -91,24 +94,30 @@ fn replay(
             field.set_text(start);
         }
         let len = field.text().len();
+        // Where the typing is: all of it went in at `at`, in a row.
+        let cursor = at + (len - start.len());
         let t;
         let kind;
         let report;
-        if k % 50 == 49 && len >= 40 {
-            let at = len - 40;
+        if k % 50 == 49 && cursor >= 40 {
+            let at = cursor - 40;
             let with = if rng.below(2) == 0 { "4111" } else { "word" };
             t = Instant::now();
             report = field.replace(at..at + 4, with).expect("in range");
             kind = 2;
         } else if rng.below(10) == 0 && len > start.len() {
             t = Instant::now();
-            report = field.delete(len - 1..len).expect("in range");
+            report = field.delete(cursor - 1..cursor).expect("in range");
             kind = 1;
         } else {
             let mut buf = [0u8; 4];
             let ch = typed[k % typed.len()].encode_utf8(&mut buf);
             t = Instant::now();
-            report = field.append(ch);
+            report = if cursor == len {
+                field.append(ch)
+            } else {
+                field.insert(cursor, ch).expect("in range")
+            };
             kind = 0;
         }
         let d = t.elapsed();
@@ -162,20 +171,36 @@ fn main() {
         cut -= 1;
     }
     let start = &start[..cut];
+    // `--at middle`: typing at the start of the line nearest the middle
+    // of the field, before the rest of it.
+    let at = match args.iter().position(|a| a == "--at") {
+        None => start.len(),
+        Some(i) => match args.get(i + 1).map(String::as_str) {
+            Some("end") => start.len(),
+            Some("middle") => start[..start.len() / 2].rfind('\n').map_or(0, |i| i + 1),
+            _ => {
+                eprintln!("keystroke: --at is end or middle");
+                std::process::exit(2);
+            }
+        },
+    };
 
     let (first, first_wall, first_cpu) =
-        cpu_time::timed(|| replay(&engine, &sel, start, keystrokes));
+        cpu_time::timed(|| replay(&engine, &sel, start, at, keystrokes));
     let mut best = first.clone();
     for _ in 1..replays {
         for (b, e) in best
             .iter_mut()
-            .zip(replay(&engine, &sel, start, keystrokes))
+            .zip(replay(&engine, &sel, start, at, keystrokes))
         {
             b.1 = b.1.min(e.1);
         }
     }
     let kind = if dense { "dense data" } else { "prose" };
-    println!("field {field_kb} KB of {kind}, {keystrokes} edits, all predefined profiles");
+    let place = if at == start.len() { "end" } else { "middle" };
+    println!(
+        "field {field_kb} KB of {kind}, {keystrokes} edits at the {place}, all predefined profiles"
+    );
     println!(
         "first replay: mean {:.2} us wall, {:.2} us thread CPU per edit (timing and trims included)",
         us(first_wall) / keystrokes as f64,
