@@ -39,6 +39,17 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("credit_card", "amex 3782822463 10005", Some(High)),
     ("credit_card", "41111111 11111112", None),
     ("credit_card", "41111 11111111 111", None),
+    // A piece of an IBAN whose check digits fail (one digit off) passes
+    // Luhn: not a card (the eval's false finding), spaced, dashed, with the
+    // BBAN in one word; a 16-digit run after a bank code too.
+    ("credit_card", "Customer called about the invoice; iban: GB27 TCQL 3958 9146 0583 15 (verified in person).", None),
+    ("credit_card", "IBAN GB27 TCQL 3958 9146 0583 15", None),
+    ("credit_card", "GB27-TCQL-3958-9146-0583-15", None),
+    ("credit_card", "iban GB27 TCQL 39589146058315", None),
+    ("credit_card", "iban VG40 VPVG 5570 6360 6071 0431", None),
+    ("credit_card", "iban PK24 SCBL 5765 8485 3715 3542", None),
+    // A card after a whole IBAN is still a card.
+    ("credit_card", "GB27 TCQL 3958 9146 0583 17 4111 1111 1111 1111", Some(High)),
     // iban
     ("iban", "IBAN: GB82 WEST 1234 5698 7654 32", Some(High)),
     ("iban", "DE89370400440532013000", Some(High)),

@@ -10,6 +10,8 @@
 //! candidates are checked first and claim their span, so `1111 1111` inside
 //! an accepted card number is not re-reported.
 
+use super::validators;
+
 /// The most words a candidate spans (`1 85 05 78 006 084 36` is 7).
 pub const MAX_WORDS: usize = 8;
 /// The most alphanumeric characters a candidate holds (IBAN maximum).
@@ -325,10 +327,14 @@ pub fn for_each_chain(
 /// characters (`3597-6512-9946` inside `5130-3597-6512-9946`, `0339 1245 7109`
 /// inside a card number) or, on the right, ends the chain or continues it with
 /// the same separator (`8849 3729 9286` in `GB33 JAMY 8849 3729 9286 86`).
-/// A card followed by its expiry (`... 1111 12/25`), a number followed by a
-/// letter group (`... 1111 EXP`) and a short prefix (`1-555-123-4567`) are
-/// not embedded.
+/// A candidate that continues an IBAN begun to its left is embedded too,
+/// one word or several ([`continues_iban`]). A card followed by its expiry
+/// (`... 1111 12/25`), a number followed by a letter group (`... 1111 EXP`)
+/// and a short prefix (`1-555-123-4567`) are not embedded.
 pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+    if continues_iban(text, words, i, j) {
+        return true;
+    }
     if i == j {
         return false;
     }
@@ -346,6 +352,55 @@ pub fn embedded(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> boo
         && same_sep(inner(j))
         && (long(r) || r + 1 == words.len() || inner(r) == inner(j));
     left || right
+}
+
+/// Whether the candidate `words[i..=j]` continues an IBAN begun to its left:
+/// an earlier word of the chain starts with a country code of the IBAN
+/// registry and two check digits, one separator joins every word from it to
+/// the candidate's end, and what follows the check digits is the start of that
+/// country's BBAN (`3958 9146 0583 15` in `GB27 TCQL 3958 9146 0583 15`,
+/// `5570 6360 6071 0431` in `VG40 VPVG 5570 6360 6071 0431`). The bank
+/// code's letters hide such a piece from the digit-word rules of
+/// [`embedded`]; when the IBAN's check digits fail (a typo), nothing longer
+/// claims it. A number after a whole IBAN is past its length.
+fn continues_iban(text: &str, words: &[(usize, usize)], i: usize, j: usize) -> bool {
+    if i == 0 {
+        return false;
+    }
+    let b = text.as_bytes();
+    let sep = |k: usize| &b[words[k].1..words[k + 1].0];
+    let joined = sep(i - 1);
+    if (i..j).any(|k| sep(k) != joined) {
+        return false;
+    }
+    // Characters of words[k..=j], walking k left from i - 1.
+    let mut tail: usize = words[i..=j].iter().map(|&(s, e)| e - s).sum();
+    let mut k = i;
+    while k > 0 && sep(k - 1) == joined {
+        k -= 1;
+        let (s, e) = words[k];
+        tail += e - s;
+        if tail > MAX_COMPACT {
+            return false;
+        }
+        let w = &b[s..e];
+        if w.len() >= 4
+            && w[..2].iter().all(u8::is_ascii_uppercase)
+            && w[2..4].iter().all(u8::is_ascii_digit)
+        {
+            let mut bban = [0u8; MAX_COMPACT];
+            let mut n = 0;
+            for &(s, e) in &words[k..=j] {
+                bban[n..n + e - s].copy_from_slice(&b[s..e]);
+                n += e - s;
+            }
+            let country = &text[s..s + 2];
+            if validators::bban_start(country, &bban[4..n]) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// What kind of characters and separators a candidate holds, as bits. The
@@ -741,6 +796,45 @@ mod tests {
             "4111 1111 1111 1111"
         ));
         assert!(!embedded_in("ssn 123-45-6789 1990", "123-45-6789"));
+    }
+
+    #[test]
+    fn pieces_after_an_iban_head_are_embedded() {
+        // The bank code has no digit; the eval's IBAN one digit off.
+        let iban = "iban: GB27 TCQL 3958 9146 0583 15 (ok)";
+        assert!(embedded_in(iban, "3958 9146 0583 15"));
+        assert!(embedded_in(iban, "0583 15"));
+        assert!(embedded_in(
+            "IBAN GB27 TCQL 3958 9146 0583 15",
+            "3958 9146 0583 15"
+        ));
+        assert!(embedded_in(
+            "GB27TCQL 3958 9146 0583 15",
+            "3958 9146 0583 15"
+        ));
+        assert!(embedded_in("GB27 TCQL 39589146058315", "39589146058315"));
+        assert!(embedded_in(
+            "VG40 VPVG 5570 6360 6071 0431",
+            "5570 6360 6071 0431"
+        ));
+        // Not the start of a BBAN (Germany's are digits), past the IBAN's
+        // length, no country, another separator.
+        assert!(!embedded_in(
+            "DE12 VISA 4111 1111 1111 1111",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in(
+            "GB27 TCQL 3958 9146 0583 17 4111 1111 1111 1111",
+            "4111 1111 1111 1111"
+        ));
+        assert!(!embedded_in(
+            "XX27 TCQL 3958 9146 0583 15",
+            "3958 9146 0583 15"
+        ));
+        assert!(!embedded_in(
+            "GB27 TCQL-3958-9146-0583-15",
+            "3958-9146-0583-15"
+        ));
     }
 
     /// The class read off a chain is the class of the built candidate.

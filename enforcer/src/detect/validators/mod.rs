@@ -540,18 +540,7 @@ fn bban_spec(country: &str) -> Option<&'static str> {
 
 /// IBAN length of `country` (ISO 13616 registry): 4 + its BBAN length.
 pub fn iban_length(country: &str) -> Option<usize> {
-    let spec = bban_spec(country)?;
-    let mut n = 4;
-    let mut count = 0;
-    for b in spec.bytes() {
-        if b.is_ascii_digit() {
-            count = count * 10 + usize::from(b - b'0');
-        } else {
-            n += count;
-            count = 0;
-        }
-    }
-    Some(n)
+    bban_spec(country).map(|spec| 4 + shape_len(spec))
 }
 
 /// Whether `bban` has the registry's structure for `country`: digits where
@@ -560,21 +549,44 @@ pub fn bban_shape(country: &str, bban: &str) -> bool {
     bban_spec(country).is_some_and(|spec| shape(spec, bban))
 }
 
+/// Whether `bban` is the start of a BBAN of `country` (see [`bban_shape`]):
+/// no longer than the registry's structure and following it as far as it
+/// goes (`TCQL395891` starts a British BBAN, `8QH` no BBAN of Sweden's).
+pub fn bban_start(country: &str, bban: &[u8]) -> bool {
+    bban_spec(country).is_some_and(|spec| shape_start(spec, bban) == Some(bban.len()))
+}
+
 /// Whether `s` has the structure `spec`, in the SWIFT registry's notation:
 /// `2n` two digits, `2a` two upper-case letters, `2c` two upper-case
 /// letters or digits (`2n2a5n`: a French passport number).
 pub fn shape(spec: &str, s: &str) -> bool {
     let b = s.as_bytes();
-    let mut at = 0;
+    shape_start(spec, b) == Some(b.len()) && shape_len(spec) == b.len()
+}
+
+/// The parts of a structure in the registry's notation: (count, `n`/`a`/`c`).
+fn shape_parts(spec: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
     let mut count = 0;
-    for x in spec.bytes() {
+    spec.bytes().filter_map(move |x| {
         if x.is_ascii_digit() {
             count = count * 10 + usize::from(x - b'0');
-            continue;
+            return None;
         }
-        let Some(part) = b.get(at..at + count) else {
-            return false;
-        };
+        Some((std::mem::take(&mut count), x))
+    })
+}
+
+/// Number of characters of a value of structure `spec`.
+fn shape_len(spec: &str) -> usize {
+    shape_parts(spec).map(|(n, _)| n).sum()
+}
+
+/// How many leading characters of `b` follow the structure `spec` (at most
+/// the structure's length), or None when one of them breaks it.
+fn shape_start(spec: &str, b: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for (count, x) in shape_parts(spec) {
+        let part = &b[at..b.len().min(at + count)];
         let ok = match x {
             b'n' => part.iter().all(u8::is_ascii_digit),
             b'a' => part.iter().all(u8::is_ascii_uppercase),
@@ -583,12 +595,11 @@ pub fn shape(spec: &str, s: &str) -> bool {
                 .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()),
         };
         if !ok {
-            return false;
+            return None;
         }
-        at += count;
-        count = 0;
+        at += part.len();
     }
-    at == b.len()
+    Some(at)
 }
 
 /// IBAN: known country, exact length, the country's BBAN structure, mod-97.
@@ -623,6 +634,22 @@ mod tests {
     use super::*;
 
     type Case = (fn(&str) -> bool, &'static str, bool);
+
+    #[test]
+    fn bban_starts() {
+        assert!(bban_start("GB", b"TCQL"));
+        assert!(bban_start("GB", b"TCQL39589146058315"));
+        assert!(bban_start("GB", b"TC"));
+        assert!(!bban_start("GB", b"TCQL395891460583155"));
+        assert!(!bban_start("GB", b"TCQ1"));
+        assert!(!bban_start("SE", b"8QH"));
+        assert!(!bban_start("XX", b"1234"));
+        assert_eq!(iban_length("GB"), Some(22));
+        assert_eq!(iban_length("NO"), Some(15));
+        assert!(shape("2n2a5n", "12AB34567"));
+        assert!(!shape("2n2a5n", "12AB3456"));
+        assert!(!shape("2n2a5n", "12AB345678"));
+    }
 
     #[test]
     fn table() {
