@@ -147,6 +147,8 @@ const CASES: &[(&str, &str, Option<Confidence>)] = &[
     ("pypi_token", "pypi-AgEIcHlwaS5vcmcCJGI4ZDk2MjU2LTg3YjMtNDZkMy1hMTYwLWUzZjZkYWQ5OWYwYQ", Some(High)),
     ("twilio_api_key", "twilio SK2e8d28a79023c39c200661fccd268a29", Some(High)),
     ("twilio_api_key", "twilio SK0123456789abcdef0123456789abcdef", None),
+    // A random key whose hex body has low entropy (2.98 bits): the eval's miss.
+    ("twilio_api_key", "Forwarding the form. Name: Maria Lopez, twilio SK429f40044e09f20f49e249f2324072c8, city: Lyon.", Some(High)),
     ("sendgrid_api_key", "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", Some(High)),
     ("private_key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq5kQ8h3pV2sWz\n-----END RSA PRIVATE KEY-----", Some(High)),
     ("private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU\n", Some(High)),
