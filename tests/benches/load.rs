@@ -37,6 +37,8 @@ struct Tally {
     latencies_ms: Vec<f64>,
     missed: usize,
     errors: Vec<String>,
+    /// Per session, in the order they finished: (frames, keys sent, keys missed).
+    sessions: Vec<(u64, usize, usize)>,
 }
 
 /// One session's script, looped until `until`.
@@ -48,6 +50,27 @@ async fn script(
     tally: &Mutex<Tally>,
 ) -> anyhow::Result<()> {
     let mut key = 0u32;
+    let mut missed = 0usize;
+    let result = keep_typing(s, input, scroll, until, tally, &mut key, &mut missed).await;
+    let frames = s.frames;
+    tally
+        .lock()
+        .unwrap()
+        .sessions
+        .push((frames, key as usize, missed));
+    result
+}
+
+/// The loop of [`script`]; counts the keys sent and missed.
+async fn keep_typing(
+    s: &mut Session,
+    input: &str,
+    scroll: &str,
+    until: Instant,
+    tally: &Mutex<Tally>,
+    key: &mut u32,
+    missed: &mut usize,
+) -> anyhow::Result<()> {
     while Instant::now() < until {
         s.navigate(input).await?;
         s.click(100, 40).await?;
@@ -57,12 +80,13 @@ async fn script(
             if Instant::now() >= until {
                 break;
             }
-            let took = s.key(key).await?;
-            key += 1;
+            let took = s.key(*key).await?;
+            *key += 1;
             {
                 let mut t = tally.lock().unwrap();
                 if took >= KEY_TIMEOUT {
                     t.missed += 1;
+                    *missed += 1;
                 }
                 t.latencies_ms.push(took.as_secs_f64() * 1e3);
             }
@@ -206,6 +230,17 @@ async fn main() {
             tally.errors.len(),
             load_average()
         );
+        if std::env::var_os("LOAD_VERBOSE").is_some() {
+            let per: Vec<String> = tally
+                .sessions
+                .iter()
+                .map(|(f, k, m)| format!("{f}f {}/{k}k", k - m))
+                .collect();
+            println!(
+                "      per session (frames, keys answered/sent): {}",
+                per.join(", ")
+            );
+        }
         for e in tally.errors.iter().take(3) {
             println!("      error: {e}");
         }

@@ -15,6 +15,9 @@ use crate::Isolator;
 /// A key that produced no frame within this counts at this latency.
 pub const KEY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// A navigation not loaded within this fails the session's script.
+pub const NAVIGATION_TIMEOUT: Duration = Duration::from_secs(30);
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -23,6 +26,10 @@ pub struct Session {
     ws: Ws,
     /// Frames received (and acked) so far.
     pub frames: u64,
+    /// The active tab's URL and loading flag, from the last `state` message.
+    state: (String, bool),
+    /// `state` messages that said the tab is loading, so far.
+    loads: u64,
 }
 
 /// Creates a session at `url` (1280x720) and waits for its first frame.
@@ -50,11 +57,18 @@ pub async fn open(iso: &Isolator, url: &str) -> anyhow::Result<Session> {
         .parse()?,
     );
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
-    let mut s = Session { ws, frames: 0 };
+    let mut s = Session {
+        ws,
+        frames: 0,
+        state: (String::new(), true),
+        loads: 0,
+    };
     anyhow::ensure!(
         s.next_frame(Duration::from_secs(30)).await?.is_some(),
         "no first frame"
     );
+    // Loaded, so that the first navigation's wait sees only its own load.
+    s.wait_loaded(|s| !s.state.0.is_empty()).await?;
     Ok(s)
 }
 
@@ -75,6 +89,14 @@ impl Session {
                 Ok(Some(Ok(Message::Text(t)))) => {
                     if t.contains(r#""t":"ended""#) {
                         anyhow::bail!("session ended: {t}");
+                    }
+                    if t.contains(r#""t":"state""#) {
+                        let v: serde_json::Value = serde_json::from_str(&t)?;
+                        self.state = (
+                            v["url"].as_str().unwrap_or_default().to_owned(),
+                            v["loading"].as_bool().unwrap_or(false),
+                        );
+                        self.loads += u64::from(self.state.1);
                     }
                 }
                 Ok(Some(Ok(_))) => {}
@@ -113,12 +135,42 @@ impl Session {
         Ok(())
     }
 
-    /// Navigates and takes frames until the page is still.
+    /// Navigates, waits (taking frames) until the tab shows `url` loaded,
+    /// as a user waits to see the page before clicking into it, then takes
+    /// frames until the page is still.
+    ///
+    /// Waiting for frames to pause alone is not enough: under load a
+    /// navigation can take longer than the pause, and the click that
+    /// follows then lands on the previous page, so none of the keys typed
+    /// after it changes the screen.
+    ///
+    /// The load must be this navigation's: the tab may already show `url`
+    /// loaded (the script reloads the page it is on), so a state said
+    /// "loading" after the request first.
     pub async fn navigate(&mut self, url: &str) -> anyhow::Result<()> {
+        let loads = self.loads;
         self.send(&serde_json::json!({"t": "navigate", "url": url}).to_string())
+            .await?;
+        self.wait_loaded(|s| s.loads > loads && s.state.0 == url)
             .await?;
         self.settle(Duration::from_millis(300), Duration::from_secs(5))
             .await
+    }
+
+    /// Takes frames until the tab is not loading and `done` holds.
+    async fn wait_loaded(&mut self, done: impl Fn(&Session) -> bool) -> anyhow::Result<()> {
+        let deadline = Instant::now() + NAVIGATION_TIMEOUT;
+        while self.state.1 || !done(self) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                anyhow::bail!(
+                    "{} was not loaded within {NAVIGATION_TIMEOUT:?}",
+                    self.state.0
+                );
+            };
+            self.next_frame(left.min(Duration::from_millis(100)))
+                .await?;
+        }
+        Ok(())
     }
 
     /// A left click at (`x`, `y`).
