@@ -259,6 +259,13 @@ impl ContextScan<'_> {
 }
 
 /// The low `n` bits set (all 64 when `n >= 64`).
+/// Whether `bytes[s..e]` is a whole word: no letter or digit touches it
+/// on either side.
+fn whole_word(bytes: &[u8], s: usize, e: usize) -> bool {
+    (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
+        && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
+}
+
 fn full_mask(n: usize) -> u64 {
     if n >= 64 {
         u64::MAX
@@ -380,10 +387,7 @@ impl ContextIndex {
             let end = to.saturating_add(self.longest).min(bytes.len());
             set.for_each(bytes, from, end, |m| {
                 let (s, e) = (m.start(), m.end());
-                if s < to
-                    && (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
-                    && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
-                {
+                if s < to && whole_word(bytes, s, e) {
                     out.push(Occurrence {
                         start: s,
                         end: e,
@@ -411,10 +415,7 @@ impl ContextIndex {
         let mut out: Vec<Occurrence> = Vec::new();
         ac.for_each(bytes, from, end, |m| {
             let (s, e) = (m.start(), m.end());
-            if s < to
-                && (s == 0 || !bytes[s - 1].is_ascii_alphanumeric())
-                && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
-            {
+            if s < to && whole_word(bytes, s, e) {
                 out.push(Occurrence {
                     start: s,
                     end: e,
