@@ -37,11 +37,9 @@ pub const RESERVED: [&str; 6] = [
 /// Features the isolator switches off in every launch.
 pub fn disabled_features() -> Vec<&'static str> {
     let mut disabled = vec![
-        // Less memory per context (measured on Chromium 156). Not
-        // `WebUIOmniboxPopup` as well: with both omnibox popups off, headless
-        // Chromium 156 starts no download at all (seen once every launch got
-        // this list; `gatesfile::allowed_download_*` fails).
+        // Less memory per context (measured on Chromium 156).
         "WebUIOmniboxAimPopup",
+        "WebUIOmniboxPopup",
         "PreloadTopChromeWebUI",
         // No translation bar or its downloads.
         "TranslateUI",
