@@ -258,7 +258,6 @@ impl ContextScan<'_> {
     }
 }
 
-/// The low `n` bits set (all 64 when `n >= 64`).
 /// Whether `bytes[s..e]` is a whole word: no letter or digit touches it
 /// on either side.
 fn whole_word(bytes: &[u8], s: usize, e: usize) -> bool {
@@ -266,6 +265,7 @@ fn whole_word(bytes: &[u8], s: usize, e: usize) -> bool {
         && (e >= bytes.len() || !bytes[e].is_ascii_alphanumeric())
 }
 
+/// The low `n` bits set (all 64 when `n >= 64`).
 fn full_mask(n: usize) -> u64 {
     if n >= 64 {
         u64::MAX
