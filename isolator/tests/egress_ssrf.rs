@@ -16,9 +16,10 @@ use std::time::Duration;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
 use futures::StreamExt;
+use isolator::browser::args::disabled_features;
 use isolator::egress::{
-    chromium_disabled_features, chromium_hardening_args, EgressConfig, EgressEvent, EgressPolicy,
-    EgressProxy, PeerFilter, SystemResolver, Verdict,
+    chromium_hardening_args, EgressConfig, EgressEvent, EgressPolicy, EgressProxy, PeerFilter,
+    SystemResolver, Verdict,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -86,13 +87,10 @@ async fn launch() -> (Browser, tokio::task::JoinHandle<()>) {
     for a in chromium_hardening_args() {
         builder = builder.arg(a);
     }
-    let mut features = vec![
-        "WebUIOmniboxPopup",
-        "WebUIOmniboxAimPopup",
-        "PreloadTopChromeWebUI",
-    ];
-    features.extend(chromium_disabled_features());
-    builder = builder.arg(format!("disable-features={}", features.join(",")));
+    builder = builder.arg(format!(
+        "disable-features={}",
+        disabled_features().join(",")
+    ));
     let (browser, mut handler) = Browser::launch(builder.build().unwrap()).await.unwrap();
     let task = tokio::spawn(async move { while handler.next().await.is_some() {} });
     (browser, task)
