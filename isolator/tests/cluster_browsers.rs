@@ -224,8 +224,14 @@ async fn node_of(via: &Node, id: &str) -> Option<String> {
 /// in on the login page it is sent to, typing as a user does.
 async fn sign_in(url: &str, user: &str) -> Client {
     let c = Client::open(url).await;
-    c.wait_js("the login page", T, "location.pathname === '/login'")
-        .await;
+    // The path changes when the page commits, before its form is parsed:
+    // wait for the field a user types into.
+    c.wait_js(
+        "the login page",
+        T,
+        "location.pathname === '/login' && !!document.getElementById('username') && document.readyState !== 'loading'",
+    )
+    .await;
     c.click_ui("#username").await;
     c.type_text(user).await;
     c.click_ui("#password").await;

@@ -121,7 +121,9 @@ async fn sign_in(c: &client::Client, name: &str, password: &str) {
     c.wait_js(
         "the login page",
         Duration::from_secs(15),
-        "location.pathname === '/login'",
+        // The path changes when the page commits, before its form is
+        // parsed: wait for the field a user types into.
+        "location.pathname === '/login' && !!document.getElementById('username') && document.readyState !== 'loading'",
     )
     .await;
     click(c, "#username").await;
