@@ -9,7 +9,10 @@
 //!   showing the keystroke);
 //! - frames/s and bytes/s while scrolling, and Chromium CPU meanwhile;
 //! - bytes/s on an idle page;
-//! - Chromium memory (PSS of its whole process tree) at 1, 10 and 30 idle sessions.
+//! - Chromium memory (PSS of its whole process tree) at 1, 10 and 30 idle
+//!   sessions, each watched by a client: 3 s after the last one opened (their
+//!   screencasts running) and once they rest (`stream.rest_after_secs`, the
+//!   default, plus 3 s).
 
 use std::time::{Duration, Instant};
 
@@ -213,27 +216,47 @@ async fn main() {
     // Memory per idle session.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let base = tree_pss_kb(chromium_pid(&iso).await.expect("browser running"));
+    let rest = Duration::from_secs(iso.state.config.stream.rest_after_secs + 3);
     let mut sessions = Vec::new();
-    let mut at = Vec::new();
+    let (mut casting, mut resting) = (Vec::new(), Vec::new());
     for target in [1usize, 10, 30] {
         while sessions.len() < target {
             sessions.push(open(&iso, &quiet).await.0);
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let pss = tree_pss_kb(chromium_pid(&iso).await.expect("browser running"));
-        at.push((target, pss));
+        casting.push((
+            target,
+            tree_pss_kb(chromium_pid(&iso).await.expect("browser running")),
+        ));
+        tokio::time::sleep(rest).await;
+        resting.push((
+            target,
+            tree_pss_kb(chromium_pid(&iso).await.expect("browser running")),
+        ));
     }
-    let line: Vec<String> = at
-        .iter()
-        .map(|(n, p)| format!("{n}: {:.0} MB", *p as f64 / 1024.0))
-        .collect();
-    let (n1, p1) = at[0];
-    let (n30, p30) = at[2];
     println!(
-        "Chromium PSS with idle sessions (browser alone {:.0} MB): {}; per extra idle session {:.1} MB",
-        base as f64 / 1024.0,
-        line.join(", "),
-        (p30 - p1) as f64 / 1024.0 / (n30 - n1) as f64
+        "Chromium PSS with idle sessions (browser alone {:.0} MB)",
+        base as f64 / 1024.0
+    );
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    for (what, at) in [("casting", &casting), ("resting", &resting)] {
+        let line: Vec<String> = at
+            .iter()
+            .map(|(n, p)| format!("{n}: {:.0} MB", mb(*p)))
+            .collect();
+        println!("  {what}: {}", line.join(", "));
+    }
+    // Sessions 11 to 30 added to 10 resting ones, before they rest; and
+    // sessions 2 to 30 once all rest.
+    println!(
+        "  per extra idle session: {:.1} MB while its cast runs, {:.1} MB once it rests",
+        (mb(casting[2].1) - mb(resting[1].1)) / 20.0,
+        (mb(resting[2].1) - mb(resting[0].1)) / 29.0
+    );
+    println!(
+        "  resting sessions at the last count: {} of {}",
+        iso.state.sessions.attached_count().2,
+        sessions.len()
     );
     for s in sessions {
         s.close().await;

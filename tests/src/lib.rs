@@ -27,6 +27,7 @@ pub mod site_limits;
 pub mod site_memory;
 pub mod site_office;
 pub mod site_pagecontent;
+pub mod site_rest;
 pub mod site_screennet;
 pub mod site_tls;
 pub mod site_tricks;

@@ -63,6 +63,7 @@ impl TestSite {
             .merge(crate::site_imagepaste::routes())
             .merge(crate::site_memory::routes())
             .merge(crate::site_office::routes())
+            .merge(crate::site_rest::routes())
             .merge(crate::site_egress::routes())
             .with_state(log.clone())
             .layer(axum::middleware::from_fn_with_state(log.clone(), record));

@@ -215,8 +215,8 @@ fn sample_at_scrape(
     let (s, a) = (Arc::downgrade(sessions), Arc::downgrade(audit));
     metrics.on_scrape(move |m| {
         if let Some(sessions) = s.upgrade() {
-            let (active, attached) = sessions.attached_count();
-            m.set_sessions(active, attached);
+            let (active, attached, resting) = sessions.attached_count();
+            m.set_sessions(active, attached, resting);
             m.set_worker_restarts(sessions.enforcer().worker_restarts());
             let running = sessions.browser().try_peek();
             let usage = running.as_ref().map(|r| {

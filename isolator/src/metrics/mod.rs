@@ -37,7 +37,7 @@
 //! | --- | --- | --- |
 //! | `isolator_build_info` | gauge (1) | `version` |
 //! | `isolator_ready` | gauge (1 ready, 0 not) | |
-//! | `isolator_sessions` | gauge | `state` = `active`, `attached`, `detached` |
+//! | `isolator_sessions` | gauge | `state` = `active`, `attached`, `detached`, `resting` (attached, screencast stopped while the page is still) |
 //! | `isolator_sessions_started_total` | counter | |
 //! | `isolator_sessions_ended_total` | counter | `reason` (the protocol's end reasons) |
 //! | `isolator_frames_sent_total` | counter | |
@@ -182,10 +182,10 @@ impl Metrics {
         let sessions = gauge_vec(
             &r,
             "isolator_sessions",
-            "Live sessions: active (all), attached (a client is connected), detached (waiting for a reconnect).",
+            "Live sessions: active (all), attached (a client is connected), detached (waiting for a reconnect), resting (attached, screencast stopped while the page is still).",
             &["state"],
         );
-        for state in ["active", "attached", "detached"] {
+        for state in ["active", "attached", "detached", "resting"] {
             sessions.with_label_values(&[state]).set(0);
         }
         let input_to_frame = reg(
@@ -397,8 +397,9 @@ impl Metrics {
         self.egress_requests.with_label_values(&[outcome]).inc();
     }
 
-    /// Sampler: live sessions, and how many of them have a client attached.
-    pub fn set_sessions(&self, active: usize, attached: usize) {
+    /// Sampler: live sessions, how many of them have a client attached, and
+    /// how many of those rest their screencast.
+    pub fn set_sessions(&self, active: usize, attached: usize, resting: usize) {
         let g = |state: &str, n: usize| {
             self.sessions
                 .with_label_values(&[state])
@@ -407,6 +408,7 @@ impl Metrics {
         g("active", active);
         g("attached", attached);
         g("detached", active.saturating_sub(attached));
+        g("resting", resting);
     }
 
     /// Sampler: extraction workers replaced since the server started.
@@ -494,7 +496,7 @@ mod tests {
         let src = n.clone();
         m.on_scrape(move |m| {
             m.set_recording_bytes(src.load(std::sync::atomic::Ordering::Relaxed));
-            m.set_sessions(3, 1);
+            m.set_sessions(3, 1, 1);
         });
         assert!(m.encode().contains("isolator_recording_bytes_total 5\n"));
         n.store(9, std::sync::atomic::Ordering::Relaxed);
@@ -504,7 +506,8 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("isolator_sessions{state=\"detached\"} 2\n"),
+            text.contains("isolator_sessions{state=\"detached\"} 2\n")
+                && text.contains("isolator_sessions{state=\"resting\"} 1\n"),
             "{text}"
         );
         m.readiness().set_not_ready("draining", "drained");

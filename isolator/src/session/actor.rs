@@ -6,7 +6,8 @@
 //! target events (popups, titles), to the browser process dying, and to
 //! timers (idle timeout, reconnect grace). Frames are paced by acknowledging
 //! Chromium no faster than `stream.max_fps`; the client side keeps only the
-//! newest frame, so a slow client never builds a queue.
+//! newest frame, so a slow client never builds a queue. The cast of a page
+//! that stays still rests (`rest`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ mod navigation;
 mod paste_image;
 mod print;
 mod recording;
+mod rest;
 mod screen_net;
 mod tab_set;
 mod tabs;
@@ -77,6 +79,10 @@ pub(super) struct Actor {
     attachment: Option<Attachment>,
     detached_at: Option<Instant>,
     last_input: Instant,
+    /// When the active tab last sent a frame, or its cast (re)started.
+    last_frame_at: Instant,
+    /// The active tab's cast is stopped because its page stayed still.
+    resting: bool,
     last_frame: Option<Arc<FrameData>>,
     send_first: bool,
     next_ack_at: Instant,
@@ -167,6 +173,8 @@ impl Actor {
             attachment: None,
             detached_at: Some(Instant::now()),
             last_input: Instant::now(),
+            last_frame_at: Instant::now(),
+            resting: false,
             last_frame: None,
             send_first: true,
             next_ack_at: Instant::now(),
@@ -252,6 +260,7 @@ impl Actor {
                 }
                 _ = tick.tick() => {
                     self.probe_pages();
+                    self.rest_if_still().await;
                     if let Some(reason) = self.check_timers() {
                         break reason;
                     }
@@ -319,6 +328,7 @@ impl Actor {
             if let Some(tab) = self.tab_mut(self.tabs.active()) {
                 tab.stop_screencast(timeout).await;
             }
+            self.cast_stopped();
             self.update_live();
         }
     }
@@ -328,6 +338,7 @@ impl Actor {
             (self.viewport, self.config.stream.jpeg_quality, self.timeout);
         let events = self.events_tx.clone();
         let active = self.tabs.active();
+        self.cast_started();
         let Some(tab) = self.tab_mut(active) else {
             return;
         };

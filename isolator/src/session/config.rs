@@ -74,6 +74,12 @@ pub struct StreamConfig {
     /// Wall time for the OCR of one band of a frame, ms; a band not read in
     /// time is hidden (100..=30000).
     pub net_band_ms: u64,
+    /// Seconds a watched page may stay still (no frame, no input) before its
+    /// screencast rests: Chromium then frees the capture buffers (about
+    /// 7 MB per session). Input, and any sign that the page changes (DOM,
+    /// animations, media, scrolling, canvas drawing, navigation, dialogs),
+    /// restart it with a fresh picture at once. 0: never rest (0..=3600).
+    pub rest_after_secs: u64,
 }
 
 impl Default for StreamConfig {
@@ -85,6 +91,7 @@ impl Default for StreamConfig {
             net_hold_ms: 300,
             net_ocr_slots: 0,
             net_band_ms: 3_000,
+            rest_after_secs: 20,
         }
     }
 }
@@ -155,6 +162,13 @@ impl StreamConfig {
                 origin,
                 "stream.net_band_ms",
                 "must be between 100 and 30000",
+            ));
+        }
+        if self.rest_after_secs > 3600 {
+            return Err(ConfigError::invalid(
+                origin,
+                "stream.rest_after_secs",
+                "must be at most 3600 (0: never rest)",
             ));
         }
         Ok(())
@@ -228,6 +242,13 @@ mod tests {
                     ..Default::default()
                 },
                 "stream.net_band_ms",
+            ),
+            (
+                StreamConfig {
+                    rest_after_secs: 3_601,
+                    ..Default::default()
+                },
+                "stream.rest_after_secs",
             ),
         ];
         for (config, field) in bad {

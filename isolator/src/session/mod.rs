@@ -131,6 +131,9 @@ pub struct LiveInfo {
     pub tabs: usize,
     /// A client is attached.
     pub attached: bool,
+    /// The screencast rests: the page has been still (see
+    /// `stream.rest_after_secs`).
+    pub resting: bool,
     /// Gate decisions that blocked, audited or found something.
     pub incidents: u64,
 }
@@ -525,13 +528,19 @@ impl SessionManager {
         self.config.sessions.max
     }
 
-    /// Live sessions, and how many of them have a client attached (for
-    /// metrics: no summaries are built).
-    pub fn attached_count(&self) -> (usize, usize) {
+    /// Live sessions, how many of them have a client attached, and how
+    /// many of those rest their screencast (for metrics: no summaries are
+    /// built).
+    pub fn attached_count(&self) -> (usize, usize, usize) {
         let registry = self.sessions.lock().expect("registry lock");
         let live = registry.values().filter(|h| h.is_live());
-        live.fold((0, 0), |(n, a), h| {
-            (n + 1, a + usize::from(h.is_attached()))
+        live.fold((0, 0, 0), |(n, a, r), h| {
+            let info = h.live.lock().expect("live lock");
+            (
+                n + 1,
+                a + usize::from(info.attached),
+                r + usize::from(info.attached && info.resting),
+            )
         })
     }
 

@@ -2,7 +2,8 @@
 //!
 //! Two scripts report through CDP bindings: `page_script.js` (isolated
 //! world, binding `__isolatorReport`) says which field has focus and what it
-//! holds, the page's title and the mouse cursor; `page_copy.js` (main world,
+//! holds, the page's title, the mouse cursor and that the page may be
+//! changing on its own; `page_copy.js` (main world,
 //! binding `__isolatorCopy`) hands over what the page tried to put on the
 //! clipboard. A binding's payload is whatever a page managed to send, so
 //! every field is bounded here and anything malformed is dropped (the
@@ -30,9 +31,13 @@ pub enum PageMsg {
     Title(String),
     /// The CSS cursor over the pointer (a safe name, else `default`).
     Cursor(String),
+    /// The page changed, or started something that changes what it shows
+    /// (DOM, animation, media, scrolling, canvas drawing): wakes a resting
+    /// screencast.
+    Changed,
 }
 
-/// The wire form: `{k: "field"|"title"|"cursor", ...}` with short keys.
+/// The wire form: `{k: "field"|"title"|"cursor"|"changed", ...}` with short keys.
 #[derive(Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 enum Wire {
@@ -66,6 +71,7 @@ enum Wire {
         #[serde(default)]
         cursor: String,
     },
+    Changed {},
 }
 
 impl PageMsg {
@@ -102,6 +108,7 @@ impl PageMsg {
                     && cursor.chars().all(|c| c.is_ascii_lowercase() || c == '-');
                 PageMsg::Cursor(if safe { cursor } else { "default".into() })
             }
+            Wire::Changed {} => PageMsg::Changed,
         })
     }
 }
@@ -179,6 +186,10 @@ mod tests {
             let m = PageMsg::parse(&format!(r#"{{"k":"cursor","cursor":"{sent}"}}"#)).unwrap();
             assert_eq!(m, PageMsg::Cursor(kept.into()), "{sent}");
         }
+        assert_eq!(
+            PageMsg::parse(r#"{"k":"changed"}"#).unwrap(),
+            PageMsg::Changed
+        );
     }
 
     #[test]

@@ -179,3 +179,31 @@
   document.addEventListener("mouseup", () => soon(30), true);
   document.addEventListener("select", () => soon(30), true);
 })();
+
+// Signs that what the page shows may change without the user touching it:
+// DOM changes, CSS animations and transitions, media, scrolling, images and
+// frames loading, and canvas drawing (told by the page-content gate's
+// main-world hooks with a `__isolator_drawn` event). The server rests the
+// screencast of a page that stayed still; any of these wakes it. At most
+// one report a second: while the cast runs the server ignores them.
+(() => {
+  let last = -1e9;
+  const changed = () => {
+    const now = performance.now();
+    if (now - last < 1000) return;
+    last = now;
+    try { globalThis.__isolatorReport('{"k":"changed"}'); } catch (_) { /* gone */ }
+  };
+  const watch = () => {
+    new MutationObserver(changed).observe(document, {
+      subtree: true, childList: true, characterData: true, attributes: true,
+    });
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch, { once: true });
+  else watch();
+  for (const type of ["animationstart", "animationiteration", "transitionrun", "play", "playing",
+    "seeked", "timeupdate", "load", "scroll", "__isolator_drawn"]) {
+    document.addEventListener(type, changed, { capture: true, passive: true });
+  }
+  window.addEventListener("resize", changed, { passive: true });
+})();

@@ -29,6 +29,7 @@ mod pagecontent_tricks;
 mod polyglot;
 mod recording;
 mod resilience;
+mod rest;
 mod screen_net;
 mod security;
 

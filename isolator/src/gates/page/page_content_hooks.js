@@ -32,4 +32,37 @@
     tell(this, "__isolator_shadow");
     return root;
   };
+  // Drawing on a canvas changes nothing in the DOM: tell the session, which
+  // rests the screencast of a still page and wakes it on this event (at
+  // most every half second per document; the event says nothing else).
+  let drawn = -1e9;
+  const drawing = (proto, names) => {
+    if (!proto) return;
+    for (const name of names) {
+      const f = proto[name];
+      if (typeof f !== "function") continue;
+      Object.defineProperty(proto, name, {
+        configurable: true,
+        writable: true,
+        value: function () {
+          const now = performance.now();
+          if (now - drawn > 500) {
+            drawn = now;
+            const c = this.canvas;
+            if (c && c.isConnected) tell(c, "__isolator_drawn");
+          }
+          return f.apply(this, arguments);
+        },
+      });
+    }
+  };
+  drawing(window.CanvasRenderingContext2D && CanvasRenderingContext2D.prototype, [
+    "fillRect", "strokeRect", "clearRect", "fillText", "strokeText", "drawImage", "putImageData",
+    "fill", "stroke", "drawFocusIfNeeded", "reset",
+  ]);
+  for (const gl of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
+    drawing(gl && gl.prototype, ["clear", "drawArrays", "drawElements", "drawArraysInstanced",
+      "drawElementsInstanced", "drawRangeElements"]);
+  }
+  drawing(window.ImageBitmapRenderingContext && ImageBitmapRenderingContext.prototype, ["transferFromImageBitmap"]);
 })();

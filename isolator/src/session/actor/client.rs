@@ -29,6 +29,8 @@ impl Actor {
         if is_input {
             self.last_input = Instant::now();
         }
+        // Whatever the user does next may change the page: its frames must flow.
+        self.wake("the client").await;
         self.record_pointer(&msg);
         match msg {
             ClientMsg::Resize { width, height, dpr } => {

@@ -28,6 +28,9 @@ impl Actor {
                 ack_id,
             } => {
                 self.frame_seq += 1;
+                if tab_id == self.tabs.active() {
+                    self.last_frame_at = Instant::now();
+                }
                 let t = self.tab(tab_id)?;
                 // Pace Chromium: ack no sooner than one frame interval after the last ack.
                 if let Some(ack_id) = ack_id {
@@ -134,6 +137,11 @@ impl Actor {
                     self.send(ServerMsg::DialogClosed { id });
                 }
             }
+            TabEvent::Page(PageMsg::Changed) => {
+                if tab_id == self.tabs.active() {
+                    self.wake("the page changed").await;
+                }
+            }
             TabEvent::Page(msg) => self.on_page_msg(tab_id, msg),
             TabEvent::Copy(msg) => self.copy(tab_id, msg).await,
             TabEvent::NavError(err) => self.notice(
@@ -171,6 +179,7 @@ impl Actor {
                 }
             }
             PageMsg::Cursor(cursor) => self.send(ServerMsg::Cursor { cursor }),
+            PageMsg::Changed => {}
         }
     }
 

@@ -1,0 +1,110 @@
+//! Resting screencasts: a watched page that stays still has its cast
+//! stopped (Chromium frees its capture buffers), and whatever changes the
+//! page afterwards reaches the user's screen all the same. Judged on the
+//! user's screen (the web client's canvas in a real browser), for changes
+//! no input caused: a script changing the DOM, a script drawing on a canvas
+//! (no DOM change), a CSS animation with a delay (no script); and for input
+//! after a rest.
+
+use std::time::{Duration, Instant};
+
+use isolator_e2e::site_rest::{BLUE, RED};
+use isolator_e2e::{Client, Isolator, TestSite};
+
+use crate::start_url;
+
+/// Seconds of stillness before a cast rests, in these tests.
+const REST_AFTER: u64 = 2;
+
+fn near(p: [u8; 3], want: [u8; 3]) -> bool {
+    p.iter().zip(want).all(|(a, b)| a.abs_diff(b) < 40)
+}
+
+async fn resting(iso: &Isolator) -> usize {
+    iso.state.sessions.attached_count().2
+}
+
+/// Waits until the client's screen at the centre shows `want`; how long it took.
+async fn screen_turns(client: &Client, want: [u8; 3], within: Duration, what: &str) -> Duration {
+    let t0 = Instant::now();
+    isolator_e2e::eventually(within, what, || async {
+        near(client.pixel(640, 360).await, want).then_some(())
+    })
+    .await;
+    t0.elapsed()
+}
+
+/// A site, an isolator whose casts rest after [`REST_AFTER`], and a client
+/// at `path`.
+async fn start(path: &str) -> (TestSite, Isolator, Client) {
+    let site = TestSite::start().await;
+    let iso = Isolator::for_site_with(&site, |c| c.stream.rest_after_secs = REST_AFTER).await;
+    let client = Client::open(&start_url(&iso, &site.url(path))).await;
+    client.wait_connected().await;
+    (site, iso, client)
+}
+
+/// Unix time in ms, `ahead` from now, and the same moment as an `Instant`.
+fn moment(ahead: Duration) -> (u128, Instant) {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    ((unix + ahead).as_millis(), Instant::now() + ahead)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_no_input_caused_reach_the_screen_after_the_cast_rests() {
+    // The page turns red 12 s from now (its session and first frame take
+    // a few); the cast rests after 2 s still.
+    for how in ["dom", "canvas", "animation"] {
+        let (at_ms, at) = moment(Duration::from_secs(12));
+        let (_site, iso, client) = start(&format!("/rest/{how}/{at_ms}")).await;
+        screen_turns(&client, BLUE, Duration::from_secs(5), "the blue page").await;
+        isolator_e2e::eventually(Duration::from_secs(6), "the cast resting", || async {
+            (resting(&iso).await == 1).then_some(())
+        })
+        .await;
+        assert!(
+            Instant::now() + Duration::from_millis(500) < at,
+            "{how}: rested too late to test anything"
+        );
+        // Still blue while it rests (the cast is off, not the screen).
+        assert!(near(client.pixel(640, 360).await, BLUE), "{how}");
+        screen_turns(
+            &client,
+            RED,
+            at.saturating_duration_since(Instant::now()) + Duration::from_secs(3),
+            &format!("the red page ({how})"),
+        )
+        .await;
+        let late = Instant::now().saturating_duration_since(at);
+        eprintln!("{how}: the change reached the screen {late:?} after it happened");
+        assert!(late < Duration::from_secs(2), "{how}: {late:?}");
+        assert_eq!(resting(&iso).await, 0, "{how}: the change woke the cast");
+        client.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_after_a_rest_shows_at_once_and_the_cast_rests_again() {
+    let (_site, iso, client) = start("/rest/stripes/0").await;
+    for round in 0..2 {
+        isolator_e2e::eventually(Duration::from_secs(8), "the cast resting", || async {
+            (resting(&iso).await == 1).then_some(())
+        })
+        .await;
+        let before = client.pixel(640, 360).await;
+        let t0 = Instant::now();
+        client.wheel(640.0, 360.0, 360.0).await;
+        isolator_e2e::eventually(Duration::from_secs(2), "the scrolled page", || async {
+            (client.pixel(640, 360).await != before).then_some(())
+        })
+        .await;
+        eprintln!(
+            "round {round}: a wheel after a rest reached the screen in {:?}",
+            t0.elapsed()
+        );
+        assert_eq!(resting(&iso).await, 0);
+    }
+    client.close().await;
+}
