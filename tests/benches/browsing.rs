@@ -261,4 +261,18 @@ async fn main() {
     for s in sessions {
         s.close().await;
     }
+    // Each session was ended by its client (`close`): the browser should be
+    // back near where it started.
+    let ended = Instant::now();
+    while iso.state.sessions.count() > 0 && ended.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    println!(
+        "Chromium PSS after the 30 sessions ended: {:.0} MB (browser alone before: {:.0} MB)",
+        mb(tree_pss_kb(
+            chromium_pid(&iso).await.expect("browser running")
+        )),
+        mb(base)
+    );
 }

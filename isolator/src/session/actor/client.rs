@@ -29,8 +29,11 @@ impl Actor {
         if is_input {
             self.last_input = Instant::now();
         }
-        // Whatever the user does next may change the page: its frames must flow.
-        self.wake("the client").await;
+        // Whatever the user does next may change the page: its frames must
+        // flow (a session that ends needs none).
+        if !matches!(msg, ClientMsg::Close {}) {
+            self.wake("the client").await;
+        }
         self.record_pointer(&msg);
         match msg {
             ClientMsg::Resize { width, height, dpr } => {
