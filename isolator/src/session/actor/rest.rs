@@ -43,8 +43,7 @@ impl Actor {
             return;
         };
         tab.stop_screencast(timeout).await;
-        self.resting = true;
-        self.handle.live.lock().expect("live lock").resting = true;
+        self.set_resting(true);
         debug!("screencast rests: the page is still");
     }
 
@@ -59,15 +58,20 @@ impl Actor {
     /// Marks the cast as running (every start of it goes through here).
     pub(super) fn cast_started(&mut self) {
         self.last_frame_at = Instant::now();
-        if std::mem::take(&mut self.resting) {
-            self.handle.live.lock().expect("live lock").resting = false;
-        }
+        self.set_resting(false);
     }
 
     /// Marks the cast as stopped for a reason other than rest (detached).
     pub(super) fn cast_stopped(&mut self) {
-        if std::mem::take(&mut self.resting) {
-            self.handle.live.lock().expect("live lock").resting = false;
+        self.set_resting(false);
+    }
+
+    /// The one place `resting` changes, kept in step with the live info
+    /// the metrics read.
+    fn set_resting(&mut self, resting: bool) {
+        if self.resting != resting {
+            self.resting = resting;
+            self.handle.live.lock().expect("live lock").resting = resting;
         }
     }
 }
