@@ -4,7 +4,7 @@
 //! script changing the DOM, a script drawing on a canvas (no DOM change at
 //! all), and a CSS animation whose delay is set at load (no script runs
 //! when it starts). And a page of coloured bands that only scrolling
-//! changes.
+//! changes. And an empty text field, to see its caret.
 
 use axum::extract::Path;
 use axum::response::Html;
@@ -50,6 +50,12 @@ async fn page(Path((how, at)): Path<(String, u64)>) -> Html<String> {
              div:nth-child(even){{background:{red}}}</style>{}",
             "<div></div>".repeat(40)
         ),
+        // An empty text field on white, its caret 1 CSS px wide at x = 200.
+        "field" => "<style>html,body{margin:0;height:100%;background:#fff}\
+             input{position:absolute;left:200px;top:300px;width:800px;height:120px;\
+             font:100px monospace;border:0;outline:0;padding:0;margin:0;background:#fff;\
+             color:#000;caret-color:#000}</style><input id=f>"
+            .to_owned(),
         _ => format!(
             "<style>html,body{{margin:0;height:100%}}\
              body{{background:{blue};animation:turn 0.3s linear 3600s forwards}}\

@@ -108,3 +108,64 @@ async fn input_after_a_rest_shows_at_once_and_the_cast_rests_again() {
     }
     client.close().await;
 }
+
+/// Is any pixel of row `y`, columns `x0..=x1`, of the client's screen dark?
+async fn dark_between(client: &Client, x0: u32, x1: u32, y: u32) -> bool {
+    for x in x0..=x1 {
+        if client.pixel(x, y).await.iter().all(|&c| c < 110) {
+            return true;
+        }
+    }
+    false
+}
+
+async fn frames_drawn(client: &Client) -> u64 {
+    client.state().await["framesDrawn"].as_u64().unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_focused_field_shows_a_steady_caret_and_its_cast_rests() {
+    // Chromium blinks a caret by drawing a frame every half second: a
+    // session left with a field focused streamed two frames a second for
+    // ever and its cast never rested.
+    let (_site, iso, client) = start("/rest/field/0").await;
+    assert!(
+        !dark_between(&client, 196, 206, 360).await,
+        "no caret before the field is focused"
+    );
+    client.click_viewer(500.0, 360.0).await;
+    isolator_e2e::eventually(Duration::from_secs(5), "the caret on screen", || async {
+        dark_between(&client, 196, 206, 360).await.then_some(())
+    })
+    .await;
+    // Still, focused: at most a frame or two, not one every 500 ms.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = frames_drawn(&client).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = frames_drawn(&client).await - before;
+    assert!(
+        sent <= 1,
+        "{sent} frames in 3 s of a still page with a focused field"
+    );
+    isolator_e2e::eventually(Duration::from_secs(6), "the cast resting", || async {
+        (resting(&iso).await == 1).then_some(())
+    })
+    .await;
+    // The caret stays drawn on the user's screen while the cast rests,
+    // and typing after the rest shows at once.
+    for _ in 0..4 {
+        assert!(dark_between(&client, 196, 206, 360).await, "the caret went");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let t0 = Instant::now();
+    client.type_text("WW").await;
+    isolator_e2e::eventually(
+        Duration::from_secs(3),
+        "typed letters on screen",
+        || async { dark_between(&client, 220, 300, 360).await.then_some(()) },
+    )
+    .await;
+    eprintln!("keys after a rest reached the screen in {:?}", t0.elapsed());
+    assert_eq!(resting(&iso).await, 0);
+    client.close().await;
+}
