@@ -8,6 +8,7 @@
 //!   (the test page has no caret blink or animation, so that frame is the one
 //!   showing the keystroke);
 //! - frames/s and bytes/s while scrolling, and Chromium CPU meanwhile;
+//! - frames and Chromium CPU on a still page with a text field focused;
 //! - bytes/s on an idle page;
 //! - Chromium memory (PSS of its whole process tree) at 1, 10 and 30 idle
 //!   sessions, each watched by a client: 3 s after the last one opened (their
@@ -180,6 +181,16 @@ async fn main() {
         percentile(&lat, 0.5),
         percentile(&lat, 0.95),
         lat.len()
+    );
+    // Left alone with the field focused: a caret is on screen.
+    s.drain(Duration::from_secs(1)).await;
+    let pid = chromium_pid(&iso).await.expect("browser running");
+    let cpu0 = tree_cpu_ticks(pid);
+    let t0 = Instant::now();
+    let (n, _) = s.drain(Duration::from_secs(5)).await;
+    println!(
+        "idle page with a field focused: {n} frames in 5 s, Chromium CPU {:.3} cores",
+        (tree_cpu_ticks(pid) - cpu0) as f64 / 100.0 / t0.elapsed().as_secs_f64()
     );
     s.close().await;
 

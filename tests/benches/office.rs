@@ -10,8 +10,10 @@
 //! input-to-frame timed; 30%), scrolling (6-12 wheel steps at 10/s; 17%)
 //! and opening another page (8%). Steps of N sessions (`OFFICE_STEPS`,
 //! default 4,8,12,16,20,24; `OFFICE_SECS` per step, default 30) report
-//! input-to-frame p50/p95/p99, keys answered within 2 s, frames/s in all
-//! and the fewest a session got against the mean, Chromium's CPU and this
+//! input-to-frame p50/p95/p99, keys answered within 2 s, frames/s in all,
+//! the screenshots the server asked Chromium for per second
+//! (`isolator_screenshots_total`: after a burst of frames, and when a cast
+//! starts) and the fewest frames a session got against the mean, Chromium's CPU and this
 //! process's (the server and the scripted clients), in cores, and
 //! Chromium's peak PSS per session. Then the largest N whose p95 is <= 100 ms
 //! with every key answered and no error.
@@ -165,13 +167,14 @@ async fn main() {
     let idle_pss = chromium_pss_kb(pid);
     println!("Chromium PSS with no session: {:.0} MB", mb(idle_pss));
     println!(
-        "{:>3} | {:>8} | {:>8} | {:>8} | {:>9} | {:>8} | {:>14} | {:>9} | {:>9} | {:>10} | {:>6} | load",
+        "{:>3} | {:>8} | {:>8} | {:>8} | {:>9} | {:>8} | {:>9} | {:>14} | {:>9} | {:>9} | {:>10} | {:>6} | load",
         "N",
         "i2f p50",
         "i2f p95",
         "i2f p99",
         "keys",
         "frames/s",
+        "shots/s",
         "fewest / mean",
         "Cr cores",
         "srv cores",
@@ -192,6 +195,9 @@ async fn main() {
         let sampler = PeakSampler::start(pid);
         let cpu_before = pid.map_or(0, tree_cpu_ticks);
         let own_before = own_cpu_ticks();
+        let shots =
+            || iso.state.metrics.screenshots("quiet") + iso.state.metrics.screenshots("cast_start");
+        let shots_before = shots();
         let started = Instant::now();
         let until = started + Duration::from_secs(step_secs);
         let tasks: Vec<_> = sessions
@@ -219,6 +225,7 @@ async fn main() {
             / ticks_per_second
             / secs;
         let own_cores = own_cpu_ticks().saturating_sub(own_before) as f64 / ticks_per_second / secs;
+        let shots_per_second = shots().saturating_sub(shots_before) as f64 / secs;
         let peak = sampler.stop().await.pss_kb;
         let tally = std::mem::take(&mut *tally.lock().unwrap());
         let total: u64 = per_session.iter().sum();
@@ -230,9 +237,10 @@ async fn main() {
             percentile(&tally.latencies_ms, 0.99),
         );
         println!(
-            "{n:>3} | {p50:>5.1} ms | {p95:>5.1} ms | {p99:>5.1} ms | {:>9} | {:>8.1} | {:>6} / {:>5.0} | {:>9.2} | {:>9.2} | {:>7.0} MB | {:>6} | {load_before} -> {}",
+            "{n:>3} | {p50:>5.1} ms | {p95:>5.1} ms | {p99:>5.1} ms | {:>9} | {:>8.1} | {:>9.1} | {:>6} / {:>5.0} | {:>9.2} | {:>9.2} | {:>7.0} MB | {:>6} | {load_before} -> {}",
             format!("{}/{}", tally.latencies_ms.len() - tally.missed, tally.latencies_ms.len()),
             total as f64 / secs,
+            shots_per_second,
             fewest,
             mean,
             cores,

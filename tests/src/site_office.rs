@@ -2,8 +2,10 @@
 //! client, a report with charts and a table, and a customer list, each
 //! with a text box fixed at the same place (20..820 x 20..140 CSS px of the
 //! viewport, whatever the scroll) where the benchmark types. The text is
-//! business prose from a fixed word list; the charts are PNGs drawn here. No caret blink and no animation, so the
-//! frame after a key shows that key.
+//! business prose from a fixed word list; the charts are PNGs drawn here.
+//! No animation, so the frame after a key shows that key. The caret shows
+//! as in any page (steady: the session's page script stops Chromium
+//! blinking it).
 
 use std::io::Cursor;
 
@@ -98,7 +100,7 @@ fn page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html><head><meta charset=utf-8><title>{title}</title>\
          <style>body{{font:16px sans-serif;margin:0;padding:160px 20px 20px;color:#222}}\
-         #box{{position:fixed;left:20px;top:20px;width:800px;height:120px;font-size:18px;caret-color:transparent}}\
+         #box{{position:fixed;left:20px;top:20px;width:800px;height:120px;font-size:18px}}\
          table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px}}\
          .side{{float:left;width:360px}} .main{{margin-left:380px}} img{{display:block;margin:12px 0}}</style>\
          </head><body><textarea id=box autocomplete=off placeholder='Write here'></textarea>{body}</body></html>"

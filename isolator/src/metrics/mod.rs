@@ -41,6 +41,7 @@
 //! | `isolator_sessions_started_total` | counter | |
 //! | `isolator_sessions_ended_total` | counter | `reason` (the protocol's end reasons) |
 //! | `isolator_frames_sent_total` | counter | |
+//! | `isolator_screenshots_total` | counter | `why` = `quiet` (no frame followed the last one: Chromium may have dropped a paint), `cast_start` (a cast started or woke) |
 //! | `isolator_input_to_frame_seconds` | histogram | |
 //! | `isolator_gate_decisions_total` | counter | `gate`, `outcome` (`allow`, `block`, `audit`), `detector` (the first detector of the verdict, or `none`) |
 //! | `isolator_scan_seconds` | histogram | `kind` = `text`, `file` |
@@ -118,6 +119,7 @@ pub struct Metrics {
     sessions_started: IntCounter,
     sessions_ended: IntCounterVec,
     frames_sent: IntCounter,
+    screenshots: IntCounterVec,
     input_to_frame: Histogram,
     gate_decisions: IntCounterVec,
     scan_seconds: HistogramVec,
@@ -233,6 +235,12 @@ impl Metrics {
                 &["reason"],
             ),
             frames_sent: counter(&r, "isolator_frames_sent_total", "Frames sent to clients."),
+            screenshots: counter_vec(
+                &r,
+                "isolator_screenshots_total",
+                "Screenshots taken to refresh a client's screen, by why.",
+                &["why"],
+            ),
             input_to_frame,
             gate_decisions: counter_vec(
                 &r,
@@ -362,6 +370,16 @@ impl Metrics {
         if let Some(d) = since_input {
             self.input_to_frame.observe(d.as_secs_f64());
         }
+    }
+
+    /// A screenshot of a tab was asked for (`why`: `quiet` or `cast_start`).
+    pub fn screenshot_taken(&self, why: &str) {
+        self.screenshots.with_label_values(&[why]).inc();
+    }
+
+    /// How many screenshots were asked for, for `why`.
+    pub fn screenshots(&self, why: &str) -> u64 {
+        self.screenshots.with_label_values(&[why]).get()
     }
 
     /// One gate decision (`gate` and `outcome` as their lowercase names).

@@ -338,6 +338,7 @@ impl Actor {
             (self.viewport, self.config.stream.jpeg_quality, self.timeout);
         let events = self.events_tx.clone();
         let active = self.tabs.active();
+        let metrics = self.enforcer.metrics().clone();
         self.cast_started();
         let Some(tab) = self.tab_mut(active) else {
             return;
@@ -348,6 +349,7 @@ impl Actor {
         for attempt in 0..10 {
             match tab.start_screencast(viewport, quality, timeout).await {
                 Ok(()) => {
+                    metrics.screenshot_taken("cast_start");
                     tab.snapshot(viewport, quality, events, timeout);
                     return;
                 }

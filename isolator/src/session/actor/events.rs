@@ -157,6 +157,7 @@ impl Actor {
                 if seq == self.frame_seq && watched {
                     let (viewport, quality) = (self.viewport, self.config.stream.jpeg_quality);
                     if let Some(t) = self.tab(tab_id).filter(|t| t.casting) {
+                        self.enforcer.metrics().screenshot_taken("quiet");
                         t.snapshot(viewport, quality, self.events_tx.clone(), self.timeout);
                     }
                 }
