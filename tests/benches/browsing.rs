@@ -125,7 +125,11 @@ async fn main() {
         return;
     }
     let site = TestSite::start().await;
-    let iso = Isolator::for_site_with(&site, |c| c.sessions.max = 40).await;
+    let iso = Isolator::for_site_with(&site, |c| {
+        c.sessions.max = 40;
+        c.sessions.spare = true;
+    })
+    .await;
     let quiet = site.url("/bench/input");
     println!("isolator browsing benchmark (1280x720, JPEG q70, max 30 fps)");
 

@@ -39,7 +39,8 @@ pub struct SessionsConfig {
     /// Keep one session's browser side (egress proxy, BrowserContext, blank
     /// page) made ahead, so that the next session starts without waiting
     /// for a renderer process (about 25 MB of Chromium memory and a
-    /// loopback port while it waits).
+    /// loopback port while it waits). Off by default; on in the example
+    /// configuration.
     pub spare: bool,
 }
 
@@ -53,7 +54,7 @@ impl Default for SessionsConfig {
             max_tabs: 8,
             max_navigations_per_minute: 120,
             busy_page_kill_secs: 30,
-            spare: true,
+            spare: false,
         }
     }
 }

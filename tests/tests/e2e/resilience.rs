@@ -136,7 +136,7 @@ async fn closing_a_session_disposes_its_browser_context() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spare_context_of_a_dead_browser_is_never_used() {
     let site = isolator_e2e::TestSite::start().await;
-    let iso = isolator_e2e::Isolator::for_site(&site).await;
+    let iso = isolator_e2e::Isolator::for_site_with(&site, |c| c.sessions.spare = true).await;
     let mut a = isolator_e2e::Scripted::open(&iso.url(""), &site.url("/")).await;
     isolator_e2e::eventually(T, "a spare made ahead", || async {
         iso.state.sessions.spare_ready().await.then_some(())
