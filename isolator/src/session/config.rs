@@ -36,6 +36,12 @@ pub struct SessionsConfig {
     /// its renderer is killed and the tab shows a blank page. Sessions have
     /// their own renderers, so others are not affected.
     pub busy_page_kill_secs: u64,
+    /// Keep one session's browser side (egress proxy, BrowserContext, blank
+    /// page) made ahead, so that the next session starts without waiting
+    /// for a renderer process (about 25 MB of Chromium memory and a
+    /// loopback port while it waits). Off by default; on in the example
+    /// configuration.
+    pub spare: bool,
 }
 
 impl Default for SessionsConfig {
@@ -48,6 +54,7 @@ impl Default for SessionsConfig {
             max_tabs: 8,
             max_navigations_per_minute: 120,
             busy_page_kill_secs: 30,
+            spare: false,
         }
     }
 }

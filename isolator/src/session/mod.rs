@@ -14,6 +14,7 @@ pub mod input;
 pub mod page_msg;
 pub mod paste_image;
 pub mod socket;
+mod spare;
 pub mod tab;
 
 use std::collections::HashMap;
@@ -21,18 +22,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
-use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::{ct_eq, random_token, token_key, User};
 use crate::browser::{BrowserError, BrowserManager};
-use crate::egress::{self, EgressPolicy, EgressProxy, Resolve, SystemResolver};
+use crate::egress::{self, EgressPolicy, Resolve, SystemResolver};
 use crate::enforce::Enforcer;
 use crate::gates::submit::SubmitGate;
 use crate::protocol::{ClientMsg, EndReason, NoticeLevel, ServerMsg};
 use crate::session::config::SessionSettings;
-use tab::{with_timeout, Viewport};
+use tab::Viewport;
 
 /// A frame ready to send: the newest one replaces any not yet sent.
 #[derive(Debug)]
@@ -302,6 +302,8 @@ pub struct SessionManager {
     tls: Option<Arc<egress::Interceptor>>,
     shutdown: watch::Receiver<bool>,
     audit: Option<Arc<crate::audit::AuditService>>,
+    /// The next session's browser side, made ahead (`sessions.spare`).
+    spare: spare::Spare,
 }
 
 impl SessionManager {
@@ -327,6 +329,7 @@ impl SessionManager {
             tls: None,
             shutdown,
             audit: None,
+            spare: spare::Spare::default(),
         }
     }
 
@@ -405,47 +408,21 @@ impl SessionManager {
         let started = Instant::now();
         let running = self.browser.get().await?;
         self.submit.intercept(&running).await?;
-        let timeout = self.browser.command_timeout();
-        // Every session browses through its own egress proxy, in its own
-        // context, which serves the isolated browser's user (and ours) only.
-        let users = [running.uid(), crate::os::private_fs::euid()];
-        let peers = egress::PeerFilter::new(move |listener, peer| {
-            crate::os::local_peer::peer_is_one_of(listener, peer, &users)
-        });
-        // Everything the proxy forwards is judged by the submit gate.
-        let stream_gate = Arc::new(crate::gates::submit::stream::StreamGate::new(
-            self.enforcer.clone(),
-            self.submit.contexts().clone(),
-        ));
-        let (proxy, egress_events) = EgressProxy::start_inspected(
-            self.egress.clone(),
-            self.resolver.clone(),
-            peers,
-            stream_gate.clone(),
-            self.tls.clone(),
-        )
-        .await
-        .map_err(|e| BrowserError::Launch(format!("egress proxy: {e}")))?;
-        let context_id = with_timeout(
-            timeout,
-            running
-                .browser
-                .execute(egress::browser_context_params(&proxy.proxy_server())),
-        )
-        .await
-        .map_err(BrowserError::from)?
-        .result
-        .browser_context_id;
-        stream_gate.bind(context_id.inner());
-        let mut params = CreateTargetParams::new("about:blank");
-        params.browser_context_id = Some(context_id.clone());
-        let page = match with_timeout(timeout, running.browser.new_page(params)).await {
-            Ok(page) => page,
-            Err(e) => {
-                let _ = running.browser.dispose_browser_context(context_id).await;
-                return Err(BrowserError::from(e).into());
-            }
+        // The proxy, context and page made ahead, or made now.
+        let prepared = match self.spare.take(&running).await {
+            Some(p) => p,
+            None => self.preparer().prepare(running.clone()).await?,
         };
+        if self.config.sessions.spare && !*self.shutdown.borrow() {
+            self.spare.refill(self.preparer(), running.clone());
+        }
+        let spare::Prepared {
+            running,
+            proxy,
+            egress_events,
+            context_id,
+            page,
+        } = prepared;
 
         let token = random_token();
         let (cmd_tx, cmd_rx) = mpsc::channel(1024);
@@ -592,10 +569,29 @@ impl SessionManager {
         }
     }
 
-    /// Ends every live session with `reason`.
+    /// Ends every live session with `reason` (and drops the spare).
     pub async fn end_all(&self, reason: EndReason) {
+        self.spare.clear().await;
         for s in self.list() {
             self.end(&s.id, reason).await;
+        }
+    }
+
+    /// Whether the next session's browser side is made ahead and ready
+    /// (`sessions.spare`).
+    pub async fn spare_ready(&self) -> bool {
+        self.spare.ready().await
+    }
+
+    /// What making a session's browser side takes.
+    fn preparer(&self) -> spare::Preparer {
+        spare::Preparer {
+            egress: self.egress.clone(),
+            resolver: self.resolver.clone(),
+            tls: self.tls.clone(),
+            enforcer: self.enforcer.clone(),
+            submit: self.submit.clone(),
+            timeout: self.browser.command_timeout(),
         }
     }
 

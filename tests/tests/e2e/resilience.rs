@@ -128,3 +128,41 @@ async fn closing_a_session_disposes_its_browser_context() {
     .await;
     client.close().await;
 }
+
+/// The next session's context is made ahead (`sessions.spare`). One made
+/// by a browser that has since died must never be handed out: the session
+/// after the crash gets a fresh one in the relaunched browser, and pages
+/// load in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spare_context_of_a_dead_browser_is_never_used() {
+    let site = isolator_e2e::TestSite::start().await;
+    let iso = isolator_e2e::Isolator::for_site_with(&site, |c| c.sessions.spare = true).await;
+    let mut a = isolator_e2e::Scripted::open(&iso.url(""), &site.url("/")).await;
+    isolator_e2e::eventually(T, "a spare made ahead", || async {
+        iso.state.sessions.spare_ready().await.then_some(())
+    })
+    .await;
+    iso.state.sessions.browser().kill().await;
+    a.wait_for("the crash reported", T, |m| {
+        m["t"] == "ended" && m["reason"] == "browser_crashed"
+    })
+    .await;
+    // Twice: the first takes no spare (the old one is dropped), the second
+    // takes the one made in the new browser.
+    for round in 0..2 {
+        let mut b = isolator_e2e::Scripted::open(&iso.url(""), &site.url("/page2")).await;
+        b.wait_for("page 2 loaded", T, |m| {
+            m["t"] == "state" && m["title"] == "Page Two"
+        })
+        .await;
+        b.close().await;
+        if round == 0 {
+            isolator_e2e::eventually(T, "a spare in the new browser", || async {
+                iso.state.sessions.spare_ready().await.then_some(())
+            })
+            .await;
+        }
+    }
+    let browser = iso.state.sessions.browser().peek().await.unwrap();
+    assert!(!browser.is_dead());
+}
