@@ -10,7 +10,20 @@ const T: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_sessions_do_not_share_cookies() {
-    let (site, iso, a) = setup("/cookie/set/alpha").await;
+    cookies_stay_in_their_session(false).await;
+}
+
+/// The same when the second session starts from a context made ahead
+/// (`sessions.spare`), before anyone knew whose it would be.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_started_from_a_spare_does_not_see_the_cookies_of_the_one_before() {
+    cookies_stay_in_their_session(true).await;
+}
+
+async fn cookies_stay_in_their_session(spare: bool) {
+    let site = isolator_e2e::TestSite::start().await;
+    let iso = isolator_e2e::Isolator::for_site_with(&site, |c| c.sessions.spare = spare).await;
+    let a = Client::open(&start_url(&iso, &site.url("/cookie/set/alpha"))).await;
     a.wait_connected().await;
     a.wait_state("cookie set", T, |s| s["title"] == "Cookie set")
         .await;
@@ -21,11 +34,23 @@ async fn two_sessions_do_not_share_cookies() {
     a.press("Enter", 0).await;
     a.wait_state("A sees its cookie", T, |s| s["title"] == "cookie=c=alpha")
         .await;
+    if spare {
+        isolator_e2e::eventually(T, "a spare made ahead", || async {
+            iso.state.sessions.spare_ready().await.then_some(())
+        })
+        .await;
+    }
     // ...and session B, of another user's browser, does not see it.
     let b = Client::open(&start_url(&iso, &site.url("/cookie/show"))).await;
     b.wait_connected().await;
     b.wait_state("B sees no cookie", T, |s| s["title"] == "cookie=none")
         .await;
+    if spare {
+        assert!(
+            !iso.state.sessions.spare_ready().await,
+            "B took the spare (the next one is made 2 s later)"
+        );
+    }
     let sa = a.state().await;
     let sb = b.state().await;
     assert_ne!(sa["sessionId"], sb["sessionId"]);
