@@ -484,6 +484,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn screenshots_are_counted_by_why() {
+        let m = Metrics::new();
+        m.screenshot_taken("quiet");
+        m.screenshot_taken("quiet");
+        m.screenshot_taken("cast_start");
+        let t = m.encode();
+        assert!(
+            t.contains(r#"isolator_screenshots_total{why="quiet"} 2"#),
+            "{t}"
+        );
+        assert!(
+            t.contains(r#"isolator_screenshots_total{why="cast_start"} 1"#),
+            "{t}"
+        );
+        assert_eq!(m.screenshots("quiet"), 2);
+    }
+
+    #[test]
     fn two_registries_share_nothing() {
         let (a, b) = (Metrics::new(), Metrics::new());
         a.frame_sent(Some(Duration::from_millis(40)));
