@@ -35,7 +35,12 @@
   // Drawing on a canvas changes nothing in the DOM: tell the session, which
   // rests the screencast of a still page and wakes it on this event (at
   // most every half second per document; the event says nothing else).
-  let drawn = -1e9;
+  // One flag read per draw call (a draw call is about 1 us; reading the
+  // clock on every one added half of that): set when the event is sent,
+  // cleared by a timer half a second later.
+  let told = false;
+  const later = setTimeout;
+  const untell = () => { told = false; };
   const drawing = (proto, names) => {
     if (!proto) return;
     for (const name of names) {
@@ -45,11 +50,13 @@
         configurable: true,
         writable: true,
         value: function () {
-          const now = performance.now();
-          if (now - drawn > 500) {
-            drawn = now;
+          if (!told) {
             const c = this.canvas;
-            if (c && c.isConnected) tell(c, "__isolator_drawn");
+            if (c && c.isConnected) {
+              told = true;
+              later(untell, 500);
+              tell(c, "__isolator_drawn");
+            }
           }
           return f.apply(this, arguments);
         },
