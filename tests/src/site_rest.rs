@@ -4,9 +4,11 @@
 //! script changing the DOM, a script drawing on a canvas (no DOM change at
 //! all), and a CSS animation whose delay is set at load (no script runs
 //! when it starts). And a page of coloured bands that only scrolling
-//! changes. And an empty text field, to see its caret.
+//! changes. And an empty text field, to see its caret, alone and in a
+//! cross-site frame.
 
 use axum::extract::Path;
+use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
@@ -25,7 +27,7 @@ fn css([r, g, b]: [u8; 3]) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-async fn page(Path((how, at)): Path<(String, u64)>) -> Html<String> {
+async fn page(Path((how, at)): Path<(String, u64)>, headers: HeaderMap) -> Html<String> {
     let (blue, red) = (css(BLUE), css(RED));
     let ms = format!("Math.max(0, {at} - Date.now())");
     let body = match how.as_str() {
@@ -56,6 +58,23 @@ async fn page(Path((how, at)): Path<(String, u64)>) -> Html<String> {
              font:100px monospace;border:0;outline:0;padding:0;margin:0;background:#fff;\
              color:#000;caret-color:#000}</style><input id=f>"
             .to_owned(),
+        // The same field in a cross-site frame (`localhost` under a page of
+        // `127.0.0.1`: another renderer, another CDP target), filling the
+        // viewport.
+        "framed" => {
+            let port = headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .and_then(|h| h.rsplit(':').next())
+                .unwrap_or("80")
+                .to_owned();
+            format!(
+                "<style>html,body{{margin:0;height:100%}}iframe{{position:absolute;left:0;top:0;\
+                 width:100%;height:100%;border:0}}</style>\
+                 <iframe src='http://localhost:{port}/rest/field/0' \
+                 onload=\"setTimeout(() => {{ document.title = 'Framed field ready'; }}, 300)\"></iframe>"
+            )
+        }
         _ => format!(
             "<style>html,body{{margin:0;height:100%}}\
              body{{background:{blue};animation:turn 0.3s linear 3600s forwards}}\

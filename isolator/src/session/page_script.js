@@ -37,21 +37,6 @@
   }, { capture: true, passive: true });
 })();
 
-// A steady caret. Chromium blinks a focused field's caret by drawing a new
-// frame every half second; each is captured, encoded and sent like any
-// other, so a session left with a field focused streamed two frames a
-// second forever (and its cast never rested). `caret-animation: manual`
-// keeps the caret drawn, without the blink. An adopted sheet, not a
-// <style> element, so the page's DOM is untouched; `caret-animation` is
-// inherited, so shadow trees under an element take it too.
-(() => {
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(":root, * { caret-animation: manual !important; }");
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-  } catch (_) { /* no constructable sheets: the caret blinks */ }
-})();
-
 // The document title, on load and whenever it changes (target info lags and
 // names pages by URL until <title> is parsed).
 (() => {

@@ -158,10 +158,24 @@ async fn frames_drawn(client: &Client) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_focused_field_shows_a_steady_caret_and_its_cast_rests() {
+    steady_caret("/rest/field/0", None).await;
+}
+
+/// Opens `path` (waiting for the title `ready` when given), clicks into its
+/// field and judges the caret on the user's screen, the frames sent and
+/// the rest.
+async fn steady_caret(path: &str, ready: Option<&str>) {
     // Chromium blinks a caret by drawing a frame every half second: a
     // session left with a field focused streamed two frames a second for
     // ever and its cast never rested.
-    let (_site, iso, client) = start("/rest/field/0").await;
+    let (_site, iso, client) = start(path).await;
+    if let Some(title) = ready {
+        client
+            .wait_state("the page ready", Duration::from_secs(20), |s| {
+                s["title"] == title
+            })
+            .await;
+    }
     assert!(
         !dark_between(&client, 196, 206, 360).await,
         "no caret before the field is focused"
@@ -201,4 +215,12 @@ async fn a_focused_field_shows_a_steady_caret_and_its_cast_rests() {
     eprintln!("keys after a rest reached the screen in {:?}", t0.elapsed());
     assert_eq!(resting(&iso).await, 0);
     client.close().await;
+}
+
+/// The same field in a cross-site frame: another renderer and another CDP
+/// target, which the session's page script does not reach (the page-content
+/// gate's hooks, which set the steady caret, do).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_in_a_cross_site_frame_shows_a_steady_caret_too() {
+    steady_caret("/rest/framed/0", Some("Framed field ready")).await;
 }

@@ -32,6 +32,19 @@
     tell(this, "__isolator_shadow");
     return root;
   };
+  // A steady caret. Chromium blinks a focused field's caret by drawing a
+  // new frame every half second; each is captured, encoded and sent like
+  // any other, so a session left with a field focused streamed frames for
+  // ever (and its cast never rested). `caret-animation: manual` keeps the
+  // caret drawn, without the blink. An adopted sheet, not a <style>
+  // element, so the page's DOM is untouched; `caret-animation` is
+  // inherited, so shadow trees take it too. Here, not in the session's
+  // page script, because these hooks reach cross-site frames too.
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(":root, * { caret-animation: manual !important; }");
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  } catch (_) { /* no constructable sheets: the caret blinks */ }
   // Drawing on a canvas changes nothing in the DOM: tell the session, which
   // rests the screencast of a still page and wakes it on this event (at
   // most every half second per document; the event says nothing else).
