@@ -251,7 +251,7 @@ async fn scroll() -> Html<String> {
 
 async fn bench_input() -> Html<String> {
     // No animation: a frame after a key is the key's frame (the caret shows,
-    // steady: the session's page script stops Chromium blinking it).
+    // steady: the page-content gate's hooks stop Chromium blinking it).
     Html(
         "<!doctype html><title>bench</title><style>input{font-size:24px;width:800px;\
           position:absolute;left:20px;top:20px;height:40px}</style><input id=i autocomplete=off>"

@@ -4,7 +4,7 @@
 //! viewport, whatever the scroll) where the benchmark types. The text is
 //! business prose from a fixed word list; the charts are PNGs drawn here.
 //! No animation, so the frame after a key shows that key. The caret shows
-//! as in any page (steady: the session's page script stops Chromium
+//! as in any page (steady: the page-content gate's hooks stop Chromium
 //! blinking it).
 
 use std::io::Cursor;
