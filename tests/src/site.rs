@@ -266,3 +266,15 @@ async fn viewport() -> Html<String> {
          show(); addEventListener('resize', show);</script>",
     )
 }
+
+/// The port a request came to, from its `Host` header (80 without one), so
+/// that a page can frame this site under its other name (`localhost` under
+/// `127.0.0.1`: another site, so an out-of-process frame).
+pub(crate) fn request_port(headers: &axum::http::HeaderMap) -> u16 {
+    headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(80)
+}

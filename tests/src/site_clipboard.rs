@@ -90,12 +90,7 @@ async fn boxes() -> Html<String> {
 /// `localhost` (another site than `127.0.0.1`, so an out-of-process frame
 /// the server's page script does not run in) at (20, 100), 640x80.
 async fn frame_field(headers: axum::http::HeaderMap) -> Html<String> {
-    let port = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.rsplit(':').next())
-        .and_then(|p| p.parse::<u16>().ok())
-        .unwrap_or(80);
+    let port = crate::site::request_port(&headers);
     doc(
         "Framed field",
         &format!(

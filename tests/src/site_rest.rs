@@ -62,12 +62,7 @@ async fn page(Path((how, at)): Path<(String, u64)>, headers: HeaderMap) -> Html<
         // `127.0.0.1`: another renderer, another CDP target), filling the
         // viewport.
         "framed" => {
-            let port = headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .and_then(|h| h.rsplit(':').next())
-                .unwrap_or("80")
-                .to_owned();
+            let port = crate::site::request_port(&headers);
             format!(
                 "<style>html,body{{margin:0;height:100%}}iframe{{position:absolute;left:0;top:0;\
                  width:100%;height:100%;border:0}}</style>\

@@ -63,23 +63,13 @@ fn rows_page(style: &str, rows: &[String], script: &str) -> Html<String> {
 const WORKER: &str = "new Worker(URL.createObjectURL(new Blob(['postMessage(1)']))).onmessage = \
                       () => top.postMessage('painted', '*');";
 
-/// The port this request came to (so a frame can name the other host).
-fn port(headers: &HeaderMap) -> u16 {
-    headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(80)
-}
-
 /// Row 0: a cross-site iframe (`localhost` under a page of `127.0.0.1`:
 /// another site, so another renderer) showing the card as text. The
 /// title waits for the frame's message that it has painted and for a
 /// worker of the page and one of the frame (workers wait for a debugger
 /// too: they run only once resumed).
 async fn frame_page(Path(mode): Path<String>, headers: HeaderMap) -> Html<String> {
-    let port = port(&headers);
+    let port = crate::site::request_port(&headers);
     Html(format!(
         "<!doctype html><html><head><meta charset=utf-8><title>Tricks</title>\
          <style>body{{font:28px 'Liberation Sans',sans-serif;margin:0}}</style></head><body>\
